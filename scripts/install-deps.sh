@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Sealpost needs to build and test, only those that are missing.
+# Usage: scripts/install-deps.sh [build|test|bench]
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build ccache pkg-config clang
+  libboost1.81-dev libssl-dev libsodium-dev libunbound-dev libidn2-dev
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libzstd-dev
+  libgtest-dev ca-certificates
+)
+test_pkgs=(python3 python3-aiosmtpd swaks openssl lsof)
+bench_pkgs=(postfix)
+
+want=("${build_pkgs[@]}")
+case "${1:-build}" in
+  build) ;;
+  test) want+=("${test_pkgs[@]}") ;;
+  bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+# npm fetches the pinned SQLite3 Multiple Ciphers package; a machine may already have Node.js and
+# npm from elsewhere (Debian's npm conflicts with such a nodejs), so only install it when absent.
+command -v npm >/dev/null 2>&1 || want+=(npm)
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Postfix asks debconf questions on install; answer "No configuration" so it never touches the
+# machine's mail setup (the benchmark runs its own private instance).
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+fi
+apt-get update -qq || true
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
