@@ -1,1 +1,80 @@
-int main() { return 0; }
+// sealpost: the one binary. Subcommands are thin: they parse arguments and call cli/.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "core/config.hpp"
+
+int main(int argc, char** argv) {
+  using namespace sealpost;
+  CLI::App app{"Sealpost: a privacy-first mail server"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("sealpost ") + SEALPOST_VERSION);
+
+  std::string config = "/etc/sealpost/sealpost.toml";
+  if (const char* env = std::getenv("SEALPOST_CONFIG")) config = env;
+  const auto with_config = [&](CLI::App* cmd) {
+    cmd->add_option("-c,--config", config, "configuration file (or $SEALPOST_CONFIG)")
+        ->capture_default_str();
+  };
+  int status = 0;
+
+  auto* serve = app.add_subcommand("serve", "run the mail server");
+  with_config(serve);
+  serve->callback([&] { status = cli::serve(config); });
+
+  std::string demo_dir = "sealpost-demo";
+  std::uint16_t demo_port = 2525;
+  std::uint16_t sink_port = 2526;
+  auto* demo = app.add_subcommand("demo", "run a self-contained demo on 127.0.0.1");
+  demo->add_option("--dir", demo_dir, "directory for the demo's files")->capture_default_str();
+  demo->add_option("--port", demo_port, "SMTP port")->capture_default_str();
+  demo->add_option("--sink-port", sink_port, "port of the demo's destination sink")
+      ->capture_default_str();
+  demo->callback([&] { status = cli::demo(demo_dir, demo_port, sink_port); });
+
+  auto* cfg = app.add_subcommand("config", "configuration")->require_subcommand(1);
+  auto* check = cfg->add_subcommand("check", "validate the config and print effective values");
+  with_config(check);
+  check->callback([&] { status = cli::config_check(config); });
+
+  std::string name;
+  auto* domain = app.add_subcommand("domain", "hosted domains")->require_subcommand(1);
+  auto* dadd = domain->add_subcommand("add", "host a domain");
+  dadd->add_option("domain", name)->required();
+  with_config(dadd);
+  dadd->callback([&] { status = cli::domain_add(config, name); });
+  auto* drm = domain->add_subcommand("remove", "stop hosting a domain (and drop its aliases)");
+  drm->add_option("domain", name)->required();
+  with_config(drm);
+  drm->callback([&] { status = cli::domain_remove(config, name); });
+  auto* dls = domain->add_subcommand("list", "list hosted domains");
+  with_config(dls);
+  dls->callback([&] { status = cli::domain_list(config); });
+
+  std::vector<std::string> forwards;
+  auto* alias = app.add_subcommand("alias", "forwarding aliases")->require_subcommand(1);
+  auto* aadd = alias->add_subcommand("add", "add an alias, or destinations to one");
+  aadd->add_option("address", name, "local@domain, or *@domain for a catch-all")->required();
+  aadd->add_option("--forward", forwards, "destination address (repeatable)")->required();
+  with_config(aadd);
+  aadd->callback([&] { status = cli::alias_add(config, name, forwards); });
+  auto* arm = alias->add_subcommand("remove", "remove an alias");
+  arm->add_option("address", name)->required();
+  with_config(arm);
+  arm->callback([&] { status = cli::alias_remove(config, name); });
+  auto* als = alias->add_subcommand("list", "list a domain's aliases");
+  als->add_option("domain", name)->required();
+  with_config(als);
+  als->callback([&] { status = cli::alias_list(config, name); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "sealpost: " << e.what() << "\n";
+    return 1;
+  }
+  return status;
+}

@@ -82,4 +82,16 @@ std::size_t DataReader::feed(std::string_view input, std::string& out) {
   return i;
 }
 
+bool has_bare_line_ending(std::string_view content) noexcept {
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    if (content[i] == '\r') {
+      if (i + 1 >= content.size() || content[i + 1] != '\n') return true;
+      ++i;
+    } else if (content[i] == '\n') {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace sealpost::smtp::protocol

@@ -38,4 +38,8 @@ class DataReader {
   bool oversize_ = false;
 };
 
+// True when `content` holds a CR not followed by LF or an LF not preceded by CR (for BDAT content,
+// which arrives unstuffed and must still be CRLF text since BINARYMIME is not offered).
+bool has_bare_line_ending(std::string_view content) noexcept;
+
 }  // namespace sealpost::smtp::protocol

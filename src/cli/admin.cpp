@@ -1,0 +1,122 @@
+// Administration of domains and aliases. Writes go to the metadata store; a running server
+// picks them up within a second.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/server_runtime.hpp"
+#include "core/config.hpp"
+#include "core/domain.hpp"
+#include "core/strings.hpp"
+#include "smtp/protocol/address.hpp"
+#include "store/metadata_store.hpp"
+
+namespace sealpost::cli {
+namespace {
+
+std::unique_ptr<store::MetadataStore> open_store(const core::Config& config) {
+  prepare_data_dir(config);
+  return store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
+}
+
+std::string require_domain(const std::string& text) {
+  const auto d = core::to_a_label(text);
+  if (!d) throw std::runtime_error("not a valid domain: " + text);
+  return *d;
+}
+
+// A destination must be an address we can put in RCPT TO: a plain local part and a domain.
+std::string require_destination(const std::string& text) {
+  const auto parts = core::split_address(text);
+  const auto normalized = core::normalize_address(text);
+  if (!parts || !normalized ||
+      !smtp::protocol::is_dot_string(parts->first, /*allow_utf8=*/true)) {
+    throw std::runtime_error("not a valid destination address: " + text);
+  }
+  // Keep the local part's case: only the destination's own server may interpret it.
+  return std::string(parts->first) + "@" + require_domain(std::string(parts->second));
+}
+
+}  // namespace
+
+int config_check(const std::filesystem::path& path) {
+  const auto config = core::load_config(path);
+  std::cout << "# " << path.string() << ": OK. Effective configuration:\n\n"
+            << core::describe_config(config);
+  return 0;
+}
+
+int domain_add(const std::filesystem::path& path, const std::string& domain) {
+  const auto config = core::load_config(path);
+  const auto d = require_domain(domain);
+  open_store(config)->add_domain(d);
+  std::cout << "domain " << d << " added\n";
+  return 0;
+}
+
+int domain_remove(const std::filesystem::path& path, const std::string& domain) {
+  const auto config = core::load_config(path);
+  const auto d = require_domain(domain);
+  if (!open_store(config)->remove_domain(d)) {
+    std::cerr << "domain " << d << " is not hosted here\n";
+    return 1;
+  }
+  std::cout << "domain " << d << " removed, with its aliases\n";
+  return 0;
+}
+
+int domain_list(const std::filesystem::path& path) {
+  const auto config = core::load_config(path);
+  for (const auto& d : open_store(config)->list_domains()) std::cout << d << "\n";
+  return 0;
+}
+
+int alias_add(const std::filesystem::path& path, const std::string& address,
+              const std::vector<std::string>& forwards) {
+  const auto config = core::load_config(path);
+  const auto parts = core::split_address(address);
+  if (!parts) throw std::runtime_error("not an address: " + address + " (use local@domain or *@domain)");
+  store::AliasRecord alias;
+  alias.local = to_lower_ascii(parts->first);
+  alias.domain = require_domain(std::string(parts->second));
+  if (alias.local != "*" && !smtp::protocol::is_dot_string(alias.local, /*allow_utf8=*/true)) {
+    throw std::runtime_error("not a valid local part: " + std::string(parts->first));
+  }
+  if (forwards.empty()) throw std::runtime_error("give at least one --forward ADDRESS");
+  for (const auto& f : forwards) alias.forwards.push_back(require_destination(f));
+  open_store(config)->add_alias(alias);
+  std::cout << "alias " << alias.address() << " ->";
+  for (const auto& f : alias.forwards) std::cout << " " << f;
+  std::cout << "\n";
+  return 0;
+}
+
+int alias_remove(const std::filesystem::path& path, const std::string& address) {
+  const auto config = core::load_config(path);
+  const auto parts = core::split_address(address);
+  if (!parts) throw std::runtime_error("not an address: " + address);
+  const auto local = to_lower_ascii(parts->first);
+  const auto domain = require_domain(std::string(parts->second));
+  if (!open_store(config)->remove_alias(local, domain)) {
+    std::cerr << "no alias " << local << "@" << domain << "\n";
+    return 1;
+  }
+  std::cout << "alias " << local << "@" << domain << " removed\n";
+  return 0;
+}
+
+int alias_list(const std::filesystem::path& path, const std::string& domain) {
+  const auto config = core::load_config(path);
+  for (const auto& a : open_store(config)->list_aliases(require_domain(domain))) {
+    std::cout << a.address();
+    for (const auto& f : a.forwards) std::cout << " " << f;
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int serve(const std::filesystem::path& path) {
+  const auto config = core::load_config(path);
+  return run_server(config);
+}
+
+}  // namespace sealpost::cli

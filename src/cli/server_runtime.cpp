@@ -1,0 +1,145 @@
+#include "cli/server_runtime.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <thread>
+
+#include "auth/srs/srs.hpp"
+#include "core/log.hpp"
+#include "dns/resolver.hpp"
+#include "net/admission.hpp"
+#include "net/tls.hpp"
+#include "routing/router.hpp"
+#include "smtp/client/forwarder.hpp"
+#include "smtp/server/listener.hpp"
+#include "store/metadata_store.hpp"
+
+namespace sealpost::cli {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::shared_ptr<const routing::RoutingTable> load_table(store::MetadataStore& store) {
+  auto table = std::make_shared<routing::RoutingTable>();
+  for (auto& d : store.list_domains()) table->domains.insert(std::move(d));
+  for (auto& a : store.all_aliases()) table->aliases[a.address()] = std::move(a.forwards);
+  return table;
+}
+
+// Reloads the routing table when the CLI (another process) commits a change. Polling
+// PRAGMA data_version once a second is cheap and needs no signal or IPC.
+class RoutingReloader {
+ public:
+  RoutingReloader(store::MetadataStore& store, routing::Router& router)
+      : thread_([&store, &router, this](std::stop_token stop) {
+          std::uint64_t seen = store.change_marker();
+          std::mutex m;
+          std::unique_lock lock(m);
+          while (!stop.stop_requested()) {
+            cv_.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+            if (stop.stop_requested()) break;
+            try {
+              const auto now = store.change_marker();
+              if (now != seen) {
+                seen = now;
+                router.update(load_table(store));
+                spdlog::info("routing reloaded");
+              }
+            } catch (const std::exception& e) {
+              spdlog::error("routing reload failed: {}", e.what());
+            }
+          }
+        }) {}
+
+ private:
+  std::condition_variable_any cv_;
+  std::jthread thread_;
+};
+
+}  // namespace
+
+void prepare_data_dir(const core::Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec || !std::filesystem::is_directory(config.data_dir)) {
+    throw std::runtime_error(config.data_dir.string() + ": cannot create the data directory");
+  }
+  ::chmod(config.data_dir.c_str(), 0700);
+}
+
+int run_server(const core::Config& config,
+               const std::function<void(asio::io_context&)>& on_ready) {
+  std::signal(SIGPIPE, SIG_IGN);
+  prepare_data_dir(config);
+  auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
+  const auto srs_key = core::load_or_create_secret(config.data_dir / "srs.key");
+  const auth::srs::Srs srs(std::vector<unsigned char>(srs_key.begin(), srs_key.end()),
+                           config.srs_domain, config.srs_max_age_days);
+  const core::ClientHasher hasher(config.data_dir / "log.key");
+  routing::Router router(config.hostname, &srs);
+  router.update(load_table(*store));
+
+  // Declared before the io_context: sessions still pending when it is destroyed give their
+  // connection tickets and memory reservations back to these.
+  net::ConnectionLimiter connections(config.limits.max_connections_per_client,
+                                     config.limits.max_connections);
+  net::ByteBudget budget(config.limits.max_bytes_in_flight);
+
+  const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+  asio::io_context io(static_cast<int>(threads));
+
+  dns::Resolver::Options dns_options;
+  dns_options.servers = config.dns_servers;
+  dns_options.trust_anchor_file = config.dns_trust_anchor;
+  auto resolver = dns::Resolver::create(io.get_executor(), dns_options);
+
+  std::unique_ptr<asio::ssl::context> server_tls;
+  if (config.tls_cert) {
+    server_tls = net::make_server_tls(*config.tls_cert, *config.tls_key);
+  } else {
+    spdlog::warn("tls.cert and tls.key are not set: STARTTLS is not offered");
+  }
+  const auto client_tls = net::make_client_tls();
+
+  smtp::client::Forwarder forwarder(config, *resolver, srs, client_tls.get());
+  smtp::server::ServerContext context{config,      router, forwarder, server_tls.get(),
+                                      connections, budget, hasher};
+
+  std::vector<std::unique_ptr<smtp::server::Listener>> listeners;
+  if (config.listen_smtp) {
+    listeners.push_back(std::make_unique<smtp::server::Listener>(io, context, *config.listen_smtp));
+  }
+  if (listeners.empty()) {
+    spdlog::warn("no listener is configured ([listen] smtp = \"IP:PORT\"): nothing to serve");
+  }
+  for (auto& l : listeners) l->start();
+  if (config.listen_smtp) {
+    spdlog::info("listening smtp={} hostname={} threads={}", config.listen_smtp->to_string(),
+                 config.hostname, threads);
+  }
+
+  RoutingReloader reloader(*store, router);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("stopping on signal {}", sig);
+    for (auto& l : listeners) l->stop();
+    io.stop();
+  });
+  if (on_ready) on_ready(io);
+
+  std::vector<std::jthread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& w : workers) w.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace sealpost::cli

@@ -1,0 +1,19 @@
+// `sealpost serve`: builds every part from the typed config, binds the listeners, and runs the
+// io_context on one thread per core until SIGINT or SIGTERM.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+
+#include "core/config.hpp"
+
+namespace sealpost::cli {
+
+// `on_ready` runs on the io_context once listeners are bound (the demo starts its sink there).
+int run_server(const core::Config& config,
+               const std::function<void(boost::asio::io_context&)>& on_ready = {});
+
+// Creates the data directory (mode 0700) when missing; throws naming it when unusable.
+void prepare_data_dir(const core::Config& config);
+
+}  // namespace sealpost::cli

@@ -1,0 +1,305 @@
+#include "core/config.hpp"
+
+#include <unistd.h>
+
+#include <climits>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "core/domain.hpp"
+#include "core/strings.hpp"
+
+namespace sealpost::core {
+namespace {
+
+// Reads one TOML table, remembering which keys were used so unknown (mistyped) keys are errors.
+class TableReader {
+ public:
+  TableReader(const toml::table* table, std::string name, const std::filesystem::path& source)
+      : table_(table), name_(std::move(name)), source_(source) {}
+
+  [[noreturn]] void fail(std::string_view key, std::string_view what) const {
+    throw ConfigError(source_.string() + ": " + name_ + "." + std::string(key) + ": " +
+                      std::string(what));
+  }
+
+  const toml::node* get(std::string_view key) {
+    used_.insert(std::string(key));
+    return table_ ? table_->get(key) : nullptr;
+  }
+
+  std::optional<std::string> string(std::string_view key) {
+    const auto* node = get(key);
+    if (!node) return std::nullopt;
+    const auto v = node->value<std::string>();
+    if (!node->is_string() || !v) fail(key, "expected a string");
+    return *v;
+  }
+
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) {
+    const auto* node = get(key);
+    if (!node) return std::nullopt;
+    if (!node->is_integer()) fail(key, "expected an integer");
+    const auto v = *node->value<std::int64_t>();
+    if (v < min || v > max) {
+      fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return v;
+  }
+
+  std::optional<bool> boolean(std::string_view key) {
+    const auto* node = get(key);
+    if (!node) return std::nullopt;
+    if (!node->is_boolean()) fail(key, "expected true or false");
+    return *node->value<bool>();
+  }
+
+  // A size: an integer of bytes, or a string such as "25M".
+  std::optional<std::uint64_t> size(std::string_view key, std::uint64_t min, std::uint64_t max) {
+    const auto* node = get(key);
+    if (!node) return std::nullopt;
+    std::optional<std::uint64_t> v;
+    if (node->is_integer() && *node->value<std::int64_t>() >= 0) {
+      v = static_cast<std::uint64_t>(*node->value<std::int64_t>());
+    } else if (node->is_string()) {
+      v = parse_size(*node->value<std::string>());
+    }
+    if (!v) fail(key, "expected a size such as 26214400 or \"25M\"");
+    if (*v < min || *v > max) {
+      fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " bytes");
+    }
+    return v;
+  }
+
+  std::optional<Endpoint> endpoint(std::string_view key) {
+    const auto s = string(key);
+    if (!s) return std::nullopt;
+    const auto ep = parse_endpoint(*s);
+    if (!ep) fail(key, "expected \"IP:PORT\" (IPv6 as \"[addr]:PORT\"), got \"" + *s + "\"");
+    return ep;
+  }
+
+  void reject_unknown() const {
+    if (!table_) return;
+    for (const auto& [k, v] : *table_) {
+      if (!used_.count(std::string(k.str()))) fail(k.str(), "unknown setting");
+    }
+  }
+
+ private:
+  const toml::table* table_;
+  std::string name_;
+  const std::filesystem::path& source_;
+  std::set<std::string> used_;
+};
+
+bool is_hostname(std::string_view h) { return to_a_label(h).has_value(); }
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  text = trim(text);
+  if (text.empty()) return std::nullopt;
+  std::uint64_t mult = 1;
+  const char last = ascii_lower(text.back());
+  if (last == 'k' || last == 'm' || last == 'g') {
+    mult = last == 'k' ? 1024ULL : last == 'm' ? 1024ULL * 1024 : 1024ULL * 1024 * 1024;
+    text.remove_suffix(1);
+  }
+  const auto n = parse_decimal(text, 12);
+  if (!n) return std::nullopt;
+  return *n * mult;
+}
+
+Config parse_config(std::string_view toml_text, const std::filesystem::path& source) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << source.string() << ":" << e.source().begin.line << ":" << e.source().begin.column
+        << ": " << e.description();
+    throw ConfigError(msg.str());
+  }
+
+  const std::set<std::string> known_tables{"server", "listen", "tls",     "dns",
+                                           "transport", "relay", "srs", "privacy", "log", "limits"};
+  for (const auto& [k, v] : root) {
+    if (!known_tables.count(std::string(k.str()))) {
+      throw ConfigError(source.string() + ": [" + std::string(k.str()) + "]: unknown section");
+    }
+    if (!v.is_table()) {
+      throw ConfigError(source.string() + ": " + std::string(k.str()) + ": expected a [section]");
+    }
+  }
+  const auto table = [&](std::string_view name) { return root[name].as_table(); };
+
+  Config c;
+  c.source = source;
+
+  TableReader server(table("server"), "server", source);
+  if (auto h = server.string("hostname")) {
+    if (!is_hostname(*h)) server.fail("hostname", "not a valid host name: \"" + *h + "\"");
+    c.hostname = *to_a_label(*h);
+  } else {
+    char buf[HOST_NAME_MAX + 1] = {};
+    gethostname(buf, sizeof buf - 1);
+    c.hostname = is_hostname(buf) ? *to_a_label(buf) : "localhost";
+  }
+  if (auto d = server.string("data_dir")) {
+    if (d->empty()) server.fail("data_dir", "must not be empty");
+    c.data_dir = *d;
+  } else {
+    c.data_dir = "/var/lib/sealpost";
+  }
+  if (c.data_dir.is_relative()) c.data_dir = std::filesystem::absolute(source).parent_path() / c.data_dir;
+  server.reject_unknown();
+
+  TableReader listen(table("listen"), "listen", source);
+  c.listen_smtp = listen.endpoint("smtp");
+  listen.reject_unknown();
+
+  TableReader tls(table("tls"), "tls", source);
+  if (auto cert = tls.string("cert")) c.tls_cert = *cert;
+  if (auto key = tls.string("key")) c.tls_key = *key;
+  if (c.tls_cert.has_value() != c.tls_key.has_value()) {
+    tls.fail(c.tls_cert ? "key" : "cert", "tls.cert and tls.key must be set together");
+  }
+  for (auto* f : {&c.tls_cert, &c.tls_key}) {
+    if (*f && (*f)->is_relative()) *f = std::filesystem::absolute(source).parent_path() / **f;
+  }
+  tls.reject_unknown();
+
+  TableReader dns(table("dns"), "dns", source);
+  if (const auto* servers = dns.get("servers")) {
+    const auto* arr = servers->as_array();
+    if (!arr) dns.fail("servers", "expected a list of \"IP:PORT\"");
+    for (const auto& item : *arr) {
+      const auto s = item.value<std::string>();
+      const auto ep = s ? parse_endpoint(*s) : std::nullopt;
+      if (!ep) dns.fail("servers", "expected a list of \"IP:PORT\"");
+      c.dns_servers.push_back(*ep);
+    }
+  }
+  if (auto ta = dns.string("trust_anchor")) c.dns_trust_anchor = *ta;
+  dns.reject_unknown();
+
+  if (const auto* transport = table("transport")) {
+    for (const auto& [k, v] : *transport) {
+      const std::string key(k.str());
+      const auto domain = to_a_label(key);
+      const auto s = v.value<std::string>();
+      const auto ep = s ? parse_endpoint(*s) : std::nullopt;
+      if (!domain) {
+        throw ConfigError(source.string() + ": transport.\"" + key + "\": not a valid domain");
+      }
+      if (!ep) {
+        throw ConfigError(source.string() + ": transport.\"" + key +
+                          "\": expected \"IP:PORT\" (IPv6 as \"[addr]:PORT\")");
+      }
+      c.transport[*domain] = *ep;
+    }
+  }
+
+  TableReader relay(table("relay"), "relay", source);
+  if (auto p = relay.integer("port", 1, 65535)) c.relay_port = static_cast<std::uint16_t>(*p);
+  relay.reject_unknown();
+
+  TableReader srs(table("srs"), "srs", source);
+  if (auto d = srs.string("domain")) {
+    if (!is_hostname(*d)) srs.fail("domain", "not a valid domain: \"" + *d + "\"");
+    c.srs_domain = *to_a_label(*d);
+  } else {
+    c.srs_domain = c.hostname;
+  }
+  if (auto a = srs.integer("max_age_days", 1, 365)) c.srs_max_age_days = static_cast<int>(*a);
+  srs.reject_unknown();
+
+  TableReader privacy(table("privacy"), "privacy", source);
+  if (auto b = privacy.boolean("received_client_address")) c.received_client_address = *b;
+  privacy.reject_unknown();
+
+  TableReader log(table("log"), "log", source);
+  if (auto l = log.string("level")) {
+    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+    if (!levels.count(*l)) log.fail("level", "expected one of trace, debug, info, warn, error, off");
+    c.log_level = *l;
+  }
+  log.reject_unknown();
+
+  TableReader limits(table("limits"), "limits", source);
+  Limits& l = c.limits;
+  constexpr std::uint64_t kGiB = 1024ULL * 1024 * 1024;
+  if (auto v = limits.size("message_size", 1024, 2 * kGiB)) l.max_message_size = *v;
+  if (auto v = limits.integer("recipients", 1, 100000)) l.max_recipients = static_cast<std::uint32_t>(*v);
+  if (auto v = limits.integer("connections_per_client", 1, 1000000)) {
+    l.max_connections_per_client = static_cast<std::uint32_t>(*v);
+  }
+  if (auto v = limits.integer("connections", 1, 1000000)) l.max_connections = static_cast<std::uint32_t>(*v);
+  if (auto v = limits.size("bytes_in_flight", 1024, 64 * kGiB)) l.max_bytes_in_flight = *v;
+  if (auto v = limits.integer("idle_timeout", 1, 86400)) l.idle_timeout = std::chrono::seconds(*v);
+  if (auto v = limits.integer("session_timeout", 1, 7 * 86400)) l.session_timeout = std::chrono::seconds(*v);
+  if (auto v = limits.integer("errors_per_session", 1, 100000)) l.max_errors = static_cast<std::uint32_t>(*v);
+  if (auto v = limits.integer("unknown_recipients_per_session", 1, 100000)) {
+    l.max_unknown_recipients = static_cast<std::uint32_t>(*v);
+  }
+  if (auto v = limits.integer("relay_timeout", 1, 3600)) l.relay_timeout = std::chrono::seconds(*v);
+  if (auto v = limits.integer("relay_connect_timeout", 1, 3600)) {
+    l.relay_connect_timeout = std::chrono::seconds(*v);
+  }
+  if (auto v = limits.integer("accepted_memory", 0, 30 * 86400)) l.accepted_memory = std::chrono::seconds(*v);
+  limits.reject_unknown();
+  if (l.max_bytes_in_flight < l.max_message_size) {
+    limits.fail("bytes_in_flight", "must be at least limits.message_size");
+  }
+  return c;
+}
+
+Config load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(file.string() + ": cannot read the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), file);
+}
+
+std::string describe_config(const Config& c) {
+  std::ostringstream o;
+  const auto q = [](const std::string& s) { return "\"" + s + "\""; };
+  o << "[server]\nhostname = " << q(c.hostname) << "\ndata_dir = " << q(c.data_dir.string()) << "\n\n";
+  o << "[listen]\n";
+  if (c.listen_smtp) o << "smtp = " << q(c.listen_smtp->to_string()) << "\n";
+  o << "\n[tls]\n";
+  if (c.tls_cert) o << "cert = " << q(c.tls_cert->string()) << "\nkey = " << q(c.tls_key->string()) << "\n";
+  o << "\n[dns]\nservers = [";
+  for (std::size_t i = 0; i < c.dns_servers.size(); ++i) {
+    o << (i ? ", " : "") << q(c.dns_servers[i].to_string());
+  }
+  o << "]" << (c.dns_servers.empty() ? "  # the system resolver" : "") << "\n";
+  if (!c.dns_trust_anchor.empty()) o << "trust_anchor = " << q(c.dns_trust_anchor) << "\n";
+  o << "\n[transport]\n";
+  for (const auto& [d, ep] : c.transport) o << q(d) << " = " << q(ep.to_string()) << "\n";
+  o << "\n[relay]\nport = " << c.relay_port << "\n";
+  o << "\n[srs]\ndomain = " << q(c.srs_domain) << "\nmax_age_days = " << c.srs_max_age_days << "\n";
+  o << "\n[privacy]\nreceived_client_address = " << (c.received_client_address ? "true" : "false") << "\n";
+  o << "\n[log]\nlevel = " << q(c.log_level) << "\n";
+  const Limits& l = c.limits;
+  o << "\n[limits]\n"
+    << "message_size = " << l.max_message_size << "\n"
+    << "recipients = " << l.max_recipients << "\n"
+    << "connections_per_client = " << l.max_connections_per_client << "\n"
+    << "connections = " << l.max_connections << "\n"
+    << "bytes_in_flight = " << l.max_bytes_in_flight << "\n"
+    << "idle_timeout = " << l.idle_timeout.count() << "\n"
+    << "session_timeout = " << l.session_timeout.count() << "\n"
+    << "errors_per_session = " << l.max_errors << "\n"
+    << "unknown_recipients_per_session = " << l.max_unknown_recipients << "\n"
+    << "relay_timeout = " << l.relay_timeout.count() << "\n"
+    << "relay_connect_timeout = " << l.relay_connect_timeout.count() << "\n"
+    << "accepted_memory = " << l.accepted_memory.count() << "\n";
+  return o.str();
+}
+
+}  // namespace sealpost::core

@@ -1,0 +1,102 @@
+// The typed configuration. The TOML file is read once, here; every other part receives these
+// values and never sees TOML. Every setting has a safe default; a wrong one is a ConfigError
+// that names the key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/endpoint.hpp"
+
+namespace sealpost::core {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Every limit in one place, each with its default and the key that sets it under [limits].
+struct Limits {
+  // message_size: largest message accepted, announced in SIZE and enforced while reading.
+  std::uint64_t max_message_size = 25ULL * 1024 * 1024;
+  // recipients: RCPT commands accepted per message (RFC 5321 asks for at least 100).
+  std::uint32_t max_recipients = 100;
+  // connections_per_client: simultaneous SMTP connections from one client address.
+  std::uint32_t max_connections_per_client = 20;
+  // connections: simultaneous SMTP connections in all.
+  std::uint32_t max_connections = 2000;
+  // bytes_in_flight: message bytes held in memory across all sessions; past it, 451 4.3.1.
+  std::uint64_t max_bytes_in_flight = 512ULL * 1024 * 1024;
+  // idle_timeout: seconds a client may stay silent (RFC 5321 section 4.5.3.2: at least 5 min).
+  std::chrono::seconds idle_timeout{300};
+  // session_timeout: seconds a whole SMTP session may last.
+  std::chrono::seconds session_timeout{1800};
+  // errors_per_session: protocol errors before the session is closed with 421.
+  std::uint32_t max_errors = 20;
+  // unknown_recipients_per_session: unknown-recipient answers before 421 (stops enumeration).
+  std::uint32_t max_unknown_recipients = 10;
+  // relay_timeout: seconds to wait for a destination's answer to each command (a DATA
+  // transfer may take longer: it gets ten of these at most).
+  std::chrono::seconds relay_timeout{120};
+  // relay_connect_timeout: seconds to wait for a destination's TCP connection.
+  std::chrono::seconds relay_connect_timeout{30};
+  // accepted_memory: seconds a destination's acceptance is remembered, so the sender's retry
+  // after a temporary failure elsewhere does not deliver twice.
+  std::chrono::seconds accepted_memory{86400};
+};
+
+struct Config {
+  std::filesystem::path source;  // the file it came from, for messages
+
+  // [server]
+  std::string hostname;
+  std::filesystem::path data_dir;
+
+  // [listen]
+  std::optional<Endpoint> listen_smtp;
+
+  // [tls]
+  std::optional<std::filesystem::path> tls_cert;
+  std::optional<std::filesystem::path> tls_key;
+
+  // [dns]
+  std::vector<Endpoint> dns_servers;  // empty: the system resolver
+  std::string dns_trust_anchor;       // file with the DNSSEC root trust anchor, optional
+
+  // [transport] domain (A-label, lowercase) -> host:port, as Postfix's transport(5)
+  std::map<std::string, Endpoint> transport;
+
+  // [relay]
+  std::uint16_t relay_port = 25;  // port used for MX hosts (tests point it at a sink)
+
+  // [srs]
+  std::string srs_domain;  // default: hostname
+  int srs_max_age_days = 21;
+
+  // [privacy]
+  bool received_client_address = true;  // put the client's IP in our Received: header
+
+  // [log]
+  std::string log_level = "info";
+
+  // [limits]
+  Limits limits;
+};
+
+// Reads and validates a config file. Throws ConfigError naming the file and the key.
+Config load_config(const std::filesystem::path& file);
+Config parse_config(std::string_view toml_text, const std::filesystem::path& source);
+
+// The effective configuration, every value including defaults, as TOML (for `config check`).
+std::string describe_config(const Config& config);
+
+// "25M", "512K", "1G" or a plain number of bytes.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
+}  // namespace sealpost::core

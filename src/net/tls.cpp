@@ -1,0 +1,94 @@
+#include "net/tls.hpp"
+
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace sealpost::net {
+
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+void restrict_versions(ssl::context& ctx) {
+  SSL_CTX* native = ctx.native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(native, TLS1_3_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Forward-secret AEAD suites only for TLS 1.2 (TLS 1.3's defaults are all fine).
+  SSL_CTX_set_cipher_list(native,
+                          "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!MD5:!DSS");
+}
+
+}  // namespace
+
+std::unique_ptr<ssl::context> make_server_tls(const std::filesystem::path& cert,
+                                              const std::filesystem::path& key) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  restrict_versions(*ctx);
+  SSL_CTX* native = ctx->native_handle();
+  if (SSL_CTX_use_certificate_chain_file(native, cert.c_str()) != 1) {
+    throw std::runtime_error(cert.string() + ": cannot load the TLS certificate chain");
+  }
+  if (SSL_CTX_use_PrivateKey_file(native, key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    throw std::runtime_error(key.string() + ": cannot load the TLS private key");
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    throw std::runtime_error(key.string() + ": the TLS key does not match " + cert.string());
+  }
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
+  return ctx;
+}
+
+std::unique_ptr<ssl::context> make_client_tls() {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  restrict_versions(*ctx);
+  ctx->set_verify_mode(ssl::verify_none);
+  return ctx;
+}
+
+void write_self_signed(const std::string& hostname, const std::filesystem::path& cert,
+                       const std::filesystem::path& key) {
+  EVP_PKEY* pkey = EVP_EC_gen("P-256");
+  X509* x509 = X509_new();
+  if (!pkey || !x509) throw std::runtime_error("cannot generate a key pair");
+  X509_set_version(x509, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x509), static_cast<long>(time(nullptr)));
+  X509_gmtime_adj(X509_getm_notBefore(x509), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x509), 365L * 24 * 3600);
+  X509_set_pubkey(x509, pkey);
+  X509_NAME* name = X509_get_subject_name(x509);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(hostname.c_str()), -1, -1, 0);
+  X509_set_issuer_name(x509, name);
+  X509V3_CTX v3;
+  X509V3_set_ctx_nodb(&v3);
+  X509V3_set_ctx(&v3, x509, x509, nullptr, nullptr, 0);
+  const std::string san = "DNS:" + hostname;
+  if (X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, san.c_str())) {
+    X509_add_ext(x509, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  X509_sign(x509, pkey, EVP_sha256());
+
+  const mode_t old = ::umask(077);
+  FILE* kf = std::fopen(key.c_str(), "w");
+  FILE* cf = kf ? std::fopen(cert.c_str(), "w") : nullptr;
+  ::umask(old);
+  const bool ok = kf && cf && PEM_write_PrivateKey(kf, pkey, nullptr, nullptr, 0, nullptr, nullptr) &&
+                  PEM_write_X509(cf, x509);
+  if (kf) std::fclose(kf);
+  if (cf) std::fclose(cf);
+  X509_free(x509);
+  EVP_PKEY_free(pkey);
+  if (!ok) throw std::runtime_error("cannot write " + cert.string() + " / " + key.string());
+}
+
+}  // namespace sealpost::net

@@ -1,0 +1,55 @@
+// One timer per connection that enforces whatever deadline the protocol step in progress has
+// set: when it passes, the connection is closed and the pending read or write fails. Cheaper and
+// plainer than racing every operation against its own timer.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <functional>
+
+namespace sealpost::net {
+
+class Watchdog {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit Watchdog(const boost::asio::any_io_executor& ex) : timer_(ex) {}
+
+  // Sets the deadline; must be called on the connection's executor.
+  void arm(Clock::time_point deadline) {
+    const bool earlier = deadline < deadline_;
+    deadline_ = deadline;
+    if (earlier) timer_.cancel();
+  }
+  void arm_for(Clock::duration d) { arm(Clock::now() + d); }
+  void stop() {
+    stopped_ = true;
+    timer_.cancel();
+  }
+  [[nodiscard]] bool expired() const noexcept { return expired_; }
+
+  // Runs until stopped or expired; on expiry calls `on_expire` once.
+  boost::asio::awaitable<void> run(std::function<void()> on_expire) {
+    while (!stopped_) {
+      timer_.expires_at(deadline_);
+      co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (stopped_) break;
+      if (Clock::now() >= deadline_) {
+        expired_ = true;
+        on_expire();
+        break;
+      }
+    }
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  bool stopped_ = false;
+  bool expired_ = false;
+};
+
+}  // namespace sealpost::net

@@ -1,0 +1,77 @@
+#include "routing/router.hpp"
+
+#include "auth/srs/srs.hpp"
+#include "core/domain.hpp"
+#include "core/strings.hpp"
+
+namespace sealpost::routing {
+
+using smtp::protocol::make_reply;
+
+namespace {
+
+Route reject(int code, std::string_view enhanced, std::string_view text) {
+  Route r;
+  r.kind = Route::Kind::kRejected;
+  r.rejection = make_reply(code, enhanced, text);
+  return r;
+}
+
+Route forward(std::vector<std::string> destinations, Route::Kind kind = Route::Kind::kForward) {
+  Route r;
+  r.kind = kind;
+  r.destinations = std::move(destinations);
+  return r;
+}
+
+}  // namespace
+
+Router::Router(std::string hostname, const auth::srs::Srs* srs)
+    : hostname_(std::move(hostname)), srs_(srs), table_(std::make_shared<const RoutingTable>()) {}
+
+void Router::update(std::shared_ptr<const RoutingTable> table) { table_.store(std::move(table)); }
+
+bool Router::hosts(const std::string& domain) const { return table_.load()->domains.count(domain) > 0; }
+
+Route Router::route(const smtp::protocol::Mailbox& rcpt, bool had_source_route) const {
+  // The open-relay classics: source routes (RFC 5321 appendix C), the percent hack
+  // ("user%other@us"), bang paths ("other!user@us") and quoted local parts carrying another
+  // address. Refused outright rather than treated as unknown users.
+  if (had_source_route) return reject(550, "5.7.1", "Source routing is not accepted");
+  for (char c : rcpt.local) {
+    if (c == '%' || c == '!' || c == '@') {
+      return reject(550, "5.7.1", "Relaying via address tricks is not accepted");
+    }
+  }
+  if (rcpt.domain_is_literal) return reject(550, "5.7.1", "Relaying denied");
+
+  const std::string& domain_text = rcpt.domain.empty() ? hostname_ : rcpt.domain;
+  const auto domain = core::to_a_label(domain_text);
+  if (!domain) return reject(501, "5.1.2", "Bad destination domain");
+  const std::string local = to_lower_ascii(rcpt.local);
+
+  if (srs_ && *domain == srs_->domain() && auth::srs::is_srs_local_part(local)) {
+    auto original = srs_->reverse(rcpt.local + "@" + *domain);
+    if (!original) return reject(550, "5.1.1", "No such user (invalid or expired SRS address)");
+    return forward({std::move(original).value()}, Route::Kind::kBounce);
+  }
+
+  const auto table = table_.load();
+  if (!table->domains.count(*domain)) return reject(550, "5.7.1", "Relaying denied");
+
+  const auto find = [&](const std::string& l) -> const std::vector<std::string>* {
+    const auto it = table->aliases.find(l + "@" + *domain);
+    return it == table->aliases.end() ? nullptr : &it->second;
+  };
+  const std::vector<std::string>* hit = find(local);
+  if (!hit) {
+    // Plus-addressing: "user+tag@" reaches "user@" unless "user+tag@" exists itself.
+    const auto plus = local.find('+');
+    if (plus != std::string::npos && plus > 0) hit = find(local.substr(0, plus));
+  }
+  if (!hit) hit = find("*");
+  if (!hit || hit->empty()) return reject(550, "5.1.1", "No such user here");
+  return forward(*hit);
+}
+
+}  // namespace sealpost::routing

@@ -1,0 +1,50 @@
+// Decides, for one RCPT, whether we take the mail and where it goes: an alias's destinations,
+// the original sender behind one of our SRS addresses (a bounce), or a refusal with the reply
+// that explains it. The table is an immutable snapshot swapped atomically when the store
+// changes, so a lookup on the RCPT path never waits for the disk or a lock.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "smtp/protocol/address.hpp"
+#include "smtp/protocol/reply.hpp"
+
+namespace sealpost::auth::srs {
+class Srs;
+}
+
+namespace sealpost::routing {
+
+struct RoutingTable {
+  std::set<std::string> domains;                              // A-labels
+  std::map<std::string, std::vector<std::string>> aliases;    // "local@domain" -> destinations
+};
+
+struct Route {
+  enum class Kind { kForward, kBounce, kRejected };
+  Kind kind = Kind::kRejected;
+  std::vector<std::string> destinations;  // kForward / kBounce
+  smtp::protocol::Reply rejection;        // kRejected
+};
+
+class Router {
+ public:
+  // `srs` may be null (no bounce handling); `hostname` answers the bare "<Postmaster>".
+  Router(std::string hostname, const auth::srs::Srs* srs);
+
+  void update(std::shared_ptr<const RoutingTable> table);
+  [[nodiscard]] Route route(const smtp::protocol::Mailbox& rcpt, bool had_source_route) const;
+  [[nodiscard]] bool hosts(const std::string& a_label_domain) const;
+
+ private:
+  std::string hostname_;
+  const auth::srs::Srs* srs_;
+  std::atomic<std::shared_ptr<const RoutingTable>> table_;
+};
+
+}  // namespace sealpost::routing

@@ -1,0 +1,238 @@
+#include "smtp/client/forwarder.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "auth/srs/srs.hpp"
+#include "core/domain.hpp"
+#include "dns/resolver.hpp"
+
+namespace sealpost::smtp::client {
+
+namespace asio = boost::asio;
+using protocol::ServerReply;
+
+namespace {
+
+constexpr std::size_t kMaxMxHosts = 5;
+constexpr std::size_t kMaxAddressesPerHost = 2;
+constexpr std::size_t kMaxAttempts = 10;
+constexpr std::size_t kAcceptedMemoryEntries = 1'000'000;
+
+bool is_email_like(std::string_view word) {
+  const auto at = word.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < word.size();
+}
+
+std::string enhanced_or(const ServerReply& r, std::string_view fallback) {
+  if (!r.enhanced.empty() && r.enhanced[0] == std::to_string(r.code)[0]) return r.enhanced;
+  return std::string(fallback);
+}
+
+}  // namespace
+
+std::string sanitize_remote_text(std::string_view text) {
+  constexpr std::size_t kMax = 200;
+  // The enhanced code is reported in our own reply already.
+  const auto enhanced = protocol::leading_enhanced_code(text);
+  if (!enhanced.empty()) text.remove_prefix(std::min(text.size(), enhanced.size() + 1));
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size() && out.size() < kMax) {
+    const auto end = text.find(' ', pos);
+    std::string_view word = text.substr(pos, end == std::string_view::npos ? text.npos : end - pos);
+    pos = end == std::string_view::npos ? text.size() : end + 1;
+    if (word.empty()) continue;
+    if (!out.empty()) out += ' ';
+    if (is_email_like(word)) {
+      out += "<address>";
+      continue;
+    }
+    for (unsigned char c : word) {
+      out += (c < 32 || c > 126) ? '?' : static_cast<char>(c);
+    }
+  }
+  if (out.size() > kMax) out.resize(kMax);
+  return out;
+}
+
+Forwarder::Forwarder(const core::Config& config, dns::Resolver& resolver,
+                     const auth::srs::Srs& srs, asio::ssl::context* client_tls)
+    : config_(config),
+      resolver_(resolver),
+      srs_(srs),
+      memory_(config.limits.accepted_memory, kAcceptedMemoryEntries) {
+  settings_.helo_name = config.hostname;
+  settings_.tls = client_tls;
+  settings_.connect_timeout = config.limits.relay_connect_timeout;
+  settings_.command_timeout = config.limits.relay_timeout;
+}
+
+asio::awaitable<std::vector<RelayTarget>> Forwarder::targets_for(const std::string& domain,
+                                                                 ServerReply& failure) {
+  std::vector<RelayTarget> targets;
+  if (const auto it = config_.transport.find(domain); it != config_.transport.end()) {
+    targets.push_back(RelayTarget{asio::ip::make_address(it->second.host), it->second.port,
+                                  it->second.host});
+    co_return targets;
+  }
+
+  auto mx = co_await resolver_.mx(domain);
+  std::vector<std::string> hosts;
+  switch (mx.status) {
+    case dns::Status::kTempFail:
+      failure = local_reply(451, "4.4.3", "Temporary DNS failure for the destination domain");
+      co_return targets;
+    case dns::Status::kNxDomain:
+      failure = local_reply(550, "5.1.2", "The destination domain does not exist");
+      co_return targets;
+    case dns::Status::kNoData:
+      hosts.push_back(domain);  // RFC 5321 section 5.1: the implicit MX
+      break;
+    case dns::Status::kOk:
+      if (mx.records.size() == 1 && (mx.records[0].host.empty() || mx.records[0].host == ".")) {
+        failure = local_reply(556, "5.1.10", "The destination domain accepts no mail (null MX)");
+        co_return targets;
+      }
+      for (const auto& r : mx.records) {
+        if (hosts.size() < kMaxMxHosts && !r.host.empty()) hosts.push_back(r.host);
+      }
+      break;
+  }
+  for (const auto& host : hosts) {
+    auto addrs = co_await resolver_.addresses(host);
+    if (addrs.status != dns::Status::kOk) continue;
+    std::size_t n = 0;
+    for (const auto& a : addrs.records) {
+      if (n++ >= kMaxAddressesPerHost) break;
+      targets.push_back(RelayTarget{a, config_.relay_port, host});
+    }
+  }
+  if (targets.empty()) {
+    failure = local_reply(451, "4.4.4", "No address found for the destination's mail hosts");
+  }
+  co_return targets;
+}
+
+asio::awaitable<Forwarder::DomainResult> Forwarder::deliver_domain(const std::string& domain,
+                                                                   const RelayEnvelope& envelope,
+                                                                   const RelayMessage& message) {
+  ServerReply failure;
+  const auto targets = co_await targets_for(domain, failure);
+  DomainResult result;
+  if (targets.empty()) {
+    result.per_recipient.assign(envelope.recipients.size(), failure);
+    co_return result;
+  }
+  RelayOutcome outcome;
+  std::size_t attempts = 0;
+  for (const auto& target : targets) {
+    if (attempts++ >= kMaxAttempts) break;
+    outcome = co_await relay_once(target, settings_, envelope, message, /*use_tls=*/true);
+    if (outcome.tls_failed) {
+      // Opportunistic TLS (RFC 7435): a failed handshake falls back to plaintext once.
+      outcome = co_await relay_once(target, settings_, envelope, message, /*use_tls=*/false);
+    }
+    if (!outcome.try_next_host) break;
+  }
+  result.per_recipient = std::move(outcome.per_recipient);
+  co_return result;
+}
+
+asio::awaitable<server::DeliveryReport> Forwarder::deliver(const server::DeliveryRequest& request) {
+  server::DeliveryReport report;
+  const auto digest = memory_.message_digest(request.sender, request.content);
+
+  // One envelope per destination domain, skipping destinations that already took this message.
+  std::map<std::string, RelayEnvelope> by_domain;
+  const std::string mail_from = request.sender.empty() ? std::string() : srs_.forward(request.sender);
+  for (const auto& dest : request.destinations) {
+    if (memory_.contains(digest, dest)) {
+      ++report.already_delivered;
+      continue;
+    }
+    const auto parts = core::split_address(dest);
+    if (!parts) continue;
+    auto& env = by_domain[std::string(parts->second)];
+    env.mail_from = mail_from;
+    env.smtputf8 = request.smtputf8;
+    env.eightbit = request.eightbit;
+    env.recipients.push_back(dest);
+  }
+
+  const RelayMessage message{request.trace, request.content};
+  std::vector<std::pair<const RelayEnvelope*, DomainResult>> results;
+  results.reserve(by_domain.size());
+  for (auto& [domain, env] : by_domain) results.emplace_back(&env, DomainResult{});
+
+  if (by_domain.size() == 1) {
+    results[0].second = co_await deliver_domain(by_domain.begin()->first, *results[0].first, message);
+  } else if (!by_domain.empty()) {
+    // All domains at once, on this session's strand; the last one to finish wakes us.
+    struct Join {
+      explicit Join(const asio::any_io_executor& ex) : timer(ex) {}
+      asio::steady_timer timer;
+      std::size_t pending = 0;
+    };
+    const auto ex = co_await asio::this_coro::executor;
+    auto join = std::make_shared<Join>(ex);
+    join->timer.expires_at(asio::steady_timer::time_point::max());
+    join->pending = by_domain.size();
+    std::size_t i = 0;
+    for (auto& [domain, env] : by_domain) {
+      auto* slot = &results[i++].second;
+      const auto* envp = &env;
+      asio::co_spawn(ex, deliver_domain(domain, env, message),
+                     [join, slot, envp](std::exception_ptr e, DomainResult r) {
+                       if (e) {
+                         r.per_recipient.assign(envp->recipients.size(),
+                                                local_reply(451, "4.3.0", "Local delivery error"));
+                       }
+                       *slot = std::move(r);
+                       if (--join->pending == 0) join->timer.cancel();
+                     });
+    }
+    co_await join->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+  const ServerReply* first_deferred = nullptr;
+  const ServerReply* first_rejected = nullptr;
+  for (const auto& [env, result] : results) {
+    for (std::size_t k = 0; k < env->recipients.size() && k < result.per_recipient.size(); ++k) {
+      const ServerReply& r = result.per_recipient[k];
+      if (r.positive()) {
+        ++report.accepted;
+        memory_.remember(digest, env->recipients[k]);
+      } else if (r.permanent()) {
+        ++report.rejected;
+        if (!first_rejected) first_rejected = &r;
+      } else {
+        ++report.deferred;
+        if (!first_deferred) first_deferred = &r;
+      }
+    }
+  }
+
+  // A temporary failure anywhere wins: the sender retries, destinations that accepted are
+  // remembered and skipped, and a permanent failure is reported on that retry.
+  if (first_deferred) {
+    report.reply = protocol::make_reply(
+        451, enhanced_or(*first_deferred, "4.4.0"),
+        "Temporary failure at a destination, please retry: " +
+            sanitize_remote_text(first_deferred->text()));
+  } else if (first_rejected) {
+    const int code = first_rejected->code >= 550 && first_rejected->code <= 554 ? first_rejected->code
+                                                                                 : 550;
+    report.reply = protocol::make_reply(code, enhanced_or(*first_rejected, "5.0.0"),
+                                        "Delivery to a destination failed: " +
+                                            sanitize_remote_text(first_rejected->text()));
+  } else {
+    report.reply = protocol::make_reply(250, "2.0.0", "Message forwarded");
+  }
+  co_return report;
+}
+
+}  // namespace sealpost::smtp::client

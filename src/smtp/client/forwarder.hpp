@@ -1,0 +1,54 @@
+// In-memory forwarding: the message a session received goes to every destination over SMTP,
+// one connection per destination domain, all domains at once, and the sender is answered from
+// the destinations' answers. Nothing is queued or written anywhere.
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/config.hpp"
+#include "smtp/client/accepted_memory.hpp"
+#include "smtp/client/relay_client.hpp"
+#include "smtp/server/delivery.hpp"
+
+namespace sealpost::dns {
+class Resolver;
+}
+namespace sealpost::auth::srs {
+class Srs;
+}
+
+namespace sealpost::smtp::client {
+
+class Forwarder final : public server::DeliveryAgent {
+ public:
+  Forwarder(const core::Config& config, dns::Resolver& resolver, const auth::srs::Srs& srs,
+            boost::asio::ssl::context* client_tls);
+
+  boost::asio::awaitable<server::DeliveryReport> deliver(
+      const server::DeliveryRequest& request) override;
+
+ private:
+  struct DomainResult {
+    std::vector<protocol::ServerReply> per_recipient;
+  };
+  boost::asio::awaitable<DomainResult> deliver_domain(const std::string& domain,
+                                                      const RelayEnvelope& envelope,
+                                                      const RelayMessage& message);
+  boost::asio::awaitable<std::vector<RelayTarget>> targets_for(const std::string& domain,
+                                                               protocol::ServerReply& failure);
+
+  const core::Config& config_;
+  dns::Resolver& resolver_;
+  const auth::srs::Srs& srs_;
+  RelaySettings settings_;
+  AcceptedMemory memory_;
+};
+
+// A destination's reply made fit to pass back to the sender: addresses and control characters
+// removed (the sender must not learn where an alias forwards), length bounded.
+std::string sanitize_remote_text(std::string_view text);
+
+}  // namespace sealpost::smtp::client

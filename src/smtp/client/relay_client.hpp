@@ -1,0 +1,62 @@
+// One outbound SMTP transaction to one host (RFC 5321 client side): greeting, EHLO, STARTTLS
+// when offered (opportunistic, RFC 3207/7435), PIPELINING (RFC 2920), and BDAT (RFC 3030) when
+// the server supports CHUNKING, else DATA with dot-stuffing. Every reply of the remote is parsed
+// by the bounded reply parser; every step has a deadline.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smtp/protocol/reply_parser.hpp"
+
+namespace sealpost::smtp::client {
+
+struct RelayTarget {
+  boost::asio::ip::address address;
+  std::uint16_t port = 25;
+  std::string host_name;  // the MX name (SNI), or the address text for transport-map hosts
+};
+
+struct RelayEnvelope {
+  std::string mail_from;  // empty for the null sender
+  std::vector<std::string> recipients;
+  bool smtputf8 = false;
+  bool eightbit = false;
+};
+
+struct RelayMessage {
+  std::string_view trace;    // our Received: header, CRLF-terminated
+  std::string_view content;  // the message as received, CRLF line endings
+  [[nodiscard]] std::size_t size() const noexcept { return trace.size() + content.size(); }
+};
+
+struct RelaySettings {
+  std::string helo_name;
+  boost::asio::ssl::context* tls = nullptr;  // null: never STARTTLS
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds command_timeout{120};
+};
+
+struct RelayOutcome {
+  // True when the host could not be used at all (no connection, bad greeting, TLS failure,
+  // timeout before any recipient was answered): the caller tries the next host.
+  bool try_next_host = false;
+  // The TLS handshake failed: opportunistic TLS may retry the same host in plaintext.
+  bool tls_failed = false;
+  std::vector<protocol::ServerReply> per_recipient;  // one per envelope recipient
+};
+
+boost::asio::awaitable<RelayOutcome> relay_once(const RelayTarget& target,
+                                                const RelaySettings& settings,
+                                                const RelayEnvelope& envelope,
+                                                const RelayMessage& message, bool use_tls);
+
+// A reply made up locally (no answer from the remote), in the remote reply type.
+protocol::ServerReply local_reply(int code, std::string_view enhanced, std::string_view text);
+
+}  // namespace sealpost::smtp::client

@@ -1,0 +1,223 @@
+// DATA (RFC 5321 section 4.1.1.4) and BDAT (RFC 3030): the content is read into memory under
+// the per-message size limit and the global in-flight budget, checked, then handed to delivery.
+// The reply comes only after delivery answered: nothing is queued, nothing touches the disk.
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "core/strings.hpp"
+#include "smtp/protocol/data_reader.hpp"
+#include "smtp/server/session.hpp"
+
+namespace sealpost::smtp::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Room reserved ahead of the content, so the budget is checked once per read, not per byte.
+constexpr std::uint64_t kBudgetSlack = 16 * 1024;
+// Postfix's hopcount_limit: more Received: headers than this is a mail loop.
+constexpr int kMaxHops = 50;
+
+int count_received_headers(std::string_view content) {
+  int hops = 0;
+  std::size_t pos = 0;
+  while (pos < content.size()) {
+    const auto eol = content.find("\r\n", pos);
+    const std::string_view line =
+        content.substr(pos, eol == std::string_view::npos ? content.npos : eol - pos);
+    if (line.empty()) break;  // end of the header section
+    if (istarts_with(line, "Received:")) ++hops;
+    if (eol == std::string_view::npos) break;
+    pos = eol + 2;
+  }
+  return hops;
+}
+
+std::string rfc5322_date() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string Session::received_header() const {
+  std::string proto = tx_ && tx_->smtputf8 ? "UTF8SMTP" : (extended_ ? "ESMTP" : "SMTP");
+  if (stream_.is_tls()) proto += 'S';  // RFC 3848
+  std::string h = "Received: from " + helo_;
+  if (ctx_.config.received_client_address) {
+    const bool v6 = client_ip_.find(':') != std::string::npos;
+    h += v6 ? " ([IPv6:" + client_ip_ + "])" : " ([" + client_ip_ + "])";
+  }
+  if (stream_.is_tls()) {
+    h += "\r\n\t(using " + stream_.tls_version() + " with cipher " + stream_.tls_cipher() + ")";
+  }
+  h += "\r\n\tby " + ctx_.config.hostname + " (Sealpost) with " + proto + " id " + session_id_ +
+       "." + std::to_string(messages_ + 1) + ";\r\n\t" + rfc5322_date() + "\r\n";
+  return h;
+}
+
+asio::awaitable<void> Session::on_data() {
+  if (!tx_) {
+    reply(503, "5.5.1", "Need MAIL command");
+    count_error();
+    co_return;
+  }
+  if (tx_->chunking) {
+    reply(503, "5.5.1", "DATA not allowed after BDAT");
+    count_error();
+    co_return;
+  }
+  if (tx_->recipients == 0) {
+    reply(554, "5.5.1", "No valid recipients");
+    co_return;
+  }
+  if (!tx_->reservation.ensure(kBudgetSlack)) {
+    reply(451, "4.3.1", "Insufficient system resources, try again later");
+    reset_transaction();
+    co_return;
+  }
+  reply(354, "", "End data with <CR><LF>.<CR><LF>");
+  if (!co_await flush()) {
+    closing_ = true;
+    co_return;
+  }
+
+  protocol::DataReader reader(ctx_.config.limits.max_message_size);
+  std::string discard;
+  while (true) {
+    const std::string_view avail(in_.data() + in_pos_, in_.size() - in_pos_);
+    std::string& sink = tx_->over_budget ? discard : tx_->content;
+    in_pos_ += reader.feed(avail, sink);
+    discard.clear();
+    if (reader.done()) break;
+    if (!tx_->over_budget && !tx_->reservation.ensure(tx_->content.size() + kBudgetSlack)) {
+      tx_->over_budget = true;
+      std::string().swap(tx_->content);
+    }
+    if (!co_await fill()) {
+      closing_ = true;  // the client went away mid-message: nothing was accepted
+      end_reason_ = "lost_in_data";
+      co_return;
+    }
+  }
+  bytes_ += reader.content_size();
+  if (reader.oversize()) {
+    reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
+  } else if (reader.bare_line_ending()) {
+    // RFC 5321 section 2.3.8: lines end with CRLF only. A bare CR or LF is how SMTP smuggling
+    // hides a second message; refuse the whole message rather than guess where it ends.
+    reply(550, "5.6.0", "Message contains bare CR or LF characters; lines must end with CRLF");
+  } else if (tx_->over_budget) {
+    reply(451, "4.3.1", "Insufficient system resources, try again later");
+  } else {
+    co_await finish_message();
+  }
+  reset_transaction();
+}
+
+asio::awaitable<void> Session::on_bdat(const protocol::Command& cmd) {
+  std::optional<protocol::Reply> refusal;
+  if (!extended_) {
+    refusal = protocol::make_reply(503, "5.5.1", "BDAT needs EHLO");
+  } else if (!tx_) {
+    refusal = protocol::make_reply(503, "5.5.1", "Need MAIL command");
+  } else if (tx_->recipients == 0) {
+    refusal = protocol::make_reply(554, "5.5.1", "No valid recipients");
+  } else if (tx_->chunk_failed) {
+    refusal = protocol::make_reply(503, "5.5.1", "Earlier BDAT failed; send RSET");
+  } else if (!tx_->chunking && !tx_->content.empty()) {
+    refusal = protocol::make_reply(503, "5.5.1", "BDAT not allowed after DATA");
+  }
+  const bool keep = !refusal;
+  if (keep) {
+    tx_->chunking = true;
+    if (tx_->content.size() + cmd.chunk_size > ctx_.config.limits.max_message_size) {
+      tx_->oversize = true;
+    } else if (!tx_->over_budget &&
+               !tx_->reservation.ensure(tx_->content.size() + cmd.chunk_size + kBudgetSlack)) {
+      tx_->over_budget = true;
+    }
+    if (tx_->oversize || tx_->over_budget) std::string().swap(tx_->content);
+  }
+
+  // The chunk's octets follow the command whatever we answer: read them all to stay in step.
+  std::uint64_t remaining = cmd.chunk_size;
+  while (remaining > 0) {
+    if (in_pos_ == in_.size() && !co_await fill()) {
+      closing_ = true;
+      end_reason_ = "lost_in_data";
+      co_return;
+    }
+    const std::size_t take =
+        static_cast<std::size_t>(std::min<std::uint64_t>(remaining, in_.size() - in_pos_));
+    if (keep && !tx_->oversize && !tx_->over_budget) tx_->content.append(in_, in_pos_, take);
+    in_pos_ += take;
+    remaining -= take;
+  }
+  bytes_ += cmd.chunk_size;
+
+  if (refusal) {
+    reply(*refusal);
+    count_error();
+    co_return;
+  }
+  if (tx_->oversize) {
+    reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
+    tx_->chunk_failed = true;
+    co_return;
+  }
+  if (!cmd.last_chunk) {
+    reply(250, "2.0.0", std::to_string(cmd.chunk_size) + " octets received");
+    co_return;
+  }
+  if (tx_->over_budget) {
+    reply(451, "4.3.1", "Insufficient system resources, try again later");
+  } else if (protocol::has_bare_line_ending(tx_->content)) {
+    reply(550, "5.6.0", "Message contains bare CR or LF characters; lines must end with CRLF");
+  } else {
+    co_await finish_message();
+  }
+  reset_transaction();
+}
+
+asio::awaitable<void> Session::finish_message() {
+  const auto started = std::chrono::steady_clock::now();
+  if (count_received_headers(tx_->content) > kMaxHops) {
+    reply(554, "5.4.6", "Too many hops: mail loop detected");
+    co_return;
+  }
+  const std::string trace = received_header();
+  DeliveryRequest request;
+  request.sender = tx_->sender;
+  request.destinations = tx_->destinations;
+  request.smtputf8 = tx_->smtputf8;
+  request.eightbit = tx_->eightbit;
+  request.trace = trace;
+  request.content = tx_->content;
+
+  // Tell the client nothing until every destination answered; it waits (RFC 5321 allows the
+  // client 10 minutes for the reply to the end of data).
+  if (!co_await flush()) co_return;
+  const auto& limits = ctx_.config.limits;
+  dog_.arm(std::chrono::steady_clock::now() + limits.relay_connect_timeout + limits.relay_timeout * 12);
+  const DeliveryReport report = co_await ctx_.delivery.deliver(request);
+  reply(report.reply);
+  if (report.reply.positive()) ++messages_;
+
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  spdlog::info(
+      "message session={} size={} rcpts={} destinations={} accepted={} deferred={} rejected={} "
+      "already_delivered={} reply={} ms={}",
+      session_id_, tx_->content.size(), tx_->recipients, tx_->destinations.size(), report.accepted,
+      report.deferred, report.rejected, report.already_delivered, report.reply.code, ms);
+}
+
+}  // namespace sealpost::smtp::server

@@ -1,0 +1,38 @@
+// What a session hands over once a message is complete, and the one answer it gets back. The
+// session knows nothing of how delivery happens (forwarding now; mailboxes later).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smtp/protocol/reply.hpp"
+
+namespace sealpost::smtp::server {
+
+struct DeliveryRequest {
+  std::string_view sender;                // the reverse-path as received; empty for <>
+  std::vector<std::string> destinations;  // distinct, normalised addresses
+  bool smtputf8 = false;
+  bool eightbit = false;
+  std::string_view trace;    // our Received: header
+  std::string_view content;  // the message as received
+};
+
+struct DeliveryReport {
+  protocol::Reply reply;  // what the client is told
+  std::uint32_t accepted = 0;
+  std::uint32_t deferred = 0;
+  std::uint32_t rejected = 0;
+  std::uint32_t already_delivered = 0;  // skipped: accepted on an earlier attempt
+};
+
+class DeliveryAgent {
+ public:
+  virtual ~DeliveryAgent() = default;
+  virtual boost::asio::awaitable<DeliveryReport> deliver(const DeliveryRequest& request) = 0;
+};
+
+}  // namespace sealpost::smtp::server

@@ -1,0 +1,21 @@
+// EHLO/HELO (RFC 5321 section 4.1.1.1): greets, resets any transaction, lists extensions.
+#include "smtp/server/session.hpp"
+
+namespace sealpost::smtp::server {
+
+void Session::on_helo(const protocol::Command& cmd, bool extended) {
+  reset_transaction();
+  helo_ = cmd.argument;
+  extended_ = extended;
+  if (!extended) {
+    reply(250, "", ctx_.config.hostname);
+    return;
+  }
+  std::string text = ctx_.config.hostname + " Hello";
+  text += "\nSIZE " + std::to_string(ctx_.config.limits.max_message_size);
+  text += "\n8BITMIME\nSMTPUTF8\nPIPELINING\nCHUNKING\nENHANCEDSTATUSCODES";
+  if (ctx_.tls && !stream_.is_tls()) text += "\nSTARTTLS";
+  reply(250, "", text);
+}
+
+}  // namespace sealpost::smtp::server

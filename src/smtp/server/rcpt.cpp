@@ -1,0 +1,47 @@
+// RCPT (RFC 5321 section 4.1.1.3): routing decides; we count, limit and throttle enumeration.
+#include "smtp/server/session.hpp"
+
+#include <algorithm>
+
+namespace sealpost::smtp::server {
+
+void Session::on_rcpt(const protocol::Command& cmd) {
+  const auto& limits = ctx_.config.limits;
+  if (!tx_) {
+    reply(503, "5.5.1", "Need MAIL before RCPT");
+    count_error();
+    return;
+  }
+  if (tx_->chunking) {
+    reply(503, "5.5.1", "RCPT not allowed during BDAT");
+    count_error();
+    return;
+  }
+  if (tx_->recipients >= limits.max_recipients) {
+    reply(452, "4.5.3", "Too many recipients");
+    return;
+  }
+  const routing::Route route = ctx_.router.route(cmd.path.mailbox, cmd.path.had_source_route);
+  if (route.kind == routing::Route::Kind::kRejected) {
+    ++recipients_refused_;
+    reply(route.rejection);
+    if (route.rejection.enhanced == "5.1.1" &&
+        ++unknown_recipients_ >= limits.max_unknown_recipients) {
+      reply(421, "4.7.0", "Too many unknown recipients, closing connection");
+      closing_ = true;
+      end_reason_ = "unknown_recipients";
+    }
+    return;
+  }
+  ++tx_->recipients;
+  ++recipients_ok_;
+  for (const auto& d : route.destinations) {
+    if (std::find(tx_->destinations.begin(), tx_->destinations.end(), d) ==
+        tx_->destinations.end()) {
+      tx_->destinations.push_back(d);
+    }
+  }
+  reply(250, "2.1.5", "Recipient OK");
+}
+
+}  // namespace sealpost::smtp::server

@@ -1,0 +1,26 @@
+// What every SMTP session shares: the typed config, routing, delivery, TLS and admission
+// control. Built once by `sealpost serve`; sessions only read it (the parts that change are
+// internally synchronised).
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "net/admission.hpp"
+#include "routing/router.hpp"
+#include "smtp/server/delivery.hpp"
+
+namespace sealpost::smtp::server {
+
+struct ServerContext {
+  const core::Config& config;
+  const routing::Router& router;
+  DeliveryAgent& delivery;
+  boost::asio::ssl::context* tls;  // null: STARTTLS not offered
+  net::ConnectionLimiter& connections;
+  net::ByteBudget& budget;
+  const core::ClientHasher& client_hasher;
+};
+
+}  // namespace sealpost::smtp::server

@@ -1,0 +1,216 @@
+#include "smtp/server/session.hpp"
+
+#include <sodium.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "core/log.hpp"
+
+namespace sealpost::smtp::server {
+
+namespace asio = boost::asio;
+using protocol::Command;
+using protocol::Verb;
+
+namespace {
+
+std::string random_id() {
+  unsigned char bytes[6];
+  randombytes_buf(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+}  // namespace
+
+Session::Session(ServerContext& context, asio::ip::tcp::socket socket,
+                 net::ConnectionLimiter::Ticket ticket, std::string client_ip)
+    : ctx_(context),
+      stream_(std::move(socket)),
+      dog_(stream_.socket().get_executor()),
+      ticket_(std::move(ticket)),
+      client_ip_(std::move(client_ip)),
+      session_id_(random_id()),
+      started_(std::chrono::steady_clock::now()),
+      deadline_(started_ + context.config.limits.session_timeout) {}
+
+void Session::start(const std::shared_ptr<Session>& session) {
+  const auto ex = session->stream_.socket().get_executor();
+  asio::co_spawn(ex, [session]() -> asio::awaitable<void> {
+    co_await session->dog_.run([session] { session->stream_.close(); });
+  }, asio::detached);
+  asio::co_spawn(ex, [session]() -> asio::awaitable<void> {
+    try {
+      co_await session->run();
+    } catch (const std::exception& e) {
+      spdlog::error("session id={} internal error: {}", session->session_id_, e.what());
+    }
+    session->dog_.stop();
+    session->stream_.close();
+  }, asio::detached);
+}
+
+void Session::reply(const protocol::Reply& r) { r.append_to(out_); }
+
+void Session::reply(int code, std::string_view enhanced, std::string_view text) {
+  reply(protocol::make_reply(code, enhanced, text));
+}
+
+bool Session::count_error() {
+  if (++errors_ < ctx_.config.limits.max_errors) return false;
+  reply(421, "4.7.0", "Too many errors, closing connection");
+  closing_ = true;
+  end_reason_ = "errors";
+  return true;
+}
+
+void Session::arm_idle() {
+  dog_.arm(std::min(std::chrono::steady_clock::now() + ctx_.config.limits.idle_timeout, deadline_));
+}
+
+asio::awaitable<bool> Session::flush() {
+  if (out_.empty()) co_return true;
+  boost::system::error_code ec;
+  arm_idle();
+  co_await stream_.write(out_, ec);
+  out_.clear();
+  co_return !ec;
+}
+
+asio::awaitable<bool> Session::fill() {
+  // RFC 2920: replies may be held while pipelined commands are pending, never while we wait.
+  if (!co_await flush()) co_return false;
+  if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  constexpr std::size_t kChunk = 16 * 1024;
+  const std::size_t old = in_.size();
+  in_.resize(old + kChunk);
+  arm_idle();
+  boost::system::error_code ec;
+  const std::size_t n = co_await stream_.read_some(asio::buffer(in_.data() + old, kChunk), ec);
+  in_.resize(old + n);
+  if (ec || n == 0) {
+    if (dog_.expired()) end_reason_ = "timeout";
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<Session::LineStatus> Session::next_line(std::string& line) {
+  bool discarding = false;
+  while (true) {
+    const auto nl = in_.find('\n', in_pos_);
+    if (nl != std::string::npos) {
+      const std::size_t start = in_pos_;
+      in_pos_ = nl + 1;
+      if (discarding) co_return LineStatus::kTooLong;
+      if (nl == start || in_[nl - 1] != '\r') co_return LineStatus::kBareLineEnding;
+      line.assign(in_, start, nl - 1 - start);
+      if (line.size() + 2 > protocol::kMaxCommandLine) co_return LineStatus::kTooLong;
+      co_return LineStatus::kLine;
+    }
+    if (in_.size() - in_pos_ > protocol::kMaxCommandLine) {
+      discarding = true;  // drop what we have, keep reading to the end of the line
+      in_.clear();
+      in_pos_ = 0;
+    }
+    if (!co_await fill()) co_return LineStatus::kClosed;
+  }
+}
+
+asio::awaitable<void> Session::run() {
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true));
+  reply(220, "", ctx_.config.hostname + " ESMTP Sealpost");
+
+  std::string line;
+  while (!closing_) {
+    const LineStatus status = co_await next_line(line);
+    if (status == LineStatus::kClosed) break;
+    if (status == LineStatus::kTooLong) {
+      reply(500, "5.5.2", "Line too long");
+      count_error();
+      continue;
+    }
+    if (status == LineStatus::kBareLineEnding) {
+      reply(500, "5.5.2", "Command lines must end with CRLF");
+      count_error();
+      continue;
+    }
+    auto parsed = protocol::parse_command(line, tx_ && tx_->smtputf8);
+    if (!parsed) {
+      reply(parsed.error());
+      count_error();
+      continue;
+    }
+    const Command& cmd = parsed.value();
+    switch (cmd.verb) {
+      case Verb::kHelo:
+      case Verb::kEhlo:
+        on_helo(cmd, cmd.verb == Verb::kEhlo);
+        break;
+      case Verb::kMail:
+        on_mail(cmd);
+        break;
+      case Verb::kRcpt:
+        on_rcpt(cmd);
+        break;
+      case Verb::kData:
+        co_await on_data();
+        break;
+      case Verb::kBdat:
+        co_await on_bdat(cmd);
+        break;
+      case Verb::kRset:
+        reset_transaction();
+        reply(250, "2.0.0", "OK");
+        break;
+      case Verb::kNoop:
+        reply(250, "2.0.0", "OK");
+        break;
+      case Verb::kQuit:
+        reply(221, "2.0.0", "Bye");
+        closing_ = true;
+        end_reason_ = "quit";
+        break;
+      case Verb::kVrfy:
+        // RFC 5321 section 3.5.3: never confirm or deny a user (no enumeration oracle).
+        reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery");
+        break;
+      case Verb::kExpn:
+        reply(502, "5.5.1", "EXPN is not available");
+        count_error();
+        break;
+      case Verb::kHelp:
+        reply(214, "2.0.0", "Sealpost: see RFC 5321");
+        break;
+      case Verb::kStarttls:
+        co_await on_starttls();
+        break;
+      case Verb::kAuth:
+        reply(502, "5.5.1", "AUTH is not available on this port");
+        count_error();
+        break;
+    }
+  }
+  co_await flush();
+
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started_)
+                      .count();
+  spdlog::info(
+      "session id={} client={} tls={} messages={} rcpt_ok={} rcpt_refused={} bytes={} errors={} "
+      "end={} ms={}",
+      session_id_, ctx_.client_hasher.hash(client_ip_), stream_.tls_version(), messages_,
+      recipients_ok_, recipients_refused_, bytes_, errors_, end_reason_, ms);
+}
+
+}  // namespace sealpost::smtp::server

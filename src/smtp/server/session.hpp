@@ -1,0 +1,100 @@
+// One inbound SMTP session (RFC 5321), as one coroutine that reads like the protocol. The
+// stages live in their own files (ehlo.cpp, mail.cpp, rcpt.cpp, data.cpp, starttls.cpp) so each
+// stage's rules and limits are in one place; this file holds the state they share.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/admission.hpp"
+#include "net/stream.hpp"
+#include "net/watchdog.hpp"
+#include "smtp/protocol/command.hpp"
+#include "smtp/protocol/reply.hpp"
+#include "smtp/server/server_context.hpp"
+
+namespace sealpost::smtp::server {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ServerContext& context, boost::asio::ip::tcp::socket socket,
+          net::ConnectionLimiter::Ticket ticket, std::string client_ip);
+
+  // Starts the session on its own strand; it keeps itself alive until it ends.
+  static void start(const std::shared_ptr<Session>& session);
+
+ private:
+  // One mail transaction: MAIL, RCPTs, and the content as it arrives.
+  struct Transaction {
+    explicit Transaction(net::ByteBudget& budget) : reservation(budget) {}
+    std::string sender;  // reverse-path as received; empty for <>
+    bool smtputf8 = false;
+    bool eightbit = false;
+    std::uint32_t recipients = 0;
+    std::vector<std::string> destinations;  // distinct normalised addresses
+    std::string content;
+    net::BudgetReservation reservation;
+    // BDAT state (RFC 3030)
+    bool chunking = false;
+    bool chunk_failed = false;
+    bool oversize = false;
+    bool over_budget = false;
+  };
+
+  enum class LineStatus { kLine, kTooLong, kBareLineEnding, kClosed };
+
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<LineStatus> next_line(std::string& line);
+  boost::asio::awaitable<bool> fill();
+  boost::asio::awaitable<bool> flush();
+  void reply(const protocol::Reply& r);
+  void reply(int code, std::string_view enhanced, std::string_view text);
+  // Counts a protocol error; true when the session must end because of too many.
+  bool count_error();
+  void arm_idle();
+
+  // Stages.
+  void on_helo(const protocol::Command& cmd, bool extended);
+  void on_mail(const protocol::Command& cmd);
+  void on_rcpt(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_data();
+  boost::asio::awaitable<void> on_bdat(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_starttls();
+  boost::asio::awaitable<void> finish_message();
+  std::string received_header() const;
+  void reset_transaction() { tx_.reset(); }
+
+  ServerContext& ctx_;
+  net::Stream stream_;
+  net::Watchdog dog_;
+  net::ConnectionLimiter::Ticket ticket_;
+  std::string client_ip_;
+  std::string session_id_;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point deadline_;
+
+  std::string in_;
+  std::size_t in_pos_ = 0;
+  std::string out_;
+
+  std::string helo_;
+  bool extended_ = false;
+  std::optional<Transaction> tx_;
+  bool closing_ = false;
+  std::string end_reason_ = "eof";
+
+  // For the session's log line: counts only.
+  std::uint32_t messages_ = 0;
+  std::uint32_t recipients_ok_ = 0;
+  std::uint32_t recipients_refused_ = 0;
+  std::uint32_t unknown_recipients_ = 0;
+  std::uint32_t errors_ = 0;
+  std::uint64_t bytes_ = 0;
+};
+
+}  // namespace sealpost::smtp::server

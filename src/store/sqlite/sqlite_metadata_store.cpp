@@ -1,0 +1,157 @@
+// The embedded metadata store. WAL mode so the CLI can write while the server reads; the
+// server notices the CLI's commits through PRAGMA data_version (see change_marker).
+#include <sys/stat.h>
+
+#include <mutex>
+
+#include "store/metadata_store.hpp"
+#include "store/sqlite/database.hpp"
+
+namespace sealpost::store {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+class SqliteMetadataStore final : public MetadataStore {
+ public:
+  explicit SqliteMetadataStore(const std::string& path) : db_(path) {
+    ::chmod(path.c_str(), 0600);
+    db_.exec("PRAGMA journal_mode = WAL");
+    db_.exec("PRAGMA synchronous = NORMAL");
+    db_.exec("PRAGMA foreign_keys = ON");
+    db_.exec("PRAGMA secure_delete = ON");
+    migrate();
+  }
+
+  void add_domain(const std::string& domain) override {
+    std::lock_guard lock(mutex_);
+    auto check = db_.prepare("SELECT 1 FROM domains WHERE name = ?");
+    if (check.bind(1, domain).step()) throw StoreError("domain " + domain + " already exists");
+    db_.prepare("INSERT INTO domains(name, created) VALUES(?, strftime('%s','now'))")
+        .bind(1, domain)
+        .run();
+  }
+
+  bool remove_domain(const std::string& domain) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare("DELETE FROM domains WHERE name = ?").bind(1, domain).run();
+    return db_.changes() > 0;
+  }
+
+  std::vector<std::string> list_domains() override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    auto st = db_.prepare("SELECT name FROM domains ORDER BY name");
+    while (st.step()) out.push_back(st.text(0));
+    return out;
+  }
+
+  void add_alias(const AliasRecord& alias) override {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction tx(db_);
+    if (!db_.prepare("SELECT 1 FROM domains WHERE name = ?").bind(1, alias.domain).step()) {
+      throw StoreError("domain " + alias.domain + " is not hosted here (sealpost domain add " +
+                       alias.domain + ")");
+    }
+    db_.prepare("INSERT OR IGNORE INTO aliases(domain, local) VALUES(?, ?)")
+        .bind(1, alias.domain)
+        .bind(2, alias.local)
+        .run();
+    auto id_st = db_.prepare("SELECT id FROM aliases WHERE domain = ? AND local = ?");
+    id_st.bind(1, alias.domain).bind(2, alias.local).step();
+    const std::int64_t id = id_st.integer(0);
+    for (const auto& f : alias.forwards) {
+      db_.prepare("INSERT OR IGNORE INTO alias_forwards(alias_id, destination) VALUES(?, ?)")
+          .bind(1, id)
+          .bind(2, f)
+          .run();
+    }
+    tx.commit();
+  }
+
+  bool remove_alias(const std::string& local, const std::string& domain) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare("DELETE FROM aliases WHERE domain = ? AND local = ?")
+        .bind(1, domain)
+        .bind(2, local)
+        .run();
+    return db_.changes() > 0;
+  }
+
+  std::vector<AliasRecord> list_aliases(const std::string& domain) override {
+    std::lock_guard lock(mutex_);
+    return query_aliases("WHERE a.domain = ?", &domain);
+  }
+
+  std::vector<AliasRecord> all_aliases() override {
+    std::lock_guard lock(mutex_);
+    return query_aliases("", nullptr);
+  }
+
+  std::uint64_t change_marker() override {
+    std::lock_guard lock(mutex_);
+    auto st = db_.prepare("PRAGMA data_version");
+    st.step();
+    return static_cast<std::uint64_t>(st.integer(0));
+  }
+
+ private:
+  void migrate() {
+    std::lock_guard lock(mutex_);
+    auto st = db_.prepare("PRAGMA user_version");
+    st.step();
+    const auto version = st.integer(0);
+    if (version > kSchemaVersion) {
+      throw StoreError("metadata store schema version " + std::to_string(version) +
+                       " is newer than this sealpost understands");
+    }
+    if (version == kSchemaVersion) return;
+    sqlite::Transaction tx(db_);
+    db_.exec(R"sql(
+      CREATE TABLE IF NOT EXISTS domains(
+        name TEXT PRIMARY KEY,
+        created INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS aliases(
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+        local TEXT NOT NULL,
+        UNIQUE(domain, local));
+      CREATE TABLE IF NOT EXISTS alias_forwards(
+        alias_id INTEGER NOT NULL REFERENCES aliases(id) ON DELETE CASCADE,
+        destination TEXT NOT NULL,
+        PRIMARY KEY(alias_id, destination));
+      PRAGMA user_version = 1;
+    )sql");
+    tx.commit();
+  }
+
+  std::vector<AliasRecord> query_aliases(const std::string& where, const std::string* domain) {
+    std::vector<AliasRecord> out;
+    auto st = db_.prepare(
+        "SELECT a.id, a.local, a.domain, f.destination FROM aliases a "
+        "LEFT JOIN alias_forwards f ON f.alias_id = a.id " +
+        where + " ORDER BY a.domain, a.local, f.destination");
+    if (domain) st.bind(1, *domain);
+    std::int64_t last_id = -1;
+    while (st.step()) {
+      if (st.integer(0) != last_id) {
+        last_id = st.integer(0);
+        out.push_back(AliasRecord{st.text(1), st.text(2), {}});
+      }
+      const auto dest = st.text(3);
+      if (!dest.empty()) out.back().forwards.push_back(dest);
+    }
+    return out;
+  }
+
+  std::mutex mutex_;
+  sqlite::Database db_;
+};
+
+}  // namespace
+
+std::unique_ptr<MetadataStore> open_sqlite_metadata_store(const std::string& path) {
+  return std::make_unique<SqliteMetadataStore>(path);
+}
+
+}  // namespace sealpost::store

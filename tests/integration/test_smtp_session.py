@@ -1,0 +1,198 @@
+"""The SMTP session's rules: replies, enhanced codes, limits, timeouts (RFC 5321 and friends)."""
+
+import smtplib
+import socket
+import ssl
+import time
+import unittest
+
+from harness import RawClient, Sealpost, Sink
+
+
+class SessionTest(unittest.TestCase):
+    extra = ('[limits]\nmessage_size = "64K"\nrecipients = 3\nerrors_per_session = 5\n'
+             'unknown_recipients_per_session = 4\nidle_timeout = 2\nconnections_per_client = 4\n')
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = Sink().start()
+        cls.mx = Sealpost(transport={"dest.test": cls.sink.port}, extra=cls.extra)
+        cls.mx.cli("domain", "add", "example.com")
+        cls.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
+        cls.mx.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mx.cleanup()
+        cls.sink.stop()
+
+    def client(self):
+        raw = RawClient(self.mx.port)
+        self.addCleanup(raw.close)
+        code, text = raw.reply()
+        self.assertEqual(code, 220)
+        self.assertTrue(text.startswith("mx.sealpost.test "))
+        return raw
+
+    def test_ehlo_lists_extensions(self):
+        raw = self.client()
+        code, text = raw.cmd("EHLO client.test")
+        self.assertEqual(code, 250)
+        ext = text.split("\n")[1:]
+        for e in ["SIZE 65536", "8BITMIME", "SMTPUTF8", "PIPELINING", "CHUNKING",
+                  "ENHANCEDSTATUSCODES", "STARTTLS"]:
+            self.assertIn(e, ext)
+
+    def test_helo_gives_no_extensions_and_refuses_parameters(self):
+        raw = self.client()
+        self.assertEqual(raw.cmd("HELO client.test"), (250, "mx.sealpost.test"))
+        self.assertEqual(raw.cmd("MAIL FROM:<a@b.test> BODY=8BITMIME")[0], 555)
+        self.assertEqual(raw.cmd("MAIL FROM:<a@b.test>")[0], 250)
+
+    def test_order_of_commands(self):
+        raw = self.client()
+        self.assertEqual(raw.cmd("MAIL FROM:<a@b.test>"), (503, "5.5.1 Send EHLO first"))
+        raw.cmd("EHLO c.test")
+        self.assertEqual(raw.cmd("RCPT TO:<a@example.com>")[0], 503)
+        self.assertEqual(raw.cmd("DATA")[0], 503)
+        self.assertEqual(raw.cmd("MAIL FROM:<a@b.test>")[0], 250)
+        self.assertEqual(raw.cmd("MAIL FROM:<a@b.test>"), (503, "5.5.1 Sender already specified"))
+        self.assertEqual(raw.cmd("DATA"), (554, "5.5.1 No valid recipients"))
+        self.assertEqual(raw.cmd("RSET"), (250, "2.0.0 OK"))
+        self.assertEqual(raw.cmd("NOOP"), (250, "2.0.0 OK"))
+        self.assertEqual(raw.cmd("QUIT")[0], 221)
+        self.assertTrue(raw.closed())
+
+    def test_vrfy_is_never_an_oracle(self):
+        raw = self.client()
+        raw.cmd("EHLO c.test")
+        known = raw.cmd("VRFY a@example.com")
+        unknown = raw.cmd("VRFY nobody@example.com")
+        self.assertEqual(known[0], 252)
+        self.assertEqual(known, unknown)
+        self.assertEqual(raw.cmd("EXPN list")[0], 502)
+
+    def test_syntax_errors_have_enhanced_codes(self):
+        raw = self.client()
+        raw.cmd("EHLO c.test")
+        self.assertEqual(raw.cmd("FOO bar"), (500, "5.5.1 Command unrecognized"))
+        self.assertEqual(raw.cmd("MAIL FROM:a@b.test")[1][:5], "5.1.7")
+        self.assertEqual(raw.cmd("MAIL FROM:<a@b.test> FOO=1"), (555, "5.5.4 Unsupported MAIL parameter"))
+        self.assertEqual(raw.cmd("MAIL FROM:<jörg@b.test>")[:1], (553,))
+        self.assertEqual(raw.cmd("HELO")[0], 501)
+
+    def test_line_too_long_and_bare_lf(self):
+        raw = self.client()
+        raw.cmd("EHLO c.test")
+        raw.send("NOOP " + "x" * 5000 + "\r\n")
+        self.assertEqual(raw.reply(), (500, "5.5.2 Line too long"))
+        raw.send("NOOP\n")
+        self.assertEqual(raw.reply()[0], 500)
+        self.assertEqual(raw.cmd("NOOP")[0], 250)
+
+    def test_too_many_errors_closes(self):
+        raw = self.client()
+        for _ in range(4):
+            self.assertEqual(raw.cmd("BOGUS")[0], 500)
+        raw.send("BOGUS\r\n")
+        self.assertEqual(raw.reply()[0], 500)
+        self.assertEqual(raw.reply()[0], 421)
+        self.assertTrue(raw.closed())
+
+    def test_recipient_limit(self):
+        raw = self.client()
+        raw.cmd("EHLO c.test")
+        raw.cmd("MAIL FROM:<a@b.test>")
+        for _ in range(3):
+            self.assertEqual(raw.cmd("RCPT TO:<a@example.com>")[0], 250)
+        self.assertEqual(raw.cmd("RCPT TO:<a@example.com>"), (452, "4.5.3 Too many recipients"))
+
+    def test_unknown_recipient_enumeration_is_cut_off(self):
+        raw = self.client()
+        raw.cmd("EHLO c.test")
+        raw.cmd("MAIL FROM:<a@b.test>")
+        for i in range(3):
+            self.assertEqual(raw.cmd(f"RCPT TO:<guess{i}@example.com>")[0], 550)
+        raw.send("RCPT TO:<guess9@example.com>\r\n")
+        self.assertEqual(raw.reply()[0], 550)
+        self.assertEqual(raw.reply()[0], 421)
+        self.assertTrue(raw.closed())
+
+    def test_declared_size_over_limit(self):
+        raw = self.client()
+        raw.cmd("EHLO c.test")
+        self.assertEqual(raw.cmd("MAIL FROM:<a@b.test> SIZE=100000")[1][:5], "5.3.4")
+
+    def test_oversize_message_rejected_after_reading(self):
+        before = len(self.sink.messages)
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=30) as c:
+            with self.assertRaises(smtplib.SMTPDataError) as err:
+                c.sendmail("a@b.test", ["a@example.com"], b"Subject: big\r\n\r\n" + b"x" * 70000 + b"\r\n")
+            self.assertEqual(err.exception.smtp_code, 552)
+            # The session goes on after the refusal.
+            self.assertEqual(c.noop()[0], 250)
+        time.sleep(0.2)
+        self.assertEqual(len(self.sink.messages), before)
+
+    def test_idle_timeout_closes_session(self):
+        raw = self.client()
+        start = time.monotonic()
+        self.assertTrue(raw.closed(timeout=10))
+        self.assertLess(time.monotonic() - start, 8)
+
+    def test_connections_per_client(self):
+        clients = [self.client() for _ in range(4)]
+        extra = RawClient(self.mx.port)
+        self.addCleanup(extra.close)
+        code, text = extra.reply()
+        self.assertEqual(code, 421)
+        self.assertIn("4.7.0", text)
+        clients[0].cmd("QUIT")
+        clients[0].closed()
+        time.sleep(0.2)
+        again = RawClient(self.mx.port)
+        self.addCleanup(again.close)
+        self.assertEqual(again.reply()[0], 220)
+
+    def test_tls_1_1_refused_and_1_2_accepted(self):
+        for version, ok in [(ssl.TLSVersion.TLSv1_1, False), (ssl.TLSVersion.TLSv1_2, True),
+                            (ssl.TLSVersion.TLSv1_3, True)]:
+            raw = self.client()
+            raw.cmd("EHLO c.test")
+            self.assertEqual(raw.cmd("STARTTLS")[0], 220)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            if version == ssl.TLSVersion.TLSv1_1:
+                ctx.set_ciphers("ALL:@SECLEVEL=0")
+            ctx.minimum_version = version
+            ctx.maximum_version = version
+            if ok:
+                tls = ctx.wrap_socket(raw.sock)
+                self.assertEqual(tls.version(), version.name.replace("v1_", "v1."))
+                tls.close()
+            else:
+                with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+                    ctx.wrap_socket(raw.sock)
+
+    def test_starttls_discards_pipelined_plaintext(self):
+        raw = self.client()
+        raw.cmd("EHLO c.test")
+        # Commands injected after STARTTLS in the same packet must not run inside TLS.
+        raw.send("STARTTLS\r\nMAIL FROM:<evil@b.test>\r\n")
+        self.assertEqual(raw.reply()[0], 220)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        tls = ctx.wrap_socket(raw.sock)
+        tls.sendall(b"EHLO c.test\r\n")
+        time.sleep(0.3)
+        data = tls.recv(65536)
+        self.assertTrue(data.startswith(b"250-"), data)
+        tls.sendall(b"RCPT TO:<a@example.com>\r\n")
+        self.assertTrue(tls.recv(65536).startswith(b"503"))
+        tls.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

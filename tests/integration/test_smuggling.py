@@ -1,0 +1,82 @@
+"""SMTP smuggling (SEC Consult, 2023): only <CRLF>.<CRLF> ends DATA. Every known variant of a
+fake end marker followed by a smuggled second message must neither end the first message nor
+deliver the second."""
+
+import time
+import unittest
+
+from harness import RawClient, Sealpost, Sink
+
+SMUGGLED = (b"MAIL FROM:<admin@example.com>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\n"
+            b"Subject: smuggled\r\n\r\nsmuggled body\r\n")
+
+# Fake end-of-data markers from the published research and its follow-ups.
+MARKERS = [b"\n.\n", b"\n.\r\n", b"\r.\r\n", b"\r\n.\n", b"\r.\r", b"\n.\r", b"\r\n.\r",
+           b"\r.\n", b"\n.\r\r\n"]
+
+
+class SmugglingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = Sink().start()
+        cls.mx = Sealpost(transport={"dest.test": cls.sink.port})
+        cls.mx.cli("domain", "add", "example.com")
+        cls.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
+        cls.mx.cli("alias", "add", "victim@example.com", "--forward", "victim@dest.test")
+        cls.mx.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mx.cleanup()
+        cls.sink.stop()
+
+    def test_fake_end_markers_neither_end_nor_split_a_message(self):
+        for marker in MARKERS:
+            with self.subTest(marker=marker):
+                before = len(self.sink.messages)
+                raw = RawClient(self.mx.port)
+                raw.reply()
+                raw.cmd("EHLO attacker.test")
+                raw.cmd("MAIL FROM:<a@attacker.test>")
+                self.assertEqual(raw.cmd("RCPT TO:<a@example.com>")[0], 250)
+                self.assertEqual(raw.cmd("DATA")[0], 354)
+                raw.send(b"Subject: first\r\n\r\nfirst body" + marker + SMUGGLED + b"\r\n.\r\n")
+                code, text = raw.reply()
+                # The whole thing is one message with bare line endings: refused as such.
+                self.assertEqual((code, text[:5]), (550, "5.6.0"))
+                # And the server is back at the command stage, not inside a smuggled DATA.
+                self.assertEqual(raw.cmd("NOOP")[0], 250)
+                raw.cmd("QUIT")
+                raw.close()
+                time.sleep(0.1)
+                self.assertEqual(len(self.sink.messages), before)
+        self.assertFalse(any(b"smuggled" in m.content for m in self.sink.messages))
+
+    def test_clean_crlf_message_after_smuggling_attempts_still_works(self):
+        raw = RawClient(self.mx.port)
+        self.addCleanup(raw.close)
+        raw.reply()
+        raw.cmd("EHLO client.test")
+        raw.cmd("MAIL FROM:<a@client.test>")
+        raw.cmd("RCPT TO:<a@example.com>")
+        raw.cmd("DATA")
+        raw.send(b"Subject: clean\r\n\r\nline\r\n.\r\n")
+        self.assertEqual(raw.reply()[0], 250)
+        msgs = self.sink.wait_for(1)
+        self.assertTrue(any(b"Subject: clean" in m.content for m in msgs))
+
+    def test_bdat_with_bare_line_endings_is_refused(self):
+        raw = RawClient(self.mx.port)
+        self.addCleanup(raw.close)
+        raw.reply()
+        raw.cmd("EHLO client.test")
+        raw.cmd("MAIL FROM:<a@client.test>")
+        raw.cmd("RCPT TO:<a@example.com>")
+        body = b"Subject: x\r\n\r\nhello\n.\n" + SMUGGLED
+        raw.send(b"BDAT %d LAST\r\n" % len(body) + body)
+        self.assertEqual(raw.reply()[0], 550)
+        self.assertEqual(raw.cmd("NOOP")[0], 250)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,262 @@
+"""Test harness: start `sealpost serve` and real SMTP sinks on 127.0.0.1, and stop them.
+
+Every port is one the test picked free on 127.0.0.1; every process started here is stopped by
+its PID when the test ends, pass or fail (use the objects as context managers, or register
+their stop() with unittest's addCleanup).
+"""
+
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as AioSMTP
+
+SEALPOST_BIN = os.environ.get("SEALPOST_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build-asan", "sealpost")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=20.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def make_cert(directory, hostname="localhost"):
+    """A self-signed certificate and key, made with the openssl command."""
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", f"/CN={hostname}",
+         "-addext", f"subjectAltName=DNS:{hostname}"],
+        check=True, capture_output=True)
+    return cert, key
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list
+    content: bytes
+    tls: bool
+    mail_options: list = field(default_factory=list)
+
+
+class _Handler:
+    def __init__(self, sink):
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.sink.rcpt_replies.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.sink.lock:
+            if self.sink.data_replies:
+                reply = self.sink.data_replies.pop(0)
+            else:
+                reply = "250 2.0.0 Stored"
+            self.sink.attempts += 1
+            if reply.startswith("2"):
+                self.sink.messages.append(Received(
+                    envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
+                    session.ssl is not None, list(envelope.mail_options)))
+        return reply
+
+
+class Sink:
+    """A real SMTP server (python3-aiosmtpd) standing for a destination's mail server.
+
+    rcpt_replies: {address: reply} to refuse particular recipients.
+    data_replies: replies given to successive DATA commands before the default 250.
+    tls: offer STARTTLS with a self-signed certificate.
+    """
+
+    def __init__(self, tls=False, workdir=None):
+        self.port = free_port()
+        self.messages = []
+        self.rcpt_replies = {}
+        self.data_replies = []
+        self.attempts = 0
+        self.lock = threading.Lock()
+        kwargs = {"enable_SMTPUTF8": True, "decode_data": False}
+        self._tmp = None
+        if tls:
+            self._tmp = tempfile.mkdtemp(prefix="sink-tls-")
+            cert, key = make_cert(self._tmp, "sink.test")
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(cert, key)
+            kwargs["tls_context"] = ctx
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
+                                     server_kwargs=kwargs)
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        try:
+            self.controller.stop()
+        except Exception:  # already stopped
+            pass
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def wait_for(self, count, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.messages) >= count:
+                return self.messages
+            time.sleep(0.02)
+        return self.messages
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Sealpost:
+    """A `sealpost serve` process with its own data directory and config."""
+
+    def __init__(self, transport=None, tls=True, extra="", hostname="mx.sealpost.test",
+                 srs_domain=None):
+        self.dir = tempfile.mkdtemp(prefix="sealpost-test-")
+        self.data_dir = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.config = os.path.join(self.dir, "sealpost.toml")
+        self.log_path = os.path.join(self.dir, "sealpost.log")
+        self.proc = None
+        self.hostname = hostname
+        lines = [
+            "[server]", f'hostname = "{hostname}"', f'data_dir = "{self.data_dir}"', "",
+            "[listen]", f'smtp = "127.0.0.1:{self.port}"', "",
+            # No DNS server answers on this port: tests route by the transport map.
+            "[dns]", f'servers = ["127.0.0.1:{free_port()}"]', "",
+        ]
+        if tls:
+            cert, key = make_cert(self.dir, hostname)
+            lines += ["[tls]", f'cert = "{cert}"', f'key = "{key}"', ""]
+        if srs_domain:
+            lines += ["[srs]", f'domain = "{srs_domain}"', ""]
+        if transport:
+            lines.append("[transport]")
+            for domain, port in transport.items():
+                lines.append(f'"{domain}" = "127.0.0.1:{port}"')
+            lines.append("")
+        lines.append(extra)
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def cli(self, *args, check=True):
+        """Runs a sealpost subcommand against this instance's config."""
+        result = subprocess.run([SEALPOST_BIN, *args, "--config", self.config],
+                                capture_output=True, text=True, timeout=60)
+        if check and result.returncode != 0:
+            raise AssertionError(f"sealpost {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def start(self):
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([SEALPOST_BIN, "serve", "--config", self.config],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, proc=self.proc)
+        return self
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.proc is not None:
+            self.log.close()
+        self.exit_code = self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+class RawClient:
+    """A plain socket speaking SMTP by hand, for what smtplib will not send."""
+
+    def __init__(self, port, timeout=10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def reply(self):
+        """Reads one (possibly multi-line) reply; returns (code, text)."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("connection closed; got %r" % (self.buf,))
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode("utf-8", "replace"))
+            if len(line) < 4 or line[3:4] == b" ":
+                return int(lines[0][:3]), "\n".join(l[4:] for l in lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5.0):
+        """True when the server closed the connection (EOF) within `timeout`."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
