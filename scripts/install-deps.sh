@@ -9,7 +9,7 @@ build_pkgs=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libzstd-dev
   libgtest-dev ca-certificates
 )
-test_pkgs=(python3 python3-aiosmtpd swaks openssl lsof)
+test_pkgs=(python3 python3-aiosmtpd swaks openssl unbound)
 bench_pkgs=(postfix)
 
 want=("${build_pkgs[@]}")

@@ -28,8 +28,7 @@ std::string require_domain(const std::string& text) {
 std::string require_destination(const std::string& text) {
   const auto parts = core::split_address(text);
   const auto normalized = core::normalize_address(text);
-  if (!parts || !normalized ||
-      !smtp::protocol::is_dot_string(parts->first, /*allow_utf8=*/true)) {
+  if (!parts || !normalized || !smtp::protocol::is_dot_string(parts->first, /*allow_utf8=*/true)) {
     throw std::runtime_error("not a valid destination address: " + text);
   }
   // Keep the local part's case: only the destination's own server may interpret it.
@@ -74,7 +73,8 @@ int alias_add(const std::filesystem::path& path, const std::string& address,
               const std::vector<std::string>& forwards) {
   const auto config = core::load_config(path);
   const auto parts = core::split_address(address);
-  if (!parts) throw std::runtime_error("not an address: " + address + " (use local@domain or *@domain)");
+  if (!parts)
+    throw std::runtime_error("not an address: " + address + " (use local@domain or *@domain)");
   store::AliasRecord alias;
   alias.local = to_lower_ascii(parts->first);
   alias.domain = require_domain(std::string(parts->second));

@@ -1,7 +1,8 @@
 // `sealpost demo`: the embedded default, on 127.0.0.1 only. A data directory, a self-signed
 // certificate, the domain example.test with an alias forwarding to inbox.test, and — standing
 // in for the destination's mail server — a small sink in this process that prints what arrives.
-#include <spdlog/spdlog.h>
+#include <fstream>
+#include <iostream>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,8 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fstream>
-#include <iostream>
+#include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
 #include "cli/server_runtime.hpp"
@@ -90,8 +90,8 @@ asio::awaitable<void> sink_session(tcp::socket socket) {
       for (const auto& r : to) rcpts += (rcpts.empty() ? "" : ", ") + r;
       std::cout << "\n[demo sink] message arrived for " << rcpts << "\n"
                 << "            envelope sender (SRS-rewritten): " << from << "\n"
-                << "            " << message.size() << " bytes, Subject: "
-                << header_value(message, "Subject") << "\n"
+                << "            " << message.size()
+                << " bytes, Subject: " << header_value(message, "Subject") << "\n"
                 << "            first header: "
                 << message.substr(0, std::min<std::size_t>(message.find("\r\n"), 100)) << "\n"
                 << std::flush;
@@ -131,11 +131,16 @@ int demo(const std::filesystem::path& dir_in, std::uint16_t port, std::uint16_t 
   }
   write_file(config_path,
              "# Written by `sealpost demo`. Everything listens on 127.0.0.1 only.\n"
-             "[server]\nhostname = \"" + hostname + "\"\ndata_dir = \"data\"\n\n"
-             "[listen]\nsmtp = \"127.0.0.1:" + std::to_string(port) + "\"\n\n"
-             "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\n"
-             "# inbox.test stands for a real mailbox provider: the demo's sink.\n"
-             "[transport]\n\"inbox.test\" = \"127.0.0.1:" + std::to_string(sink_port) + "\"\n");
+             "[server]\nhostname = \"" +
+                 hostname +
+                 "\"\ndata_dir = \"data\"\n\n"
+                 "[listen]\nsmtp = \"127.0.0.1:" +
+                 std::to_string(port) +
+                 "\"\n\n"
+                 "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\n"
+                 "# inbox.test stands for a real mailbox provider: the demo's sink.\n"
+                 "[transport]\n\"inbox.test\" = \"127.0.0.1:" +
+                 std::to_string(sink_port) + "\"\n");
   const auto config = core::load_config(config_path);
   prepare_data_dir(config);
   {

@@ -1,6 +1,7 @@
 // sealpost: the one binary. Subcommands are thin: they parse arguments and call cli/.
-#include <CLI/CLI.hpp>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
 #include "core/config.hpp"

@@ -1,12 +1,12 @@
 #include "cli/server_runtime.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/stat.h>
-
-#include <boost/asio/signal_set.hpp>
 #include <condition_variable>
 #include <csignal>
 #include <thread>
+
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "auth/srs/srs.hpp"
 #include "core/log.hpp"
@@ -72,8 +72,7 @@ void prepare_data_dir(const core::Config& config) {
   ::chmod(config.data_dir.c_str(), 0700);
 }
 
-int run_server(const core::Config& config,
-               const std::function<void(asio::io_context&)>& on_ready) {
+int run_server(const core::Config& config, const std::function<void(asio::io_context&)>& on_ready) {
   std::signal(SIGPIPE, SIG_IGN);
   prepare_data_dir(config);
   auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());

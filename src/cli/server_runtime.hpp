@@ -2,8 +2,9 @@
 // io_context on one thread per core until SIGINT or SIGTERM.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <functional>
+
+#include <boost/asio/io_context.hpp>
 
 #include "core/config.hpp"
 

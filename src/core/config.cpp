@@ -1,12 +1,12 @@
 #include "core/config.hpp"
 
-#include <unistd.h>
-
 #include <climits>
 #include <fstream>
 #include <set>
 #include <sstream>
+
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include "core/domain.hpp"
 #include "core/strings.hpp"
@@ -68,7 +68,8 @@ class TableReader {
     }
     if (!v) fail(key, "expected a size such as 26214400 or \"25M\"");
     if (*v < min || *v > max) {
-      fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " bytes");
+      fail(key,
+           "must be between " + std::to_string(min) + " and " + std::to_string(max) + " bytes");
     }
     return v;
   }
@@ -95,7 +96,9 @@ class TableReader {
   std::set<std::string> used_;
 };
 
-bool is_hostname(std::string_view h) { return to_a_label(h).has_value(); }
+bool is_hostname(std::string_view h) {
+  return to_a_label(h).has_value();
+}
 
 }  // namespace
 
@@ -119,13 +122,13 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     root = toml::parse(toml_text, source.string());
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
-    msg << source.string() << ":" << e.source().begin.line << ":" << e.source().begin.column
-        << ": " << e.description();
+    msg << source.string() << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+        << e.description();
     throw ConfigError(msg.str());
   }
 
-  const std::set<std::string> known_tables{"server", "listen", "tls",     "dns",
-                                           "transport", "relay", "srs", "privacy", "log", "limits"};
+  const std::set<std::string> known_tables{"server", "listen", "tls",     "dns", "transport",
+                                           "relay",  "srs",    "privacy", "log", "limits"};
   for (const auto& [k, v] : root) {
     if (!known_tables.count(std::string(k.str()))) {
       throw ConfigError(source.string() + ": [" + std::string(k.str()) + "]: unknown section");
@@ -154,7 +157,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   } else {
     c.data_dir = "/var/lib/sealpost";
   }
-  if (c.data_dir.is_relative()) c.data_dir = std::filesystem::absolute(source).parent_path() / c.data_dir;
+  if (c.data_dir.is_relative())
+    c.data_dir = std::filesystem::absolute(source).parent_path() / c.data_dir;
   server.reject_unknown();
 
   TableReader listen(table("listen"), "listen", source);
@@ -224,7 +228,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   TableReader log(table("log"), "log", source);
   if (auto l = log.string("level")) {
     static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
-    if (!levels.count(*l)) log.fail("level", "expected one of trace, debug, info, warn, error, off");
+    if (!levels.count(*l))
+      log.fail("level", "expected one of trace, debug, info, warn, error, off");
     c.log_level = *l;
   }
   log.reject_unknown();
@@ -233,15 +238,19 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   Limits& l = c.limits;
   constexpr std::uint64_t kGiB = 1024ULL * 1024 * 1024;
   if (auto v = limits.size("message_size", 1024, 2 * kGiB)) l.max_message_size = *v;
-  if (auto v = limits.integer("recipients", 1, 100000)) l.max_recipients = static_cast<std::uint32_t>(*v);
+  if (auto v = limits.integer("recipients", 1, 100000))
+    l.max_recipients = static_cast<std::uint32_t>(*v);
   if (auto v = limits.integer("connections_per_client", 1, 1000000)) {
     l.max_connections_per_client = static_cast<std::uint32_t>(*v);
   }
-  if (auto v = limits.integer("connections", 1, 1000000)) l.max_connections = static_cast<std::uint32_t>(*v);
+  if (auto v = limits.integer("connections", 1, 1000000))
+    l.max_connections = static_cast<std::uint32_t>(*v);
   if (auto v = limits.size("bytes_in_flight", 1024, 64 * kGiB)) l.max_bytes_in_flight = *v;
   if (auto v = limits.integer("idle_timeout", 1, 86400)) l.idle_timeout = std::chrono::seconds(*v);
-  if (auto v = limits.integer("session_timeout", 1, 7 * 86400)) l.session_timeout = std::chrono::seconds(*v);
-  if (auto v = limits.integer("errors_per_session", 1, 100000)) l.max_errors = static_cast<std::uint32_t>(*v);
+  if (auto v = limits.integer("session_timeout", 1, 7 * 86400))
+    l.session_timeout = std::chrono::seconds(*v);
+  if (auto v = limits.integer("errors_per_session", 1, 100000))
+    l.max_errors = static_cast<std::uint32_t>(*v);
   if (auto v = limits.integer("unknown_recipients_per_session", 1, 100000)) {
     l.max_unknown_recipients = static_cast<std::uint32_t>(*v);
   }
@@ -249,7 +258,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   if (auto v = limits.integer("relay_connect_timeout", 1, 3600)) {
     l.relay_connect_timeout = std::chrono::seconds(*v);
   }
-  if (auto v = limits.integer("accepted_memory", 0, 30 * 86400)) l.accepted_memory = std::chrono::seconds(*v);
+  if (auto v = limits.integer("accepted_memory", 0, 30 * 86400))
+    l.accepted_memory = std::chrono::seconds(*v);
   limits.reject_unknown();
   if (l.max_bytes_in_flight < l.max_message_size) {
     limits.fail("bytes_in_flight", "must be at least limits.message_size");
@@ -268,11 +278,13 @@ Config load_config(const std::filesystem::path& file) {
 std::string describe_config(const Config& c) {
   std::ostringstream o;
   const auto q = [](const std::string& s) { return "\"" + s + "\""; };
-  o << "[server]\nhostname = " << q(c.hostname) << "\ndata_dir = " << q(c.data_dir.string()) << "\n\n";
+  o << "[server]\nhostname = " << q(c.hostname) << "\ndata_dir = " << q(c.data_dir.string())
+    << "\n\n";
   o << "[listen]\n";
   if (c.listen_smtp) o << "smtp = " << q(c.listen_smtp->to_string()) << "\n";
   o << "\n[tls]\n";
-  if (c.tls_cert) o << "cert = " << q(c.tls_cert->string()) << "\nkey = " << q(c.tls_key->string()) << "\n";
+  if (c.tls_cert)
+    o << "cert = " << q(c.tls_cert->string()) << "\nkey = " << q(c.tls_key->string()) << "\n";
   o << "\n[dns]\nservers = [";
   for (std::size_t i = 0; i < c.dns_servers.size(); ++i) {
     o << (i ? ", " : "") << q(c.dns_servers[i].to_string());
@@ -283,7 +295,8 @@ std::string describe_config(const Config& c) {
   for (const auto& [d, ep] : c.transport) o << q(d) << " = " << q(ep.to_string()) << "\n";
   o << "\n[relay]\nport = " << c.relay_port << "\n";
   o << "\n[srs]\ndomain = " << q(c.srs_domain) << "\nmax_age_days = " << c.srs_max_age_days << "\n";
-  o << "\n[privacy]\nreceived_client_address = " << (c.received_client_address ? "true" : "false") << "\n";
+  o << "\n[privacy]\nreceived_client_address = " << (c.received_client_address ? "true" : "false")
+    << "\n";
   o << "\n[log]\nlevel = " << q(c.log_level) << "\n";
   const Limits& l = c.limits;
   o << "\n[limits]\n"

@@ -1,8 +1,8 @@
 #include "core/domain.hpp"
 
-#include <idn2.h>
-
 #include <cstdlib>
+
+#include <idn2.h>
 
 #include "core/strings.hpp"
 

@@ -1,12 +1,12 @@
 #include "core/log.hpp"
 
+#include <stdexcept>
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <stdexcept>
 
 namespace sealpost::core {
 

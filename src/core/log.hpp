@@ -4,12 +4,12 @@
 // an operator can correlate abuse from one source without the log revealing who it is.
 #pragma once
 
-#include <spdlog/spdlog.h>
-
 #include <array>
 #include <filesystem>
 #include <string>
 #include <string_view>
+
+#include <spdlog/spdlog.h>
 
 namespace sealpost::core {
 

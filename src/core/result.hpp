@@ -23,7 +23,7 @@ template <typename T, typename E>
 class [[nodiscard]] Result {
  public:
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  Result(Unexpected<E> error)                                           // NOLINT
+  Result(Unexpected<E> error)                                            // NOLINT
       : state_(std::in_place_index<1>, std::move(error.error)) {}
 
   [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }

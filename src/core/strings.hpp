@@ -17,7 +17,9 @@ constexpr bool is_ascii_alpha(char c) noexcept {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-constexpr bool is_ascii_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_ascii_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept;
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
@@ -25,6 +27,7 @@ std::string to_lower_ascii(std::string_view s);
 std::string_view trim(std::string_view s) noexcept;
 
 // Parses a non-negative decimal integer of at most `max_digits` digits, nothing else.
-std::optional<std::uint64_t> parse_decimal(std::string_view s, std::size_t max_digits = 19) noexcept;
+std::optional<std::uint64_t> parse_decimal(std::string_view s,
+                                           std::size_t max_digits = 19) noexcept;
 
 }  // namespace sealpost

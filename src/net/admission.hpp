@@ -60,7 +60,9 @@ class ByteBudget {
     return true;
   }
   void release(std::uint64_t n) noexcept { used_.fetch_sub(n, std::memory_order_relaxed); }
-  [[nodiscard]] std::uint64_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t used() const noexcept {
+    return used_.load(std::memory_order_relaxed);
+  }
 
  private:
   std::uint64_t capacity_;

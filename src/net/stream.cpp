@@ -1,6 +1,7 @@
 #include "net/stream.hpp"
 
 #include <array>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>

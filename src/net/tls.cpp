@@ -1,14 +1,14 @@
 #include "net/tls.hpp"
 
+#include <cstdio>
+#include <stdexcept>
+
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
-
-#include <cstdio>
-#include <stdexcept>
 
 namespace sealpost::net {
 
@@ -20,8 +20,8 @@ void restrict_versions(ssl::context& ctx) {
   SSL_CTX* native = ctx.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(native, TLS1_3_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Forward-secret AEAD suites only for TLS 1.2 (TLS 1.3's defaults are all fine).
   SSL_CTX_set_cipher_list(native,
                           "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!MD5:!DSS");
@@ -82,7 +82,8 @@ void write_self_signed(const std::string& hostname, const std::filesystem::path&
   FILE* kf = std::fopen(key.c_str(), "w");
   FILE* cf = kf ? std::fopen(cert.c_str(), "w") : nullptr;
   ::umask(old);
-  const bool ok = kf && cf && PEM_write_PrivateKey(kf, pkey, nullptr, nullptr, 0, nullptr, nullptr) &&
+  const bool ok = kf && cf &&
+                  PEM_write_PrivateKey(kf, pkey, nullptr, nullptr, 0, nullptr, nullptr) &&
                   PEM_write_X509(cf, x509);
   if (kf) std::fclose(kf);
   if (cf) std::fclose(cf);

@@ -1,10 +1,11 @@
 // TLS contexts: TLS 1.2 and 1.3 only, everywhere (RFC 8996 deprecated 1.0 and 1.1).
 #pragma once
 
-#include <boost/asio/ssl/context.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
+
+#include <boost/asio/ssl/context.hpp>
 
 namespace sealpost::net {
 

@@ -3,12 +3,13 @@
 // plainer than racing every operation against its own timer.
 #pragma once
 
+#include <chrono>
+#include <functional>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <chrono>
-#include <functional>
 
 namespace sealpost::net {
 

@@ -29,9 +29,13 @@ Route forward(std::vector<std::string> destinations, Route::Kind kind = Route::K
 Router::Router(std::string hostname, const auth::srs::Srs* srs)
     : hostname_(std::move(hostname)), srs_(srs), table_(std::make_shared<const RoutingTable>()) {}
 
-void Router::update(std::shared_ptr<const RoutingTable> table) { table_.store(std::move(table)); }
+void Router::update(std::shared_ptr<const RoutingTable> table) {
+  table_.store(std::move(table));
+}
 
-bool Router::hosts(const std::string& domain) const { return table_.load()->domains.count(domain) > 0; }
+bool Router::hosts(const std::string& domain) const {
+  return table_.load()->domains.count(domain) > 0;
+}
 
 Route Router::route(const smtp::protocol::Mailbox& rcpt, bool had_source_route) const {
   // The open-relay classics: source routes (RFC 5321 appendix C), the percent hack

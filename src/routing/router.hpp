@@ -21,8 +21,8 @@ class Srs;
 namespace sealpost::routing {
 
 struct RoutingTable {
-  std::set<std::string> domains;                              // A-labels
-  std::map<std::string, std::vector<std::string>> aliases;    // "local@domain" -> destinations
+  std::set<std::string> domains;                            // A-labels
+  std::map<std::string, std::vector<std::string>> aliases;  // "local@domain" -> destinations
 };
 
 struct Route {

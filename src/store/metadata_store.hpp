@@ -17,8 +17,8 @@ class StoreError : public std::runtime_error {
 };
 
 struct AliasRecord {
-  std::string local;   // lowercase; "*" for the domain's catch-all
-  std::string domain;  // A-label, lowercase
+  std::string local;                  // lowercase; "*" for the domain's catch-all
+  std::string domain;                 // A-label, lowercase
   std::vector<std::string> forwards;  // normalised destination addresses
 
   [[nodiscard]] std::string address() const { return local + "@" + domain; }

@@ -15,7 +15,8 @@ AcceptedMemory::Digest AcceptedMemory::message_digest(std::string_view sender,
   Digest d{};
   crypto_generichash_state st;
   crypto_generichash_init(&st, secret_.data(), secret_.size(), d.size());
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(sender.data()), sender.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(sender.data()),
+                            sender.size());
   const unsigned char sep = 0;
   crypto_generichash_update(&st, &sep, 1);
   crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(content.data()),

@@ -59,8 +59,8 @@ std::string sanitize_remote_text(std::string_view text) {
   return out;
 }
 
-Forwarder::Forwarder(const core::Config& config, dns::Resolver& resolver,
-                     const auth::srs::Srs& srs, asio::ssl::context* client_tls)
+Forwarder::Forwarder(const core::Config& config, dns::Resolver& resolver, const auth::srs::Srs& srs,
+                     asio::ssl::context* client_tls)
     : config_(config),
       resolver_(resolver),
       srs_(srs),
@@ -75,8 +75,8 @@ asio::awaitable<std::vector<RelayTarget>> Forwarder::targets_for(const std::stri
                                                                  ServerReply& failure) {
   std::vector<RelayTarget> targets;
   if (const auto it = config_.transport.find(domain); it != config_.transport.end()) {
-    targets.push_back(RelayTarget{asio::ip::make_address(it->second.host), it->second.port,
-                                  it->second.host});
+    targets.push_back(
+        RelayTarget{asio::ip::make_address(it->second.host), it->second.port, it->second.host});
     co_return targets;
   }
 
@@ -148,7 +148,8 @@ asio::awaitable<server::DeliveryReport> Forwarder::deliver(const server::Deliver
 
   // One envelope per destination domain, skipping destinations that already took this message.
   std::map<std::string, RelayEnvelope> by_domain;
-  const std::string mail_from = request.sender.empty() ? std::string() : srs_.forward(request.sender);
+  const std::string mail_from =
+      request.sender.empty() ? std::string() : srs_.forward(request.sender);
   for (const auto& dest : request.destinations) {
     if (memory_.contains(digest, dest)) {
       ++report.already_delivered;
@@ -169,7 +170,8 @@ asio::awaitable<server::DeliveryReport> Forwarder::deliver(const server::Deliver
   for (auto& [domain, env] : by_domain) results.emplace_back(&env, DomainResult{});
 
   if (by_domain.size() == 1) {
-    results[0].second = co_await deliver_domain(by_domain.begin()->first, *results[0].first, message);
+    results[0].second =
+        co_await deliver_domain(by_domain.begin()->first, *results[0].first, message);
   } else if (!by_domain.empty()) {
     // All domains at once, on this session's strand; the last one to finish wakes us.
     struct Join {
@@ -219,16 +221,15 @@ asio::awaitable<server::DeliveryReport> Forwarder::deliver(const server::Deliver
   // A temporary failure anywhere wins: the sender retries, destinations that accepted are
   // remembered and skipped, and a permanent failure is reported on that retry.
   if (first_deferred) {
-    report.reply = protocol::make_reply(
-        451, enhanced_or(*first_deferred, "4.4.0"),
-        "Temporary failure at a destination, please retry: " +
-            sanitize_remote_text(first_deferred->text()));
+    report.reply = protocol::make_reply(451, enhanced_or(*first_deferred, "4.4.0"),
+                                        "Temporary failure at a destination, please retry: " +
+                                            sanitize_remote_text(first_deferred->text()));
   } else if (first_rejected) {
-    const int code = first_rejected->code >= 550 && first_rejected->code <= 554 ? first_rejected->code
-                                                                                 : 550;
-    report.reply = protocol::make_reply(code, enhanced_or(*first_rejected, "5.0.0"),
-                                        "Delivery to a destination failed: " +
-                                            sanitize_remote_text(first_rejected->text()));
+    const int code =
+        first_rejected->code >= 550 && first_rejected->code <= 554 ? first_rejected->code : 550;
+    report.reply = protocol::make_reply(
+        code, enhanced_or(*first_rejected, "5.0.0"),
+        "Delivery to a destination failed: " + sanitize_remote_text(first_rejected->text()));
   } else {
     report.reply = protocol::make_reply(250, "2.0.0", "Message forwarded");
   }

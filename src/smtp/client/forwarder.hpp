@@ -3,10 +3,11 @@
 // the destinations' answers. Nothing is queued or written anywhere.
 #pragma once
 
-#include <boost/asio/ssl/context.hpp>
 #include <map>
 #include <memory>
 #include <string>
+
+#include <boost/asio/ssl/context.hpp>
 
 #include "core/config.hpp"
 #include "smtp/client/accepted_memory.hpp"

@@ -1,13 +1,14 @@
 #include "smtp/client/relay_client.hpp"
 
 #include <array>
+#include <memory>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <memory>
 
 #include "net/stream.hpp"
 #include "net/watchdog.hpp"
@@ -30,7 +31,8 @@ namespace {
 
 // The connection and its watchdog share ownership so the watchdog can outlive an early return.
 struct Connection {
-  explicit Connection(const asio::any_io_executor& ex) : stream(asio::ip::tcp::socket(ex)), dog(ex) {}
+  explicit Connection(const asio::any_io_executor& ex)
+      : stream(asio::ip::tcp::socket(ex)), dog(ex) {}
   net::Stream stream;
   net::Watchdog dog;
   std::string in;
@@ -116,9 +118,12 @@ asio::awaitable<RelayOutcome> relay_once(const RelayTarget& target, const RelayS
                                          bool use_tls) {
   const auto ex = co_await asio::this_coro::executor;
   auto conn = std::make_shared<Connection>(ex);
-  asio::co_spawn(ex, [conn]() -> asio::awaitable<void> {
-    co_await conn->dog.run([conn] { conn->stream.close(); });
-  }, asio::detached);
+  asio::co_spawn(
+      ex,
+      [conn]() -> asio::awaitable<void> {
+        co_await conn->dog.run([conn] { conn->stream.close(); });
+      },
+      asio::detached);
   struct Stopper {
     std::shared_ptr<Connection> c;
     ~Stopper() {
@@ -133,9 +138,11 @@ asio::awaitable<RelayOutcome> relay_once(const RelayTarget& target, const RelayS
 
   conn->dog.arm_for(settings.connect_timeout);
   const asio::ip::tcp::endpoint ep(target.address, target.port);
-  auto [cec] = co_await conn->stream.socket().async_connect(ep, asio::as_tuple(asio::use_awaitable));
-  if (cec) co_return fail_host(conn->dog.expired() ? "Connection to destination timed out"
-                                                   : "Connection to destination failed");
+  auto [cec] =
+      co_await conn->stream.socket().async_connect(ep, asio::as_tuple(asio::use_awaitable));
+  if (cec)
+    co_return fail_host(conn->dog.expired() ? "Connection to destination timed out"
+                                            : "Connection to destination failed");
   conn->stream.socket().set_option(asio::ip::tcp::no_delay(true));
 
   ServerReply reply;

@@ -4,13 +4,14 @@
 // by the bounded reply parser; every step has a deadline.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "smtp/protocol/reply_parser.hpp"
 

@@ -7,8 +7,24 @@ bool is_atext(unsigned char c, bool allow_utf8) {
   if (c >= 0x80) return allow_utf8;
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '/':
+    case '=':
+    case '?':
+    case '^':
+    case '_':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
     case '~':
       return true;
     default:
@@ -144,7 +160,8 @@ Result<Path, PathError> parse_path(std::string_view text, bool allow_utf8) {
       if (c == '\\') {
         if (pos + 1 >= inner.size()) return unexpected(PathError::kSyntax);
         const auto q = static_cast<unsigned char>(inner[pos + 1]);
-        if (q < 32 || (q > 126 && !(allow_utf8 && q >= 0x80))) return unexpected(PathError::kSyntax);
+        if (q < 32 || (q > 126 && !(allow_utf8 && q >= 0x80)))
+          return unexpected(PathError::kSyntax);
         mb.local += static_cast<char>(q);
         pos += 2;
         continue;

@@ -31,8 +31,8 @@ struct Path {
 };
 
 enum class PathError {
-  kSyntax,        // not a path at all
-  kTooLong,       // a part over its RFC 5321 limit
+  kSyntax,          // not a path at all
+  kTooLong,         // a part over its RFC 5321 limit
   kUtf8NotAllowed,  // 8-bit octets without SMTPUTF8
 };
 

@@ -179,12 +179,14 @@ Result<Command, Reply> parse_command(std::string_view line, bool utf8_transactio
   if (line.size() + 2 > kMaxCommandLine) return reject(500, "5.5.2", "Line too long");
   for (unsigned char c : line) {
     // Control characters have no place in a command; 8-bit octets are judged by the path parser.
-    if ((c < 32 && c != '\t') || c == 127) return reject(500, "5.5.2", "Invalid character in command");
+    if ((c < 32 && c != '\t') || c == 127)
+      return reject(500, "5.5.2", "Invalid character in command");
   }
 
   const auto sp = line.find(' ');
   const std::string_view verb_text = line.substr(0, sp);
-  const std::string_view rest = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+  const std::string_view rest =
+      sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
 
   Command cmd;
   bool known = false;
@@ -202,8 +204,9 @@ Result<Command, Reply> parse_command(std::string_view line, bool utf8_transactio
     case Verb::kEhlo: {
       const std::string_view name = trim(rest);
       if (name.empty() || name.find(' ') != std::string_view::npos) {
-        return reject(501, "5.5.4", cmd.verb == Verb::kEhlo ? "Syntax: EHLO domain-or-address"
-                                                            : "Syntax: HELO domain");
+        return reject(
+            501, "5.5.4",
+            cmd.verb == Verb::kEhlo ? "Syntax: EHLO domain-or-address" : "Syntax: HELO domain");
       }
       for (unsigned char c : name) {
         if (c > 126) return reject(501, "5.5.4", "Invalid greeting name");

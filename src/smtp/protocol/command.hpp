@@ -45,9 +45,9 @@ struct MailParameters {
 
 struct Command {
   Verb verb = Verb::kNoop;
-  std::string argument;  // HELO/EHLO name, VRFY/EXPN/HELP/NOOP/AUTH text
-  Path path;             // MAIL and RCPT
-  MailParameters mail;   // MAIL
+  std::string argument;          // HELO/EHLO name, VRFY/EXPN/HELP/NOOP/AUTH text
+  Path path;                     // MAIL and RCPT
+  MailParameters mail;           // MAIL
   std::uint64_t chunk_size = 0;  // BDAT
   bool last_chunk = false;       // BDAT ... LAST
 };

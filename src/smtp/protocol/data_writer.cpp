@@ -25,7 +25,8 @@ void append_dot_stuffed(std::string_view content, bool at_line_start, std::strin
 
 std::string_view end_of_data(std::string_view content) noexcept {
   const bool ends_with_crlf = content.size() >= 2 && content.substr(content.size() - 2) == "\r\n";
-  return ends_with_crlf || content.empty() ? std::string_view(".\r\n") : std::string_view("\r\n.\r\n");
+  return ends_with_crlf || content.empty() ? std::string_view(".\r\n")
+                                           : std::string_view("\r\n.\r\n");
 }
 
 }  // namespace sealpost::smtp::protocol

@@ -1,9 +1,9 @@
 // DATA (RFC 5321 section 4.1.1.4) and BDAT (RFC 3030): the content is read into memory under
 // the per-message size limit and the global in-flight budget, checked, then handed to delivery.
 // The reply comes only after delivery answered: nothing is queued, nothing touches the disk.
-#include <spdlog/spdlog.h>
-
 #include <ctime>
+
+#include <spdlog/spdlog.h>
 
 #include "core/strings.hpp"
 #include "smtp/protocol/data_reader.hpp"
@@ -205,7 +205,8 @@ asio::awaitable<void> Session::finish_message() {
   // client 10 minutes for the reply to the end of data).
   if (!co_await flush()) co_return;
   const auto& limits = ctx_.config.limits;
-  dog_.arm(std::chrono::steady_clock::now() + limits.relay_connect_timeout + limits.relay_timeout * 12);
+  dog_.arm(std::chrono::steady_clock::now() + limits.relay_connect_timeout +
+           limits.relay_timeout * 12);
   const DeliveryReport report = co_await ctx_.delivery.deliver(request);
   reply(report.reply);
   if (report.reply.positive()) ++messages_;

@@ -2,11 +2,12 @@
 // session knows nothing of how delivery happens (forwarding now; mailboxes later).
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
 
 #include "smtp/protocol/reply.hpp"
 

@@ -1,7 +1,5 @@
 #include "smtp/server/listener.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,6 +7,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
 
 #include "smtp/server/session.hpp"
 
@@ -25,12 +24,17 @@ Listener::Listener(asio::io_context& io, ServerContext& context, const Endpoint&
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + endpoint.to_string() + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot listen on " + endpoint.to_string() + ": " + ec.message());
 }
 
-std::uint16_t Listener::port() const { return acceptor_.local_endpoint().port(); }
+std::uint16_t Listener::port() const {
+  return acceptor_.local_endpoint().port();
+}
 
-void Listener::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+void Listener::start() {
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
 
 void Listener::stop() {
   boost::system::error_code ignored;
@@ -39,8 +43,8 @@ void Listener::stop() {
 
 asio::awaitable<void> Listener::accept_loop() {
   while (acceptor_.is_open()) {
-    auto [ec, socket] =
-        co_await acceptor_.async_accept(asio::make_strand(io_), asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_),
+                                                        asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
       // Out of file descriptors or similar: back off briefly instead of spinning.
@@ -51,9 +55,10 @@ asio::awaitable<void> Listener::accept_loop() {
     boost::system::error_code pec;
     const auto peer = socket.remote_endpoint(pec);
     if (pec) continue;
-    std::string ip = peer.address().is_v6() && peer.address().to_v6().is_v4_mapped()
-                         ? asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address().to_v6()).to_string()
-                         : peer.address().to_string();
+    std::string ip =
+        peer.address().is_v6() && peer.address().to_v6().is_v4_mapped()
+            ? asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address().to_v6()).to_string()
+            : peer.address().to_string();
     net::ConnectionLimiter::Refusal why{};
     auto ticket = ctx_.connections.admit(ip, why);
     if (!ticket) {
@@ -61,8 +66,8 @@ asio::awaitable<void> Listener::accept_loop() {
                    why == net::ConnectionLimiter::Refusal::kPerClient ? "connections_per_client"
                                                                       : "connections");
       auto s = std::make_shared<tcp::socket>(std::move(socket));
-      auto text = std::make_shared<std::string>(
-          "421 4.7.0 " + ctx_.config.hostname + " Too many connections, try again later\r\n");
+      auto text = std::make_shared<std::string>("421 4.7.0 " + ctx_.config.hostname +
+                                                " Too many connections, try again later\r\n");
       asio::async_write(*s, asio::buffer(*text), [s, text](boost::system::error_code, std::size_t) {
         boost::system::error_code ignored;
         s->shutdown(tcp::socket::shutdown_both, ignored);
@@ -70,7 +75,8 @@ asio::awaitable<void> Listener::accept_loop() {
       });
       continue;
     }
-    Session::start(std::make_shared<Session>(ctx_, std::move(socket), std::move(ticket), std::move(ip)));
+    Session::start(
+        std::make_shared<Session>(ctx_, std::move(socket), std::move(ticket), std::move(ip)));
   }
 }
 

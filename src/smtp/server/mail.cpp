@@ -15,8 +15,8 @@ void Session::on_mail(const protocol::Command& cmd) {
     count_error();
     return;
   }
-  const bool has_params = cmd.mail.size || cmd.mail.smtputf8 ||
-                          cmd.mail.body != protocol::BodyType::kSevenBit;
+  const bool has_params =
+      cmd.mail.size || cmd.mail.smtputf8 || cmd.mail.body != protocol::BodyType::kSevenBit;
   if (!extended_ && has_params) {
     reply(555, "5.5.4", "MAIL parameters need EHLO");
     count_error();

@@ -1,7 +1,7 @@
 // RCPT (RFC 5321 section 4.1.1.3): routing decides; we count, limit and throttle enumeration.
-#include "smtp/server/session.hpp"
-
 #include <algorithm>
+
+#include "smtp/server/session.hpp"
 
 namespace sealpost::smtp::server {
 

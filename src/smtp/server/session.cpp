@@ -1,10 +1,9 @@
 #include "smtp/server/session.hpp"
 
-#include <sodium.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
+#include <sodium.h>
 
 #include "core/log.hpp"
 
@@ -43,21 +42,29 @@ Session::Session(ServerContext& context, asio::ip::tcp::socket socket,
 
 void Session::start(const std::shared_ptr<Session>& session) {
   const auto ex = session->stream_.socket().get_executor();
-  asio::co_spawn(ex, [session]() -> asio::awaitable<void> {
-    co_await session->dog_.run([session] { session->stream_.close(); });
-  }, asio::detached);
-  asio::co_spawn(ex, [session]() -> asio::awaitable<void> {
-    try {
-      co_await session->run();
-    } catch (const std::exception& e) {
-      spdlog::error("session id={} internal error: {}", session->session_id_, e.what());
-    }
-    session->dog_.stop();
-    session->stream_.close();
-  }, asio::detached);
+  asio::co_spawn(
+      ex,
+      [session]() -> asio::awaitable<void> {
+        co_await session->dog_.run([session] { session->stream_.close(); });
+      },
+      asio::detached);
+  asio::co_spawn(
+      ex,
+      [session]() -> asio::awaitable<void> {
+        try {
+          co_await session->run();
+        } catch (const std::exception& e) {
+          spdlog::error("session id={} internal error: {}", session->session_id_, e.what());
+        }
+        session->dog_.stop();
+        session->stream_.close();
+      },
+      asio::detached);
 }
 
-void Session::reply(const protocol::Reply& r) { r.append_to(out_); }
+void Session::reply(const protocol::Reply& r) {
+  r.append_to(out_);
+}
 
 void Session::reply(int code, std::string_view enhanced, std::string_view text) {
   reply(protocol::make_reply(code, enhanced, text));

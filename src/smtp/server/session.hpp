@@ -3,13 +3,14 @@
 // stage's rules and limits are in one place; this file holds the state they share.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "net/admission.hpp"
 #include "net/stream.hpp"

@@ -1,8 +1,8 @@
 // STARTTLS (RFC 3207). Anything the client pipelined after the command is discarded: plaintext
 // commands must never be read as if they came over TLS (the CVE-2011-0411 injection).
-#include "smtp/server/session.hpp"
-
 #include <spdlog/spdlog.h>
+
+#include "smtp/server/session.hpp"
 
 namespace sealpost::smtp::server {
 

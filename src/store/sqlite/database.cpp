@@ -16,7 +16,9 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   }
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 Statement& Statement::bind(int index, std::string_view text) {
   if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
@@ -45,7 +47,9 @@ std::string Statement::text(int column) const {
            : std::string();
 }
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 Database::Database(const std::string& path) {
   if (sqlite3_open_v2(path.c_str(), &db_,
@@ -59,7 +63,9 @@ Database::Database(const std::string& path) {
   exec("PRAGMA busy_timeout = 5000");
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  sqlite3_close(db_);
+}
 
 void Database::exec(std::string_view sql) {
   char* err = nullptr;

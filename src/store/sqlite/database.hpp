@@ -2,11 +2,11 @@
 // and errors as exceptions carrying SQLite's message.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <sqlite3.h>
 
 #include "store/metadata_store.hpp"
 

@@ -1,8 +1,8 @@
 // The embedded metadata store. WAL mode so the CLI can write while the server reads; the
 // server notices the CLI's commits through PRAGMA data_version (see change_marker).
-#include <sys/stat.h>
-
 #include <mutex>
+
+#include <sys/stat.h>
 
 #include "store/metadata_store.hpp"
 #include "store/sqlite/database.hpp"

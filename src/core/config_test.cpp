@@ -1,0 +1,128 @@
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sealpost::core {
+namespace {
+
+Config parse(std::string_view text) {
+  return parse_config(text, "/etc/sealpost/test.toml");
+}
+
+std::string error_of(std::string_view text) {
+  try {
+    parse(text);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, DefaultsAreSafe) {
+  const Config c = parse("[server]\nhostname = \"mx.example.com\"\n");
+  EXPECT_EQ(c.hostname, "mx.example.com");
+  EXPECT_EQ(c.data_dir, "/var/lib/sealpost");
+  EXPECT_FALSE(c.listen_smtp.has_value());  // a listener that is not configured is not started
+  EXPECT_FALSE(c.tls_cert.has_value());
+  EXPECT_TRUE(c.dns_servers.empty());
+  EXPECT_EQ(c.srs_domain, "mx.example.com");
+  EXPECT_EQ(c.limits.max_recipients, 100U);
+  EXPECT_EQ(c.limits.max_message_size, 25ULL * 1024 * 1024);
+  EXPECT_GE(c.limits.idle_timeout.count(), 300);  // RFC 5321 section 4.5.3.2
+  EXPECT_TRUE(c.received_client_address);
+}
+
+TEST(ConfigTest, ReadsEveryTable) {
+  const Config c = parse(R"(
+[server]
+hostname = "MX.Bücher.example"
+data_dir = "data"
+[listen]
+smtp = "[::1]:2525"
+[tls]
+cert = "/etc/ssl/c.pem"
+key = "k.pem"
+[dns]
+servers = ["127.0.0.1:5353", "[::1]:53"]
+[transport]
+"Bücher.example" = "127.0.0.1:2526"
+[relay]
+port = 2500
+[srs]
+domain = "srs.example.com"
+max_age_days = 7
+[privacy]
+received_client_address = false
+[log]
+level = "debug"
+[limits]
+message_size = "10M"
+recipients = 50
+connections_per_client = 5
+connections = 100
+bytes_in_flight = "1G"
+idle_timeout = 60
+session_timeout = 600
+)");
+  EXPECT_EQ(c.hostname, "mx.xn--bcher-kva.example");
+  EXPECT_EQ(c.data_dir, "/etc/sealpost/data");
+  ASSERT_TRUE(c.listen_smtp);
+  EXPECT_EQ(c.listen_smtp->host, "::1");
+  EXPECT_EQ(c.listen_smtp->port, 2525);
+  EXPECT_EQ(c.tls_key->string(), "/etc/sealpost/k.pem");
+  ASSERT_EQ(c.dns_servers.size(), 2U);
+  EXPECT_EQ(c.transport.at("xn--bcher-kva.example").port, 2526);
+  EXPECT_EQ(c.relay_port, 2500);
+  EXPECT_EQ(c.srs_domain, "srs.example.com");
+  EXPECT_EQ(c.srs_max_age_days, 7);
+  EXPECT_FALSE(c.received_client_address);
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.limits.max_message_size, 10ULL * 1024 * 1024);
+  EXPECT_EQ(c.limits.max_recipients, 50U);
+  EXPECT_EQ(c.limits.max_bytes_in_flight, 1ULL << 30);
+  EXPECT_EQ(c.limits.session_timeout.count(), 600);
+}
+
+TEST(ConfigTest, ErrorsNameTheKey) {
+  EXPECT_NE(error_of("[server]\nhostname = 5\n").find("server.hostname: expected a string"),
+            std::string::npos);
+  EXPECT_NE(error_of("[limits]\nrecipients = -1\n").find("limits.recipients"), std::string::npos);
+  EXPECT_NE(error_of("[limits]\nmesage_size = 1\n").find("limits.mesage_size: unknown setting"),
+            std::string::npos);
+  EXPECT_NE(error_of("[listen]\nsmtp = \"mail.example.com:25\"\n").find("listen.smtp"),
+            std::string::npos);
+  EXPECT_NE(error_of("[listen]\nimapx = \"127.0.0.1:143\"\n").find("listen.imapx"),
+            std::string::npos);
+  EXPECT_NE(error_of("[limits]\nmessage_size = \"2M\"\nbytes_in_flight = \"1M\"\n")
+                .find("limits.bytes_in_flight"),
+            std::string::npos);
+  EXPECT_NE(error_of("[server]\nhostname = \"bad name\"\n").find("server.hostname"),
+            std::string::npos);
+  EXPECT_NE(error_of("[log]\nlevel = \"loud\"\n").find("log.level"), std::string::npos);
+  EXPECT_NE(error_of("x = 1\n").find("[x]"), std::string::npos);
+}
+
+TEST(ConfigTest, SyntaxErrorsGiveLineAndColumn) {
+  EXPECT_NE(error_of("[server]\nhostname = \n").find("test.toml:2:"), std::string::npos);
+}
+
+TEST(ConfigTest, ParsesSizes) {
+  EXPECT_EQ(parse_size("25M"), 25ULL * 1024 * 1024);
+  EXPECT_EQ(parse_size("512k"), 512ULL * 1024);
+  EXPECT_EQ(parse_size("1G"), 1ULL << 30);
+  EXPECT_EQ(parse_size("1000"), 1000U);
+  EXPECT_FALSE(parse_size("M"));
+  EXPECT_FALSE(parse_size("-1"));
+  EXPECT_FALSE(parse_size("1T"));
+}
+
+TEST(ConfigTest, DescribeRoundTrips) {
+  const Config c = parse("[server]\nhostname = \"mx.example.com\"\n[limits]\nrecipients = 7\n");
+  const Config again = parse(describe_config(c));
+  EXPECT_EQ(again.hostname, c.hostname);
+  EXPECT_EQ(again.limits.max_recipients, 7U);
+  EXPECT_EQ(again.limits.max_message_size, c.limits.max_message_size);
+}
+
+}  // namespace
+}  // namespace sealpost::core
