@@ -76,8 +76,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   std::signal(SIGPIPE, SIG_IGN);
   prepare_data_dir(config);
   auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
-  const auto srs_key = core::load_or_create_secret(config.data_dir / "srs.key");
-  const auth::srs::Srs srs(std::vector<unsigned char>(srs_key.begin(), srs_key.end()),
+  const auth::srs::Srs srs(auth::srs::load_or_create_key(config.data_dir / "srs.key"),
                            config.srs_domain, config.srs_max_age_days);
   const core::ClientHasher hasher(config.data_dir / "log.key");
   routing::Router router(config.hostname, &srs);
