@@ -20,6 +20,7 @@ build: deps
 	@cmake --build build -j $(JOBS) --target sealpost
 
 demo: build
+	@scripts/install-deps.sh demo
 	build/sealpost demo
 
 # The test build: ASan + UBSan, every unit and integration test, then each fuzz target briefly.

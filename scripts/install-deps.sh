@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Sealpost needs to build and test, only those that are missing.
-# Usage: scripts/install-deps.sh [build|test|bench]
+# Usage: scripts/install-deps.sh [build|demo|test|bench]
 set -euo pipefail
 
 build_pkgs=(
@@ -9,15 +9,18 @@ build_pkgs=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libzstd-dev
   libgtest-dev ca-certificates
 )
-test_pkgs=(python3 python3-aiosmtpd swaks openssl unbound)
+test_pkgs=(python3 python3-aiosmtpd swaks libnet-ssleay-perl openssl unbound)
 bench_pkgs=(postfix)
+# The demo prints a swaks command (with --tls) to try it.
+demo_pkgs=(swaks libnet-ssleay-perl)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
+  demo) want+=("${demo_pkgs[@]}") ;;
   test) want+=("${test_pkgs[@]}") ;;
   bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|demo|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -74,6 +74,7 @@ void prepare_data_dir(const core::Config& config) {
 
 int run_server(const core::Config& config, const std::function<void(asio::io_context&)>& on_ready) {
   std::signal(SIGPIPE, SIG_IGN);
+  core::init_logging(config.log_level);
   prepare_data_dir(config);
   auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
   const auth::srs::Srs srs(auth::srs::load_or_create_key(config.data_dir / "srs.key"),

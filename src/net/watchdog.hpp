@@ -4,7 +4,8 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
+
+#include "net/stream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -32,15 +33,17 @@ class Watchdog {
   }
   [[nodiscard]] bool expired() const noexcept { return expired_; }
 
-  // Runs until stopped or expired; on expiry calls `on_expire` once.
-  boost::asio::awaitable<void> run(std::function<void()> on_expire) {
+  // Runs until stopped or expired; on expiry closes `stream`, failing its pending operations.
+  // (It takes the stream, not a callback: g++ 12 double-frees a capturing lambda that appears
+  // in a co_await expression.)
+  boost::asio::awaitable<void> run(Stream& stream) {
     while (!stopped_) {
       timer_.expires_at(deadline_);
       co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       if (stopped_) break;
       if (Clock::now() >= deadline_) {
         expired_ = true;
-        on_expire();
+        stream.close();
         break;
       }
     }

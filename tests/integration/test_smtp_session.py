@@ -11,7 +11,7 @@ from harness import RawClient, Sealpost, Sink
 
 class SessionTest(unittest.TestCase):
     extra = ('[limits]\nmessage_size = "64K"\nrecipients = 3\nerrors_per_session = 5\n'
-             'unknown_recipients_per_session = 4\nidle_timeout = 2\nconnections_per_client = 4\n')
+             'unknown_recipients_per_session = 4\n')
 
     @classmethod
     def setUpClass(cls):
@@ -126,6 +126,8 @@ class SessionTest(unittest.TestCase):
     def test_oversize_message_rejected_after_reading(self):
         before = len(self.sink.messages)
         with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=30) as c:
+            c.ehlo()
+            del c.esmtp_features["size"]  # do not declare the size: it is enforced while reading
             with self.assertRaises(smtplib.SMTPDataError) as err:
                 c.sendmail("a@b.test", ["a@example.com"], b"Subject: big\r\n\r\n" + b"x" * 70000 + b"\r\n")
             self.assertEqual(err.exception.smtp_code, 552)
@@ -133,26 +135,6 @@ class SessionTest(unittest.TestCase):
             self.assertEqual(c.noop()[0], 250)
         time.sleep(0.2)
         self.assertEqual(len(self.sink.messages), before)
-
-    def test_idle_timeout_closes_session(self):
-        raw = self.client()
-        start = time.monotonic()
-        self.assertTrue(raw.closed(timeout=10))
-        self.assertLess(time.monotonic() - start, 8)
-
-    def test_connections_per_client(self):
-        clients = [self.client() for _ in range(4)]
-        extra = RawClient(self.mx.port)
-        self.addCleanup(extra.close)
-        code, text = extra.reply()
-        self.assertEqual(code, 421)
-        self.assertIn("4.7.0", text)
-        clients[0].cmd("QUIT")
-        clients[0].closed()
-        time.sleep(0.2)
-        again = RawClient(self.mx.port)
-        self.addCleanup(again.close)
-        self.assertEqual(again.reply()[0], 220)
 
     def test_tls_1_1_refused_and_1_2_accepted(self):
         for version, ok in [(ssl.TLSVersion.TLSv1_1, False), (ssl.TLSVersion.TLSv1_2, True),
@@ -192,6 +174,37 @@ class SessionTest(unittest.TestCase):
         tls.sendall(b"RCPT TO:<a@example.com>\r\n")
         self.assertTrue(tls.recv(65536).startswith(b"503"))
         tls.close()
+
+
+class ConnectionLimitsTest(unittest.TestCase):
+    """Limits that would disturb other tests get a server of their own."""
+
+    def setUp(self):
+        self.mx = Sealpost(extra="[limits]\nidle_timeout = 2\nconnections_per_client = 4\n")
+        self.addCleanup(self.mx.cleanup)
+        self.mx.start()
+
+    client = SessionTest.client
+
+    def test_idle_timeout_closes_session(self):
+        raw = self.client()
+        start = time.monotonic()
+        self.assertTrue(raw.closed(timeout=10))
+        self.assertLess(time.monotonic() - start, 8)
+
+    def test_connections_per_client(self):
+        clients = [self.client() for _ in range(4)]
+        extra = RawClient(self.mx.port)
+        self.addCleanup(extra.close)
+        code, text = extra.reply()
+        self.assertEqual(code, 421)
+        self.assertIn("4.7.0", text)
+        clients[0].cmd("QUIT")
+        clients[0].closed()
+        time.sleep(0.2)
+        again = RawClient(self.mx.port)
+        self.addCleanup(again.close)
+        self.assertEqual(again.reply()[0], 220)
 
 
 if __name__ == "__main__":

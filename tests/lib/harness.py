@@ -113,7 +113,7 @@ class Sink:
             ctx.load_cert_chain(cert, key)
             kwargs["tls_context"] = ctx
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
-                                     server_kwargs=kwargs)
+                                     **kwargs)
 
     def start(self):
         self.controller.start()

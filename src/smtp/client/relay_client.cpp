@@ -111,6 +111,12 @@ RelayOutcome all_recipients(const RelayEnvelope& env, const ServerReply& reply, 
   return out;
 }
 
+// Keeps the connection alive while its watchdog runs. (A plain function: g++ 12 mishandles
+// capturing lambdas in co_await expressions.)
+asio::awaitable<void> watch(std::shared_ptr<Connection> conn) {
+  co_await conn->dog.run(conn->stream);
+}
+
 }  // namespace
 
 asio::awaitable<RelayOutcome> relay_once(const RelayTarget& target, const RelaySettings& settings,
@@ -118,12 +124,7 @@ asio::awaitable<RelayOutcome> relay_once(const RelayTarget& target, const RelayS
                                          bool use_tls) {
   const auto ex = co_await asio::this_coro::executor;
   auto conn = std::make_shared<Connection>(ex);
-  asio::co_spawn(
-      ex,
-      [conn]() -> asio::awaitable<void> {
-        co_await conn->dog.run([conn] { conn->stream.close(); });
-      },
-      asio::detached);
+  asio::co_spawn(ex, watch(conn), asio::detached);
   struct Stopper {
     std::shared_ptr<Connection> c;
     ~Stopper() {

@@ -42,24 +42,24 @@ Session::Session(ServerContext& context, asio::ip::tcp::socket socket,
 
 void Session::start(const std::shared_ptr<Session>& session) {
   const auto ex = session->stream_.socket().get_executor();
-  asio::co_spawn(
-      ex,
-      [session]() -> asio::awaitable<void> {
-        co_await session->dog_.run([session] { session->stream_.close(); });
-      },
-      asio::detached);
-  asio::co_spawn(
-      ex,
-      [session]() -> asio::awaitable<void> {
-        try {
-          co_await session->run();
-        } catch (const std::exception& e) {
-          spdlog::error("session id={} internal error: {}", session->session_id_, e.what());
-        }
-        session->dog_.stop();
-        session->stream_.close();
-      },
-      asio::detached);
+  asio::co_spawn(ex, watch(session), asio::detached);
+  asio::co_spawn(ex, serve(session), asio::detached);
+}
+
+// Plain functions rather than capturing coroutine lambdas: g++ 12 double-frees the captures of a
+// lambda that appears in a co_await expression.
+asio::awaitable<void> Session::watch(std::shared_ptr<Session> self) {
+  co_await self->dog_.run(self->stream_);
+}
+
+asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {
+  try {
+    co_await self->run();
+  } catch (const std::exception& e) {
+    spdlog::error("session id={} internal error: {}", self->session_id_, e.what());
+  }
+  self->dog_.stop();
+  self->stream_.close();
 }
 
 void Session::reply(const protocol::Reply& r) {
