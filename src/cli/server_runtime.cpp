@@ -105,7 +105,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   }
   const auto client_tls = net::make_client_tls();
 
-  smtp::client::Forwarder forwarder(config, *resolver, srs, client_tls.get());
+  smtp::client::Forwarder forwarder(config, io.get_executor(), *resolver, srs, client_tls.get());
   smtp::server::ServerContext context{config,      router, forwarder, server_tls.get(),
                                       connections, budget, hasher};
 

@@ -3,6 +3,7 @@
 // plainer than racing every operation against its own timer.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 
 #include "net/stream.hpp"
@@ -31,7 +32,8 @@ class Watchdog {
     stopped_ = true;
     timer_.cancel();
   }
-  [[nodiscard]] bool expired() const noexcept { return expired_; }
+  // Safe to read from any thread (a connection pool checks it).
+  [[nodiscard]] bool expired() const noexcept { return expired_.load(); }
 
   // Runs until stopped or expired; on expiry closes `stream`, failing its pending operations.
   // (It takes the stream, not a callback: g++ 12 double-frees a capturing lambda that appears
@@ -53,7 +55,7 @@ class Watchdog {
   boost::asio::steady_timer timer_;
   Clock::time_point deadline_ = Clock::time_point::max();
   bool stopped_ = false;
-  bool expired_ = false;
+  std::atomic<bool> expired_{false};
 };
 
 }  // namespace sealpost::net

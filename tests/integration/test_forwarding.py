@@ -155,6 +155,14 @@ class ForwardingTest(unittest.TestCase):
         self.assertTrue(all(body in m.content for m in msgs))
         self.assertIn("SMTPUTF8", msgs[1].mail_options)
 
+    def test_connections_to_a_destination_are_reused(self):
+        with self.smtp() as c:
+            for i in range(5):
+                c.sendmail("a@sender.test", ["solo@example.com"], message(f"reuse {i}"))
+        self.assertEqual(len(self.sink.wait_for(5)), 5)
+        # One connection (one EHLO) carried all five messages.
+        self.assertEqual(self.sink.greetings, 1)
+
     def test_duplicate_destinations_get_one_copy(self):
         self.mx.cli("alias", "add", "twin@example.com", "--forward", "solo@dest.test")
         with self.smtp() as c:

@@ -68,6 +68,12 @@ class _Handler:
     def __init__(self, sink):
         self.sink = sink
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self.sink.lock:
+            self.sink.greetings += 1
+        session.host_name = hostname
+        return responses
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.sink.rcpt_replies.get(address.lower())
         if reply:
@@ -103,6 +109,7 @@ class Sink:
         self.rcpt_replies = {}
         self.data_replies = []
         self.attempts = 0
+        self.greetings = 0  # EHLOs seen: one per connection (two with STARTTLS)
         self.lock = threading.Lock()
         kwargs = {"enable_SMTPUTF8": True, "decode_data": False}
         self._tmp = None

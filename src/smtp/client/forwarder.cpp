@@ -59,17 +59,27 @@ std::string sanitize_remote_text(std::string_view text) {
   return out;
 }
 
-Forwarder::Forwarder(const core::Config& config, dns::Resolver& resolver, const auth::srs::Srs& srs,
+namespace {
+
+RelaySettings relay_settings(const core::Config& config, asio::ssl::context* client_tls) {
+  RelaySettings settings;
+  settings.helo_name = config.hostname;
+  settings.tls = client_tls;
+  settings.connect_timeout = config.limits.relay_connect_timeout;
+  settings.command_timeout = config.limits.relay_timeout;
+  return settings;
+}
+
+}  // namespace
+
+Forwarder::Forwarder(const core::Config& config, asio::any_io_executor executor,
+                     dns::Resolver& resolver, const auth::srs::Srs& srs,
                      asio::ssl::context* client_tls)
     : config_(config),
       resolver_(resolver),
       srs_(srs),
-      memory_(config.limits.accepted_memory, kAcceptedMemoryEntries) {
-  settings_.helo_name = config.hostname;
-  settings_.tls = client_tls;
-  settings_.connect_timeout = config.limits.relay_connect_timeout;
-  settings_.command_timeout = config.limits.relay_timeout;
-}
+      relay_(std::move(executor), relay_settings(config, client_tls)),
+      memory_(config.limits.accepted_memory, kAcceptedMemoryEntries) {}
 
 asio::awaitable<std::vector<RelayTarget>> Forwarder::targets_for(const std::string& domain,
                                                                  ServerReply& failure) {
@@ -131,10 +141,10 @@ asio::awaitable<Forwarder::DomainResult> Forwarder::deliver_domain(const std::st
   std::size_t attempts = 0;
   for (const auto& target : targets) {
     if (attempts++ >= kMaxAttempts) break;
-    outcome = co_await relay_once(target, settings_, envelope, message, /*use_tls=*/true);
+    outcome = co_await relay_.relay(target, envelope, message, /*use_tls=*/true);
     if (outcome.tls_failed) {
       // Opportunistic TLS (RFC 7435): a failed handshake falls back to plaintext once.
-      outcome = co_await relay_once(target, settings_, envelope, message, /*use_tls=*/false);
+      outcome = co_await relay_.relay(target, envelope, message, /*use_tls=*/false);
     }
     if (!outcome.try_next_host) break;
   }

@@ -25,7 +25,9 @@ namespace sealpost::smtp::client {
 
 class Forwarder final : public server::DeliveryAgent {
  public:
-  Forwarder(const core::Config& config, dns::Resolver& resolver, const auth::srs::Srs& srs,
+  // `executor` runs the outbound connections (each on a strand of its own).
+  Forwarder(const core::Config& config, boost::asio::any_io_executor executor,
+            dns::Resolver& resolver, const auth::srs::Srs& srs,
             boost::asio::ssl::context* client_tls);
 
   boost::asio::awaitable<server::DeliveryReport> deliver(
@@ -44,7 +46,7 @@ class Forwarder final : public server::DeliveryAgent {
   const core::Config& config_;
   dns::Resolver& resolver_;
   const auth::srs::Srs& srs_;
-  RelaySettings settings_;
+  RelayClient relay_;
   AcceptedMemory memory_;
 };
 

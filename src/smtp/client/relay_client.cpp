@@ -1,14 +1,15 @@
 #include "smtp/client/relay_client.hpp"
 
 #include <array>
-#include <memory>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/this_coro.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <mutex>
+#include <unordered_map>
 
 #include "net/stream.hpp"
 #include "net/watchdog.hpp"
@@ -29,15 +30,18 @@ ServerReply local_reply(int code, std::string_view enhanced, std::string_view te
 
 namespace {
 
-// The connection and its watchdog share ownership so the watchdog can outlive an early return.
+// One connection to one host, used by one transaction at a time, on its own strand (a pooled
+// connection serves sessions running on other strands).
 struct Connection {
   explicit Connection(const asio::any_io_executor& ex)
-      : stream(asio::ip::tcp::socket(ex)), dog(ex) {}
+      : strand(asio::make_strand(ex)), stream(asio::ip::tcp::socket(strand)), dog(strand) {}
+
+  asio::strand<asio::any_io_executor> strand;
   net::Stream stream;
   net::Watchdog dog;
   std::string in;
-  bool broken = false;
-  std::string failure;  // why the connection failed, for the local reply
+  ServerReply ehlo;  // the capabilities the host announced
+  std::string failure;
 
   asio::awaitable<bool> read_reply(ServerReply& reply) {
     while (true) {
@@ -47,8 +51,7 @@ struct Connection {
           in.erase(0, used);
           co_return true;
         case protocol::ReplyParse::kMalformed:
-          failure = "malformed reply from destination";
-          broken = true;
+          failure = "Malformed reply from destination";
           co_return false;
         case protocol::ReplyParse::kNeedMore:
           break;
@@ -57,8 +60,7 @@ struct Connection {
       boost::system::error_code ec;
       const std::size_t n = co_await stream.read_some(asio::buffer(buf), ec);
       if (ec || n == 0) {
-        failure = dog.expired() ? "timeout waiting for destination" : "connection lost";
-        broken = true;
+        failure = dog.expired() ? "Timeout waiting for destination" : "Connection to destination lost";
         co_return false;
       }
       in.append(buf.data(), n);
@@ -72,13 +74,30 @@ struct Connection {
     } else {
       co_await stream.write(a, b, ec);
     }
-    if (ec) {
-      failure = dog.expired() ? "timeout writing to destination" : "connection lost";
-      broken = true;
-    }
+    if (ec) failure = dog.expired() ? "Timeout writing to destination" : "Connection to destination lost";
     co_return !ec;
   }
+
+  void close() {
+    dog.stop();
+    stream.close();
+  }
 };
+
+// Keeps the connection alive while its watchdog runs. (A plain function: g++ 12 double-frees
+// the captures of a lambda that appears in a co_await expression.)
+asio::awaitable<void> watch(std::shared_ptr<Connection> conn) { co_await conn->dog.run(conn->stream); }
+
+RelayOutcome all_recipients(const RelayEnvelope& env, const ServerReply& reply, bool next) {
+  RelayOutcome out;
+  out.try_next_host = next;
+  out.per_recipient.assign(env.recipients.size(), reply);
+  return out;
+}
+
+RelayOutcome host_failure(const RelayEnvelope& env, std::string_view text) {
+  return all_recipients(env, local_reply(451, "4.4.1", text), /*next=*/true);
+}
 
 std::string mail_command(const RelayEnvelope& env, const ServerReply& ehlo, std::size_t size) {
   std::string cmd = "MAIL FROM:<" + env.mail_from + ">";
@@ -94,110 +113,97 @@ std::uint64_t declared_size_limit(const ServerReply& ehlo) {
   for (std::size_t i = 1; i < ehlo.lines.size(); ++i) {
     const std::string& l = ehlo.lines[i];
     if (l.size() > 5 && (l.compare(0, 5, "SIZE ") == 0 || l.compare(0, 5, "size ") == 0)) {
-      try {
-        return std::stoull(l.substr(5));
-      } catch (...) {
-        return 0;
+      std::uint64_t v = 0;
+      for (std::size_t k = 5; k < l.size() && k < 25; ++k) {
+        if (l[k] < '0' || l[k] > '9') return 0;
+        v = v * 10 + static_cast<std::uint64_t>(l[k] - '0');
       }
+      return v;
     }
   }
   return 0;
 }
 
-RelayOutcome all_recipients(const RelayEnvelope& env, const ServerReply& reply, bool next) {
-  RelayOutcome out;
-  out.try_next_host = next;
-  out.per_recipient.assign(env.recipients.size(), reply);
-  return out;
-}
-
-// Keeps the connection alive while its watchdog runs. (A plain function: g++ 12 mishandles
-// capturing lambdas in co_await expressions.)
-asio::awaitable<void> watch(std::shared_ptr<Connection> conn) {
-  co_await conn->dog.run(conn->stream);
-}
-
-}  // namespace
-
-asio::awaitable<RelayOutcome> relay_once(const RelayTarget& target, const RelaySettings& settings,
-                                         const RelayEnvelope& env, const RelayMessage& message,
-                                         bool use_tls) {
-  const auto ex = co_await asio::this_coro::executor;
-  auto conn = std::make_shared<Connection>(ex);
-  asio::co_spawn(ex, watch(conn), asio::detached);
-  struct Stopper {
-    std::shared_ptr<Connection> c;
-    ~Stopper() {
-      c->dog.stop();
-      c->stream.close();
-    }
-  } stopper{conn};
-
-  const auto fail_host = [&](std::string_view text) {
-    return all_recipients(env, local_reply(451, "4.4.1", text), /*next=*/true);
-  };
-
-  conn->dog.arm_for(settings.connect_timeout);
+// Connect, greeting, EHLO (HELO as a fallback), STARTTLS when offered and wanted. Returns the
+// failure text, or empty on success.
+asio::awaitable<std::string> establish(Connection& conn, const RelayTarget& target,
+                                       const RelaySettings& settings, bool use_tls,
+                                       bool& tls_failed) {
+  conn.dog.arm_for(settings.connect_timeout);
   const asio::ip::tcp::endpoint ep(target.address, target.port);
-  auto [cec] =
-      co_await conn->stream.socket().async_connect(ep, asio::as_tuple(asio::use_awaitable));
-  if (cec)
-    co_return fail_host(conn->dog.expired() ? "Connection to destination timed out"
-                                            : "Connection to destination failed");
-  conn->stream.socket().set_option(asio::ip::tcp::no_delay(true));
+  auto [cec] = co_await conn.stream.socket().async_connect(ep, asio::as_tuple(asio::use_awaitable));
+  if (cec) {
+    co_return conn.dog.expired() ? "Connection to destination timed out"
+                                 : "Connection to destination failed";
+  }
+  conn.stream.socket().set_option(asio::ip::tcp::no_delay(true));
 
   ServerReply reply;
-  conn->dog.arm_for(settings.command_timeout);
-  if (!co_await conn->read_reply(reply)) co_return fail_host(conn->failure);
-  if (reply.code != 220) co_return fail_host("Destination refused the connection");
+  conn.dog.arm_for(settings.command_timeout);
+  if (!co_await conn.read_reply(reply)) co_return conn.failure;
+  if (reply.code != 220) co_return "Destination refused the connection";
 
-  ServerReply ehlo;
   const std::string ehlo_cmd = "EHLO " + settings.helo_name + "\r\n";
-  if (!co_await conn->send(ehlo_cmd) || !co_await conn->read_reply(ehlo)) {
-    co_return fail_host(conn->failure);
-  }
-  if (ehlo.code != 250) {
-    if (env.smtputf8 || env.eightbit) co_return fail_host("Destination does not speak ESMTP");
-    if (!co_await conn->send("HELO " + settings.helo_name + "\r\n") ||
-        !co_await conn->read_reply(ehlo)) {
-      co_return fail_host(conn->failure);
+  if (!co_await conn.send(ehlo_cmd) || !co_await conn.read_reply(conn.ehlo)) co_return conn.failure;
+  if (conn.ehlo.code != 250) {
+    if (!co_await conn.send("HELO " + settings.helo_name + "\r\n") ||
+        !co_await conn.read_reply(conn.ehlo)) {
+      co_return conn.failure;
     }
-    if (ehlo.code != 250) co_return fail_host("Destination refused our greeting");
-    ehlo.lines.resize(1);  // HELO: no extensions
+    if (conn.ehlo.code != 250) co_return "Destination refused our greeting";
+    conn.ehlo.lines.resize(1);  // HELO: no extensions
   }
 
-  if (use_tls && settings.tls && ehlo.has_extension("STARTTLS")) {
-    if (!co_await conn->send("STARTTLS\r\n") || !co_await conn->read_reply(reply)) {
-      co_return fail_host(conn->failure);
+  if (use_tls && settings.tls && conn.ehlo.has_extension("STARTTLS")) {
+    if (!co_await conn.send("STARTTLS\r\n") || !co_await conn.read_reply(reply)) {
+      co_return conn.failure;
     }
     if (reply.code == 220) {
-      if (!conn->in.empty()) co_return fail_host("Destination sent data before TLS");
+      if (!conn.in.empty()) co_return "Destination sent data before TLS";
       boost::system::error_code ec;
-      co_await conn->stream.handshake_client(*settings.tls, target.host_name, ec);
+      co_await conn.stream.handshake_client(*settings.tls, target.host_name, ec);
       if (ec) {
-        RelayOutcome out = fail_host("TLS handshake with destination failed");
-        out.tls_failed = true;
-        co_return out;
+        tls_failed = true;
+        co_return "TLS handshake with destination failed";
       }
-      if (!co_await conn->send(ehlo_cmd) || !co_await conn->read_reply(ehlo)) {
-        co_return fail_host(conn->failure);
+      if (!co_await conn.send(ehlo_cmd) || !co_await conn.read_reply(conn.ehlo)) {
+        co_return conn.failure;
       }
-      if (ehlo.code != 250) co_return fail_host("Destination refused EHLO after STARTTLS");
+      if (conn.ehlo.code != 250) co_return "Destination refused EHLO after STARTTLS";
     }
   }
+  co_return std::string();
+}
 
+struct Transaction {
+  RelayOutcome outcome;
+  bool reusable = false;  // the transaction ended cleanly: the connection can take another
+  bool stale = false;     // a reused connection had gone away before answering anything
+};
+
+// MAIL, RCPTs and the content, pipelined when the host allows; BDAT when it offers CHUNKING.
+asio::awaitable<Transaction> transact(Connection& conn, const RelaySettings& settings,
+                                      const RelayEnvelope& env, const RelayMessage& message,
+                                      bool reused) {
+  Transaction t;
+  const ServerReply& ehlo = conn.ehlo;
   if (env.smtputf8 && !ehlo.has_extension("SMTPUTF8")) {
     // RFC 6531 section 3.4: without SMTPUTF8 at the next hop the message cannot go on.
-    co_return all_recipients(
+    t.outcome = all_recipients(
         env, local_reply(553, "5.6.7", "Destination does not support internationalised addresses"),
         false);
+    t.reusable = true;
+    co_return t;
   }
   const std::uint64_t limit = declared_size_limit(ehlo);
   if (limit > 0 && message.size() > limit) {
-    co_return all_recipients(env, local_reply(552, "5.3.4", "Message too large for destination"),
-                             false);
+    t.outcome =
+        all_recipients(env, local_reply(552, "5.3.4", "Message too large for destination"), false);
+    t.reusable = true;
+    co_return t;
   }
 
+  conn.dog.arm_for(settings.command_timeout);
   const bool pipelining = ehlo.has_extension("PIPELINING");
   const bool chunking = ehlo.has_extension("CHUNKING");
   const std::string mail = mail_command(env, ehlo, message.size());
@@ -205,7 +211,7 @@ asio::awaitable<RelayOutcome> relay_once(const RelayTarget& target, const RelayS
   rcpts.reserve(env.recipients.size());
   for (const auto& r : env.recipients) rcpts.push_back("RCPT TO:<" + r + ">\r\n");
 
-  RelayOutcome out;
+  RelayOutcome& out = t.outcome;
   out.per_recipient.resize(env.recipients.size());
   std::size_t accepted = 0;
   bool data_sent = false;
@@ -217,78 +223,200 @@ asio::awaitable<RelayOutcome> relay_once(const RelayTarget& target, const RelayS
       batch += "DATA\r\n";
       data_sent = true;
     }
-    if (!co_await conn->send(batch)) co_return fail_host(conn->failure);
+    if (!co_await conn.send(batch)) {
+      t.stale = reused;
+      out = host_failure(env, conn.failure);
+      co_return t;
+    }
+  } else if (!co_await conn.send(mail)) {
+    t.stale = reused;
+    out = host_failure(env, conn.failure);
+    co_return t;
   }
-  if (!pipelining && !co_await conn->send(mail)) co_return fail_host(conn->failure);
   ServerReply mail_reply;
-  if (!co_await conn->read_reply(mail_reply)) co_return fail_host(conn->failure);
+  if (!co_await conn.read_reply(mail_reply)) {
+    t.stale = reused;
+    out = host_failure(env, conn.failure);
+    co_return t;
+  }
+  if (reused && mail_reply.code == 421) {
+    t.stale = true;  // the host is closing the idle connection: nothing was accepted
+    co_return t;
+  }
   for (std::size_t i = 0; i < rcpts.size(); ++i) {
     if (!pipelining) {
       if (!mail_reply.positive()) break;
-      if (!co_await conn->send(rcpts[i])) co_return fail_host(conn->failure);
+      if (!co_await conn.send(rcpts[i])) co_return Transaction{host_failure(env, conn.failure)};
     }
-    if (!co_await conn->read_reply(out.per_recipient[i])) co_return fail_host(conn->failure);
+    if (!co_await conn.read_reply(out.per_recipient[i])) {
+      co_return Transaction{host_failure(env, conn.failure)};
+    }
     if (out.per_recipient[i].positive()) ++accepted;
   }
-  if (!mail_reply.positive()) {
-    if (data_sent) (void)co_await conn->read_reply(reply);
-    (void)co_await conn->send("QUIT\r\n");
-    // A temporary refusal of the sender may be this host's problem: let the caller try another.
-    co_return all_recipients(env, mail_reply, mail_reply.transient());
-  }
-
-  if (accepted == 0) {
-    if (data_sent) (void)co_await conn->read_reply(reply);
-    (void)co_await conn->send("QUIT\r\n");
-    co_return out;
+  ServerReply reply;
+  if (!mail_reply.positive() || accepted == 0) {
+    if (data_sent) (void)co_await conn.read_reply(reply);
+    if (!mail_reply.positive()) {
+      // A temporary refusal of the sender may be this host's problem: let the caller try another.
+      out = all_recipients(env, mail_reply, mail_reply.transient());
+    }
+    co_return t;  // not reusable: the transaction state is unclear to us, start afresh
   }
 
   // The transfer itself may take a while for a large message: allow ten command timeouts.
-  conn->dog.arm_for(settings.command_timeout * 10);
-  ServerReply final_reply;
+  conn.dog.arm_for(settings.command_timeout * 10);
   if (chunking) {
-    const std::string bdat = "BDAT " + std::to_string(message.size()) + " LAST\r\n";
-    std::string head = bdat;
+    std::string head = "BDAT " + std::to_string(message.size()) + " LAST\r\n";
     head += message.trace;
-    if (!co_await conn->send(head, message.content)) co_return fail_host(conn->failure);
+    if (!co_await conn.send(head, message.content)) {
+      co_return Transaction{host_failure(env, conn.failure)};
+    }
   } else {
-    if (!data_sent && !co_await conn->send("DATA\r\n")) co_return fail_host(conn->failure);
-    if (!co_await conn->read_reply(reply)) co_return fail_host(conn->failure);
+    if (!data_sent && !co_await conn.send("DATA\r\n")) {
+      co_return Transaction{host_failure(env, conn.failure)};
+    }
+    if (!co_await conn.read_reply(reply)) co_return Transaction{host_failure(env, conn.failure)};
     if (reply.code != 354) {
-      (void)co_await conn->send("QUIT\r\n");
       for (auto& r : out.per_recipient) {
         if (r.positive()) r = reply;
       }
-      co_return out;
+      co_return t;
     }
-    std::string head(message.trace);
+    bool sent = false;
     if (protocol::needs_dot_stuffing(message.content)) {
       std::string stuffed;
       protocol::append_dot_stuffed(message.content, true, stuffed);
       stuffed += protocol::end_of_data(message.content);
-      if (!co_await conn->send(head, stuffed)) co_return fail_host(conn->failure);
+      sent = co_await conn.send(message.trace, stuffed);
     } else {
-      if (!co_await conn->send(head, message.content) ||
-          !co_await conn->send(protocol::end_of_data(message.content))) {
-        co_return fail_host(conn->failure);
-      }
+      sent = co_await conn.send(message.trace, message.content) &&
+             co_await conn.send(protocol::end_of_data(message.content));
     }
+    if (!sent) co_return Transaction{host_failure(env, conn.failure)};
   }
-  conn->dog.arm_for(settings.command_timeout);
-  if (!co_await conn->read_reply(final_reply)) {
-    // No answer after the data: the message may or may not have been taken. Report a
-    // temporary failure so the sender retries (RFC 5321 section 4.1.1.4 / 6.1).
+  conn.dog.arm_for(settings.command_timeout);
+  ServerReply final_reply;
+  if (!co_await conn.read_reply(final_reply)) {
+    // No answer after the data: the message may or may not have been taken. A temporary
+    // failure makes the sender retry (RFC 5321 section 6.1 accepts the rare duplicate).
     for (auto& r : out.per_recipient) {
       if (r.positive()) r = local_reply(451, "4.4.2", "Connection lost after data transfer");
     }
-    co_return out;
+    co_return t;
   }
   for (auto& r : out.per_recipient) {
     if (r.positive()) r = final_reply;
   }
-  conn->dog.arm_for(std::chrono::seconds(5));
-  if (co_await conn->send("QUIT\r\n")) (void)co_await conn->read_reply(reply);
-  co_return out;
+  t.reusable = final_reply.code != 421;
+  co_return t;
+}
+
+asio::awaitable<Transaction> run_on_connection(std::shared_ptr<Connection> conn, bool fresh,
+                                               const RelayTarget& target,
+                                               const RelaySettings& settings,
+                                               const RelayEnvelope& env,
+                                               const RelayMessage& message, bool use_tls) {
+  if (fresh) {
+    bool tls_failed = false;
+    const std::string failure = co_await establish(*conn, target, settings, use_tls, tls_failed);
+    if (!failure.empty()) {
+      Transaction t{host_failure(env, failure)};
+      t.outcome.tls_failed = tls_failed;
+      conn->close();
+      co_return t;
+    }
+  }
+  Transaction t = co_await transact(*conn, settings, env, message, !fresh);
+  if (t.reusable && settings.reuse_for.count() > 0) {
+    conn->dog.arm_for(settings.reuse_for);
+  } else {
+    if (!t.stale && conn->stream.socket().is_open()) {
+      conn->dog.arm_for(std::chrono::seconds(2));
+      (void)co_await conn->send("QUIT\r\n");
+    }
+    conn->close();
+    t.reusable = false;
+  }
+  co_return t;
+}
+
+std::string pool_key(const RelayTarget& target, bool use_tls) {
+  return target.address.to_string() + "|" + std::to_string(target.port) + "|" +
+         (use_tls ? "tls" : "plain") + "|" + target.host_name;
+}
+
+}  // namespace
+
+class RelayClient::Pool {
+ public:
+  explicit Pool(std::size_t max_per_host) : max_per_host_(max_per_host) {}
+  ~Pool() {
+    for (auto& [key, conns] : idle_) {
+      for (auto& c : conns) asio::post(c->strand, [c] { c->close(); });
+    }
+  }
+
+  std::shared_ptr<Connection> take(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    const auto it = idle_.find(key);
+    if (it == idle_.end()) return nullptr;
+    auto& conns = it->second;
+    while (!conns.empty()) {
+      auto c = std::move(conns.back());
+      conns.pop_back();
+      if (!c->dog.expired()) return c;
+    }
+    idle_.erase(it);
+    return nullptr;
+  }
+
+  void put(const std::string& key, std::shared_ptr<Connection> conn) {
+    std::lock_guard lock(mutex_);
+    auto& conns = idle_[key];
+    std::erase_if(conns, [](const auto& c) { return c->dog.expired(); });
+    if (conns.size() >= max_per_host_) {
+      asio::post(conn->strand, [conn] { conn->close(); });
+      return;
+    }
+    conns.push_back(std::move(conn));
+  }
+
+ private:
+  std::size_t max_per_host_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Connection>>> idle_;
+};
+
+RelayClient::RelayClient(asio::any_io_executor executor, RelaySettings settings)
+    : executor_(std::move(executor)),
+      settings_(std::move(settings)),
+      pool_(std::make_unique<Pool>(settings_.max_idle_per_host)) {}
+
+RelayClient::~RelayClient() = default;
+
+asio::awaitable<RelayOutcome> RelayClient::relay(const RelayTarget& target,
+                                                 const RelayEnvelope& envelope,
+                                                 const RelayMessage& message, bool use_tls) {
+  const std::string key = pool_key(target, use_tls);
+  std::shared_ptr<Connection> conn = pool_->take(key);
+  while (true) {
+    const bool fresh = conn == nullptr;
+    if (fresh) {
+      conn = std::make_shared<Connection>(executor_);
+      asio::co_spawn(conn->strand, watch(conn), asio::detached);
+    }
+    // The transaction runs on the connection's strand; this coroutine waits for it.
+    Transaction t = co_await asio::co_spawn(
+        conn->strand,
+        run_on_connection(conn, fresh, target, settings_, envelope, message, use_tls),
+        asio::use_awaitable);
+    if (t.stale && !fresh) {
+      conn = nullptr;  // the cached connection had gone away before answering: start afresh
+      continue;
+    }
+    if (t.reusable) pool_->put(key, std::move(conn));
+    co_return std::move(t.outcome);
+  }
 }
 
 }  // namespace sealpost::smtp::client

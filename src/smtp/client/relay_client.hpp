@@ -5,10 +5,12 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -41,21 +43,42 @@ struct RelaySettings {
   boost::asio::ssl::context* tls = nullptr;  // null: never STARTTLS
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{120};
+  // How long a connection is kept after a transaction for the next message to the same host
+  // (Postfix's smtp_connection_cache_time_limit); zero closes it at once.
+  std::chrono::seconds reuse_for{5};
+  std::size_t max_idle_per_host = 8;
 };
 
 struct RelayOutcome {
-  // True when the host could not be used at all (no connection, bad greeting, TLS failure,
-  // timeout before any recipient was answered): the caller tries the next host.
+  // True when the host could not be used at all (no connection, bad greeting, timeout before
+  // any recipient was answered): the caller tries the next host.
   bool try_next_host = false;
   // The TLS handshake failed: opportunistic TLS may retry the same host in plaintext.
   bool tls_failed = false;
   std::vector<protocol::ServerReply> per_recipient;  // one per envelope recipient
 };
 
-boost::asio::awaitable<RelayOutcome> relay_once(const RelayTarget& target,
-                                                const RelaySettings& settings,
-                                                const RelayEnvelope& envelope,
-                                                const RelayMessage& message, bool use_tls);
+// Relays transactions to other servers, keeping finished connections open briefly so the next
+// message to the same host skips the connect, greeting, EHLO and TLS handshake.
+class RelayClient {
+ public:
+  RelayClient(boost::asio::any_io_executor executor, RelaySettings settings);
+  ~RelayClient();
+  RelayClient(const RelayClient&) = delete;
+  RelayClient& operator=(const RelayClient&) = delete;
+
+  boost::asio::awaitable<RelayOutcome> relay(const RelayTarget& target,
+                                             const RelayEnvelope& envelope,
+                                             const RelayMessage& message, bool use_tls);
+
+  [[nodiscard]] const RelaySettings& settings() const noexcept { return settings_; }
+
+ private:
+  class Pool;
+  boost::asio::any_io_executor executor_;
+  RelaySettings settings_;
+  std::unique_ptr<Pool> pool_;
+};
 
 // A reply made up locally (no answer from the remote), in the remote reply type.
 protocol::ServerReply local_reply(int code, std::string_view enhanced, std::string_view text);
