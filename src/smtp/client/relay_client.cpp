@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <mutex>
+#include <spdlog/spdlog.h>
 #include <unordered_map>
 
 #include "net/stream.hpp"
@@ -410,6 +411,8 @@ asio::awaitable<RelayOutcome> RelayClient::relay(const RelayTarget& target,
         conn->strand,
         run_on_connection(conn, fresh, target, settings_, envelope, message, use_tls),
         asio::use_awaitable);
+    spdlog::debug("relay fresh={} stale={} reusable={} tls_failed={}", fresh, t.stale, t.reusable,
+                  t.outcome.tls_failed);
     if (t.stale && !fresh) {
       conn = nullptr;  // the cached connection had gone away before answering: start afresh
       continue;

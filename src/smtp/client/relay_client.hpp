@@ -46,7 +46,7 @@ struct RelaySettings {
   // How long a connection is kept after a transaction for the next message to the same host
   // (Postfix's smtp_connection_cache_time_limit); zero closes it at once.
   std::chrono::seconds reuse_for{5};
-  std::size_t max_idle_per_host = 8;
+  std::size_t max_idle_per_host = 64;
 };
 
 struct RelayOutcome {
