@@ -4,10 +4,10 @@
 // an operator can correlate abuse from one source without the log revealing who it is.
 #pragma once
 
-#include <array>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -22,11 +22,7 @@ class ClientHasher {
   [[nodiscard]] std::string hash(std::string_view client_address) const;
 
  private:
-  std::array<unsigned char, 32> key_{};
+  std::vector<unsigned char> key_;
 };
-
-// Reads a secret key file, creating it (random bytes, mode 0600, fsync'd) when missing. Refuses
-// a file readable by group or others, or one shorter than `size`.
-std::array<unsigned char, 32> load_or_create_secret(const std::filesystem::path& file);
 
 }  // namespace sealpost::core
