@@ -1,0 +1,320 @@
+#include "dns/resolver.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <unbound.h>
+
+#include "dns/rdata.hpp"
+
+namespace sealpost::dns {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int kTypeA = 1;
+constexpr int kTypeMx = 15;
+constexpr int kTypeTxt = 16;
+constexpr int kTypeAaaa = 28;
+constexpr int kClassIn = 1;
+constexpr int kRcodeNxDomain = 3;
+
+// What one query produced, before the typed parsing.
+struct Raw {
+  Status status = Status::kTempFail;
+  Security security = Security::kInsecure;
+  std::vector<std::vector<std::uint8_t>> rdata;
+};
+
+// One query in flight. The waiter sleeps on `wake` (on its own executor); libunbound's callback
+// (on the resolver's strand) fills `raw` and wakes it.
+struct Pending {
+  explicit Pending(const asio::any_io_executor& ex) : wake(ex) {}
+  asio::steady_timer wake;
+  std::mutex mutex;
+  bool done = false;
+  Raw raw;
+  int async_id = 0;
+};
+
+bool valid_query_name(const std::string& name) {
+  if (name.empty() || name.size() > 253 || name.front() == '.' || name.back() == '.') return false;
+  std::size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if (++label > 63 || static_cast<unsigned char>(c) < 33 || c == 127) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+struct Resolver::Impl : std::enable_shared_from_this<Impl> {
+  Impl(const asio::any_io_executor& ex, ub_ctx* c, std::chrono::milliseconds t)
+      : strand(asio::make_strand(ex)), ctx(c), fd(strand), timeout(t) {}
+  ~Impl() {
+    boost::system::error_code ignored;
+    fd.release();  // libunbound owns the descriptor
+    ub_ctx_delete(ctx);
+  }
+
+  asio::strand<asio::any_io_executor> strand;
+  ub_ctx* ctx;
+  asio::posix::stream_descriptor fd;
+  std::chrono::milliseconds timeout;
+  std::unordered_map<Pending*, std::shared_ptr<Pending>> inflight;  // strand only
+  bool stopped = false;                                             // strand only
+
+  static void on_result(void* arg, int err, ub_result* result) {
+    auto* self_and_pending = static_cast<std::pair<Impl*, Pending*>*>(arg);
+    Impl* self = self_and_pending->first;
+    Pending* key = self_and_pending->second;
+    delete self_and_pending;
+    const auto it = self->inflight.find(key);
+    if (it == self->inflight.end()) {
+      if (result) ub_resolve_free(result);
+      return;
+    }
+    std::shared_ptr<Pending> p = std::move(it->second);
+    self->inflight.erase(it);
+    Raw raw;
+    if (err == 0 && result) {
+      raw.security = result->bogus    ? Security::kBogus
+                     : result->secure ? Security::kSecure
+                                      : Security::kInsecure;
+      if (result->bogus) {
+        raw.status = Status::kTempFail;
+      } else if (result->nxdomain || result->rcode == kRcodeNxDomain) {
+        raw.status = Status::kNxDomain;
+      } else if (result->rcode != 0) {
+        raw.status = Status::kTempFail;
+      } else if (!result->havedata) {
+        raw.status = Status::kNoData;
+      } else {
+        raw.status = Status::kOk;
+        for (int i = 0; result->data[i] != nullptr; ++i) {
+          const auto* b = reinterpret_cast<const std::uint8_t*>(result->data[i]);
+          raw.rdata.emplace_back(b, b + result->len[i]);
+        }
+      }
+    }
+    if (result) ub_resolve_free(result);
+    {
+      std::lock_guard lock(p->mutex);
+      p->raw = std::move(raw);
+      p->done = true;
+    }
+    // The waiter's timer belongs to the waiter's executor: wake it there.
+    asio::post(p->wake.get_executor(), [p] { p->wake.cancel(); });
+  }
+
+  asio::awaitable<void> process_loop() {
+    auto self = shared_from_this();
+    while (!stopped) {
+      auto [ec] = co_await fd.async_wait(asio::posix::stream_descriptor::wait_read,
+                                         asio::as_tuple(asio::use_awaitable));
+      if (ec || stopped) break;
+      ub_process(ctx);
+    }
+  }
+
+  // Starts a query; runs on the strand.
+  void submit(const std::shared_ptr<Pending>& p, const std::string& name, int type) {
+    auto* arg = new std::pair<Impl*, Pending*>(this, p.get());
+    inflight.emplace(p.get(), p);
+    int id = 0;
+    const int rc = ub_resolve_async(ctx, name.c_str(), type, kClassIn, arg, &Impl::on_result, &id);
+    if (rc != 0) {
+      delete arg;
+      inflight.erase(p.get());
+      {
+        std::lock_guard lock(p->mutex);
+        p->done = true;  // raw stays kTempFail
+      }
+      asio::post(p->wake.get_executor(), [p] { p->wake.cancel(); });
+      return;
+    }
+    p->async_id = id;
+  }
+
+  // Gives up on a query; runs on the strand. libunbound will not call back after ub_cancel.
+  void cancel(const std::shared_ptr<Pending>& p) {
+    if (inflight.erase(p.get()) > 0 && p->async_id != 0) ub_cancel(ctx, p->async_id);
+  }
+};
+
+namespace {
+
+asio::awaitable<std::shared_ptr<Pending>> start_query(std::shared_ptr<Resolver::Impl> impl,
+                                                      std::string name, int type) {
+  const auto ex = co_await asio::this_coro::executor;
+  auto p = std::make_shared<Pending>(ex);
+  p->wake.expires_after(impl->timeout);
+  if (!valid_query_name(name)) {
+    p->done = true;
+    p->raw.status = Status::kNoData;
+    co_return p;
+  }
+  asio::post(impl->strand,
+             [impl, p, name = std::move(name), type] { impl->submit(p, name, type); });
+  co_return p;
+}
+
+asio::awaitable<Raw> finish_query(std::shared_ptr<Resolver::Impl> impl,
+                                  std::shared_ptr<Pending> p) {
+  {
+    std::lock_guard lock(p->mutex);
+    if (p->done) co_return std::move(p->raw);
+  }
+  (void)co_await p->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  std::lock_guard lock(p->mutex);
+  if (p->done) co_return std::move(p->raw);
+  // Timed out: the answer, if it ever comes, is dropped.
+  asio::post(impl->strand, [impl, p] { impl->cancel(p); });
+  co_return Raw{};
+}
+
+template <class T>
+Answer<T> answer_of(const Raw& raw) {
+  Answer<T> a;
+  a.status = raw.status;
+  a.security = raw.security;
+  return a;
+}
+
+}  // namespace
+
+Resolver::Resolver(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Resolver::~Resolver() {
+  // Stop watching the descriptor; queries still waiting time out on their own timers.
+  auto impl = impl_;
+  asio::post(impl->strand, [impl] {
+    impl->stopped = true;
+    boost::system::error_code ignored;
+    impl->fd.cancel(ignored);
+  });
+}
+
+std::unique_ptr<Resolver> Resolver::create(const asio::any_io_executor& executor,
+                                           const Options& options) {
+  ub_ctx* ctx = ub_ctx_create();
+  if (!ctx) throw std::runtime_error("dns: cannot create a libunbound context");
+  const auto check = [ctx](int rc, const std::string& what) {
+    if (rc != 0) {
+      const std::string reason = ub_strerror(rc);
+      ub_ctx_delete(ctx);
+      throw std::runtime_error("dns: " + what + ": " + reason);
+    }
+  };
+  // Forwarding to a resolver on this machine (127.0.0.1) is a normal setup.
+  check(ub_ctx_set_option(ctx, "do-not-query-localhost:", "no"), "do-not-query-localhost");
+  if (options.servers.empty()) {
+    check(ub_ctx_resolvconf(ctx, nullptr), "reading /etc/resolv.conf");
+    check(ub_ctx_hosts(ctx, nullptr), "reading /etc/hosts");
+  } else {
+    for (const auto& s : options.servers) {
+      check(ub_ctx_set_fwd(ctx, (s.host + "@" + std::to_string(s.port)).c_str()),
+            "forwarder " + s.to_string());
+    }
+  }
+  if (!options.trust_anchor_file.empty()) {
+    check(ub_ctx_add_ta_file(ctx, options.trust_anchor_file.c_str()),
+          "trust anchor " + options.trust_anchor_file);
+  }
+  check(ub_ctx_async(ctx, 1), "async mode");
+  if (!options.servers.empty()) {
+    // RFC 6761 lets a resolver answer "test." names negatively by itself, and libunbound does by
+    // default; with resolvers of the operator's choosing, ask them instead (test setups use such
+    // names). This finalises the context, so it comes after every setting.
+    check(ub_ctx_zone_remove(ctx, "test."), "local zone test.");
+  }
+  const int fd = ub_fd(ctx);
+  if (fd < 0) {
+    ub_ctx_delete(ctx);
+    throw std::runtime_error("dns: libunbound gave no file descriptor");
+  }
+  auto impl = std::make_shared<Impl>(executor, ctx, options.timeout);
+  impl->fd.assign(fd);
+  asio::co_spawn(impl->strand, impl->process_loop(), asio::detached);
+  return std::unique_ptr<Resolver>(new Resolver(std::move(impl)));
+}
+
+asio::awaitable<Answer<MxHost>> Resolver::mx(std::string domain) {
+  auto p = co_await start_query(impl_, std::move(domain), kTypeMx);
+  const Raw raw = co_await finish_query(impl_, std::move(p));
+  auto a = answer_of<MxHost>(raw);
+  for (const auto& r : raw.rdata) {
+    if (auto mx = parse_mx(r)) a.records.push_back(MxHost{mx->preference, std::move(mx->host)});
+  }
+  if (a.status == Status::kOk && a.records.empty()) a.status = Status::kTempFail;  // all malformed
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::shuffle(a.records.begin(), a.records.end(), rng);
+  std::stable_sort(a.records.begin(), a.records.end(),
+                   [](const MxHost& x, const MxHost& y) { return x.preference < y.preference; });
+  co_return a;
+}
+
+asio::awaitable<Answer<asio::ip::address>> Resolver::addresses(std::string host) {
+  auto p4 = co_await start_query(impl_, host, kTypeA);
+  auto p6 = co_await start_query(impl_, std::move(host), kTypeAaaa);
+  const Raw r4 = co_await finish_query(impl_, std::move(p4));
+  const Raw r6 = co_await finish_query(impl_, std::move(p6));
+  Answer<asio::ip::address> a;
+  for (const auto& r : r4.rdata) {
+    if (r.size() == 4) a.records.emplace_back(asio::ip::address_v4({r[0], r[1], r[2], r[3]}));
+  }
+  for (const auto& r : r6.rdata) {
+    if (r.size() == 16) {
+      asio::ip::address_v6::bytes_type b;
+      std::copy(r.begin(), r.end(), b.begin());
+      a.records.emplace_back(asio::ip::address_v6(b));
+    }
+  }
+  a.security = (r4.security == Security::kSecure && r6.security == Security::kSecure)
+                   ? Security::kSecure
+                   : Security::kInsecure;
+  if (!a.records.empty()) {
+    a.status = Status::kOk;
+  } else if (r4.status == Status::kNxDomain) {
+    a.status = Status::kNxDomain;
+  } else if (r4.status == Status::kTempFail || r6.status == Status::kTempFail) {
+    a.status = Status::kTempFail;
+  } else {
+    a.status = Status::kNoData;
+  }
+  co_return a;
+}
+
+asio::awaitable<Answer<std::string>> Resolver::txt(std::string name) {
+  auto p = co_await start_query(impl_, std::move(name), kTypeTxt);
+  const Raw raw = co_await finish_query(impl_, std::move(p));
+  auto a = answer_of<std::string>(raw);
+  for (const auto& r : raw.rdata) {
+    if (auto strings = parse_txt(r)) {
+      std::string joined;
+      for (const auto& s : *strings) joined += s;
+      a.records.push_back(std::move(joined));
+    }
+  }
+  co_return a;
+}
+
+}  // namespace sealpost::dns

@@ -1,0 +1,64 @@
+// The asynchronous resolver, on libunbound. Queries run inside the io_context: libunbound's
+// file descriptor is watched by Asio and processed on a strand, so no thread blocks per query.
+// Each answer says whether DNSSEC found it secure, insecure or bogus (bogus data is dropped).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include "core/endpoint.hpp"
+
+namespace sealpost::dns {
+
+enum class Security { kInsecure, kSecure, kBogus };
+enum class Status { kOk, kNxDomain, kNoData, kTempFail };
+
+template <class T>
+struct Answer {
+  Status status = Status::kTempFail;
+  Security security = Security::kInsecure;
+  std::vector<T> records;
+};
+
+struct MxHost {
+  std::uint16_t preference = 0;
+  std::string host;  // empty: the root, a null MX (RFC 7505)
+};
+
+class Resolver {
+ public:
+  struct Options {
+    std::vector<Endpoint> servers;  // recursive resolvers to forward to; empty: /etc/resolv.conf
+    std::string trust_anchor_file;  // DNSSEC root anchor; empty: nothing validates as secure
+    std::chrono::milliseconds timeout{10000};
+  };
+
+  // Throws std::runtime_error with libunbound's reason when it cannot be set up.
+  static std::unique_ptr<Resolver> create(const boost::asio::any_io_executor& executor,
+                                          const Options& options);
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  // Sorted by preference; hosts of equal preference in random order (RFC 5321 section 5.1).
+  boost::asio::awaitable<Answer<MxHost>> mx(std::string domain);
+  // A and AAAA, asked at once; IPv4 addresses first.
+  boost::asio::awaitable<Answer<boost::asio::ip::address>> addresses(std::string host);
+  // Each record's character-strings concatenated.
+  boost::asio::awaitable<Answer<std::string>> txt(std::string name);
+
+  struct Impl;
+
+ private:
+  explicit Resolver(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sealpost::dns
