@@ -5,9 +5,12 @@
 namespace sealpost::smtp::protocol {
 
 void DataReader::emit(std::string_view bytes, std::string& out) {
+  const std::size_t before = content_size_;
   content_size_ += bytes.size();
   if (oversize_) return;
   if (content_size_ > max_size_) {
+    // Keep exactly the first max_size_ octets, however the input was split.
+    out.append(bytes.substr(0, max_size_ - before));
     oversize_ = true;
     return;
   }

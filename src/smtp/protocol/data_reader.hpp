@@ -12,7 +12,8 @@ namespace sealpost::smtp::protocol {
 
 class DataReader {
  public:
-  // Content past `max_size` octets is scanned for the end marker but not kept.
+  // Content past `max_size` octets is scanned for the end marker but not kept (the first
+  // `max_size` octets are).
   explicit DataReader(std::size_t max_size) : max_size_(max_size) {}
 
   // Feeds received octets, appending the unstuffed content to `out`. Returns how many octets of
