@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Forwarding throughput: Sealpost versus Postfix, side by side on this machine.
+#
+# Postfix's smtp-source sends N messages to an alias user@bench.test; the system under test
+# forwards each to a Postfix smtp-sink. Run 1 is Sealpost (in-memory forwarding: it answers 250
+# only once the sink accepted). Run 2 is a private Postfix instance (virtual_alias_maps, its own
+# queue): it answers 250 once queued, so its time is taken until the sink has every message.
+# Prints messages/s end to end, the ratio, and peak RSS.
+#
+#   bench/smtp_forward.sh [-m MESSAGES] [-s SESSIONS] [-l SIZE]
+#   BENCH_POSTFIX_QUEUE=tmpfs puts Postfix's queue on a tmpfs (its best case).
+#   SEALPOST_BIN=path overrides build/sealpost.
+set -euo pipefail
+
+messages=20000
+sessions=20
+size=4096
+while getopts "m:s:l:" opt; do
+  case $opt in
+    m) messages=$OPTARG ;;
+    s) sessions=$OPTARG ;;
+    l) size=$OPTARG ;;
+    *) echo "usage: $0 [-m messages] [-s sessions] [-l size]" >&2; exit 2 ;;
+  esac
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+sealpost=${SEALPOST_BIN:-$root/build/sealpost}
+source_bin=/usr/sbin/smtp-source
+sink_bin=/usr/sbin/smtp-sink
+for b in "$sealpost" "$source_bin" "$sink_bin" /usr/sbin/postfix; do
+  [ -x "$b" ] || { echo "missing $b (make build; scripts/install-deps.sh bench)" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/sealpost-bench.XXXXXX)
+chmod 755 "$work"  # Postfix's daemons run as the postfix user and must reach their queue
+pids=()
+postfix_dir=""
+tmpfs_mounted=""
+stop_postfix() {
+  [ -n "$postfix_dir" ] && [ -f "$postfix_dir/queue/pid/master.pid" ] || return 0
+  local master
+  master=$(tr -d ' ' <"$postfix_dir/queue/pid/master.pid")
+  kill "$master" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$postfix_dir/queue/pid/master.pid"
+}
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  stop_postfix
+  if [ -n "$tmpfs_mounted" ]; then umount "$tmpfs_mounted" 2>/dev/null || true; fi
+  [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_port() {
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+# Starts smtp-sink on a free port; sets sink_port and sink_log. It counts messages in its log
+# (-c prints running totals) so runs can check that nothing was lost.
+start_sink() {
+  sink_port=$(free_port)
+  sink_log="$work/sink-$1.log"
+  "$sink_bin" -u nobody -c "127.0.0.1:$sink_port" 1000 >"$sink_log" 2>&1 &
+  pids+=($!)
+  sink_pid=$!
+  wait_port "$sink_port"
+}
+
+sink_count() { tr '\r' '\n' <"$sink_log" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
+
+now() { date +%s.%N; }
+
+calc() { awk "BEGIN { print $* }"; }
+
+vmhwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+run_source() {  # port -> prints elapsed seconds of smtp-source
+  local start end
+  start=$(now)
+  "$source_bin" -s "$sessions" -m "$messages" -l "$size" -f sender@origin.bench.test \
+    -t user@bench.test "127.0.0.1:$1" >"$work/source-$1.log" 2>&1 || {
+    echo "smtp-source failed:" >&2; tail -5 "$work/source-$1.log" >&2; return 1; }
+  end=$(now)
+  calc "$end - $start"
+}
+
+wait_for_sink() {  # expected count, timeout seconds
+  local deadline=$((SECONDS + $2))
+  while [ "${SECONDS}" -lt "$deadline" ]; do
+    [ "$(sink_count)" = "$1" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# --- Run 1: Sealpost -------------------------------------------------------------------------
+echo "== Sealpost: $messages messages of $size bytes, $sessions sessions"
+start_sink sealpost
+sp_port=$(free_port)
+mkdir -p "$work/sealpost"
+cat >"$work/sealpost/sealpost.toml" <<TOML
+[server]
+hostname = "mx.bench.test"
+data_dir = "$work/sealpost/data"
+[listen]
+smtp = "127.0.0.1:$sp_port"
+[dns]
+servers = ["127.0.0.1:$(free_port)"]   # unused: the transport map routes
+[transport]
+"sink.bench.test" = "127.0.0.1:$sink_port"
+[limits]
+connections_per_client = 1000
+[log]
+level = "warn"
+TOML
+"$sealpost" domain add bench.test --config "$work/sealpost/sealpost.toml" >/dev/null
+"$sealpost" alias add user@bench.test --forward dest@sink.bench.test \
+  --config "$work/sealpost/sealpost.toml" >/dev/null
+"$sealpost" serve --config "$work/sealpost/sealpost.toml" >"$work/sealpost/log" 2>&1 &
+sp_pid=$!
+pids+=($sp_pid)
+wait_port "$sp_port"
+sp_time=$(run_source "$sp_port")
+wait_for_sink "$messages" 30 || { echo "LOST MESSAGES: sink has $(sink_count) of $messages" >&2; exit 1; }
+sp_rss=$(vmhwm_kib "$sp_pid")
+kill "$sp_pid"; kill "$sink_pid"
+sp_rate=$(calc "$messages / $sp_time")
+printf "   %.2f s, %.0f messages/s, peak RSS %d KiB\n" "$sp_time" "$sp_rate" "$sp_rss"
+
+# --- Run 2: Postfix --------------------------------------------------------------------------
+echo "== Postfix $(postconf -d -h mail_version): same messages, virtual alias to the same kind of sink"
+start_sink postfix
+pf_port=$(free_port)
+postfix_dir="$work/postfix"
+queue="$postfix_dir/queue"
+mkdir -p "$postfix_dir" "$queue" "$postfix_dir/data"
+if [ "${BENCH_POSTFIX_QUEUE:-disk}" = tmpfs ]; then
+  mount -t tmpfs -o size=2g tmpfs "$queue"
+  tmpfs_mounted="$queue"
+fi
+chown postfix "$postfix_dir/data"
+echo "user@bench.test dest@sink.bench.test" >"$postfix_dir/virtual"
+echo "sink.bench.test smtp:[127.0.0.1]:$sink_port" >"$postfix_dir/transport"
+cat >"$postfix_dir/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $queue
+data_directory = $postfix_dir/data
+myhostname = postfix.bench.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+virtual_alias_domains = bench.test
+virtual_alias_maps = texthash:$postfix_dir/virtual
+transport_maps = texthash:$postfix_dir/transport
+smtp_dns_support_level = disabled
+smtp_host_lookup = native
+alias_maps =
+local_recipient_maps =
+default_process_limit = 200
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtp_destination_concurrency_limit = $sessions
+default_destination_concurrency_limit = $sessions
+maillog_file = $postfix_dir/maillog
+maillog_file_prefixes = $postfix_dir
+CF
+# The packaged master.cf, without chroot (our queue is not a chroot jail), smtpd on our port.
+awk -v port="$pf_port" '
+  /^smtp[ \t]+inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+  /^[a-z]/ && NF >= 8 { $5 = "n" }
+  { print }' /etc/postfix/master.cf >"$postfix_dir/master.cf"
+grep -q '^postlog' "$postfix_dir/master.cf" ||
+  echo "postlog unix-dgram n - n - 1 postlogd" >>"$postfix_dir/master.cf"
+# The queue's directories, as postfix-files lays them out. Postfix's own `postfix -c DIR start`
+# insists that DIR be listed in /etc/postfix/main.cf, which we leave alone: start master directly.
+for d in incoming active deferred bounce defer trace flush corrupt hold saved private; do
+  install -d -o postfix -m 700 "$queue/$d"
+done
+install -d -o root -m 755 "$queue/pid"
+install -d -o postfix -g postdrop -m 710 "$queue/public"
+install -d -o postfix -g postdrop -m 730 "$queue/maildrop"
+MAIL_CONFIG="$postfix_dir" /usr/lib/postfix/sbin/master -c "$postfix_dir" -w || {
+  echo "Postfix's master did not start; see $postfix_dir/maillog" >&2; exit 1; }
+wait_port "$pf_port"
+start=$(now)
+pf_smtp_time=$(run_source "$pf_port")
+wait_for_sink "$messages" 600 || {
+  echo "LOST MESSAGES: sink has $(sink_count) of $messages" >&2; exit 1; }
+end=$(now)
+pf_time=$(calc "$end - $start")
+# Postfix is a family of processes: the master and the daemons it forked (smtpd, cleanup,
+# qmgr, smtp, ...), each counted at its own peak.
+pf_master=$(tr -d ' ' <"$queue/pid/master.pid")
+pf_rss=$(vmhwm_kib "$pf_master")
+for p in $(pgrep -P "$pf_master" || true); do
+  pf_rss=$((pf_rss + $(vmhwm_kib "$p")))
+done
+pf_rate=$(calc "$messages / $pf_time")
+printf "   %.2f s end to end (%.2f s until smtp-source finished), %.0f messages/s, peak RSS %d KiB (its processes summed)\n" \
+  "$pf_time" "$pf_smtp_time" "$pf_rate" "$pf_rss"
+stop_postfix
+
+echo
+printf "%-10s %12s %14s\n" "" "messages/s" "peak RSS KiB"
+printf "%-10s %12.0f %14d\n" "Sealpost" "$sp_rate" "$sp_rss"
+printf "%-10s %12.0f %14d\n" "Postfix" "$pf_rate" "$pf_rss"
+printf "ratio Sealpost/Postfix: %.2f\n" "$(calc "$sp_rate / $pf_rate")"
+if [ "${BENCH_POSTFIX_QUEUE:-disk}" != tmpfs ]; then
+  echo "(Postfix's queue was on disk; runs that write a disk queue need minutes of idle time"
+  echo " between them to be comparable. BENCH_POSTFIX_QUEUE=tmpfs gives its best case.)"
+fi
