@@ -30,15 +30,21 @@ class SmugglingTest(unittest.TestCase):
         cls.mx.cleanup()
         cls.sink.stop()
 
+    def transaction(self):
+        """A session with MAIL and one accepted RCPT done."""
+        raw = RawClient(self.mx.port)
+        self.addCleanup(raw.close)
+        raw.reply()
+        raw.cmd("EHLO client.test")
+        raw.cmd("MAIL FROM:<a@client.test>")
+        self.assertEqual(raw.cmd("RCPT TO:<a@example.com>")[0], 250)
+        return raw
+
     def test_fake_end_markers_neither_end_nor_split_a_message(self):
         for marker in MARKERS:
             with self.subTest(marker=marker):
                 before = len(self.sink.messages)
-                raw = RawClient(self.mx.port)
-                raw.reply()
-                raw.cmd("EHLO attacker.test")
-                raw.cmd("MAIL FROM:<a@attacker.test>")
-                self.assertEqual(raw.cmd("RCPT TO:<a@example.com>")[0], 250)
+                raw = self.transaction()
                 self.assertEqual(raw.cmd("DATA")[0], 354)
                 raw.send(b"Subject: first\r\n\r\nfirst body" + marker + SMUGGLED + b"\r\n.\r\n")
                 code, text = raw.reply()
@@ -47,18 +53,12 @@ class SmugglingTest(unittest.TestCase):
                 # And the server is back at the command stage, not inside a smuggled DATA.
                 self.assertEqual(raw.cmd("NOOP")[0], 250)
                 raw.cmd("QUIT")
-                raw.close()
                 time.sleep(0.1)
                 self.assertEqual(len(self.sink.messages), before)
         self.assertFalse(any(b"smuggled" in m.content for m in self.sink.messages))
 
     def test_clean_crlf_message_after_smuggling_attempts_still_works(self):
-        raw = RawClient(self.mx.port)
-        self.addCleanup(raw.close)
-        raw.reply()
-        raw.cmd("EHLO client.test")
-        raw.cmd("MAIL FROM:<a@client.test>")
-        raw.cmd("RCPT TO:<a@example.com>")
+        raw = self.transaction()
         raw.cmd("DATA")
         raw.send(b"Subject: clean\r\n\r\nline\r\n.\r\n")
         self.assertEqual(raw.reply()[0], 250)
@@ -66,12 +66,7 @@ class SmugglingTest(unittest.TestCase):
         self.assertTrue(any(b"Subject: clean" in m.content for m in msgs))
 
     def test_bdat_with_bare_line_endings_is_refused(self):
-        raw = RawClient(self.mx.port)
-        self.addCleanup(raw.close)
-        raw.reply()
-        raw.cmd("EHLO client.test")
-        raw.cmd("MAIL FROM:<a@client.test>")
-        raw.cmd("RCPT TO:<a@example.com>")
+        raw = self.transaction()
         body = b"Subject: x\r\n\r\nhello\n.\n" + SMUGGLED
         raw.send(b"BDAT %d LAST\r\n" % len(body) + body)
         self.assertEqual(raw.reply()[0], 550)
