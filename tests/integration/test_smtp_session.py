@@ -118,6 +118,15 @@ class SessionTest(unittest.TestCase):
         self.assertEqual(raw.reply()[0], 421)
         self.assertTrue(raw.closed())
 
+    def test_mail_loop_is_refused(self):
+        hops = "".join(f"Received: from hop{i}.test by hop{i+1}.test; Tue, 1 Jan 2030\r\n"
+                       for i in range(51))
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=30) as c:
+            with self.assertRaises(smtplib.SMTPDataError) as err:
+                c.sendmail("a@b.test", ["a@example.com"], (hops + "Subject: loop\r\n\r\nx\r\n").encode())
+        self.assertEqual(err.exception.smtp_code, 554)
+        self.assertTrue(err.exception.smtp_error.startswith(b"5.4.6"))
+
     def test_declared_size_over_limit(self):
         raw = self.client()
         raw.cmd("EHLO c.test")
@@ -174,6 +183,54 @@ class SessionTest(unittest.TestCase):
         tls.sendall(b"RCPT TO:<a@example.com>\r\n")
         self.assertTrue(tls.recv(65536).startswith(b"503"))
         tls.close()
+
+
+class InFlightBudgetTest(unittest.TestCase):
+    """Message bytes held in memory across all sessions are bounded: past the budget, senders
+    are told to come back later (4.3.1) instead of the server running out of memory."""
+
+    def setUp(self):
+        self.sink = Sink().start()
+        self.addCleanup(self.sink.stop)
+        self.mx = Sealpost(transport={"dest.test": self.sink.port},
+                           extra='[limits]\nmessage_size = "48K"\nbytes_in_flight = "64K"\n')
+        self.addCleanup(self.mx.cleanup)
+        self.mx.cli("domain", "add", "example.com")
+        self.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
+        self.mx.start()
+
+    def open_transaction(self, size=None):
+        raw = RawClient(self.mx.port)
+        self.addCleanup(raw.close)
+        raw.reply()
+        raw.cmd("EHLO c.test")
+        reply = raw.cmd("MAIL FROM:<a@b.test>" + (f" SIZE={size}" if size else ""))
+        return raw, reply
+
+    def test_over_budget_is_a_temporary_failure(self):
+        first, _ = self.open_transaction()
+        first.cmd("RCPT TO:<a@example.com>")
+        self.assertEqual(first.cmd("DATA")[0], 354)
+        first.send(b"Subject: big\r\n\r\n" + (b"x" * 78 + b"\r\n") * 500)
+        time.sleep(0.5)  # the server has read it: the budget is now used up
+
+        declared, reply = self.open_transaction(size=1000)
+        self.assertEqual(reply, (452, "4.3.1 Insufficient system resources, try again later"))
+
+        second, _ = self.open_transaction()
+        second.cmd("RCPT TO:<a@example.com>")
+        self.assertEqual(second.cmd("DATA"),
+                         (451, "4.3.1 Insufficient system resources, try again later"))
+
+        # When the first message is done, its memory is given back and the next one fits.
+        first.send(b".\r\n")
+        self.assertEqual(first.reply()[0], 250)
+        second.cmd("MAIL FROM:<a@b.test>")
+        second.cmd("RCPT TO:<a@example.com>")
+        self.assertEqual(second.cmd("DATA")[0], 354)
+        second.send(b"Subject: small\r\n\r\nhi\r\n.\r\n")
+        self.assertEqual(second.reply()[0], 250)
+        self.assertEqual(len(self.sink.wait_for(2)), 2)
 
 
 class ConnectionLimitsTest(unittest.TestCase):
