@@ -2,6 +2,9 @@
 # `make` builds the release binary build/sealpost.
 
 JOBS ?= $(shell nproc)
+# Let ccache reuse objects across clones in other directories (CI builds a fresh clone).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 CMAKE_GEN := -G Ninja
 FUZZ_SECONDS ?= 5
 
