@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "auth/srs/srs.hpp"
+#include "cli/privileges.hpp"
 #include "core/log.hpp"
 #include "dns/resolver.hpp"
 #include "net/admission.hpp"
@@ -116,6 +117,8 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   if (listeners.empty()) {
     spdlog::warn("no listener is configured ([listen] smtp = \"IP:PORT\"): nothing to serve");
   }
+  // Every privileged thing (binding ports, reading keys and certificates) is done by now.
+  drop_privileges(config.user, config.data_dir);
   for (auto& l : listeners) l->start();
   if (config.listen_smtp) {
     spdlog::info("listening smtp={} hostname={} threads={}", config.listen_smtp->to_string(),

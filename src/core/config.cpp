@@ -159,6 +159,10 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   }
   if (c.data_dir.is_relative())
     c.data_dir = std::filesystem::absolute(source).parent_path() / c.data_dir;
+  if (auto u = server.string("user")) {
+    if (u->empty()) server.fail("user", "must not be empty");
+    c.user = *u;
+  }
   server.reject_unknown();
 
   TableReader listen(table("listen"), "listen", source);
@@ -279,7 +283,9 @@ std::string describe_config(const Config& c) {
   std::ostringstream o;
   const auto q = [](const std::string& s) { return "\"" + s + "\""; };
   o << "[server]\nhostname = " << q(c.hostname) << "\ndata_dir = " << q(c.data_dir.string())
-    << "\n\n";
+    << "\n";
+  if (!c.user.empty()) o << "user = " << q(c.user) << "\n";
+  o << "\n";
   o << "[listen]\n";
   if (c.listen_smtp) o << "smtp = " << q(c.listen_smtp->to_string()) << "\n";
   o << "\n[tls]\n";

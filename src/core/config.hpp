@@ -57,6 +57,7 @@ struct Config {
   // [server]
   std::string hostname;
   std::filesystem::path data_dir;
+  std::string user;  // started as root: drop to this user once the listeners are bound
 
   // [listen]
   std::optional<Endpoint> listen_smtp;

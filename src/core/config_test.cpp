@@ -37,6 +37,7 @@ TEST(ConfigTest, ReadsEveryTable) {
 [server]
 hostname = "MX.Bücher.example"
 data_dir = "data"
+user = "sealpost"
 [listen]
 smtp = "[::1]:2525"
 [tls]
@@ -66,6 +67,7 @@ session_timeout = 600
 )");
   EXPECT_EQ(c.hostname, "mx.xn--bcher-kva.example");
   EXPECT_EQ(c.data_dir, "/etc/sealpost/data");
+  EXPECT_EQ(c.user, "sealpost");
   ASSERT_TRUE(c.listen_smtp);
   EXPECT_EQ(c.listen_smtp->host, "::1");
   EXPECT_EQ(c.listen_smtp->port, 2525);

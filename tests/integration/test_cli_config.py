@@ -101,6 +101,28 @@ class AdminTest(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, "alias not picked up within 5 s")
                 time.sleep(0.2)
 
+    def test_drops_root_privileges_after_binding(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to test dropping privileges")
+        os.chmod(self.mx.dir, 0o755)  # the unprivileged user must reach its data directory
+        with open(self.mx.config) as f:
+            text = f.read().replace("[server]\n", '[server]\nuser = "nobody"\n', 1)
+        with open(self.mx.config, "w") as f:
+            f.write(text)
+        self.mx.cli("domain", "add", "example.com")
+        self.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
+        self.mx.start()
+        with open(f"/proc/{self.mx.proc.pid}/status") as f:
+            uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
+        nobody = int(subprocess.run(["id", "-u", "nobody"], capture_output=True, text=True).stdout)
+        self.assertEqual([int(u) for u in uids], [nobody] * 4)
+        # It still serves, and still sees what the (root) CLI changes.
+        self.mx.cli("alias", "add", "b@example.com", "--forward", "b@dest.test")
+        time.sleep(1.5)
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=30) as c:
+            c.sendmail("s@origin.test", ["a@example.com", "b@example.com"], b"Subject: x\r\n\r\nx\r\n")
+        self.assertEqual(len(self.sink.wait_for(1)), 1)
+
     def test_serve_stops_cleanly_on_sigterm(self):
         self.mx.start()
         self.mx.stop()
