@@ -48,6 +48,7 @@ struct Pending {
   bool done = false;
   Raw raw;
   int async_id = 0;
+  void* callback_arg = nullptr;  // freed by the callback, or by cancel() when none will come
 };
 
 bool valid_query_name(const std::string& name) {
@@ -152,11 +153,14 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     p->async_id = id;
+    p->callback_arg = arg;
   }
 
   // Gives up on a query; runs on the strand. libunbound will not call back after ub_cancel.
   void cancel(const std::shared_ptr<Pending>& p) {
-    if (inflight.erase(p.get()) > 0 && p->async_id != 0) ub_cancel(ctx, p->async_id);
+    if (inflight.erase(p.get()) > 0 && p->async_id != 0 && ub_cancel(ctx, p->async_id) == 0) {
+      delete static_cast<std::pair<Impl*, Pending*>*>(p->callback_arg);
+    }
   }
 };
 

@@ -6,12 +6,12 @@
 #include <atomic>
 #include <chrono>
 
-#include "net/stream.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "net/stream.hpp"
 
 namespace sealpost::net {
 

@@ -1,6 +1,9 @@
 #include "smtp/client/relay_client.hpp"
 
 #include <array>
+#include <mutex>
+#include <unordered_map>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,9 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <mutex>
 #include <spdlog/spdlog.h>
-#include <unordered_map>
 
 #include "net/stream.hpp"
 #include "net/watchdog.hpp"
@@ -61,7 +62,8 @@ struct Connection {
       boost::system::error_code ec;
       const std::size_t n = co_await stream.read_some(asio::buffer(buf), ec);
       if (ec || n == 0) {
-        failure = dog.expired() ? "Timeout waiting for destination" : "Connection to destination lost";
+        failure =
+            dog.expired() ? "Timeout waiting for destination" : "Connection to destination lost";
         co_return false;
       }
       in.append(buf.data(), n);
@@ -75,7 +77,8 @@ struct Connection {
     } else {
       co_await stream.write(a, b, ec);
     }
-    if (ec) failure = dog.expired() ? "Timeout writing to destination" : "Connection to destination lost";
+    if (ec)
+      failure = dog.expired() ? "Timeout writing to destination" : "Connection to destination lost";
     co_return !ec;
   }
 
@@ -87,7 +90,9 @@ struct Connection {
 
 // Keeps the connection alive while its watchdog runs. (A plain function: g++ 12 double-frees
 // the captures of a lambda that appears in a co_await expression.)
-asio::awaitable<void> watch(std::shared_ptr<Connection> conn) { co_await conn->dog.run(conn->stream); }
+asio::awaitable<void> watch(std::shared_ptr<Connection> conn) {
+  co_await conn->dog.run(conn->stream);
+}
 
 RelayOutcome all_recipients(const RelayEnvelope& env, const ServerReply& reply, bool next) {
   RelayOutcome out;
@@ -408,8 +413,7 @@ asio::awaitable<RelayOutcome> RelayClient::relay(const RelayTarget& target,
     }
     // The transaction runs on the connection's strand; this coroutine waits for it.
     Transaction t = co_await asio::co_spawn(
-        conn->strand,
-        run_on_connection(conn, fresh, target, settings_, envelope, message, use_tls),
+        conn->strand, run_on_connection(conn, fresh, target, settings_, envelope, message, use_tls),
         asio::use_awaitable);
     spdlog::debug("relay fresh={} stale={} reusable={} tls_failed={}", fresh, t.stale, t.reusable,
                   t.outcome.tls_failed);
