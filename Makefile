@@ -52,8 +52,11 @@ bench: build
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'fuzz/*.cpp' 'bench/*.cpp')
 
-tidy: asan
-	run-clang-tidy -p build-asan -quiet 'src/.*\.cpp$$'
+# clang-tidy reads compile commands without g++'s precompiled headers.
+tidy: deps
+	@cmake -S . -B build-tidy $(CMAKE_GEN) -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON \
+	  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+	run-clang-tidy -p build-tidy -quiet 'src/.*\.cpp$$'
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-tidy

@@ -27,6 +27,7 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kSinkLimit = std::size_t{64} * 1024 * 1024;
 
 std::string header_value(std::string_view message, std::string_view name) {
   std::size_t pos = 0;
@@ -57,7 +58,7 @@ asio::awaitable<void> sink_session(tcp::socket socket) {
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), kNoThrow);
     if (ec) co_return false;
     in.append(buf, n);
-    co_return in.size() < 64 * 1024 * 1024;
+    co_return in.size() < kSinkLimit;
   };
   if (!co_await send("220 inbox.test demo sink\r\n")) co_return;
   while (true) {
@@ -79,7 +80,7 @@ asio::awaitable<void> sink_session(tcp::socket socket) {
       co_await send("250 2.1.5 OK\r\n");
     } else if (istarts_with(line, "DATA")) {
       co_await send("354 go ahead\r\n");
-      smtp::protocol::DataReader reader(64 * 1024 * 1024);
+      smtp::protocol::DataReader reader(kSinkLimit);
       std::string message;
       while (true) {
         in.erase(0, reader.feed(in, message));

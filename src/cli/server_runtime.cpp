@@ -37,7 +37,7 @@ std::shared_ptr<const routing::RoutingTable> load_table(store::MetadataStore& st
 class RoutingReloader {
  public:
   RoutingReloader(store::MetadataStore& store, routing::Router& router)
-      : thread_([&store, &router, this](std::stop_token stop) {
+      : thread_([&store, &router, this](const std::stop_token& stop) {
           std::uint64_t seen = store.change_marker();
           std::mutex m;
           std::unique_lock lock(m);
@@ -74,7 +74,7 @@ void prepare_data_dir(const core::Config& config) {
 }
 
 int run_server(const core::Config& config, const std::function<void(asio::io_context&)>& on_ready) {
-  std::signal(SIGPIPE, SIG_IGN);
+  (void)std::signal(SIGPIPE, SIG_IGN);
   core::init_logging(config.log_level);
   prepare_data_dir(config);
   auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());

@@ -77,7 +77,7 @@ class TableReader {
   std::optional<Endpoint> endpoint(std::string_view key) {
     const auto s = string(key);
     if (!s) return std::nullopt;
-    const auto ep = parse_endpoint(*s);
+    auto ep = parse_endpoint(*s);
     if (!ep) fail(key, "expected \"IP:PORT\" (IPv6 as \"[addr]:PORT\"), got \"" + *s + "\"");
     return ep;
   }
@@ -251,7 +251,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     l.max_connections = static_cast<std::uint32_t>(*v);
   if (auto v = limits.size("bytes_in_flight", 1024, 64 * kGiB)) l.max_bytes_in_flight = *v;
   if (auto v = limits.integer("idle_timeout", 1, 86400)) l.idle_timeout = std::chrono::seconds(*v);
-  if (auto v = limits.integer("session_timeout", 1, 7 * 86400))
+  if (auto v = limits.integer("session_timeout", 1, std::int64_t{7} * 86400))
     l.session_timeout = std::chrono::seconds(*v);
   if (auto v = limits.integer("errors_per_session", 1, 100000))
     l.max_errors = static_cast<std::uint32_t>(*v);
@@ -262,7 +262,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   if (auto v = limits.integer("relay_connect_timeout", 1, 3600)) {
     l.relay_connect_timeout = std::chrono::seconds(*v);
   }
-  if (auto v = limits.integer("accepted_memory", 0, 30 * 86400))
+  if (auto v = limits.integer("accepted_memory", 0, std::int64_t{30} * 86400))
     l.accepted_memory = std::chrono::seconds(*v);
   limits.reject_unknown();
   if (l.max_bytes_in_flight < l.max_message_size) {

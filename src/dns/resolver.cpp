@@ -100,11 +100,9 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
       raw.security = result->bogus    ? Security::kBogus
                      : result->secure ? Security::kSecure
                                       : Security::kInsecure;
-      if (result->bogus) {
-        raw.status = Status::kTempFail;
-      } else if (result->nxdomain || result->rcode == kRcodeNxDomain) {
+      if (!result->bogus && (result->nxdomain || result->rcode == kRcodeNxDomain)) {
         raw.status = Status::kNxDomain;
-      } else if (result->rcode != 0) {
+      } else if (result->bogus || result->rcode != 0) {
         raw.status = Status::kTempFail;
       } else if (!result->havedata) {
         raw.status = Status::kNoData;

@@ -16,7 +16,7 @@ ConnectionLimiter::Ticket ConnectionLimiter::admit(const std::string& client, Re
   ++n;
   ++count_;
   why = Refusal::kNone;
-  return Ticket(this, client);
+  return {this, client};
 }
 
 void ConnectionLimiter::release(const std::string& client) {

@@ -80,7 +80,7 @@ class BudgetReservation {
   // Grows the reservation to at least `total` bytes, in 16 KiB steps to keep contention low.
   bool ensure(std::uint64_t total) {
     if (total <= held_) return true;
-    constexpr std::uint64_t kStep = 16 * 1024;
+    constexpr std::uint64_t kStep = std::uint64_t{16} * 1024;
     const std::uint64_t step = (total - held_ + kStep - 1) / kStep * kStep;
     if (!budget_.try_reserve(step)) return false;
     held_ += step;

@@ -85,8 +85,8 @@ void write_self_signed(const std::string& hostname, const std::filesystem::path&
   const bool ok = kf && cf &&
                   PEM_write_PrivateKey(kf, pkey, nullptr, nullptr, 0, nullptr, nullptr) &&
                   PEM_write_X509(cf, x509);
-  if (kf) std::fclose(kf);
-  if (cf) std::fclose(cf);
+  if (kf) (void)std::fclose(kf);
+  if (cf) (void)std::fclose(cf);
   X509_free(x509);
   EVP_PKEY_free(pkey);
   if (!ok) throw std::runtime_error("cannot write " + cert.string() + " / " + key.string());

@@ -198,7 +198,7 @@ asio::awaitable<server::DeliveryReport> Forwarder::deliver(const server::Deliver
       auto* slot = &results[i++].second;
       const auto* envp = &env;
       asio::co_spawn(ex, deliver_domain(domain, env, message),
-                     [join, slot, envp](std::exception_ptr e, DomainResult r) {
+                     [join, slot, envp](const std::exception_ptr& e, DomainResult r) {
                        if (e) {
                          r.per_recipient.assign(envp->recipients.size(),
                                                 local_reply(451, "4.3.0", "Local delivery error"));

@@ -16,7 +16,7 @@ namespace asio = boost::asio;
 namespace {
 
 // Room reserved ahead of the content, so the budget is checked once per read, not per byte.
-constexpr std::uint64_t kBudgetSlack = 16 * 1024;
+constexpr std::uint64_t kBudgetSlack = std::uint64_t{16} * 1024;
 // Postfix's hopcount_limit: more Received: headers than this is a mail loop.
 constexpr int kMaxHops = 50;
 
@@ -40,7 +40,7 @@ std::string rfc5322_date() {
   std::tm tm{};
   gmtime_r(&now, &tm);
   char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  (void)std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
   return buf;
 }
 

@@ -98,7 +98,7 @@ asio::awaitable<bool> Session::fill() {
     in_.erase(0, in_pos_);
     in_pos_ = 0;
   }
-  constexpr std::size_t kChunk = 16 * 1024;
+  constexpr std::size_t kChunk = std::size_t{16} * 1024;
   const std::size_t old = in_.size();
   in_.resize(old + kChunk);
   arm_idle();

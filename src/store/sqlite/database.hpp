@@ -43,7 +43,7 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   void exec(std::string_view sql);
-  Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  Statement prepare(std::string_view sql) { return {db_, sql}; }
   [[nodiscard]] sqlite3* handle() const { return db_; }
   [[nodiscard]] int changes() const { return sqlite3_changes(db_); }
 
