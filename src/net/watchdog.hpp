@@ -36,15 +36,24 @@ class Watchdog {
   [[nodiscard]] bool expired() const noexcept { return expired_.load(); }
 
   // Runs until stopped or expired; on expiry closes `stream`, failing its pending operations.
-  // (It takes the stream, not a callback: g++ 12 double-frees a capturing lambda that appears
-  // in a co_await expression.)
-  boost::asio::awaitable<void> run(Stream& stream) {
+  // With `warn_first`, the first expiry only cancels the pending operations, so the owner can
+  // say goodbye (an SMTP server's "421 4.4.2 timeout") under a fresh, short deadline; the next
+  // expiry closes. (It takes the stream, not a callback: g++ 12 double-frees a capturing lambda
+  // that appears in a co_await expression.)
+  boost::asio::awaitable<void> run(Stream& stream, bool warn_first = false) {
+    bool warned = false;
     while (!stopped_) {
       timer_.expires_at(deadline_);
       co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       if (stopped_) break;
       if (Clock::now() >= deadline_) {
         expired_ = true;
+        if (warn_first && !warned) {
+          warned = true;
+          boost::system::error_code ignored;
+          stream.socket().cancel(ignored);
+          continue;
+        }
         stream.close();
         break;
       }

@@ -243,9 +243,12 @@ class ConnectionLimitsTest(unittest.TestCase):
 
     client = SessionTest.client
 
-    def test_idle_timeout_closes_session(self):
+    def test_idle_timeout_says_421_and_closes_session(self):
         raw = self.client()
         start = time.monotonic()
+        code, text = raw.reply()
+        self.assertEqual(code, 421)
+        self.assertTrue(text.startswith("4.4.2 "), text)
         self.assertTrue(raw.closed(timeout=10))
         self.assertLess(time.monotonic() - start, 8)
 

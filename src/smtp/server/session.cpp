@@ -49,7 +49,7 @@ void Session::start(const std::shared_ptr<Session>& session) {
 // Plain functions rather than capturing coroutine lambdas: g++ 12 double-frees the captures of a
 // lambda that appears in a co_await expression.
 asio::awaitable<void> Session::watch(std::shared_ptr<Session> self) {
-  co_await self->dog_.run(self->stream_);
+  co_await self->dog_.run(self->stream_, /*warn_first=*/true);
 }
 
 asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {
@@ -106,7 +106,16 @@ asio::awaitable<bool> Session::fill() {
   const std::size_t n = co_await stream_.read_some(asio::buffer(in_.data() + old, kChunk), ec);
   in_.resize(old + n);
   if (ec || n == 0) {
-    if (dog_.expired()) end_reason_ = "timeout";
+    if (dog_.expired()) {
+      // RFC 5321 section 4.5.3.2: a server that times out should say so before closing.
+      end_reason_ = "timeout";
+      dog_.arm_for(std::chrono::seconds(5));
+      out_.clear();
+      reply(421, "4.4.2", ctx_.config.hostname + " Timeout, closing connection");
+      boost::system::error_code ignored;
+      co_await stream_.write(out_, ignored);
+      out_.clear();
+    }
     co_return false;
   }
   co_return true;
