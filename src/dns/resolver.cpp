@@ -71,9 +71,12 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   Impl(const asio::any_io_executor& ex, ub_ctx* c, std::chrono::milliseconds t)
       : strand(asio::make_strand(ex)), ctx(c), fd(strand), timeout(t) {}
   ~Impl() {
-    boost::system::error_code ignored;
     fd.release();  // libunbound owns the descriptor
     ub_ctx_delete(ctx);
+    // No callback comes after ub_ctx_delete: free what the unanswered queries would have.
+    for (auto& [key, pending] : inflight) {
+      delete static_cast<std::pair<Impl*, Pending*>*>(pending->callback_arg);
+    }
   }
 
   asio::strand<asio::any_io_executor> strand;

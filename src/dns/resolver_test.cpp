@@ -1,0 +1,73 @@
+#include "dns/resolver.hpp"
+
+#include <chrono>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+namespace sealpost::dns {
+namespace {
+
+namespace asio = boost::asio;
+
+// A UDP port on 127.0.0.1 that is ours and never answers: every query must time out.
+class SilentServer {
+ public:
+  explicit SilentServer(asio::io_context& io)
+      : socket_(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+  Endpoint endpoint() const { return Endpoint{"127.0.0.1", socket_.local_endpoint().port()}; }
+
+ private:
+  asio::ip::udp::socket socket_;
+};
+
+TEST(ResolverTest, UnansweredQueriesTimeOutAsTemporaryFailures) {
+  asio::io_context io;
+  SilentServer silent(io);
+  Resolver::Options options;
+  options.servers = {silent.endpoint()};
+  options.timeout = std::chrono::milliseconds(300);
+  auto resolver = Resolver::create(io.get_executor(), options);
+
+  constexpr int kQueries = 50;
+  int done = 0;
+  int temp_failures = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kQueries; ++i) {
+    asio::co_spawn(io, resolver->mx("host" + std::to_string(i) + ".example.test"),
+                   [&](const std::exception_ptr& e, const Answer<MxHost>& a) {
+                     if (!e && a.status == Status::kTempFail && a.records.empty()) ++temp_failures;
+                     if (++done == kQueries)
+                       io.stop();  // the resolver itself keeps the context busy
+                   });
+  }
+  io.run_for(std::chrono::seconds(10));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(done, kQueries);
+  EXPECT_EQ(temp_failures, kQueries);
+  EXPECT_LT(elapsed, std::chrono::seconds(3));  // concurrent, each bounded by its own timeout
+}
+
+TEST(ResolverTest, InvalidNamesAreNotQueried) {
+  asio::io_context io;
+  SilentServer silent(io);
+  Resolver::Options options;
+  options.servers = {silent.endpoint()};
+  auto resolver = Resolver::create(io.get_executor(), options);
+  Status status = Status::kOk;
+  asio::co_spawn(io, resolver->mx("bad..name"),
+                 [&](const std::exception_ptr&, const Answer<MxHost>& a) {
+                   status = a.status;
+                   io.stop();
+                 });
+  const auto start = std::chrono::steady_clock::now();
+  io.run_for(std::chrono::seconds(5));
+  EXPECT_EQ(status, Status::kNoData);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+}  // namespace
+}  // namespace sealpost::dns
