@@ -10,6 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)sealpost::dns::parse_mx(in);
   (void)sealpost::dns::parse_ptr(in);
   (void)sealpost::dns::parse_txt(in);
+  (void)sealpost::dns::parse_tlsa(in);
   std::size_t pos = 0;
   const auto name = sealpost::dns::parse_name(in, pos);
   if (name && (pos > size || name->size() > 253)) __builtin_trap();

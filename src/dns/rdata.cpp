@@ -57,6 +57,17 @@ Result<std::string, RdataError> parse_ptr(std::span<const std::uint8_t> data) {
   return std::move(name).value();
 }
 
+Result<Tlsa, RdataError> parse_tlsa(std::span<const std::uint8_t> data) {
+  // RFC 6698 section 2.1: three octets, then at least one octet of association data.
+  if (data.size() < 4) return unexpected(RdataError::kTruncated);
+  Tlsa t;
+  t.usage = data[0];
+  t.selector = data[1];
+  t.matching_type = data[2];
+  t.data.assign(data.begin() + 3, data.end());
+  return t;
+}
+
 Result<std::vector<std::string>, RdataError> parse_txt(std::span<const std::uint8_t> data) {
   std::vector<std::string> strings;
   std::size_t pos = 0;

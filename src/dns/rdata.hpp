@@ -24,6 +24,14 @@ Result<std::string, RdataError> parse_name(std::span<const std::uint8_t> data, s
 
 Result<MxRecord, RdataError> parse_mx(std::span<const std::uint8_t> data);
 Result<std::string, RdataError> parse_ptr(std::span<const std::uint8_t> data);
+struct Tlsa {
+  std::uint8_t usage = 0;
+  std::uint8_t selector = 0;
+  std::uint8_t matching_type = 0;
+  std::vector<std::uint8_t> data;
+};
+Result<Tlsa, RdataError> parse_tlsa(std::span<const std::uint8_t> data);
+
 // The record's character-strings, each as it is, and their concatenation (RFC 7208 section 3.3).
 Result<std::vector<std::string>, RdataError> parse_txt(std::span<const std::uint8_t> data);
 

@@ -26,9 +26,11 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr int kTypeA = 1;
+constexpr int kTypePtr = 12;
 constexpr int kTypeMx = 15;
 constexpr int kTypeTxt = 16;
 constexpr int kTypeAaaa = 28;
+constexpr int kTypeTlsa = 52;
 constexpr int kClassIn = 1;
 constexpr int kRcodeNxDomain = 3;
 
@@ -262,14 +264,64 @@ std::unique_ptr<Resolver> Resolver::create(const asio::any_io_executor& executor
   return std::unique_ptr<Resolver>(new Resolver(std::move(impl)));
 }
 
-asio::awaitable<Answer<MxHost>> Resolver::mx(std::string domain) {
-  auto p = co_await start_query(impl_, std::move(domain), kTypeMx);
+asio::awaitable<Answer<MxHost>> Resolver::mx_records(std::string name) {
+  auto p = co_await start_query(impl_, std::move(name), kTypeMx);
   const Raw raw = co_await finish_query(impl_, std::move(p));
   auto a = answer_of<MxHost>(raw);
   for (const auto& r : raw.rdata) {
     if (auto mx = parse_mx(r)) a.records.push_back(MxHost{mx->preference, std::move(mx->host)});
   }
   if (a.status == Status::kOk && a.records.empty()) a.status = Status::kTempFail;  // all malformed
+  co_return a;
+}
+
+asio::awaitable<Answer<asio::ip::address_v4>> Resolver::a(std::string name) {
+  auto p = co_await start_query(impl_, std::move(name), kTypeA);
+  const Raw raw = co_await finish_query(impl_, std::move(p));
+  auto a = answer_of<asio::ip::address_v4>(raw);
+  for (const auto& r : raw.rdata) {
+    if (r.size() == 4) a.records.emplace_back(asio::ip::address_v4::bytes_type{r[0], r[1], r[2], r[3]});
+  }
+  co_return a;
+}
+
+asio::awaitable<Answer<asio::ip::address_v6>> Resolver::aaaa(std::string name) {
+  auto p = co_await start_query(impl_, std::move(name), kTypeAaaa);
+  const Raw raw = co_await finish_query(impl_, std::move(p));
+  auto a = answer_of<asio::ip::address_v6>(raw);
+  for (const auto& r : raw.rdata) {
+    if (r.size() != 16) continue;
+    asio::ip::address_v6::bytes_type b;
+    std::copy(r.begin(), r.end(), b.begin());
+    a.records.emplace_back(b);
+  }
+  co_return a;
+}
+
+asio::awaitable<Answer<std::string>> Resolver::ptr(std::string name) {
+  auto p = co_await start_query(impl_, std::move(name), kTypePtr);
+  const Raw raw = co_await finish_query(impl_, std::move(p));
+  auto a = answer_of<std::string>(raw);
+  for (const auto& r : raw.rdata) {
+    if (auto host = parse_ptr(r)) a.records.push_back(std::move(host).value());
+  }
+  co_return a;
+}
+
+asio::awaitable<Answer<TlsaRecord>> Resolver::tlsa(std::string name) {
+  auto p = co_await start_query(impl_, std::move(name), kTypeTlsa);
+  const Raw raw = co_await finish_query(impl_, std::move(p));
+  auto a = answer_of<TlsaRecord>(raw);
+  for (const auto& r : raw.rdata) {
+    if (auto t = parse_tlsa(r)) {
+      a.records.push_back(TlsaRecord{t->usage, t->selector, t->matching_type, std::move(t->data)});
+    }
+  }
+  co_return a;
+}
+
+asio::awaitable<Answer<MxHost>> Resolver::mx(std::string domain) {
+  auto a = co_await mx_records(std::move(domain));
   thread_local std::mt19937 rng{std::random_device{}()};
   std::shuffle(a.records.begin(), a.records.end(), rng);
   std::stable_sort(a.records.begin(), a.records.end(),

@@ -14,25 +14,11 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "core/endpoint.hpp"
+#include "dns/lookup.hpp"
 
 namespace sealpost::dns {
 
-enum class Security { kInsecure, kSecure, kBogus };
-enum class Status { kOk, kNxDomain, kNoData, kTempFail };
-
-template <class T>
-struct Answer {
-  Status status = Status::kTempFail;
-  Security security = Security::kInsecure;
-  std::vector<T> records;
-};
-
-struct MxHost {
-  std::uint16_t preference = 0;
-  std::string host;  // empty: the root, a null MX (RFC 7505)
-};
-
-class Resolver {
+class Resolver final : public Lookup {
  public:
   struct Options {
     std::vector<Endpoint> servers;  // recursive resolvers to forward to; empty: /etc/resolv.conf
@@ -43,7 +29,7 @@ class Resolver {
   // Throws std::runtime_error with libunbound's reason when it cannot be set up.
   static std::unique_ptr<Resolver> create(const boost::asio::any_io_executor& executor,
                                           const Options& options);
-  ~Resolver();
+  ~Resolver() override;
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
 
@@ -51,8 +37,13 @@ class Resolver {
   boost::asio::awaitable<Answer<MxHost>> mx(std::string domain);
   // A and AAAA, asked at once; IPv4 addresses first.
   boost::asio::awaitable<Answer<boost::asio::ip::address>> addresses(std::string host);
-  // Each record's character-strings concatenated.
-  boost::asio::awaitable<Answer<std::string>> txt(std::string name);
+
+  boost::asio::awaitable<Answer<std::string>> txt(std::string name) override;
+  boost::asio::awaitable<Answer<boost::asio::ip::address_v4>> a(std::string name) override;
+  boost::asio::awaitable<Answer<boost::asio::ip::address_v6>> aaaa(std::string name) override;
+  boost::asio::awaitable<Answer<MxHost>> mx_records(std::string name) override;
+  boost::asio::awaitable<Answer<std::string>> ptr(std::string name) override;
+  boost::asio::awaitable<Answer<TlsaRecord>> tlsa(std::string name);
 
   struct Impl;
 
