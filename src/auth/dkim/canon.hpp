@@ -1,0 +1,18 @@
+// DKIM canonicalisation (RFC 6376 section 3.4): header fields and bodies, simple and relaxed.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "auth/dkim/record.hpp"
+
+namespace sealpost::auth::dkim {
+
+// `name` and `raw` as mime::HeaderField has them; `raw` ends with CRLF (the signature's own field,
+// which enters the hash without one, is passed without).
+void canonical_header(Canon c, std::string_view name, std::string_view raw, std::string& out);
+
+// The canonical body (CRLF line ends expected).
+std::string canonical_body(Canon c, std::string_view body);
+
+}  // namespace sealpost::auth::dkim

@@ -1,0 +1,450 @@
+#include "auth/dkim/dkim.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "auth/dkim/canon.hpp"
+#include "core/strings.hpp"
+
+namespace sealpost::auth::dkim {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t kLineLimit = 76;
+
+std::uint64_t unix_now() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::shared_ptr<EVP_PKEY> owned(EVP_PKEY* key) {
+  return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+}
+
+// The fields a signature covers by default (RFC 6376 section 5.4.1), and those named once more
+// than they appear so that none can be added later.
+const std::vector<std::string>& default_headers() {
+  static const std::vector<std::string> names = {
+      "from", "reply-to", "subject", "date", "to", "cc", "message-id", "in-reply-to",
+      "references", "mime-version", "content-type", "content-transfer-encoding",
+      "content-disposition", "list-id", "list-unsubscribe", "list-unsubscribe-post", "sender"};
+  return names;
+}
+const std::vector<std::string>& oversigned_headers() {
+  static const std::vector<std::string> names = {"from", "reply-to", "subject", "date", "to",
+                                                 "cc", "mime-version", "content-type"};
+  return names;
+}
+
+SignatureResult failed(SignatureResult r, Status s, std::string reason) {
+  r.status = s;
+  r.reason = std::move(reason);
+  return r;
+}
+
+}  // namespace
+
+std::string_view to_string(Status s) noexcept {
+  switch (s) {
+    case Status::kNone: return "none";
+    case Status::kPass: return "pass";
+    case Status::kFail: return "fail";
+    case Status::kNeutral: return "neutral";
+    case Status::kTempError: return "temperror";
+    case Status::kPermError: return "permerror";
+    case Status::kPolicy: return "policy";
+  }
+  return "none";
+}
+
+namespace detail {
+
+std::string header_hash_input(const mime::Header& header, const std::vector<std::string>& names,
+                              Canon canon, std::string_view signature_name,
+                              std::string_view signature_raw_without_b) {
+  std::map<std::string, std::vector<std::size_t>> by_name;  // lowercase name → indices, top down
+  for (std::size_t i = 0; i < header.fields.size(); ++i) {
+    by_name[to_lower_ascii(header.fields[i].name)].push_back(i);
+  }
+  std::string out;
+  for (const auto& name : names) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end() || it->second.empty()) continue;  // a name more than present: nothing
+    const auto& f = header.fields[it->second.back()];
+    it->second.pop_back();
+    canonical_header(canon, f.name, f.raw, out);
+  }
+  std::string own;
+  canonical_header(canon, signature_name, signature_raw_without_b, own);
+  if (canon == Canon::kRelaxed && own.ends_with("\r\n")) own.resize(own.size() - 2);
+  out += own;
+  return out;
+}
+
+std::vector<std::uint8_t> sha256(std::string_view data) {
+  std::vector<std::uint8_t> digest(32);
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr);
+  return digest;
+}
+
+bool verify_hash(EVP_PKEY* key, Algorithm algorithm, const std::vector<std::uint8_t>& hash,
+                 const std::vector<std::uint8_t>& signature) {
+  if (algorithm == Algorithm::kEd25519Sha256) {
+    // RFC 8463 section 3: PureEdDSA over the SHA-256 hash.
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1) return false;
+    return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), hash.data(),
+                            hash.size()) == 1;
+  }
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key, nullptr),
+                                                                  EVP_PKEY_CTX_free);
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
+    return false;
+  }
+  return EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), hash.data(),
+                         hash.size()) == 1;
+}
+
+std::optional<std::vector<std::uint8_t>> sign_hash(EVP_PKEY* key, Algorithm algorithm,
+                                                   const std::vector<std::uint8_t>& hash) {
+  std::vector<std::uint8_t> sig;
+  std::size_t len = 0;
+  if (algorithm == Algorithm::kEd25519Sha256) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1) {
+      return std::nullopt;
+    }
+    sig.resize(64);
+    len = sig.size();
+    if (EVP_DigestSign(ctx.get(), sig.data(), &len, hash.data(), hash.size()) != 1) {
+      return std::nullopt;
+    }
+    sig.resize(len);
+    return sig;
+  }
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key, nullptr),
+                                                                  EVP_PKEY_CTX_free);
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1 ||
+      EVP_PKEY_sign(ctx.get(), nullptr, &len, hash.data(), hash.size()) != 1) {
+    return std::nullopt;
+  }
+  sig.resize(len);
+  if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, hash.data(), hash.size()) != 1) {
+    return std::nullopt;
+  }
+  sig.resize(len);
+  return sig;
+}
+
+std::shared_ptr<EVP_PKEY> public_key(const KeyRecord& record, unsigned min_rsa_bits,
+                                     std::string& problem) {
+  if (record.key.empty()) {
+    problem = "key revoked";
+    return nullptr;
+  }
+  if (record.type == KeyRecord::Type::kEd25519) {
+    if (record.key.size() != 32) {
+      problem = "bad Ed25519 key";
+      return nullptr;
+    }
+    return owned(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, record.key.data(), 32));
+  }
+  const unsigned char* p = record.key.data();
+  EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(record.key.size()));
+  if (!key) {  // a bare PKCS#1 RSAPublicKey, as some publish
+    p = record.key.data();
+    key = d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(record.key.size()));
+  }
+  if (!key) {
+    problem = "key cannot be parsed";
+    return nullptr;
+  }
+  auto k = owned(key);
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+    problem = "key is not RSA";
+    return nullptr;
+  }
+  if (static_cast<unsigned>(EVP_PKEY_get_bits(key)) < min_rsa_bits) {
+    problem = "RSA key too short";
+    return nullptr;
+  }
+  return k;
+}
+
+std::string fold(std::string_view field) {
+  // Segments end after "; "; a long segment breaks after ':' (h= lists) or, for base64, anywhere.
+  std::string out;
+  std::size_t line = 0;
+  std::size_t pos = 0;
+  bool first = true;
+  while (pos < field.size()) {
+    auto end = field.find("; ", pos);
+    end = end == std::string_view::npos ? field.size() : end + 1;
+    std::string_view seg = field.substr(pos, end - pos);
+    pos = end;
+    while (pos < field.size() && field[pos] == ' ') ++pos;
+    if (!first) {
+      if (line + 1 + seg.size() > kLineLimit) {
+        out += "\r\n\t";
+        line = 1;
+      } else {
+        out += ' ';
+        ++line;
+      }
+    }
+    first = false;
+    while (line + seg.size() > kLineLimit + 2) {
+      const std::size_t room = kLineLimit > line ? kLineLimit - line : 8;
+      std::size_t cut = seg.substr(0, room).rfind(':');
+      const bool base64 = seg.starts_with("b=") || seg.starts_with("bh=");
+      if (base64 || cut == std::string_view::npos || cut == 0) {
+        cut = std::min(room, seg.size());
+      } else {
+        ++cut;
+      }
+      out += seg.substr(0, cut);
+      out += "\r\n\t";
+      line = 1;
+      seg.remove_prefix(cut);
+    }
+    out += seg;
+    line += seg.size();
+  }
+  return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+asio::awaitable<SignatureResult> verify_one(dns::Lookup& dns, const mime::Header& header,
+                                            std::string_view body, const mime::HeaderField& field,
+                                            const VerifyOptions& options) {
+  SignatureResult r;
+  auto parsed = parse_signature(field.value);
+  if (!parsed) {
+    // Still name the domain when the tag list says it, for the Authentication-Results.
+    if (auto tags = parse_tags(field.value)) {
+      for (const auto& t : tags.value()) {
+        if (t.name == "d" && valid_signing_domain(t.value)) r.domain = to_lower_ascii(t.value);
+        if (t.name == "s") r.selector = std::string(t.value);
+      }
+    }
+    co_return failed(std::move(r), Status::kPermError, "malformed signature");
+  }
+  const Signature& sig = parsed.value();
+  r.domain = sig.domain;
+  r.selector = sig.selector;
+  r.identity = sig.identity;
+  r.b_prefix = sig.b_prefix;
+  r.algorithm = sig.algorithm;
+  r.body_length_limited = sig.length.has_value();
+  const std::uint64_t now = options.now != 0 ? options.now : unix_now();
+  if (sig.expiration && *sig.expiration < now) {
+    co_return failed(std::move(r), Status::kPermError, "signature expired");
+  }
+
+  const auto txt = co_await dns.txt(sig.selector + "._domainkey." + sig.domain);
+  if (txt.status == dns::Status::kTempFail) {
+    co_return failed(std::move(r), Status::kTempError, "key lookup failed");
+  }
+  if (txt.status != dns::Status::kOk || txt.records.empty()) {
+    co_return failed(std::move(r), Status::kPermError, "no key");
+  }
+  auto key_record = parse_key_record(txt.records.front());
+  if (!key_record) co_return failed(std::move(r), Status::kPermError, "bad key record");
+  const KeyRecord& kr = key_record.value();
+  r.testing = kr.testing;
+  const bool key_ed25519 = kr.type == KeyRecord::Type::kEd25519;
+  if (key_ed25519 != (sig.algorithm == Algorithm::kEd25519Sha256)) {
+    co_return failed(std::move(r), Status::kPermError, "key type does not match a=");
+  }
+  if (!kr.sha256) co_return failed(std::move(r), Status::kPermError, "key refuses sha256");
+  if (options.tlsrpt ? !kr.tlsrpt : !kr.email) {
+    co_return failed(std::move(r), Status::kPermError, "key not for this service");
+  }
+  if (kr.strict) {
+    const auto at = sig.identity.rfind('@');
+    if (!iequals(std::string_view(sig.identity).substr(at + 1), sig.domain)) {
+      co_return failed(std::move(r), Status::kPermError, "key requires i= in d= exactly");
+    }
+  }
+  std::string problem;
+  const auto key = detail::public_key(kr, options.min_rsa_bits, problem);
+  if (!key) co_return failed(std::move(r), Status::kPermError, problem);
+
+  std::string canon_body = canonical_body(sig.body_canon, body);
+  if (sig.length && !options.tlsrpt) {
+    if (*sig.length > canon_body.size()) {
+      co_return failed(std::move(r), Status::kPermError, "l= longer than the body");
+    }
+    canon_body.resize(*sig.length);
+  }
+  if (detail::sha256(canon_body) != sig.bh) {
+    co_return failed(std::move(r), Status::kFail, "body hash mismatch");
+  }
+  const auto colon = field.raw.find(':');
+  const std::string own =
+      std::string(field.raw.substr(0, colon + 1)) + without_b_value(field.value);
+  const std::string data =
+      detail::header_hash_input(header, sig.headers, sig.header_canon, field.name, own);
+  if (!detail::verify_hash(key.get(), sig.algorithm, detail::sha256(data), sig.b)) {
+    co_return failed(std::move(r), Status::kFail, "signature does not verify");
+  }
+  r.status = Status::kPass;
+  co_return r;
+}
+
+}  // namespace
+
+asio::awaitable<std::vector<SignatureResult>> verify(dns::Lookup& dns, std::string_view message,
+                                                     VerifyOptions options) {
+  std::vector<SignatureResult> results;
+  auto header = mime::split_header(message);
+  if (!header) co_return results;
+  const std::string_view body = message.substr(header->body_offset);
+  for (const auto& f : header->fields) {
+    if (!iequals(f.name, "DKIM-Signature")) continue;
+    if (results.size() >= options.max_signatures) break;
+    results.push_back(co_await verify_one(dns, header.value(), body, f, options));
+  }
+  co_return results;
+}
+
+std::optional<SigningKey> SigningKey::from_pem(std::string_view pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
+                                                BIO_free);
+  if (!bio) return std::nullopt;
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  if (!key) return std::nullopt;
+  const int id = EVP_PKEY_get_base_id(key);
+  if (id == EVP_PKEY_RSA) return SigningKey(owned(key), Algorithm::kRsaSha256);
+  if (id == EVP_PKEY_ED25519) return SigningKey(owned(key), Algorithm::kEd25519Sha256);
+  EVP_PKEY_free(key);
+  return std::nullopt;
+}
+
+std::optional<SigningKey> SigningKey::from_ed25519_seed(const std::vector<std::uint8_t>& seed) {
+  if (seed.size() != 32) return std::nullopt;
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size());
+  if (!key) return std::nullopt;
+  return SigningKey(owned(key), Algorithm::kEd25519Sha256);
+}
+
+std::optional<SigningKey> SigningKey::generate(Algorithm algorithm) {
+  EVP_PKEY* key = algorithm == Algorithm::kRsaSha256 ? EVP_RSA_gen(2048)
+                                                     : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  if (!key) return std::nullopt;
+  return SigningKey(owned(key), algorithm);
+}
+
+std::string SigningKey::dns_record() const {
+  std::vector<std::uint8_t> pub;
+  if (algorithm_ == Algorithm::kEd25519Sha256) {
+    std::size_t len = 32;
+    pub.resize(len);
+    EVP_PKEY_get_raw_public_key(key_.get(), pub.data(), &len);
+    pub.resize(len);
+    return "v=DKIM1; k=ed25519; p=" + base64_encode(pub);
+  }
+  unsigned char* der = nullptr;
+  const int len = i2d_PUBKEY(key_.get(), &der);
+  if (len > 0) pub.assign(der, der + len);
+  OPENSSL_free(der);
+  return "v=DKIM1; k=rsa; p=" + base64_encode(pub);
+}
+
+std::string SigningKey::private_pem() const {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+Result<std::string, SignError> sign(std::string_view message, const SigningKey& key,
+                                    const SignOptions& options) {
+  if (!valid_signing_domain(options.domain) || !valid_signing_domain(options.selector)) {
+    return unexpected(SignError::kBadDomain);
+  }
+  auto header = mime::split_header(message);
+  if (!header) return unexpected(SignError::kBadMessage);
+  std::map<std::string, int> present;
+  for (const auto& f : header->fields) ++present[to_lower_ascii(f.name)];
+  if (present["from"] == 0) return unexpected(SignError::kNoFrom);
+
+  std::vector<std::string> names;
+  if (options.sign_all_headers) {
+    for (const auto& f : header->fields) names.push_back(to_lower_ascii(f.name));
+    std::reverse(names.begin(), names.end());  // taken bottom up: list them bottom up
+  } else {
+    for (const auto& n : options.headers.empty() ? default_headers() : options.headers) {
+      const auto it = present.find(n);
+      for (int i = 0; it != present.end() && i < it->second; ++i) names.push_back(n);
+    }
+  }
+  if (options.oversign) {
+    for (const auto& n : oversigned_headers()) {
+      if (std::find(names.begin(), names.end(), n) != names.end() || n == "from") {
+        names.push_back(n);
+      }
+    }
+  }
+
+  const std::string_view body = message.substr(header->body_offset);
+  const std::string canon_body = canonical_body(options.body_canon, body);
+  const auto bh = detail::sha256(canon_body);
+  const auto canon_name = [](Canon c) { return c == Canon::kSimple ? "simple" : "relaxed"; };
+
+  std::string field = "DKIM-Signature: v=1; a=" + std::string(to_string(key.algorithm())) +
+                      "; c=" + canon_name(options.header_canon) + "/" +
+                      canon_name(options.body_canon) + "; d=" + options.domain +
+                      "; s=" + options.selector;
+  field += "; t=" + std::to_string(options.timestamp != 0 ? options.timestamp : unix_now());
+  if (options.expiration) field += "; x=" + std::to_string(*options.expiration);
+  if (!options.identity.empty()) field += "; i=" + options.identity;
+  if (options.body_length) field += "; l=" + std::to_string(canon_body.size());
+  field += "; h=";
+  for (std::size_t i = 0; i < names.size(); ++i) field += (i ? ":" : "") + names[i];
+  field += "; bh=" + base64_encode(bh) + "; b=";
+  std::string folded = detail::fold(field);
+
+  const std::string data =
+      detail::header_hash_input(header.value(), names, options.header_canon, "DKIM-Signature",
+                                folded);
+  const auto sig = detail::sign_hash(key.pkey(), key.algorithm(), detail::sha256(data));
+  if (!sig) return unexpected(SignError::kCrypto);
+  // b= comes last, so its folding (removed before hashing) cannot change what was signed.
+  const std::string b = base64_encode(*sig);
+  std::size_t line = folded.size() - std::min(folded.size(), folded.rfind('\n') + 1);
+  for (std::size_t i = 0; i < b.size();) {
+    const std::size_t room = line < kLineLimit ? kLineLimit - line : 0;
+    if (room == 0) {
+      folded += "\r\n\t";
+      line = 1;
+      continue;
+    }
+    const std::size_t n = std::min(room, b.size() - i);
+    folded.append(b, i, n);
+    line += n;
+    i += n;
+  }
+  folded += "\r\n";
+  return folded;
+}
+
+}  // namespace sealpost::auth::dkim
