@@ -47,8 +47,16 @@ int config_check(const std::filesystem::path& path) {
 int domain_add(const std::filesystem::path& path, const std::string& domain) {
   const auto config = core::load_config(path);
   const auto d = require_domain(domain);
-  open_store(config)->add_domain(d);
-  std::cout << "domain " << d << " added\n";
+  auto store = open_store(config);
+  store->add_domain(d);
+  try {
+    create_domain_keys(config, *store, d);
+  } catch (...) {
+    store->remove_domain(d);  // no domain without its keys
+    throw;
+  }
+  std::cout << "domain " << d << " added with DKIM keys; publish its records:\n"
+            << "  sealpost domain dns " << d << "\n";
   return 0;
 }
 

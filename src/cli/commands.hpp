@@ -5,7 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
+#include "store/metadata_store.hpp"
+
 namespace sealpost::cli {
+
+// The server key (data_dir/server.key, created on first use): DKIM private keys are sealed under it.
+std::vector<unsigned char> server_key(const core::Config& config);
+// A new domain's first DKIM keys (RSA-2048 and Ed25519), signing at once.
+void create_domain_keys(const core::Config& config, store::MetadataStore& store,
+                        const std::string& domain);
 
 int config_check(const std::filesystem::path& config);
 int serve(const std::filesystem::path& config);
@@ -16,6 +25,12 @@ int alias_add(const std::filesystem::path& config, const std::string& address,
               const std::vector<std::string>& forwards);
 int alias_remove(const std::filesystem::path& config, const std::string& address);
 int alias_list(const std::filesystem::path& config, const std::string& domain);
+int domain_dns(const std::filesystem::path& config, const std::string& domain, bool check);
+int dkim_rotate(const std::filesystem::path& config, const std::string& domain, int publish_hours,
+                int grace_days);
+int dkim_list(const std::filesystem::path& config, const std::string& domain);
+int dkim_sign(const std::filesystem::path& config, const std::string& domain);
+int dkim_verify(const std::filesystem::path& config);
 int demo(const std::filesystem::path& dir, std::uint16_t port, std::uint16_t sink_port);
 
 }  // namespace sealpost::cli

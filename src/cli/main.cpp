@@ -53,6 +53,38 @@ int main(int argc, char** argv) {
   with_config(dls);
   dls->callback([&] { status = cli::domain_list(config); });
 
+  bool check_dns = false;
+  auto* ddns = domain->add_subcommand("dns", "print the DNS records to publish for a domain");
+  ddns->add_option("domain", name)->required();
+  ddns->add_flag("--check", check_dns, "look each record up and say whether it is published");
+  with_config(ddns);
+  ddns->callback([&] { status = cli::domain_dns(config, name, check_dns); });
+
+  int publish_hours = 48;
+  int grace_days = 7;
+  auto* dkim = app.add_subcommand("dkim", "DKIM keys")->require_subcommand(1);
+  auto* drot = dkim->add_subcommand("rotate", "new keys for a domain; the old ones retire later");
+  drot->add_option("domain", name)->required();
+  drot->add_option("--publish-hours", publish_hours, "hours before signing with the new keys")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 24 * 30));
+  drot->add_option("--grace-days", grace_days, "days the old keys stay published afterwards")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 365));
+  with_config(drot);
+  drot->callback([&] { status = cli::dkim_rotate(config, name, publish_hours, grace_days); });
+  auto* dlist = dkim->add_subcommand("list", "a domain's DKIM selectors and their state");
+  dlist->add_option("domain", name)->required();
+  with_config(dlist);
+  dlist->callback([&] { status = cli::dkim_list(config, name); });
+  auto* dsign = dkim->add_subcommand("sign", "sign a message (stdin) with a domain's keys");
+  dsign->add_option("domain", name)->required();
+  with_config(dsign);
+  dsign->callback([&] { status = cli::dkim_sign(config, name); });
+  auto* dver = dkim->add_subcommand("verify", "verify a message's DKIM signatures (stdin)");
+  with_config(dver);
+  dver->callback([&] { status = cli::dkim_verify(config); });
+
   std::vector<std::string> forwards;
   auto* alias = app.add_subcommand("alias", "forwarding aliases")->require_subcommand(1);
   auto* aadd = alias->add_subcommand("add", "add an alias, or destinations to one");

@@ -24,6 +24,19 @@ struct AliasRecord {
   [[nodiscard]] std::string address() const { return local + "@" + domain; }
 };
 
+// A domain's DKIM key. The private key is sealed under the server key (crypto/seal.hpp); the
+// store never sees it in the clear.
+struct DkimKeyRecord {
+  std::string domain;
+  std::string selector;
+  std::string algorithm;                   // "rsa-sha256" or "ed25519-sha256"
+  std::vector<unsigned char> sealed_private;
+  std::string public_record;               // the TXT value to publish
+  std::int64_t created = 0;                // unix seconds
+  std::int64_t active_from = 0;            // signing starts (after the record had time to spread)
+  std::int64_t retire_at = 0;              // 0: not retiring; afterwards the key is deleted
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -41,6 +54,16 @@ class MetadataStore {
   virtual bool remove_alias(const std::string& local, const std::string& domain) = 0;
   virtual std::vector<AliasRecord> list_aliases(const std::string& domain) = 0;
   virtual std::vector<AliasRecord> all_aliases() = 0;
+
+  // DKIM keys. Throws StoreError when the domain is not hosted or the selector is taken.
+  virtual void add_dkim_key(const DkimKeyRecord& key) = 0;
+  // The domain's keys, oldest first.
+  virtual std::vector<DkimKeyRecord> dkim_keys(const std::string& domain) = 0;
+  virtual std::vector<DkimKeyRecord> all_dkim_keys() = 0;
+  virtual void set_dkim_retire_at(const std::string& domain, const std::string& selector,
+                                  std::int64_t retire_at) = 0;
+  // Deletes keys whose retire_at has passed; returns how many.
+  virtual int delete_retired_dkim_keys(std::int64_t now) = 0;
 
   // Changes whenever another process (the CLI) committed a change; cheap to poll.
   virtual std::uint64_t change_marker() = 0;

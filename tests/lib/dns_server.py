@@ -18,8 +18,8 @@ class DnsServer:
 
     Names under a zone that have no record get NXDOMAIN (local-zone static)."""
 
-    def __init__(self, zones, records):
-        self.port = free_port()
+    def __init__(self, zones, records, port=None):
+        self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="dns-test-")
         conf = [
             "server:",
@@ -37,7 +37,8 @@ class DnsServer:
             "  access-control: 127.0.0.0/8 allow",
         ]
         conf += [f'  local-zone: "{z}." static' for z in zones]
-        conf += [f'  local-data: "{r}"' for r in records]
+        # TXT data carries double quotes: quote those lines with single quotes.
+        conf += [f"  local-data: '{r}'" if '"' in r else f'  local-data: "{r}"' for r in records]
         conf += ["remote-control:", "  control-enable: no"]
         self.conf = os.path.join(self.dir, "unbound.conf")
         with open(self.conf, "w") as f:

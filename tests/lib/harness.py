@@ -153,7 +153,7 @@ class Sealpost:
     """A `sealpost serve` process with its own data directory and config."""
 
     def __init__(self, transport=None, tls=True, extra="", hostname="mx.sealpost.test",
-                 srs_domain=None):
+                 srs_domain=None, dns_port=None):
         self.dir = tempfile.mkdtemp(prefix="sealpost-test-")
         self.data_dir = os.path.join(self.dir, "data")
         self.port = free_port()
@@ -164,8 +164,8 @@ class Sealpost:
         lines = [
             "[server]", f'hostname = "{hostname}"', f'data_dir = "{self.data_dir}"', "",
             "[listen]", f'smtp = "127.0.0.1:{self.port}"', "",
-            # No DNS server answers on this port: tests route by the transport map.
-            "[dns]", f'servers = ["127.0.0.1:{free_port()}"]', "",
+            # Without dns_port no DNS server answers there: tests route by the transport map.
+            "[dns]", f'servers = ["127.0.0.1:{dns_port or free_port()}"]', "",
         ]
         if tls:
             cert, key = make_cert(self.dir, hostname)
@@ -187,6 +187,14 @@ class Sealpost:
                                 capture_output=True, text=True, timeout=60)
         if check and result.returncode != 0:
             raise AssertionError(f"sealpost {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def cli_bytes(self, *args, input=b"", check=True):
+        """Runs a subcommand with `input` on stdin; stdout and stderr as bytes."""
+        result = subprocess.run([SEALPOST_BIN, *args, "--config", self.config], input=input,
+                                capture_output=True, timeout=60)
+        if check and result.returncode != 0:
+            raise AssertionError(f"sealpost {' '.join(args)} failed: {result.stderr!r}")
         return result
 
     def start(self):

@@ -33,6 +33,21 @@ Statement& Statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+Statement& Statement::bind_blob(int index, const std::vector<unsigned char>& bytes) {
+  if (sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK) {
+    fail(db_, "bind");
+  }
+  return *this;
+}
+
+std::vector<unsigned char> Statement::blob(int column) const {
+  const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, column));
+  const int n = sqlite3_column_bytes(stmt_, column);
+  if (!p || n <= 0) return {};
+  return {p, p + n};
+}
+
 bool Statement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <sqlite3.h>
 
@@ -21,6 +22,7 @@ class Statement {
 
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, std::int64_t value);
+  Statement& bind_blob(int index, const std::vector<unsigned char>& bytes);
   // Steps once: true while a row is available.
   bool step();
   void run() {
@@ -29,6 +31,7 @@ class Statement {
   }
   [[nodiscard]] std::string text(int column) const;
   [[nodiscard]] std::int64_t integer(int column) const;
+  [[nodiscard]] std::vector<unsigned char> blob(int column) const;
 
  private:
   sqlite3* db_;

@@ -10,7 +10,7 @@
 namespace sealpost::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 class SqliteMetadataStore final : public MetadataStore {
  public:
@@ -88,6 +88,59 @@ class SqliteMetadataStore final : public MetadataStore {
     return query_aliases("", nullptr);
   }
 
+  void add_dkim_key(const DkimKeyRecord& key) override {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction tx(db_);
+    if (!db_.prepare("SELECT 1 FROM domains WHERE name = ?").bind(1, key.domain).step()) {
+      throw StoreError("domain " + key.domain + " is not hosted here");
+    }
+    if (db_.prepare("SELECT 1 FROM dkim_keys WHERE domain = ? AND selector = ?")
+            .bind(1, key.domain)
+            .bind(2, key.selector)
+            .step()) {
+      throw StoreError("selector " + key.selector + " already exists for " + key.domain);
+    }
+    db_.prepare(
+           "INSERT INTO dkim_keys(domain, selector, algorithm, sealed_private, public_record, "
+           "created, active_from, retire_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, key.domain)
+        .bind(2, key.selector)
+        .bind(3, key.algorithm)
+        .bind_blob(4, key.sealed_private)
+        .bind(5, key.public_record)
+        .bind(6, key.created)
+        .bind(7, key.active_from)
+        .bind(8, key.retire_at)
+        .run();
+    tx.commit();
+  }
+
+  std::vector<DkimKeyRecord> dkim_keys(const std::string& domain) override {
+    std::lock_guard lock(mutex_);
+    return query_dkim("WHERE domain = ?", &domain);
+  }
+
+  std::vector<DkimKeyRecord> all_dkim_keys() override {
+    std::lock_guard lock(mutex_);
+    return query_dkim("", nullptr);
+  }
+
+  void set_dkim_retire_at(const std::string& domain, const std::string& selector,
+                          std::int64_t retire_at) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare("UPDATE dkim_keys SET retire_at = ? WHERE domain = ? AND selector = ?")
+        .bind(1, retire_at)
+        .bind(2, domain)
+        .bind(3, selector)
+        .run();
+  }
+
+  int delete_retired_dkim_keys(std::int64_t now) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare("DELETE FROM dkim_keys WHERE retire_at != 0 AND retire_at <= ?").bind(1, now).run();
+    return db_.changes();
+  }
+
   std::uint64_t change_marker() override {
     std::lock_guard lock(mutex_);
     auto st = db_.prepare("PRAGMA data_version");
@@ -107,7 +160,8 @@ class SqliteMetadataStore final : public MetadataStore {
     }
     if (version == kSchemaVersion) return;
     sqlite::Transaction tx(db_);
-    db_.exec(R"sql(
+    if (version < 1) {
+      db_.exec(R"sql(
       CREATE TABLE IF NOT EXISTS domains(
         name TEXT PRIMARY KEY,
         created INTEGER NOT NULL);
@@ -122,6 +176,22 @@ class SqliteMetadataStore final : public MetadataStore {
         PRIMARY KEY(alias_id, destination));
       PRAGMA user_version = 1;
     )sql");
+    }
+    if (version < 2) {
+      db_.exec(R"sql(
+      CREATE TABLE IF NOT EXISTS dkim_keys(
+        domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+        selector TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        sealed_private BLOB NOT NULL,
+        public_record TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        active_from INTEGER NOT NULL,
+        retire_at INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY(domain, selector));
+      PRAGMA user_version = 2;
+    )sql");
+    }
     tx.commit();
   }
 
@@ -140,6 +210,20 @@ class SqliteMetadataStore final : public MetadataStore {
       }
       const auto dest = st.text(3);
       if (!dest.empty()) out.back().forwards.push_back(dest);
+    }
+    return out;
+  }
+
+  std::vector<DkimKeyRecord> query_dkim(const std::string& where, const std::string* domain) {
+    std::vector<DkimKeyRecord> out;
+    auto st = db_.prepare(
+        "SELECT domain, selector, algorithm, sealed_private, public_record, created, active_from, "
+        "retire_at FROM dkim_keys " +
+        where + " ORDER BY domain, created, selector");
+    if (domain) st.bind(1, *domain);
+    while (st.step()) {
+      out.push_back(DkimKeyRecord{st.text(0), st.text(1), st.text(2), st.blob(3), st.text(4),
+                                  st.integer(5), st.integer(6), st.integer(7)});
     }
     return out;
   }

@@ -1,0 +1,20 @@
+// Authenticated encryption of small secrets at rest (DKIM private keys under the server key):
+// XChaCha20-Poly1305 with a random 192-bit nonce, the context bound as associated data so a
+// sealed value cannot be moved to another row.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sealpost::crypto {
+
+// nonce || ciphertext+tag. The key must be 32 bytes.
+std::vector<unsigned char> seal(const std::vector<unsigned char>& key, std::string_view plaintext,
+                                std::string_view context);
+// Empty optional when the key, the context or the bytes are wrong.
+std::optional<std::string> open(const std::vector<unsigned char>& key,
+                                const std::vector<unsigned char>& sealed, std::string_view context);
+
+}  // namespace sealpost::crypto
