@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include "auth/inbound.hpp"
 #include "auth/srs/srs.hpp"
 #include "cli/privileges.hpp"
 #include "core/log.hpp"
@@ -107,8 +108,21 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   const auto client_tls = net::make_client_tls();
 
   smtp::client::Forwarder forwarder(config, io.get_executor(), *resolver, srs, client_tls.get());
+  std::optional<auth::dmarc::PublicSuffixList> psl;
+  std::unique_ptr<auth::Authenticator> authenticator;
+  if (config.auth_enabled) {
+    psl = auth::dmarc::PublicSuffixList::load(config.public_suffix_list.string());
+    if (!psl) {
+      throw std::runtime_error("auth.public_suffix_list: cannot read " +
+                               config.public_suffix_list.string() +
+                               " (Debian package publicsuffix), needed for DMARC");
+    }
+    authenticator = std::make_unique<auth::Authenticator>(
+        *resolver, *psl,
+        auth::Authenticator::Options{config.authserv_id, config.dmarc_reject_action == "reject"});
+  }
   smtp::server::ServerContext context{config,      router, forwarder, server_tls.get(),
-                                      connections, budget, hasher};
+                                      connections, budget, hasher,    authenticator.get()};
 
   std::vector<std::unique_ptr<smtp::server::Listener>> listeners;
   if (config.listen_smtp) {

@@ -128,7 +128,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   }
 
   const std::set<std::string> known_tables{"server", "listen", "tls",     "dns", "transport",
-                                           "relay",  "srs",    "privacy", "log", "limits"};
+                                           "relay",  "srs",    "privacy", "log", "limits", "auth"};
   for (const auto& [k, v] : root) {
     if (!known_tables.count(std::string(k.str()))) {
       throw ConfigError(source.string() + ": [" + std::string(k.str()) + "]: unknown section");
@@ -225,6 +225,23 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   if (auto a = srs.integer("max_age_days", 1, 365)) c.srs_max_age_days = static_cast<int>(*a);
   srs.reject_unknown();
 
+  TableReader auth(table("auth"), "auth", source);
+  if (auto b = auth.boolean("enabled")) c.auth_enabled = *b;
+  if (auto a = auth.string("dmarc_reject_action")) {
+    if (*a != "reject" && *a != "quarantine") {
+      auth.fail("dmarc_reject_action", "expected \"reject\" or \"quarantine\"");
+    }
+    c.dmarc_reject_action = *a;
+  }
+  if (auto id = auth.string("authserv_id")) {
+    if (!is_hostname(*id)) auth.fail("authserv_id", "not a valid host name: \"" + *id + "\"");
+    c.authserv_id = *to_a_label(*id);
+  } else {
+    c.authserv_id = c.hostname;
+  }
+  if (auto f = auth.string("public_suffix_list")) c.public_suffix_list = *f;
+  auth.reject_unknown();
+
   TableReader privacy(table("privacy"), "privacy", source);
   if (auto b = privacy.boolean("received_client_address")) c.received_client_address = *b;
   privacy.reject_unknown();
@@ -301,6 +318,10 @@ std::string describe_config(const Config& c) {
   for (const auto& [d, ep] : c.transport) o << q(d) << " = " << q(ep.to_string()) << "\n";
   o << "\n[relay]\nport = " << c.relay_port << "\n";
   o << "\n[srs]\ndomain = " << q(c.srs_domain) << "\nmax_age_days = " << c.srs_max_age_days << "\n";
+  o << "\n[auth]\nenabled = " << (c.auth_enabled ? "true" : "false")
+    << "\ndmarc_reject_action = " << q(c.dmarc_reject_action)
+    << "\nauthserv_id = " << q(c.authserv_id)
+    << "\npublic_suffix_list = " << q(c.public_suffix_list.string()) << "\n";
   o << "\n[privacy]\nreceived_client_address = " << (c.received_client_address ? "true" : "false")
     << "\n";
   o << "\n[log]\nlevel = " << q(c.log_level) << "\n";

@@ -80,6 +80,14 @@ struct Config {
   std::string srs_domain;  // default: hostname
   int srs_max_age_days = 21;
 
+  // [auth] inbound authentication (SPF, DKIM, DMARC, ARC) on the MX
+  bool auth_enabled = true;
+  // What a DMARC p=reject failure gets: "reject" (550 5.7.1 at DATA) or "quarantine" (accepted,
+  // marked; a mailbox files it as Junk).
+  std::string dmarc_reject_action = "reject";
+  std::string authserv_id;  // Authentication-Results' name for us; default: hostname
+  std::filesystem::path public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
+
   // [privacy]
   bool received_client_address = true;  // put the client's IP in our Received: header
 

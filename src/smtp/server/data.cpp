@@ -1,6 +1,7 @@
 // DATA (RFC 5321 section 4.1.1.4) and BDAT (RFC 3030): the content is read into memory under
 // the per-message size limit and the global in-flight budget, checked, then handed to delivery.
 // The reply comes only after delivery answered: nothing is queued, nothing touches the disk.
+#include <algorithm>
 #include <ctime>
 
 #include <spdlog/spdlog.h>
@@ -192,19 +193,50 @@ asio::awaitable<void> Session::finish_message() {
     reply(554, "5.4.6", "Too many hops: mail loop detected");
     co_return;
   }
-  const std::string trace = received_header();
+  std::string trace = received_header();
   DeliveryRequest request;
   request.sender = tx_->sender;
   request.destinations = tx_->destinations;
   request.smtputf8 = tx_->smtputf8;
   request.eightbit = tx_->eightbit;
-  request.trace = trace;
   request.content = tx_->content;
 
   // Tell the client nothing until every destination answered; it waits (RFC 5321 allows the
   // client 10 minutes for the reply to the end of data).
   if (!co_await flush()) co_return;
   const auto& limits = ctx_.config.limits;
+  std::string auth_summary = "off";
+  std::string cleaned;  // the message without forged Authentication-Results, when it had some
+  if (ctx_.authenticator) {
+    dog_.arm(std::chrono::steady_clock::now() + limits.relay_timeout * 2);
+    boost::system::error_code ec;
+    auth::InboundFacts facts;
+    facts.client = asio::ip::make_address(client_ip_, ec);
+    facts.helo = helo_;
+    facts.mail_from = tx_->sender;
+    facts.message = tx_->content;
+    const auth::InboundVerdict verdict = co_await ctx_.authenticator->check(facts);
+    auth_summary = std::string("spf=") + std::string(auth::spf::to_string(verdict.spf.result)) +
+                   " dkim=" + std::to_string(verdict.dkim.size()) + "/" +
+                   std::to_string(std::count_if(verdict.dkim.begin(), verdict.dkim.end(),
+                                                [](const auto& d) {
+                                                  return d.status == auth::dkim::Status::kPass;
+                                                })) +
+                   " dmarc=" + std::string(auth::dmarc::to_string(verdict.dmarc.result));
+    if (verdict.action == auth::Action::kReject) {
+      reply(550, "5.7.1", verdict.reject_text);
+      spdlog::info("message session={} size={} rcpts={} {} reply=550", session_id_,
+                   tx_->content.size(), tx_->recipients, auth_summary);
+      co_return;
+    }
+    request.quarantine = verdict.action == auth::Action::kQuarantine;
+    trace += verdict.authentication_results;
+    if (!verdict.remove.empty()) {
+      cleaned = auth::without_ranges(tx_->content, verdict.remove);
+      request.content = cleaned;
+    }
+  }
+  request.trace = trace;
   dog_.arm(std::chrono::steady_clock::now() + limits.relay_connect_timeout +
            limits.relay_timeout * 12);
   const DeliveryReport report = co_await ctx_.delivery.deliver(request);
@@ -215,9 +247,10 @@ asio::awaitable<void> Session::finish_message() {
                       std::chrono::steady_clock::now() - started)
                       .count();
   spdlog::info(
-      "message session={} size={} rcpts={} destinations={} accepted={} deferred={} rejected={} "
-      "already_delivered={} reply={} ms={}",
-      session_id_, tx_->content.size(), tx_->recipients, tx_->destinations.size(), report.accepted,
+      "message session={} size={} rcpts={} destinations={} {} accepted={} deferred={} "
+      "rejected={} already_delivered={} reply={} ms={}",
+      session_id_, tx_->content.size(), tx_->recipients, tx_->destinations.size(), auth_summary,
+      report.accepted,
       report.deferred, report.rejected, report.already_delivered, report.reply.code, ms);
 }
 

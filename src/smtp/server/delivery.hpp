@@ -18,7 +18,8 @@ struct DeliveryRequest {
   std::vector<std::string> destinations;  // distinct, normalised addresses
   bool smtputf8 = false;
   bool eightbit = false;
-  std::string_view trace;    // our Received: header
+  std::string_view trace;    // our Received: and Authentication-Results: header fields
+  bool quarantine = false;   // DMARC says quarantine: a mailbox files it as Junk
   std::string_view content;  // the message as received
 };
 

@@ -5,6 +5,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "auth/inbound.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "net/admission.hpp"
@@ -21,6 +22,7 @@ struct ServerContext {
   net::ConnectionLimiter& connections;
   net::ByteBudget& budget;
   const core::ClientHasher& client_hasher;
+  const auth::Authenticator* authenticator = nullptr;  // null: no inbound authentication
 };
 
 }  // namespace sealpost::smtp::server

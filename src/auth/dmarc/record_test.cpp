@@ -1,0 +1,82 @@
+#include "auth/dmarc/record.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "auth/dmarc/public_suffix.hpp"
+
+namespace sealpost::auth::dmarc {
+namespace {
+
+TEST(DmarcRecord, ParsesTheRfcExample) {
+  auto r = parse_record(
+      "v=DMARC1; p=quarantine; rua=mailto:dmarc-feedback@example.com,"
+      "mailto:tld-test@thirdparty.example.net!10m; pct=25");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->p, Policy::kQuarantine);
+  EXPECT_EQ(r->pct, 25u);
+  ASSERT_EQ(r->rua.size(), 2u);
+  EXPECT_EQ(*mailto_address(r->rua[1]), "tld-test@thirdparty.example.net");
+  EXPECT_FALSE(r->sp);
+  EXPECT_EQ(r->adkim, Alignment::kRelaxed);
+}
+
+TEST(DmarcRecord, WhitespaceCaseAndDefaults) {
+  auto r = parse_record(" v = DMARC1 ;P=Reject;sp=none; adkim=s ;aspf=S; pct=abc; fo=1;");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->p, Policy::kReject);
+  EXPECT_EQ(*r->sp, Policy::kNone);
+  EXPECT_EQ(r->adkim, Alignment::kStrict);
+  EXPECT_EQ(r->aspf, Alignment::kStrict);
+  EXPECT_EQ(r->pct, 100u) << "a bad pct falls back to the default";
+}
+
+TEST(DmarcRecord, RefusesWhatIsNotAPolicy) {
+  EXPECT_EQ(parse_record("v=DMARC1").error(), RecordError::kNoPolicy);
+  EXPECT_EQ(parse_record("v=DMARC1; p=bogus").error(), RecordError::kNoPolicy);
+  // Section 6.6.3: no valid p= but a valid rua=: p=none.
+  auto r = parse_record("v=DMARC1; p=bogus; rua=mailto:r@example.com");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->p, Policy::kNone);
+  EXPECT_EQ(parse_record("v=DMARC1; p=none; p=reject").error(), RecordError::kDuplicateTag);
+  EXPECT_EQ(parse_record("v=spf1 -all").error(), RecordError::kNotDmarc);
+  EXPECT_EQ(parse_record("p=reject; v=DMARC1").error(), RecordError::kNotDmarc);
+  EXPECT_EQ(parse_record("v=dmarc1; p=reject").error(), RecordError::kNotDmarc);
+  EXPECT_EQ(parse_record(std::string(5000, 'x')).error(), RecordError::kTooLong);
+  EXPECT_FALSE(mailto_address("https://example.com/report"));
+}
+
+const char* kRules =
+    "// comment\ncom\nuk\nco.uk\n*.ck\n!www.ck\n// ===BEGIN PRIVATE DOMAINS===\ngithub.io\n"
+    "\xe5\x85\xac\xe5\x8f\xb8.cn\ncn\n";
+
+TEST(PublicSuffix, OrganizationalDomains) {
+  const auto psl = PublicSuffixList::from_string(kRules);
+  EXPECT_EQ(psl.organizational_domain("www.example.com"), "example.com");
+  EXPECT_EQ(psl.organizational_domain("Example.COM."), "example.com");
+  EXPECT_EQ(psl.organizational_domain("a.b.example.co.uk"), "example.co.uk");
+  EXPECT_EQ(psl.organizational_domain("www.www.ck"), "www.ck");
+  EXPECT_EQ(psl.organizational_domain("a.b.c.ck"), "b.c.ck");
+  EXPECT_EQ(psl.organizational_domain("a.b.example.invalidtld"), "example.invalidtld");
+  EXPECT_EQ(psl.organizational_domain("foo.bar.github.io"), "bar.github.io");
+  EXPECT_EQ(psl.organizational_domain("mail.shop.xn--55qx5d.cn"), "shop.xn--55qx5d.cn");
+  EXPECT_EQ(psl.organizational_domain("co.uk"), "co.uk");
+  EXPECT_TRUE(psl.is_public_suffix("co.uk"));
+  EXPECT_FALSE(psl.is_public_suffix("example.co.uk"));
+}
+
+TEST(PublicSuffix, DebiansList) {
+  const std::string path = "/usr/share/publicsuffix/public_suffix_list.dat";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " missing (package publicsuffix)";
+  const auto psl = PublicSuffixList::load(path);
+  ASSERT_TRUE(psl);
+  EXPECT_GT(psl->size(), 5000u);
+  EXPECT_EQ(psl->organizational_domain("mail.example.co.uk"), "example.co.uk");
+  EXPECT_EQ(psl->organizational_domain("foo.bar.github.io"), "bar.github.io");
+  EXPECT_EQ(psl->organizational_domain("a.b.example.com"), "example.com");
+  EXPECT_EQ(psl->organizational_domain("x.y.xn--85x722f.xn--55qx5d.cn"), "xn--85x722f.xn--55qx5d.cn");
+}
+
+}  // namespace
+}  // namespace sealpost::auth::dmarc

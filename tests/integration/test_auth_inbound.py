@@ -1,0 +1,150 @@
+"""Inbound authentication on the MX, end to end: SPF, DKIM (signed by dkimpy) and DMARC looked up
+in a real DNS server (unbound on 127.0.0.1); the verdict in Authentication-Results on the
+forwarded copy, p=reject failures refused at DATA with 550 5.7.1, forged results removed."""
+
+import base64
+import os
+import smtplib
+import subprocess
+import tempfile
+import unittest
+
+import dkim  # python3-dkim
+
+from dns_server import DnsServer
+from harness import Sealpost, Sink, free_port
+
+AUTHSERV = "mx.sealpost.test"
+
+
+def message(sender, subject="auth test", extra=b""):
+    return extra + (f"From: Sender <{sender}>\r\nTo: a@example.com\r\nSubject: {subject}\r\n"
+                    f"Message-ID: <{subject.replace(' ', '-')}@origin>\r\n\r\nHello.\r\n").encode()
+
+
+def header_block(content):
+    return content.split(b"\r\n\r\n", 1)[0].decode()
+
+
+class InboundAuthTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        work = tempfile.mkdtemp(prefix="auth-")
+        cls.key_pem = os.path.join(work, "rsa.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:2048", "-out", cls.key_pem], check=True, capture_output=True)
+        pub = subprocess.run(["openssl", "pkey", "-in", cls.key_pem, "-pubout", "-outform", "DER"],
+                             check=True, capture_output=True).stdout
+        b64 = base64.b64encode(pub).decode()
+        key_txt = " ".join(f'"{b64[i:i + 200]}"' for i in range(0, len(b64), 200))
+        records = [
+            'good.test. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"',
+            '_dmarc.good.test. 300 IN TXT "v=DMARC1; p=reject"',
+            'spoofed.test. 300 IN TXT "v=spf1 ip4:192.0.2.1 -all"',
+            '_dmarc.spoofed.test. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:r@spoofed.test"',
+            'quar.test. 300 IN TXT "v=spf1 ip4:192.0.2.1 -all"',
+            '_dmarc.quar.test. 300 IN TXT "v=DMARC1; p=quarantine"',
+            '_dmarc.signed.test. 300 IN TXT "v=DMARC1; p=reject; adkim=s"',
+            f'sel._domainkey.signed.test. 300 IN TXT "v=DKIM1; k=rsa; p=" {key_txt}',
+        ]
+        cls.dns = DnsServer(["good.test", "spoofed.test", "quar.test", "signed.test"], records).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dns.stop()
+
+    def start(self, extra=""):
+        self.sink = Sink().start()
+        self.addCleanup(self.sink.stop)
+        self.mx = Sealpost(transport={"dest.test": self.sink.port}, dns_port=self.dns.port,
+                           auth=True, extra=extra)
+        self.addCleanup(self.mx.cleanup)
+        self.mx.cli("domain", "add", "example.com")
+        self.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
+        self.mx.start()
+
+    def send(self, mail_from, content):
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=60) as c:
+            c.ehlo("client.good.test")
+            return c.sendmail(mail_from, ["a@example.com"], content)
+
+    def test_spf_pass_and_dmarc_pass_are_recorded(self):
+        self.start()
+        self.send("s@good.test", message("s@good.test"))
+        h = header_block(self.sink.wait_for(1)[0].content)
+        self.assertIn(f"Authentication-Results: {AUTHSERV};", h)
+        self.assertIn("spf=pass smtp.mailfrom=good.test", h)
+        self.assertIn("dkim=none", h)
+        self.assertIn("dmarc=pass (p=reject dis=none) header.from=good.test", h)
+
+    def test_dmarc_reject_is_refused_at_data(self):
+        self.start()
+        with self.assertRaises(smtplib.SMTPDataError) as err:
+            self.send("s@spoofed.test", message("ceo@spoofed.test"))
+        self.assertEqual(err.exception.smtp_code, 550)
+        self.assertIn(b"5.7.1", err.exception.smtp_error)
+        self.assertIn(b"DMARC", err.exception.smtp_error)
+        self.assertEqual(self.sink.messages, [])
+        # The log says what happened, not who was involved.
+        log = self.mx.log_text()
+        self.assertIn("dmarc=fail", log)
+        self.assertIn("reply=550", log)
+        self.assertNotIn("spoofed.test", log)
+        self.assertNotIn("ceo@", log)
+
+    def test_operator_can_quarantine_instead_of_reject(self):
+        self.start(extra='[auth]\ndmarc_reject_action = "quarantine"\n')
+        self.send("s@spoofed.test", message("ceo@spoofed.test"))
+        h = header_block(self.sink.wait_for(1)[0].content)
+        self.assertIn("spf=fail", h)
+        self.assertIn("dmarc=fail (p=reject dis=quarantine) header.from=spoofed.test", h)
+
+    def test_quarantine_policy_is_delivered_marked(self):
+        self.start()
+        self.send("s@quar.test", message("s@quar.test"))
+        h = header_block(self.sink.wait_for(1)[0].content)
+        self.assertIn("dmarc=fail (p=quarantine dis=quarantine) header.from=quar.test", h)
+
+    def test_dkim_signature_aligns_for_dmarc_without_spf(self):
+        self.start()
+        with open(self.key_pem, "rb") as f:
+            key = f.read()
+        content = message("news@signed.test", "signed")
+        sig = dkim.sign(content, b"sel", b"signed.test", key,
+                        include_headers=[b"from", b"to", b"subject", b"message-id"])
+        self.send("bounce@elsewhere.test", sig + content)
+        h = header_block(self.sink.wait_for(1)[0].content)
+        self.assertIn("spf=none smtp.mailfrom=elsewhere.test", h)
+        self.assertIn("dkim=pass header.d=signed.test header.s=sel header.a=rsa-sha256", h)
+        self.assertIn("dmarc=pass (p=reject dis=none) header.from=signed.test", h)
+
+    def test_broken_dkim_signature_under_p_reject_is_refused(self):
+        self.start()
+        with open(self.key_pem, "rb") as f:
+            key = f.read()
+        content = message("news@signed.test", "tampered")
+        sig = dkim.sign(content, b"sel", b"signed.test", key)
+        with self.assertRaises(smtplib.SMTPDataError) as err:
+            self.send("bounce@elsewhere.test", sig + content.replace(b"Hello.", b"Hellp."))
+        self.assertEqual(err.exception.smtp_code, 550)
+
+    def test_forged_results_claiming_our_name_are_removed(self):
+        self.start()
+        forged = (f"Authentication-Results: {AUTHSERV}; dmarc=pass header.from=bank.test\r\n"
+                  "Authentication-Results: other.example; spf=pass smtp.mailfrom=x.test\r\n").encode()
+        self.send("s@good.test", message("s@good.test", extra=forged))
+        h = header_block(self.sink.wait_for(1)[0].content)
+        self.assertNotIn("bank.test", h)
+        self.assertIn("Authentication-Results: other.example; spf=pass", h)
+        self.assertEqual(h.count(f"Authentication-Results: {AUTHSERV}"), 1)
+
+    def test_two_from_fields_are_refused(self):
+        self.start()
+        with self.assertRaises(smtplib.SMTPDataError) as err:
+            self.send("s@good.test", message("s@good.test", extra=b"From: other@spoofed.test\r\n"))
+        self.assertEqual(err.exception.smtp_code, 550)
+        self.assertIn(b"exactly one From", err.exception.smtp_error)
+
+
+if __name__ == "__main__":
+    unittest.main()
