@@ -7,9 +7,9 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config clang
   libboost1.81-dev libssl-dev libsodium-dev libunbound-dev libidn2-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libzstd-dev
-  libgtest-dev libyaml-cpp-dev publicsuffix ca-certificates
+  libgtest-dev libyaml-cpp-dev publicsuffix dns-root-data ca-certificates
 )
-test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml swaks libnet-ssleay-perl openssl unbound)
+test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml ldnsutils swaks libnet-ssleay-perl openssl unbound)
 bench_pkgs=(postfix)
 # The demo prints a swaks command (with --tls) to try it.
 demo_pkgs=(swaks libnet-ssleay-perl)

@@ -81,6 +81,7 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
   v.spf = co_await spf::check_mail_from(dns_, facts.client, facts.helo, facts.mail_from,
                                         spf_options);
   v.dkim = co_await dkim::verify(dns_, facts.message);
+  v.arc = co_await arc::validate(dns_, facts.message);
 
   const auto header = mime::split_header(facts.message);
   std::vector<std::string> from_domains;
@@ -133,8 +134,8 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
   }
 
   // Authentication-Results (RFC 8601), one method per line.
-  std::string ar = "Authentication-Results: " + options_.authserv_id;
-  const auto add = [&ar](const std::string& method) { ar += ";\r\n\t" + method; };
+  std::string ar;
+  const auto add = [&ar](const std::string& method) { ar += (ar.empty() ? "" : ";\r\n\t") + method; };
   {
     std::string m = "spf=" + std::string(spf::to_string(v.spf.result));
     if (facts.mail_from.empty()) {
@@ -167,8 +168,13 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
     if (!v.from_domain.empty()) m += " header.from=" + ptype_value(v.from_domain);
     add(m);
   }
-  ar += "\r\n";
-  v.authentication_results = std::move(ar);
+  {
+    std::string m = "arc=" + std::string(arc::to_string(v.arc.status));
+    if (!v.arc.reason.empty()) m += " (" + v.arc.reason + ")";
+    add(m);
+  }
+  v.results = ar;
+  v.authentication_results = "Authentication-Results: " + options_.authserv_id + ";\r\n\t" + ar + "\r\n";
   co_return v;
 }
 

@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include "auth/arc/arc.hpp"
 #include "auth/dkim/dkim.hpp"
 #include "auth/dmarc/evaluate.hpp"
 #include "auth/spf/check.hpp"
@@ -36,7 +37,9 @@ struct InboundVerdict {
   spf::Verdict spf;
   std::vector<dkim::SignatureResult> dkim;
   dmarc::Verdict dmarc;
+  arc::Validation arc;
   std::string from_domain;
+  std::string results;  // the methods of authentication_results, for an ARC-Authentication-Results
 };
 
 class Authenticator {

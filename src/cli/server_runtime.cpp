@@ -8,7 +8,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include "auth/dkim/keyring.hpp"
 #include "auth/inbound.hpp"
+#include "cli/commands.hpp"
 #include "auth/srs/srs.hpp"
 #include "cli/privileges.hpp"
 #include "core/log.hpp"
@@ -37,19 +39,24 @@ std::shared_ptr<const routing::RoutingTable> load_table(store::MetadataStore& st
 // PRAGMA data_version once a second is cheap and needs no signal or IPC.
 class RoutingReloader {
  public:
-  RoutingReloader(store::MetadataStore& store, routing::Router& router)
-      : thread_([&store, &router, this](const std::stop_token& stop) {
+  RoutingReloader(store::MetadataStore& store, routing::Router& router,
+                  const std::function<void()>& also)
+      : thread_([&store, &router, also, this](const std::stop_token& stop) {
           std::uint64_t seen = store.change_marker();
+          std::uint64_t ticks = 0;
           std::mutex m;
           std::unique_lock lock(m);
           while (!stop.stop_requested()) {
             cv_.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
             if (stop.stop_requested()) break;
             try {
+              // Keys waiting for their activation time are picked up within a minute.
+              if (++ticks % 60 == 0 && also) also();
               const auto now = store.change_marker();
               if (now != seen) {
                 seen = now;
                 router.update(load_table(store));
+                if (also) also();
                 spdlog::info("routing reloaded");
               }
             } catch (const std::exception& e) {
@@ -108,6 +115,17 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   const auto client_tls = net::make_client_tls();
 
   smtp::client::Forwarder forwarder(config, io.get_executor(), *resolver, srs, client_tls.get());
+  // DKIM keys (sealed under the server key) for ARC sealing; reloaded with the routing table.
+  const auto key = server_key(config);
+  auth::dkim::KeyringHolder keyring;
+  const std::function<void()> reload_keys = [&store, &key, &keyring] {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    keyring.set(auth::dkim::Keyring::load(*store, key, now));
+  };
+  reload_keys();
+
   std::optional<auth::dmarc::PublicSuffixList> psl;
   std::unique_ptr<auth::Authenticator> authenticator;
   if (config.auth_enabled) {
@@ -122,7 +140,8 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
         auth::Authenticator::Options{config.authserv_id, config.dmarc_reject_action == "reject"});
   }
   smtp::server::ServerContext context{config,      router, forwarder, server_tls.get(),
-                                      connections, budget, hasher,    authenticator.get()};
+                                      connections, budget, hasher,    authenticator.get(),
+                                      config.auth_enabled ? &keyring : nullptr};
 
   std::vector<std::unique_ptr<smtp::server::Listener>> listeners;
   if (config.listen_smtp) {
@@ -139,7 +158,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
                  config.hostname, threads);
   }
 
-  RoutingReloader reloader(*store, router);
+  RoutingReloader reloader(*store, router, reload_keys);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {

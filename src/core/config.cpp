@@ -192,6 +192,10 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     }
   }
   if (auto ta = dns.string("trust_anchor")) c.dns_trust_anchor = *ta;
+  if (!c.dns_trust_anchor.empty() && !std::filesystem::is_regular_file(c.dns_trust_anchor)) {
+    dns.fail("trust_anchor", "no such file: \"" + c.dns_trust_anchor +
+                                 "\" (install dns-root-data, or set \"\" to turn DNSSEC off)");
+  }
   dns.reject_unknown();
 
   if (const auto* transport = table("transport")) {
@@ -313,7 +317,8 @@ std::string describe_config(const Config& c) {
     o << (i ? ", " : "") << q(c.dns_servers[i].to_string());
   }
   o << "]" << (c.dns_servers.empty() ? "  # the system resolver" : "") << "\n";
-  if (!c.dns_trust_anchor.empty()) o << "trust_anchor = " << q(c.dns_trust_anchor) << "\n";
+  o << "trust_anchor = " << q(c.dns_trust_anchor)
+    << (c.dns_trust_anchor.empty() ? "  # DNSSEC validation off" : "") << "\n";
   o << "\n[transport]\n";
   for (const auto& [d, ep] : c.transport) o << q(d) << " = " << q(ep.to_string()) << "\n";
   o << "\n[relay]\nport = " << c.relay_port << "\n";

@@ -37,7 +37,7 @@ class InboundAuthTest(unittest.TestCase):
                              check=True, capture_output=True).stdout
         b64 = base64.b64encode(pub).decode()
         key_txt = " ".join(f'"{b64[i:i + 200]}"' for i in range(0, len(b64), 200))
-        records = [
+        cls.records = [
             'good.test. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"',
             '_dmarc.good.test. 300 IN TXT "v=DMARC1; p=reject"',
             'spoofed.test. 300 IN TXT "v=spf1 ip4:192.0.2.1 -all"',
@@ -47,20 +47,29 @@ class InboundAuthTest(unittest.TestCase):
             '_dmarc.signed.test. 300 IN TXT "v=DMARC1; p=reject; adkim=s"',
             f'sel._domainkey.signed.test. 300 IN TXT "v=DKIM1; k=rsa; p=" {key_txt}',
         ]
-        cls.dns = DnsServer(["good.test", "spoofed.test", "quar.test", "signed.test"], records).start()
+        cls.zones = ["good.test", "spoofed.test", "quar.test", "signed.test"]
+        cls.dns = DnsServer(cls.zones, cls.records).start()
 
     @classmethod
     def tearDownClass(cls):
         cls.dns.stop()
 
-    def start(self, extra=""):
+    def start(self, extra="", publish_own_records=False):
         self.sink = Sink().start()
         self.addCleanup(self.sink.stop)
-        self.mx = Sealpost(transport={"dest.test": self.sink.port}, dns_port=self.dns.port,
+        # With publish_own_records, a DNS server of its own also serves example.com's records
+        # as `sealpost domain dns` prints them (its DKIM keys, so its ARC seals can be checked).
+        port = free_port() if publish_own_records else self.dns.port
+        self.mx = Sealpost(transport={"dest.test": self.sink.port}, dns_port=port,
                            auth=True, extra=extra)
         self.addCleanup(self.mx.cleanup)
         self.mx.cli("domain", "add", "example.com")
         self.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
+        if publish_own_records:
+            own = [l for l in self.mx.cli("domain", "dns", "example.com").stdout.splitlines()
+                   if l and not l.startswith(";") and "example.com. " in l]
+            dns = DnsServer(self.zones + ["example.com"], self.records + own, port=port).start()
+            self.addCleanup(dns.stop)
         self.mx.start()
 
     def send(self, mail_from, content):
@@ -137,6 +146,43 @@ class InboundAuthTest(unittest.TestCase):
         self.assertNotIn("bank.test", h)
         self.assertIn("Authentication-Results: other.example; spf=pass", h)
         self.assertEqual(h.count(f"Authentication-Results: {AUTHSERV}"), 1)
+
+    def test_forwarded_mail_is_arc_sealed_and_dkimpy_validates_the_seal(self):
+        self.start()
+        self.send("s@good.test", message("s@good.test", "sealed"))
+        content = self.sink.wait_for(1)[0].content
+        h = header_block(content)
+        self.assertTrue(h.startswith("ARC-Seal: "), h[:200])
+        self.assertIn("ARC-Seal: a=rsa-sha256;", h)
+        self.assertIn("cv=none; d=example.com; i=1;", h)
+        self.assertIn("ARC-Message-Signature: a=rsa-sha256;", h)
+        self.assertIn(f"ARC-Authentication-Results: i=1; {AUTHSERV}; spf=pass", h)
+        # The keys as `sealpost domain dns` publishes them; dkimpy validates the chain.
+        lines = [l for l in self.mx.cli("domain", "dns", "example.com").stdout.splitlines()
+                 if "._domainkey." in l]
+        records = {}
+        for l in lines:
+            import re
+            records[l.split()[0].rstrip(".").encode()] = "".join(re.findall(r'"([^"]*)"', l)).encode()
+
+        def dnsfunc(name, timeout=5):
+            if isinstance(name, str):
+                name = name.encode()
+            return records.get(name.rstrip(b"."))
+
+        cv, _, reason = dkim.arc_verify(content, dnsfunc=dnsfunc)
+        self.assertEqual(cv, dkim.CV_Pass, reason)
+
+    def test_arc_chain_of_an_earlier_hop_is_validated(self):
+        self.start(publish_own_records=True)
+        self.send("s@good.test", message("s@good.test", "first hop"))
+        first = self.sink.wait_for(1)[0].content
+        # Relay the sealed message through the MX once more: the chain now has two sets.
+        self.send("s@good.test", first)
+        second = self.sink.wait_for(2)[1].content
+        h = header_block(second)
+        self.assertIn("arc=pass", h)
+        self.assertIn("cv=pass; d=example.com; i=2;", h)
 
     def test_two_from_fields_are_refused(self):
         self.start()

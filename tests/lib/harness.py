@@ -165,7 +165,8 @@ class Sealpost:
             "[server]", f'hostname = "{hostname}"', f'data_dir = "{self.data_dir}"', "",
             "[listen]", f'smtp = "127.0.0.1:{self.port}"', "",
             # Without dns_port no DNS server answers there: tests route by the transport map.
-            "[dns]", f'servers = ["127.0.0.1:{dns_port or free_port()}"]', "",
+            # The test zones are unsigned and not delegated from the root: no DNSSEC.
+            "[dns]", f'servers = ["127.0.0.1:{dns_port or free_port()}"]', 'trust_anchor = ""', "",
         ]
         if tls:
             cert, key = make_cert(self.dir, hostname)

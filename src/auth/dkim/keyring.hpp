@@ -2,6 +2,7 @@
 // the metadata store), rotation, and the signing keys a running server holds in memory.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -43,6 +44,16 @@ class Keyring {
 
  private:
   std::map<std::string, std::vector<NamedKey>> keys_;
+};
+
+// The keyring a running server signs with, swapped whole when the store changes.
+class KeyringHolder {
+ public:
+  [[nodiscard]] std::shared_ptr<const Keyring> get() const { return ring_.load(); }
+  void set(std::shared_ptr<const Keyring> ring) { ring_.store(std::move(ring)); }
+
+ private:
+  std::atomic<std::shared_ptr<const Keyring>> ring_{std::make_shared<const Keyring>()};
 };
 
 }  // namespace sealpost::auth::dkim

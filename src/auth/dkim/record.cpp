@@ -76,6 +76,10 @@ Result<std::vector<Tag>, TagError> parse_tags(std::string_view text) {
     const auto semi = text.find(';', pos);
     const std::size_t end = semi == std::string_view::npos ? text.size() : semi;
     const std::string_view spec = text.substr(pos, end - pos);
+    // Only the last tag-spec may be empty (a trailing ";"): ";;" is a syntax error.
+    if (trim_fws(spec).empty() && semi != std::string_view::npos) {
+      return unexpected(TagError::kSyntax);
+    }
     if (!trim_fws(spec).empty()) {
       const auto eq = spec.find('=');
       if (eq == std::string_view::npos) return unexpected(TagError::kSyntax);

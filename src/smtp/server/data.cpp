@@ -235,6 +235,27 @@ asio::awaitable<void> Session::finish_message() {
       cleaned = auth::without_ranges(tx_->content, verdict.remove);
       request.content = cleaned;
     }
+    // ARC-seal what we forward (RFC 8617), with the forwarding domain's RSA key, so the
+    // destination can trust our results when SPF or DKIM no longer pass after forwarding.
+    if (ctx_.keyring && !tx_->seal_domain.empty()) {
+      const auto ring = ctx_.keyring->get();
+      for (const auto& k : ring->keys(tx_->seal_domain)) {
+        if (k.key.algorithm() != auth::dkim::Algorithm::kRsaSha256) continue;
+        auth::arc::SealOptions o;
+        o.domain = tx_->seal_domain;
+        o.selector = k.selector;
+        o.authserv_id = ctx_.config.authserv_id;
+        o.results = verdict.results;
+        std::string whole = trace;
+        whole += request.content;
+        auto fields = auth::arc::seal(whole, verdict.arc, k.key, o);
+        if (fields) {
+          trace = std::move(fields).value() + trace;
+          auth_summary += " arc=" + std::string(auth::arc::to_string(verdict.arc.status)) + "+sealed";
+        }
+        break;
+      }
+    }
   }
   request.trace = trace;
   dog_.arm(std::chrono::steady_clock::now() + limits.relay_connect_timeout +

@@ -1,6 +1,7 @@
 // RCPT (RFC 5321 section 4.1.1.3): routing decides; we count, limit and throttle enumeration.
 #include <algorithm>
 
+#include "core/strings.hpp"
 #include "smtp/server/session.hpp"
 
 namespace sealpost::smtp::server {
@@ -35,6 +36,9 @@ void Session::on_rcpt(const protocol::Command& cmd) {
   }
   ++tx_->recipients;
   ++recipients_ok_;
+  if (tx_->seal_domain.empty() && route.kind == routing::Route::Kind::kForward) {
+    tx_->seal_domain = to_lower_ascii(cmd.path.mailbox.domain);
+  }
   for (const auto& d : route.destinations) {
     if (std::find(tx_->destinations.begin(), tx_->destinations.end(), d) ==
         tx_->destinations.end()) {

@@ -5,6 +5,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "auth/dkim/keyring.hpp"
 #include "auth/inbound.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
@@ -23,6 +24,7 @@ struct ServerContext {
   net::ByteBudget& budget;
   const core::ClientHasher& client_hasher;
   const auth::Authenticator* authenticator = nullptr;  // null: no inbound authentication
+  const auth::dkim::KeyringHolder* keyring = nullptr;  // null: forwarded mail is not ARC-sealed
 };
 
 }  // namespace sealpost::smtp::server

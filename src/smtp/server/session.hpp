@@ -38,6 +38,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool eightbit = false;
     std::uint32_t recipients = 0;
     std::vector<std::string> destinations;  // distinct normalised addresses
+    std::string seal_domain;  // the first forwarded recipient's domain: its key ARC-seals
     std::string content;
     net::BudgetReservation reservation;
     // BDAT state (RFC 3030)
