@@ -31,6 +31,7 @@ int dkim_rotate(const std::filesystem::path& config, const std::string& domain, 
 int dkim_list(const std::filesystem::path& config, const std::string& domain);
 int dkim_sign(const std::filesystem::path& config, const std::string& domain);
 int dkim_verify(const std::filesystem::path& config);
+int dns_lookup(const std::filesystem::path& config, const std::string& name, const std::string& type);
 int demo(const std::filesystem::path& dir, std::uint16_t port, std::uint16_t sink_port);
 
 }  // namespace sealpost::cli

@@ -85,6 +85,14 @@ int main(int argc, char** argv) {
   with_config(dver);
   dver->callback([&] { status = cli::dkim_verify(config); });
 
+  std::string rrtype = "TXT";
+  auto* dnscmd = app.add_subcommand("dns", "DNS as the server sees it")->require_subcommand(1);
+  auto* lookup = dnscmd->add_subcommand("lookup", "look a name up, with its DNSSEC status");
+  lookup->add_option("name", name)->required();
+  lookup->add_option("--type", rrtype, "TXT, A, AAAA, MX, PTR or TLSA")->capture_default_str();
+  with_config(lookup);
+  lookup->callback([&] { status = cli::dns_lookup(config, name, rrtype); });
+
   std::vector<std::string> forwards;
   auto* alias = app.add_subcommand("alias", "forwarding aliases")->require_subcommand(1);
   auto* aadd = alias->add_subcommand("add", "add an alias, or destinations to one");

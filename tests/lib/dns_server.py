@@ -18,7 +18,7 @@ class DnsServer:
 
     Names under a zone that have no record get NXDOMAIN (local-zone static)."""
 
-    def __init__(self, zones, records, port=None):
+    def __init__(self, zones, records, port=None, auth_zones=()):
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="dns-test-")
         conf = [
@@ -37,9 +37,16 @@ class DnsServer:
             "  access-control: 127.0.0.0/8 allow",
         ]
         conf += [f'  local-zone: "{z}." static' for z in zones]
+        if auth_zones:
+            # unbound answers "test." itself (RFC 6761) unless told not to.
+            conf.append('  local-zone: "test." nodefault')
         # TXT data carries double quotes: quote those lines with single quotes.
         conf += [f"  local-data: '{r}'" if '"' in r else f'  local-data: "{r}"' for r in records]
         conf += ["remote-control:", "  control-enable: no"]
+        # Authoritative zones from zone files (signed ones answer with their RRSIGs).
+        for name, zonefile in auth_zones:
+            conf += ["auth-zone:", f'  name: "{name}."', f'  zonefile: "{zonefile}"',
+                     "  for-downstream: yes", "  for-upstream: no"]
         self.conf = os.path.join(self.dir, "unbound.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join(conf) + "\n")
