@@ -47,7 +47,9 @@ test: unit fuzz
 
 bench: build
 	@scripts/install-deps.sh bench
+	@cmake --build build -j $(JOBS) --target sealpost_bench_dkim
 	bench/smtp_forward.sh
+	bench/auth.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'fuzz/*.cpp' 'bench/*.cpp')

@@ -116,6 +116,9 @@ data_dir = "$work/sealpost/data"
 smtp = "127.0.0.1:$sp_port"
 [dns]
 servers = ["127.0.0.1:$(free_port)"]   # unused: the transport map routes
+trust_anchor = ""
+[auth]
+enabled = false   # Postfix checks no SPF/DKIM/DMARC either; bench/auth.sh measures their cost
 [transport]
 "sink.bench.test" = "127.0.0.1:$sink_port"
 [limits]

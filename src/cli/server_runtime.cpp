@@ -141,7 +141,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   }
   smtp::server::ServerContext context{config,      router, forwarder, server_tls.get(),
                                       connections, budget, hasher,    authenticator.get(),
-                                      config.auth_enabled ? &keyring : nullptr};
+                                      config.auth_enabled && config.arc_seal ? &keyring : nullptr};
 
   std::vector<std::unique_ptr<smtp::server::Listener>> listeners;
   if (config.listen_smtp) {

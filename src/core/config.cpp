@@ -244,6 +244,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     c.authserv_id = c.hostname;
   }
   if (auto f = auth.string("public_suffix_list")) c.public_suffix_list = *f;
+  if (auto b = auth.boolean("arc_seal")) c.arc_seal = *b;
   auth.reject_unknown();
 
   TableReader privacy(table("privacy"), "privacy", source);
@@ -326,6 +327,7 @@ std::string describe_config(const Config& c) {
   o << "\n[auth]\nenabled = " << (c.auth_enabled ? "true" : "false")
     << "\ndmarc_reject_action = " << q(c.dmarc_reject_action)
     << "\nauthserv_id = " << q(c.authserv_id)
+    << "\narc_seal = " << (c.arc_seal ? "true" : "false")
     << "\npublic_suffix_list = " << q(c.public_suffix_list.string()) << "\n";
   o << "\n[privacy]\nreceived_client_address = " << (c.received_client_address ? "true" : "false")
     << "\n";

@@ -87,6 +87,7 @@ struct Config {
   // marked; a mailbox files it as Junk).
   std::string dmarc_reject_action = "reject";
   std::string authserv_id;  // Authentication-Results' name for us; default: hostname
+  bool arc_seal = true;     // ARC-seal forwarded mail (two RSA-2048 signatures per message)
   std::filesystem::path public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
 
   // [privacy]

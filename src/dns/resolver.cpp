@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <unordered_map>
@@ -39,6 +40,48 @@ struct Raw {
   Status status = Status::kTempFail;
   Security security = Security::kInsecure;
   std::vector<std::vector<std::uint8_t>> rdata;
+  int ttl = 0;
+};
+
+// Answers kept in the process for their TTL (at most an hour; temporary failures and bogus
+// answers never), so the same sender's records cost one libunbound round trip, not one per
+// message. Bounded: when full, it is emptied.
+class AnswerCache {
+ public:
+  static constexpr std::size_t kMaxEntries = 16384;
+  static constexpr int kMaxTtl = 3600;
+
+  std::optional<Raw> get(const std::string& name, int type) {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(key(name, type));
+    if (it == entries_.end()) return std::nullopt;
+    if (std::chrono::steady_clock::now() >= it->second.expires) {
+      entries_.erase(it);
+      return std::nullopt;
+    }
+    return it->second.raw;
+  }
+
+  void put(const std::string& name, int type, const Raw& raw) {
+    if (raw.status == Status::kTempFail || raw.security == Security::kBogus || raw.ttl <= 0) return;
+    std::lock_guard lock(mutex_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_[key(name, type)] =
+        Entry{raw, std::chrono::steady_clock::now() + std::chrono::seconds(std::min(raw.ttl, kMaxTtl))};
+  }
+
+ private:
+  struct Entry {
+    Raw raw;
+    std::chrono::steady_clock::time_point expires;
+  };
+  static std::string key(const std::string& name, int type) {
+    std::string k = std::to_string(type) + ":";
+    for (char c : name) k += static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    return k;
+  }
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
 };
 
 // One query in flight. The waiter sleeps on `wake` (on its own executor); libunbound's callback
@@ -51,6 +94,8 @@ struct Pending {
   Raw raw;
   int async_id = 0;
   void* callback_arg = nullptr;  // freed by the callback, or by cancel() when none will come
+  std::string name;              // for the cache
+  int type = 0;
 };
 
 bool valid_query_name(const std::string& name) {
@@ -86,6 +131,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   asio::posix::stream_descriptor fd;
   std::chrono::milliseconds timeout;
   std::unordered_map<Pending*, std::shared_ptr<Pending>> inflight;  // strand only
+  AnswerCache cache;
   bool stopped = false;                                             // strand only
 
   static void on_result(void* arg, int err, ub_result* result) {
@@ -113,6 +159,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
         raw.status = Status::kNoData;
       } else {
         raw.status = Status::kOk;
+        raw.ttl = result->ttl;
         for (int i = 0; result->data[i] != nullptr; ++i) {
           const auto* b = reinterpret_cast<const std::uint8_t*>(result->data[i]);
           raw.rdata.emplace_back(b, b + result->len[i]);
@@ -120,6 +167,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     if (result) ub_resolve_free(result);
+    self->cache.put(p->name, p->type, raw);
     {
       std::lock_guard lock(p->mutex);
       p->raw = std::move(raw);
@@ -179,6 +227,13 @@ asio::awaitable<std::shared_ptr<Pending>> start_query(std::shared_ptr<Resolver::
     p->raw.status = Status::kNoData;
     co_return p;
   }
+  if (auto cached = impl->cache.get(name, type)) {
+    p->done = true;
+    p->raw = std::move(*cached);
+    co_return p;
+  }
+  p->name = name;
+  p->type = type;
   asio::post(impl->strand,
              [impl, p, name = std::move(name), type] { impl->submit(p, name, type); });
   co_return p;

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The cost of email authentication, on this machine.
+#
+# 1. DKIM signs/s and verifications/s, RSA-2048 and Ed25519, Sealpost versus dkimpy (Debian's
+#    python3-dkim) on the same 4 KiB message and keys.
+# 2. The MX forwarding rate with inbound authentication off, then on (SPF, DKIM, DMARC and ARC
+#    checks against a real DNS server, unbound on 127.0.0.1, plus an ARC seal, two RSA-2048
+#    signatures, on every forwarded message). Goal: authentication costs less than 15%.
+#
+#   bench/auth.sh [-m MESSAGES] [-s SESSIONS] [-t SECONDS]
+set -euo pipefail
+
+messages=10000
+sessions=20
+seconds=3
+while getopts "m:s:t:" opt; do
+  case $opt in
+    m) messages=$OPTARG ;;
+    s) sessions=$OPTARG ;;
+    t) seconds=$OPTARG ;;
+    *) echo "usage: $0 [-m messages] [-s sessions] [-t seconds]" >&2; exit 2 ;;
+  esac
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+sealpost=${SEALPOST_BIN:-$root/build/sealpost}
+bench_dkim=${SEALPOST_BENCH_DKIM:-$root/build/sealpost_bench_dkim}
+for b in "$sealpost" "$bench_dkim" /usr/sbin/smtp-source /usr/sbin/smtp-sink /usr/sbin/unbound; do
+  [ -x "$b" ] || { echo "missing $b (make bench builds and installs what it needs)" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/sealpost-auth-bench.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on 127.0.0.1:$1" >&2; return 1
+}
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $* }"; }
+
+echo "== DKIM: 4 KiB message, ${seconds}s per figure, one thread"
+"$bench_dkim" "$work/dkim" "$seconds" | tee "$work/dkim-sealpost.txt"
+/usr/bin/python3 "$root/bench/dkim_bench.py" "$work/dkim" "$seconds" | tee "$work/dkim-py.txt"
+for alg in rsa ed25519; do
+  read -r sp_sign sp_verify < <(awk -v a="$alg" '$2 == a {print $4, $7}' "$work/dkim-sealpost.txt")
+  read -r py_sign py_verify < <(awk -v a="$alg" '$2 == a {print $4, $7}' "$work/dkim-py.txt")
+  printf "ratio %-8s sign %.1fx   verify %.1fx (Sealpost/dkimpy)\n" "$alg" \
+    "$(calc "$sp_sign / $py_sign")" "$(calc "$sp_verify / $py_verify")"
+done
+
+# --- DNS: the sender's SPF and DMARC records, as a sender domain would publish them -----------
+dns_port=$(free_port)
+cat >"$work/unbound.conf" <<CONF
+server:
+  interface: 127.0.0.1@$dns_port
+  do-ip6: no
+  do-daemonize: no
+  use-syslog: no
+  username: ""
+  chroot: ""
+  directory: "$work"
+  pidfile: ""
+  verbosity: 0
+  access-control: 127.0.0.0/8 allow
+  local-zone: "origin.bench.test." static
+  local-data: 'origin.bench.test. 300 IN TXT "v=spf1 ip4:127.0.0.0/8 -all"'
+  local-data: '_dmarc.origin.bench.test. 300 IN TXT "v=DMARC1; p=reject"'
+remote-control:
+  control-enable: no
+CONF
+/usr/sbin/unbound -d -c "$work/unbound.conf" >"$work/unbound.log" 2>&1 &
+pids+=($!)
+sleep 0.5
+
+run() {  # auth on|checks|off -> prints messages/s
+  local auth=$1 sink_port sp_port sink_log start end
+  sink_port=$(free_port)
+  sink_log="$work/sink-$auth.log"
+  /usr/sbin/smtp-sink -u nobody -c "127.0.0.1:$sink_port" 1000 >"$sink_log" 2>&1 &
+  pids+=($!)
+  local sink_pid=$!
+  wait_port "$sink_port"
+  sp_port=$(free_port)
+  mkdir -p "$work/sp-$auth"
+  cat >"$work/sp-$auth/sealpost.toml" <<TOML
+[server]
+hostname = "mx.bench.test"
+data_dir = "$work/sp-$auth/data"
+[listen]
+smtp = "127.0.0.1:$sp_port"
+[dns]
+servers = ["127.0.0.1:$dns_port"]
+trust_anchor = ""
+[auth]
+enabled = $([ "$auth" = off ] && echo false || echo true)
+arc_seal = $([ "$auth" = on ] && echo true || echo false)
+[transport]
+"sink.bench.test" = "127.0.0.1:$sink_port"
+[limits]
+connections_per_client = 1000
+[log]
+level = "warn"
+TOML
+  "$sealpost" domain add bench.test --config "$work/sp-$auth/sealpost.toml" >/dev/null
+  "$sealpost" alias add user@bench.test --forward dest@sink.bench.test \
+    --config "$work/sp-$auth/sealpost.toml" >/dev/null
+  "$sealpost" serve --config "$work/sp-$auth/sealpost.toml" >"$work/sp-$auth/log" 2>&1 &
+  local sp_pid=$!
+  pids+=($sp_pid)
+  wait_port "$sp_port"
+  start=$(now)
+  /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l 4096 -f sender@origin.bench.test \
+    -t user@bench.test "127.0.0.1:$sp_port" >"$work/source-$auth.log" 2>&1
+  end=$(now)
+  local got
+  got=$(tr '\r' '\n' <"$sink_log" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2)
+  kill "$sp_pid" "$sink_pid" 2>/dev/null || true
+  if [ "$got" != "$messages" ]; then
+    echo "LOST OR REFUSED MESSAGES with auth $auth: the sink has ${got:-0} of $messages" >&2
+    tail -3 "$work/source-$auth.log" >&2
+    exit 1
+  fi
+  calc "$messages / ($end - $start)"
+}
+
+echo "== MX forwarding: $messages messages of 4096 bytes, $sessions sessions"
+off=$(run off)
+printf "   authentication off:  %.0f messages/s\n" "$off"
+checks=$(run checks)
+printf "   checks, no ARC seal: %.0f messages/s (SPF + DKIM + DMARC + ARC checks, Authentication-Results)\n" "$checks"
+on=$(run on)
+printf "   checks and ARC seal: %.0f messages/s (the default: plus two RSA-2048 signatures per message)\n" "$on"
+printf "cost of the checks: %.1f%% of the forwarding rate (goal: under 15%%)\n" \
+  "$(calc "100 * (1 - $checks / $off)")"
+printf "cost of checks and sealing: %.1f%%\n" "$(calc "100 * (1 - $on / $off)")"
