@@ -104,6 +104,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   dns::Resolver::Options dns_options;
   dns_options.servers = config.dns_servers;
   dns_options.trust_anchor_file = config.dns_trust_anchor;
+  dns_options.timeout = config.dns_timeout;
   auto resolver = dns::Resolver::create(io.get_executor(), dns_options);
 
   std::unique_ptr<asio::ssl::context> server_tls;

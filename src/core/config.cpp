@@ -196,6 +196,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     dns.fail("trust_anchor", "no such file: \"" + c.dns_trust_anchor +
                                  "\" (install dns-root-data, or set \"\" to turn DNSSEC off)");
   }
+  if (auto t = dns.integer("timeout", 1, 60)) c.dns_timeout = std::chrono::seconds(*t);
   dns.reject_unknown();
 
   if (const auto* transport = table("transport")) {
@@ -319,7 +320,8 @@ std::string describe_config(const Config& c) {
   }
   o << "]" << (c.dns_servers.empty() ? "  # the system resolver" : "") << "\n";
   o << "trust_anchor = " << q(c.dns_trust_anchor)
-    << (c.dns_trust_anchor.empty() ? "  # DNSSEC validation off" : "") << "\n";
+    << (c.dns_trust_anchor.empty() ? "  # DNSSEC validation off" : "") << "\n"
+    << "timeout = " << c.dns_timeout.count() << "\n";
   o << "\n[transport]\n";
   for (const auto& [d, ep] : c.transport) o << q(d) << " = " << q(ep.to_string()) << "\n";
   o << "\n[relay]\nport = " << c.relay_port << "\n";

@@ -70,6 +70,7 @@ struct Config {
   std::vector<Endpoint> dns_servers;  // empty: the system resolver
   // DNSSEC trust anchor file (Debian's dns-root-data); "" turns validation off.
   std::string dns_trust_anchor = "/usr/share/dns/root.key";
+  std::chrono::seconds dns_timeout{10};  // per query; inbound authentication gets 3 times this
 
   // [transport] domain (A-label, lowercase) -> host:port, as Postfix's transport(5)
   std::map<std::string, Endpoint> transport;

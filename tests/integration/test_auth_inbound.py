@@ -184,6 +184,37 @@ class InboundAuthTest(unittest.TestCase):
         self.assertIn("arc=pass", h)
         self.assertIn("cv=pass; d=example.com; i=2;", h)
 
+    def test_dns_outage_neither_holds_nor_loses_mail(self):
+        # A resolver that answers nothing, timing out after 1 s per query.
+        self.sink = Sink().start()
+        self.addCleanup(self.sink.stop)
+        self.mx = Sealpost(transport={"dest.test": self.sink.port}, auth=True,
+                           extra="")
+        self.addCleanup(self.mx.cleanup)
+        with open(self.mx.config) as f:
+            text = f.read()
+        with open(self.mx.config, "w") as f:
+            f.write(text.replace('trust_anchor = ""', 'trust_anchor = ""\ntimeout = 1'))
+        self.mx.cli("domain", "add", "example.com")
+        self.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
+        self.mx.start()
+        # SPF and DMARC time out (2 s, within the 3 s budget): delivered, results say so.
+        self.send("s@good.test", message("s@good.test", "outage"))
+        h = header_block(self.sink.wait_for(1)[0].content)
+        self.assertIn("spf=temperror", h)
+        self.assertIn("dmarc=temperror", h)
+        # Four signatures from four domains: four more key lookups pass the budget. The sender
+        # is told to retry; nothing is forwarded.
+        sigs = b"".join(
+            f"DKIM-Signature: v=1; a=rsa-sha256; d=d{i}.test; s=s; h=from; "
+            f"bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\r\n".encode()
+            for i in range(4))
+        with self.assertRaises(smtplib.SMTPDataError) as err:
+            self.send("s@good.test", sigs + message("s@good.test", "too slow"))
+        self.assertEqual(err.exception.smtp_code, 451)
+        self.assertIn(b"4.4.3", err.exception.smtp_error)
+        self.assertEqual(len(self.sink.messages), 1)
+
     def test_two_from_fields_are_refused(self):
         self.start()
         with self.assertRaises(smtplib.SMTPDataError) as err:

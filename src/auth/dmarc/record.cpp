@@ -1,20 +1,53 @@
 #include "auth/dmarc/record.hpp"
 
+#include <cstdint>
+#include <unordered_set>
+
 #include "core/strings.hpp"
 
 namespace sealpost::auth::dmarc {
 
 namespace {
 
-constexpr std::size_t kMaxRecord = 4096;
-constexpr std::size_t kMaxUris = 16;
+constexpr bool is_wsp(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
 
-bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+// Once valid_octets has passed, CR and LF only occur as folding whitespace (CRLF then WSP), so
+// trimming them with SP and HTAB is the same as skipping FWS.
+constexpr bool is_fws(char c) noexcept {
+  return is_wsp(c) || c == '\r' || c == '\n';
+}
 
-std::string_view trim_wsp(std::string_view s) {
-  while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
+std::string_view trim_fws(std::string_view s) noexcept {
+  while (!s.empty() && is_fws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_fws(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// The section 6.4 grammar is printable ASCII plus SP, HTAB and folding; a record with any other
+// octet (non-ASCII, a control, a bare CR or LF) is not one we can read safely.
+bool valid_octets(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\r') {
+      if (i + 2 >= s.size() || s[i + 1] != '\n' || !is_wsp(s[i + 2])) return false;
+      ++i;
+      continue;
+    }
+    if (c == '\t') continue;
+    if (c < 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+// RFC 6376 section 3.2: tag-name = ALPHA *ALNUMPUNC.
+bool valid_tag_name(std::string_view name) noexcept {
+  if (name.empty() || !is_ascii_alpha(name.front())) return false;
+  for (char c : name) {
+    if (!is_ascii_alpha(c) && !is_ascii_digit(c) && c != '_') return false;
+  }
+  return true;
 }
 
 std::optional<Policy> policy_of(std::string_view v) {
@@ -24,106 +57,193 @@ std::optional<Policy> policy_of(std::string_view v) {
   return std::nullopt;
 }
 
-std::vector<std::string> uris(std::string_view v) {
+std::optional<Alignment> alignment_of(std::string_view v) {
+  if (iequals(v, "r")) return Alignment::kRelaxed;
+  if (iequals(v, "s")) return Alignment::kStrict;
+  return std::nullopt;
+}
+
+// What follows "!" in a report URI: 1*DIGIT [ "k" / "m" / "g" / "t" ].
+bool valid_size_limit(std::string_view s) noexcept {
+  if (!s.empty()) {
+    const char unit = ascii_lower(s.back());
+    if (unit == 'k' || unit == 'm' || unit == 'g' || unit == 't') s.remove_suffix(1);
+  }
+  return parse_decimal(s).has_value();
+}
+
+// RFC 3986 scheme ":" and something without whitespace; mailto: must also name one address.
+bool valid_report_uri(std::string_view uri) {
+  const auto bang = uri.find('!');
+  if (bang != std::string_view::npos && !valid_size_limit(uri.substr(bang + 1))) return false;
+  const std::string_view base = uri.substr(0, bang);
+  const auto colon = base.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == base.size()) return false;
+  if (!is_ascii_alpha(base.front())) return false;
+  for (char c : base.substr(0, colon)) {
+    if (!is_ascii_alpha(c) && !is_ascii_digit(c) && c != '+' && c != '-' && c != '.') return false;
+  }
+  for (char c : base.substr(colon + 1)) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      return false;
+    }
+  }
+  return !istarts_with(base, "mailto:") || mailto_address(uri).has_value();
+}
+
+// rua=/ruf=: comma-separated URIs. Invalid ones are dropped (section 6.3's "discarded"), and at
+// most kMaxReportUris are kept (section 6.2 lets receivers limit them).
+std::vector<std::string> report_uris(std::string_view v) {
   std::vector<std::string> out;
-  while (!v.empty() && out.size() < kMaxUris) {
+  while (out.size() < kMaxReportUris) {
     const auto comma = v.find(',');
-    const auto u = trim_wsp(v.substr(0, comma));
-    if (!u.empty()) out.emplace_back(u);
+    const std::string_view uri = trim_fws(v.substr(0, comma));
+    if (valid_report_uri(uri)) out.emplace_back(uri);
     if (comma == std::string_view::npos) break;
     v.remove_prefix(comma + 1);
   }
   return out;
 }
 
+// fo=: ("0" / "1" / "d" / "s") separated by ":", normalised to lowercase without whitespace.
+std::optional<std::string> failure_options(std::string_view v) {
+  std::string out;
+  while (true) {
+    const auto colon = v.find(':');
+    const std::string_view option = trim_fws(v.substr(0, colon));
+    if (option.size() != 1) return std::nullopt;
+    const char c = ascii_lower(option.front());
+    if (c != '0' && c != '1' && c != 'd' && c != 's') return std::nullopt;
+    if (!out.empty()) out += ':';
+    out += c;
+    if (colon == std::string_view::npos) return out;
+    v.remove_prefix(colon + 1);
+  }
+}
+
+// RFC 5321 Keyword (Ldh-str): letters, digits and inner hyphens.
+bool valid_keyword(std::string_view k) noexcept {
+  if (k.empty() || k.front() == '-' || k.back() == '-') return false;
+  for (char c : k) {
+    if (!is_ascii_alpha(c) && !is_ascii_digit(c) && c != '-') return false;
+  }
+  return true;
+}
+
+// rf=: Keyword *(":" Keyword), lowercased.
+std::optional<std::vector<std::string>> report_formats(std::string_view v) {
+  std::vector<std::string> out;
+  while (true) {
+    const auto colon = v.find(':');
+    const std::string_view format = trim_fws(v.substr(0, colon));
+    if (!valid_keyword(format)) return std::nullopt;
+    out.push_back(to_lower_ascii(format));
+    if (colon == std::string_view::npos) return out;
+    v.remove_prefix(colon + 1);
+  }
+}
+
+int hex_value(char c) noexcept {
+  if (is_ascii_digit(c)) return c - '0';
+  const char l = ascii_lower(c);
+  if (l >= 'a' && l <= 'f') return l - 'a' + 10;
+  return -1;
+}
+
 }  // namespace
 
 std::string_view to_string(Policy p) noexcept {
   switch (p) {
-    case Policy::kNone: return "none";
-    case Policy::kQuarantine: return "quarantine";
-    case Policy::kReject: return "reject";
+    case Policy::kNone:
+      return "none";
+    case Policy::kQuarantine:
+      return "quarantine";
+    case Policy::kReject:
+      return "reject";
   }
   return "none";
 }
 
 bool is_dmarc_record(std::string_view txt) noexcept {
-  txt = trim_wsp(txt);
-  if (!txt.starts_with("v")) return false;
-  txt.remove_prefix(1);
-  txt = trim_wsp(txt);
-  if (!txt.starts_with("=")) return false;
-  txt = trim_wsp(txt.substr(1));
-  // RFC 7489 section 6.4: "v" "=" "DMARC1", compared exactly (case-sensitive).
+  txt = trim_fws(txt);
+  // The tag name is the ABNF literal "v" (case-insensitive); its value "DMARC1" is %x44 %x4d
+  // %x41 %x52 %x43 %x31 and section 6.3 says it MUST match precisely, so "dmarc1" is not DMARC.
+  if (txt.empty() || ascii_lower(txt.front()) != 'v') return false;
+  txt = trim_fws(txt.substr(1));
+  if (txt.empty() || txt.front() != '=') return false;
+  txt = trim_fws(txt.substr(1));
   if (!txt.starts_with("DMARC1")) return false;
-  txt = trim_wsp(txt.substr(6));
+  txt = trim_fws(txt.substr(6));
   return txt.empty() || txt.front() == ';';
 }
 
 Result<Record, RecordError> parse_record(std::string_view txt) {
-  if (txt.size() > kMaxRecord) return unexpected(RecordError::kTooLong);
+  if (txt.size() > kMaxRecordOctets) return unexpected(RecordError::kTooLong);
   if (!is_dmarc_record(txt)) return unexpected(RecordError::kNotDmarc);
-  for (char c : txt) {
-    if (static_cast<unsigned char>(c) >= 0x80 || (static_cast<unsigned char>(c) < 0x20 && !is_wsp(c))) {
-      return unexpected(RecordError::kSyntax);
-    }
-  }
+  if (!valid_octets(txt)) return unexpected(RecordError::kSyntax);
+
   Record r;
-  bool have_p = false;
   bool p_valid = false;
-  std::vector<std::string> seen;
-  std::string_view rest = txt;
+  bool sp_invalid = false;
   bool first = true;
+  std::unordered_set<std::string> seen;
+  std::string_view rest = txt;
   while (!rest.empty()) {
     const auto semi = rest.find(';');
-    const std::string_view spec = trim_wsp(rest.substr(0, semi));
+    const std::string_view spec = trim_fws(rest.substr(0, semi));
     rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
     if (spec.empty()) continue;
     const auto eq = spec.find('=');
-    if (eq == std::string_view::npos) return unexpected(RecordError::kSyntax);
-    const std::string name = to_lower_ascii(trim_wsp(spec.substr(0, eq)));
-    const std::string_view value = trim_wsp(spec.substr(eq + 1));
-    if (first) {  // v=DMARC1, checked above
+    const std::string_view raw_name = trim_fws(spec.substr(0, eq));
+    // Section 6.3: syntax errors in the rest of the record are discarded, not fatal.
+    if (eq == std::string_view::npos || !valid_tag_name(raw_name)) continue;
+    const std::string name = to_lower_ascii(raw_name);
+    if (!seen.insert(name).second) return unexpected(RecordError::kDuplicateTag);
+    const std::string_view value = trim_fws(spec.substr(eq + 1));
+    if (first) {  // "v=DMARC1", already checked by is_dmarc_record
       first = false;
       continue;
     }
-    for (const auto& s : seen) {
-      if (s == name) return unexpected(RecordError::kDuplicateTag);
-    }
-    seen.push_back(name);
+    // p= is read wherever it appears after v=. The section 6.4 ABNF puts it second, but section
+    // 6.3's prose only asks that v and p come "in that order", and treating a misplaced p=reject
+    // as absent would weaken the owner's stated policy to none (or to no DMARC at all).
     if (name == "p") {
-      have_p = true;
-      if (auto p = policy_of(value)) {
+      if (const auto p = policy_of(value)) {
         r.p = *p;
         p_valid = true;
       }
     } else if (name == "sp") {
-      r.sp = policy_of(value);  // invalid: as if absent (p applies)
-    } else if (name == "adkim" || name == "aspf") {
-      Alignment& a = name == "adkim" ? r.adkim : r.aspf;
-      if (iequals(value, "s")) a = Alignment::kStrict;
-      if (iequals(value, "r")) a = Alignment::kRelaxed;
+      r.sp = policy_of(value);
+      sp_invalid = !r.sp;
+    } else if (name == "adkim") {
+      r.adkim = alignment_of(value).value_or(Alignment::kRelaxed);
+    } else if (name == "aspf") {
+      r.aspf = alignment_of(value).value_or(Alignment::kRelaxed);
     } else if (name == "pct") {
       if (const auto v = parse_decimal(value, 3); v && *v <= 100) r.pct = static_cast<unsigned>(*v);
     } else if (name == "rua") {
-      r.rua = uris(value);
+      r.rua = report_uris(value);
     } else if (name == "ruf") {
-      r.ruf = uris(value);
+      r.ruf = report_uris(value);
     } else if (name == "fo") {
-      r.fo = std::string(value);
+      if (auto fo = failure_options(value)) r.fo = std::move(*fo);
     } else if (name == "ri") {
-      if (const auto v = parse_decimal(value, 10); v && *v > 0 && *v <= 0xffffffffULL) {
+      if (const auto v = parse_decimal(value, 10); v && *v <= UINT32_MAX) {
         r.ri = static_cast<unsigned>(*v);
       }
+    } else if (name == "rf") {
+      if (auto rf = report_formats(value)) r.rf = std::move(*rf);
     }
     // Unknown tags are ignored (section 6.3).
   }
-  if (!have_p || !p_valid) {
-    // Section 6.6.3: without a valid p=, a record with a valid rua= is treated as p=none.
-    bool rua_ok = false;
-    for (const auto& u : r.rua) rua_ok = rua_ok || mailto_address(u).has_value();
-    if (!rua_ok) return unexpected(RecordError::kNoPolicy);
+
+  // Section 6.6.3: without a valid p=, or with an invalid sp=, a record with at least one valid
+  // rua= URI is read as p=none (so reports still flow); otherwise DMARC does not apply. The other
+  // tags are kept: they only shape the result and the reports, never a stricter disposition.
+  if (!p_valid || sp_invalid) {
+    if (r.rua.empty()) return unexpected(RecordError::kNoPolicy);
     r.p = Policy::kNone;
+    r.sp.reset();
   }
   return r;
 }
@@ -132,12 +252,30 @@ std::optional<std::string> mailto_address(std::string_view uri) {
   if (!istarts_with(uri, "mailto:")) return std::nullopt;
   uri.remove_prefix(7);
   const auto bang = uri.find('!');
-  uri = uri.substr(0, bang);
-  const auto at = uri.find('@');
-  if (uri.empty() || at == std::string_view::npos || at == 0 || at + 1 == uri.size()) {
+  if (bang != std::string_view::npos && !valid_size_limit(uri.substr(bang + 1))) {
     return std::nullopt;
   }
-  return std::string(uri);
+  uri = uri.substr(0, bang);
+  uri = uri.substr(0, uri.find('?'));  // RFC 6068 hfields
+  std::string address;
+  address.reserve(uri.size());
+  for (std::size_t i = 0; i < uri.size(); ++i) {
+    char c = uri[i];
+    if (c == '%') {  // section 6.2: "," and "!" inside a URI arrive percent-encoded
+      if (i + 2 >= uri.size()) return std::nullopt;
+      const int hi = hex_value(uri[i + 1]);
+      const int lo = hex_value(uri[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == ',' || c == '<' || c == '>') return std::nullopt;
+    address += c;
+  }
+  const auto at = address.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 == address.size()) return std::nullopt;
+  return address;
 }
 
 }  // namespace sealpost::auth::dmarc

@@ -4,6 +4,10 @@
 #include <algorithm>
 #include <ctime>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/strings.hpp"
@@ -20,6 +24,10 @@ namespace {
 constexpr std::uint64_t kBudgetSlack = std::uint64_t{16} * 1024;
 // Postfix's hopcount_limit: more Received: headers than this is a mail loop.
 constexpr int kMaxHops = 50;
+
+// The whole inbound authentication (every DNS query of SPF, DKIM, DMARC and ARC) gets this many
+// DNS timeouts; past it the sender is asked to retry (451 4.4.3) rather than held.
+constexpr int kAuthBudgetTimeouts = 3;
 
 int count_received_headers(std::string_view content) {
   int hops = 0;
@@ -215,7 +223,18 @@ asio::awaitable<void> Session::finish_message() {
     facts.helo = helo_;
     facts.mail_from = tx_->sender;
     facts.message = tx_->content;
-    const auth::InboundVerdict verdict = co_await ctx_.authenticator->check(facts);
+    using namespace boost::asio::experimental::awaitable_operators;
+    asio::steady_timer deadline(co_await asio::this_coro::executor,
+                                ctx_.config.dns_timeout * kAuthBudgetTimeouts);
+    auto outcome = co_await (ctx_.authenticator->check(facts) ||
+                             deadline.async_wait(asio::use_awaitable));
+    if (outcome.index() != 0) {
+      reply(451, "4.4.3", "Could not check the sender's authentication in time, try again later");
+      spdlog::info("message session={} size={} rcpts={} auth=timeout reply=451", session_id_,
+                   tx_->content.size(), tx_->recipients);
+      co_return;
+    }
+    const auth::InboundVerdict verdict = std::move(std::get<0>(outcome));
     auth_summary = std::string("spf=") + std::string(auth::spf::to_string(verdict.spf.result)) +
                    " dkim=" + std::to_string(verdict.dkim.size()) + "/" +
                    std::to_string(std::count_if(verdict.dkim.begin(), verdict.dkim.end(),
