@@ -133,6 +133,26 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
     }
   }
 
+  if (options_.reporter && v.dmarc.record && !v.dmarc.record->rua.empty()) {
+    dmarc::ReportRow row;
+    row.policy_domain = v.dmarc.policy_domain;
+    row.record = *v.dmarc.record;
+    row.source_ip = facts.client.to_string();
+    row.header_from = v.from_domain;
+    row.disposition = v.action == Action::kReject       ? "reject"
+                      : v.action == Action::kQuarantine ? "quarantine"
+                                                        : "none";
+    row.dkim_aligned_pass = v.dmarc.dkim_aligned;
+    row.spf_aligned_pass = v.dmarc.spf_aligned;
+    for (const auto& d : v.dkim) {
+      row.dkim.emplace_back(d.domain, d.selector, std::string(dkim::to_string(d.status)));
+    }
+    row.spf_domain = spf_domain;
+    row.spf_scope = facts.mail_from.empty() ? "helo" : "mfrom";
+    row.spf_result = std::string(spf::to_string(v.spf.result));
+    options_.reporter->add(row);
+  }
+
   // Authentication-Results (RFC 8601), one method per line.
   std::string ar;
   const auto add = [&ar](const std::string& method) { ar += (ar.empty() ? "" : ";\r\n\t") + method; };

@@ -13,6 +13,7 @@
 #include "auth/arc/arc.hpp"
 #include "auth/dkim/dkim.hpp"
 #include "auth/dmarc/evaluate.hpp"
+#include "auth/dmarc/report.hpp"
 #include "auth/spf/check.hpp"
 #include "dns/lookup.hpp"
 
@@ -47,6 +48,7 @@ class Authenticator {
   struct Options {
     std::string authserv_id;
     bool reject_on_dmarc_reject = true;  // false: quarantine instead
+    dmarc::AggregateReporter* reporter = nullptr;  // counts for the domains that asked (rua=)
   };
   Authenticator(dns::Lookup& dns, const dmarc::PublicSuffixList& psl, Options options);
 

@@ -127,6 +127,27 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   };
   reload_keys();
 
+  // DMARC aggregate reports: counted in memory, written at each UTC midnight and at shutdown.
+  const auto unix_now = [] {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  };
+  std::unique_ptr<auth::dmarc::AggregateReporter> reporter;
+  if (config.auth_enabled && !config.dmarc_report_dir.empty()) {
+    reporter = std::make_unique<auth::dmarc::AggregateReporter>(unix_now());
+  }
+  const auto write_reports = [&reporter, &config, &unix_now] {
+    if (!reporter) return;
+    try {
+      const auto files = auth::dmarc::write_reports(reporter->take(unix_now()),
+                                                    config.dmarc_report_dir, config.hostname);
+      if (!files.empty()) spdlog::info("dmarc reports written count={}", files.size());
+    } catch (const std::exception& e) {
+      spdlog::error("dmarc reports not written: {}", e.what());
+    }
+  };
+
   std::optional<auth::dmarc::PublicSuffixList> psl;
   std::unique_ptr<auth::Authenticator> authenticator;
   if (config.auth_enabled) {
@@ -138,7 +159,8 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
     }
     authenticator = std::make_unique<auth::Authenticator>(
         *resolver, *psl,
-        auth::Authenticator::Options{config.authserv_id, config.dmarc_reject_action == "reject"});
+        auth::Authenticator::Options{config.authserv_id, config.dmarc_reject_action == "reject",
+                                     reporter.get()});
   }
   smtp::server::ServerContext context{config,      router, forwarder, server_tls.get(),
                                       connections, budget, hasher,    authenticator.get(),
@@ -160,6 +182,20 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   }
 
   RoutingReloader reloader(*store, router, reload_keys);
+  std::jthread report_writer([&write_reports, &unix_now](const std::stop_token& stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    std::uint64_t day = unix_now() / 86400;
+    while (!stop.stop_requested()) {
+      cv.wait_for(lock, stop, std::chrono::seconds(30), [] { return false; });
+      if (stop.stop_requested()) break;
+      if (unix_now() / 86400 != day) {
+        day = unix_now() / 86400;
+        write_reports();
+      }
+    }
+  });
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -174,6 +210,9 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& w : workers) w.join();
+  report_writer.request_stop();
+  report_writer.join();
+  write_reports();  // what was counted so far: a restart loses no report
   spdlog::info("stopped");
   return 0;
 }

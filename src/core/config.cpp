@@ -246,6 +246,10 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   }
   if (auto f = auth.string("public_suffix_list")) c.public_suffix_list = *f;
   if (auto b = auth.boolean("arc_seal")) c.arc_seal = *b;
+  if (auto d = auth.string("dmarc_report_dir")) c.dmarc_report_dir = *d;
+  if (!c.dmarc_report_dir.empty() && c.dmarc_report_dir.is_relative()) {
+    c.dmarc_report_dir = c.data_dir / c.dmarc_report_dir;
+  }
   auth.reject_unknown();
 
   TableReader privacy(table("privacy"), "privacy", source);
@@ -330,6 +334,7 @@ std::string describe_config(const Config& c) {
     << "\ndmarc_reject_action = " << q(c.dmarc_reject_action)
     << "\nauthserv_id = " << q(c.authserv_id)
     << "\narc_seal = " << (c.arc_seal ? "true" : "false")
+    << "\ndmarc_report_dir = " << q(c.dmarc_report_dir.string())
     << "\npublic_suffix_list = " << q(c.public_suffix_list.string()) << "\n";
   o << "\n[privacy]\nreceived_client_address = " << (c.received_client_address ? "true" : "false")
     << "\n";

@@ -89,6 +89,9 @@ struct Config {
   std::string dmarc_reject_action = "reject";
   std::string authserv_id;  // Authentication-Results' name for us; default: hostname
   bool arc_seal = true;     // ARC-seal forwarded mail (two RSA-2048 signatures per message)
+  // DMARC aggregate reports for the domains that ask (rua=), written daily into this directory
+  // (relative: under data_dir) until the outbound path sends them; "" turns them off.
+  std::filesystem::path dmarc_report_dir = "dmarc-reports";
   std::filesystem::path public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
 
   // [privacy]

@@ -88,18 +88,44 @@ class InboundAuthTest(unittest.TestCase):
 
     def test_dmarc_reject_is_refused_at_data(self):
         self.start()
+        self.send("s@good.test", message("s@good.test"))  # good.test asks for no reports
         with self.assertRaises(smtplib.SMTPDataError) as err:
             self.send("s@spoofed.test", message("ceo@spoofed.test"))
         self.assertEqual(err.exception.smtp_code, 550)
         self.assertIn(b"5.7.1", err.exception.smtp_error)
         self.assertIn(b"DMARC", err.exception.smtp_error)
-        self.assertEqual(self.sink.messages, [])
+        self.assertEqual(len(self.sink.messages), 1, "only the good.test message was forwarded")
         # The log says what happened, not who was involved.
         log = self.mx.log_text()
         self.assertIn("dmarc=fail", log)
         self.assertIn("reply=550", log)
         self.assertNotIn("spoofed.test", log)
         self.assertNotIn("ceo@", log)
+        # spoofed.test asked for aggregate reports (rua=): written at shutdown, gzip'd XML.
+        with self.assertRaises(smtplib.SMTPDataError):
+            self.send("s@spoofed.test", message("ceo@spoofed.test", "again"))
+        self.mx.stop()
+        reports = os.path.join(self.mx.data_dir, "dmarc-reports")
+        names = sorted(os.listdir(reports))
+        self.assertEqual(len(names), 2, names)
+        xml_name = next(n for n in names if n.endswith(".xml.gz"))
+        self.assertTrue(xml_name.startswith(f"{AUTHSERV}!spoofed.test!"), xml_name)
+        import gzip
+        import xml.etree.ElementTree as ET
+        with gzip.open(os.path.join(reports, xml_name)) as f:
+            root = ET.parse(f).getroot()
+        self.assertEqual(root.findtext("policy_published/domain"), "spoofed.test")
+        self.assertEqual(root.findtext("policy_published/p"), "reject")
+        records = root.findall("record")
+        self.assertEqual(len(records), 1)
+        self.assertEqual(records[0].findtext("row/source_ip"), "127.0.0.1")
+        self.assertEqual(records[0].findtext("row/count"), "2")
+        self.assertEqual(records[0].findtext("row/policy_evaluated/disposition"), "reject")
+        self.assertEqual(records[0].findtext("row/policy_evaluated/spf"), "fail")
+        self.assertEqual(records[0].findtext("identifiers/header_from"), "spoofed.test")
+        self.assertEqual(records[0].findtext("auth_results/spf/result"), "fail")
+        with open(os.path.join(reports, xml_name.replace(".xml.gz", ".rua"))) as f:
+            self.assertEqual(f.read(), "r@spoofed.test\n")
 
     def test_operator_can_quarantine_instead_of_reject(self):
         self.start(extra='[auth]\ndmarc_reject_action = "quarantine"\n')
