@@ -8,6 +8,7 @@
 #include "auth/dkim/canon.hpp"
 #include "auth/dkim/record.hpp"
 #include "core/strings.hpp"
+#include "auth/arc/sets.hpp"
 #include "mime/header.hpp"
 
 namespace sealpost::auth::arc {
@@ -20,34 +21,11 @@ constexpr std::string_view kSeal = "ARC-Seal";
 constexpr std::string_view kAms = "ARC-Message-Signature";
 constexpr std::string_view kAar = "ARC-Authentication-Results";
 
-struct Set {
-  const mime::HeaderField* as = nullptr;
-  const mime::HeaderField* ams = nullptr;
-  const mime::HeaderField* aar = nullptr;
-};
-
-std::optional<int> instance_of(std::string_view value) {
-  // "i=N" first in an AAR; a tag anywhere in AS and AMS (handled by the tag parser).
-  auto tags = dkim::parse_tags(value.substr(0, value.find(';')));
-  if (!tags || tags->size() != 1 || tags->front().name != "i") return std::nullopt;
-  const auto n = parse_decimal(tags->front().value, 2);
-  if (!n || *n < 1 || *n > kMaxInstances) return std::nullopt;
-  return static_cast<int>(*n);
-}
-
 const dkim::Tag* find(const std::vector<dkim::Tag>& tags, std::string_view name) {
   for (const auto& t : tags) {
     if (t.name == name) return &t;
   }
   return nullptr;
-}
-
-std::optional<int> tag_instance(const std::vector<dkim::Tag>& tags) {
-  const dkim::Tag* i = find(tags, "i");
-  if (!i) return std::nullopt;
-  const auto n = parse_decimal(i->value, 2);
-  if (!n || *n < 1 || *n > kMaxInstances) return std::nullopt;
-  return static_cast<int>(*n);
 }
 
 std::uint64_t unix_now() {
@@ -234,53 +212,16 @@ asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message,
   auto header = mime::split_header(message);
   if (!header) co_return v;
   if (now == 0) now = unix_now();
-  std::map<int, Set> sets;
-  bool any = false;
-  bool malformed = false;
-  for (const auto& f : header->fields) {
-    const bool is_as = iequals(f.name, kSeal);
-    const bool is_ams = iequals(f.name, kAms);
-    const bool is_aar = iequals(f.name, kAar);
-    if (!is_as && !is_ams && !is_aar) continue;
-    any = true;
-    std::optional<int> i;
-    if (is_aar) {
-      i = instance_of(f.value);
-    } else if (auto tags = dkim::parse_tags(f.value)) {
-      i = tag_instance(tags.value());
-    }
-    if (!i) {
-      malformed = true;
-      continue;
-    }
-    Set& s = sets[*i];
-    const mime::HeaderField** slot = is_as ? &s.as : is_ams ? &s.ams : &s.aar;
-    if (*slot) malformed = true;  // two of a kind for one instance
-    *slot = &f;
+  const Sets found = collect_sets(header.value());
+  v.instances = found.instances;
+  if (found.instances == 0 && found.problem.empty()) co_return v;
+  if (!found.problem.empty()) {
+    v.sealed_fail = found.newest_fail;
+    co_return failed(v, found.problem);
   }
-  if (!any) co_return v;
-  if (malformed) co_return failed(v, "malformed or duplicate ARC header field");
-  v.instances = sets.rbegin()->first;
-  for (int i = 1; i <= v.instances; ++i) {
-    const auto it = sets.find(i);
-    if (it == sets.end() || !it->second.as || !it->second.ams || !it->second.aar) {
-      co_return failed(v, "ARC set " + std::to_string(i) + " incomplete");
-    }
-  }
-  // Section 5.2 step 2: cv= of each seal: none for the first, pass for the others.
-  for (int i = 1; i <= v.instances; ++i) {
-    auto tags = dkim::parse_tags(sets[i].as->value);
-    if (!tags) co_return failed(v, "malformed AS");
-    const dkim::Tag* cv = find(tags.value(), "cv");
-    if (!cv) co_return failed(v, "AS lacks cv=");
-    if (i == v.instances && cv->value == "fail") {
-      v.sealed_fail = true;
-      co_return failed(v, "the newest seal says cv=fail");
-    }
-    if (cv->value != (i == 1 ? "none" : "pass")) co_return failed(v, "AS cv= out of sequence");
-  }
+  const auto& sets = found.by_instance;
   const std::string_view body = message.substr(header->body_offset);
-  if (auto problem = co_await check_ams(dns, header.value(), body, *sets[v.instances].ams, now);
+  if (auto problem = co_await check_ams(dns, header.value(), body, *sets.at(v.instances).ams, now);
       !problem.empty()) {
     co_return failed(v, problem);
   }
@@ -342,20 +283,9 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
   std::string seal_data;
   // RFC 8617 section 5.1.1: a seal saying cv=fail covers only its own set, not the broken chain.
   if (cv != "fail") {
-    std::map<int, std::array<const mime::HeaderField*, 3>> earlier;
-    for (const auto& f : header->fields) {
-      const int slot = iequals(f.name, kAar) ? 0 : iequals(f.name, kAms) ? 1 : iequals(f.name, kSeal) ? 2 : -1;
-      if (slot < 0) continue;
-      std::optional<int> n;
-      if (slot == 0) {
-        n = instance_of(f.value);
-      } else if (auto tags = dkim::parse_tags(f.value)) {
-        n = tag_instance(tags.value());
-      }
-      if (n && *n < i) earlier[*n][static_cast<std::size_t>(slot)] = &f;
-    }
-    for (const auto& [n, set] : earlier) {
-      for (const auto* f : set) {
+    for (const auto& [n, set] : collect_sets(header.value()).by_instance) {
+      if (n >= i) continue;
+      for (const auto* f : {set.aar, set.ams, set.as}) {
         if (f) dkim::canonical_header(dkim::Canon::kRelaxed, f->name, f->raw, seal_data);
       }
     }

@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "auth/arc/sets.hpp"
 #include "auth/dkim/dkim.hpp"
 #include "core/result.hpp"
 #include "dns/lookup.hpp"
@@ -18,7 +19,6 @@ namespace sealpost::auth::arc {
 enum class ChainStatus { kNone, kPass, kFail };
 std::string_view to_string(ChainStatus s) noexcept;
 
-constexpr int kMaxInstances = 50;  // section 4.2.1
 
 struct Validation {
   ChainStatus status = ChainStatus::kNone;
