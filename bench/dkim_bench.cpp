@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   const std::string message = make_message();
   write(dir / "message.eml", message);
 
-  for (const auto alg : {auth::dkim::Algorithm::kRsaSha256, auth::dkim::Algorithm::kEd25519Sha256}) {
+  for (const auto alg :
+       {auth::dkim::Algorithm::kRsaSha256, auth::dkim::Algorithm::kEd25519Sha256}) {
     const bool rsa = alg == auth::dkim::Algorithm::kRsaSha256;
     const std::string name = rsa ? "rsa" : "ed25519";
     const auto key = auth::dkim::SigningKey::generate(alg);

@@ -17,7 +17,8 @@ std::string ptype_value(std::string_view v) {
   bool token = !v.empty();
   for (char c : v) {
     const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || std::string_view("()<>@,;:\\\"/[]?=").find(c) != std::string_view::npos) {
+    if (u <= 0x20 || u >= 0x7f ||
+        std::string_view("()<>@,;:\\\"/[]?=").find(c) != std::string_view::npos) {
       token = false;
     }
   }
@@ -78,8 +79,8 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
   spf::Options spf_options;
   spf_options.receiver = options_.authserv_id;
   // MAIL FROM identity, or the HELO identity for the null reverse-path (RFC 7208 section 2.4).
-  v.spf = co_await spf::check_mail_from(dns_, facts.client, facts.helo, facts.mail_from,
-                                        spf_options);
+  v.spf =
+      co_await spf::check_mail_from(dns_, facts.client, facts.helo, facts.mail_from, spf_options);
   v.dkim = co_await dkim::verify(dns_, facts.message);
   v.arc = co_await arc::validate(dns_, facts.message);
 
@@ -101,8 +102,8 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
   }
 
   // DMARC for every From domain: each must pass (a second author cannot borrow the first's).
-  const std::string spf_domain = facts.mail_from.empty() ? to_lower_ascii(facts.helo)
-                                                         : domain_of(facts.mail_from);
+  const std::string spf_domain =
+      facts.mail_from.empty() ? to_lower_ascii(facts.helo) : domain_of(facts.mail_from);
   dmarc::Result combined = dmarc::Result::kNone;
   if (from_fields != 1 || from_domains.empty()) {
     v.dmarc.result = dmarc::Result::kPermError;
@@ -127,7 +128,8 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
   } else if (v.dmarc.result == dmarc::Result::kFail) {
     if (v.dmarc.applied == dmarc::Policy::kReject && options_.reject_on_dmarc_reject) {
       v.action = Action::kReject;
-      v.reject_text = "Message rejected by the DMARC policy of the sender's domain " + v.from_domain;
+      v.reject_text =
+          "Message rejected by the DMARC policy of the sender's domain " + v.from_domain;
     } else if (v.dmarc.applied != dmarc::Policy::kNone) {
       v.action = Action::kQuarantine;
     }
@@ -155,7 +157,9 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
 
   // Authentication-Results (RFC 8601), one method per line.
   std::string ar;
-  const auto add = [&ar](const std::string& method) { ar += (ar.empty() ? "" : ";\r\n\t") + method; };
+  const auto add = [&ar](const std::string& method) {
+    ar += (ar.empty() ? "" : ";\r\n\t") + method;
+  };
   {
     std::string m = "spf=" + std::string(spf::to_string(v.spf.result));
     if (facts.mail_from.empty()) {
@@ -179,10 +183,10 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
   {
     std::string m = "dmarc=" + std::string(dmarc::to_string(v.dmarc.result));
     if (v.dmarc.record) {
-      m += " (p=" + std::string(dmarc::to_string(v.dmarc.record->p)) +
-           " dis=" + std::string(v.action == Action::kReject       ? "reject"
-                                 : v.action == Action::kQuarantine ? "quarantine"
-                                                                   : "none") +
+      m += " (p=" + std::string(dmarc::to_string(v.dmarc.record->p)) + " dis=" +
+           std::string(v.action == Action::kReject       ? "reject"
+                       : v.action == Action::kQuarantine ? "quarantine"
+                                                         : "none") +
            ")";
     }
     if (!v.from_domain.empty()) m += " header.from=" + ptype_value(v.from_domain);
@@ -194,7 +198,8 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
     add(m);
   }
   v.results = ar;
-  v.authentication_results = "Authentication-Results: " + options_.authserv_id + ";\r\n\t" + ar + "\r\n";
+  v.authentication_results =
+      "Authentication-Results: " + options_.authserv_id + ";\r\n\t" + ar + "\r\n";
   co_return v;
 }
 

@@ -22,7 +22,7 @@ namespace sealpost::auth {
 struct InboundFacts {
   boost::asio::ip::address client;
   std::string helo;
-  std::string mail_from;    // empty for <>
+  std::string mail_from;     // empty for <>
   std::string_view message;  // CRLF, as received
 };
 
@@ -30,8 +30,8 @@ enum class Action { kAccept, kQuarantine, kReject };
 
 struct InboundVerdict {
   Action action = Action::kAccept;
-  std::string reject_text;            // for 550 5.7.1
-  std::string authentication_results; // the whole field, CRLF-terminated
+  std::string reject_text;             // for 550 5.7.1
+  std::string authentication_results;  // the whole field, CRLF-terminated
   // Byte ranges of header fields to drop from the message: Authentication-Results fields that
   // claim our authserv-id (RFC 8601 section 5), forged by someone else.
   std::vector<std::pair<std::size_t, std::size_t>> remove;
@@ -47,7 +47,7 @@ class Authenticator {
  public:
   struct Options {
     std::string authserv_id;
-    bool reject_on_dmarc_reject = true;  // false: quarantine instead
+    bool reject_on_dmarc_reject = true;            // false: quarantine instead
     dmarc::AggregateReporter* reporter = nullptr;  // counts for the domains that asked (rua=)
   };
   Authenticator(dns::Lookup& dns, const dmarc::PublicSuffixList& psl, Options options);

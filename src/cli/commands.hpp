@@ -10,7 +10,8 @@
 
 namespace sealpost::cli {
 
-// The server key (data_dir/server.key, created on first use): DKIM private keys are sealed under it.
+// The server key (data_dir/server.key, created on first use): DKIM private keys are sealed under
+// it.
 std::vector<unsigned char> server_key(const core::Config& config);
 // A new domain's first DKIM keys (RSA-2048 and Ed25519), signing at once.
 void create_domain_keys(const core::Config& config, store::MetadataStore& store,
@@ -31,7 +32,8 @@ int dkim_rotate(const std::filesystem::path& config, const std::string& domain, 
 int dkim_list(const std::filesystem::path& config, const std::string& domain);
 int dkim_sign(const std::filesystem::path& config, const std::string& domain);
 int dkim_verify(const std::filesystem::path& config);
-int dns_lookup(const std::filesystem::path& config, const std::string& name, const std::string& type);
+int dns_lookup(const std::filesystem::path& config, const std::string& name,
+               const std::string& type);
 int demo(const std::filesystem::path& dir, std::uint16_t port, std::uint16_t sink_port);
 
 }  // namespace sealpost::cli

@@ -111,13 +111,14 @@ int domain_dns(const std::filesystem::path& path, const std::string& domain, boo
   int missing = 0;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& res = results[i];
-    const char* state = res.state == routing::Published::kYes       ? "ok"
-                        : res.state == routing::Published::kMissing ? "MISSING"
+    const char* state = res.state == routing::Published::kYes         ? "ok"
+                        : res.state == routing::Published::kMissing   ? "MISSING"
                         : res.state == routing::Published::kDifferent ? "DIFFERENT"
                                                                       : "UNKNOWN (DNS error)";
     if (res.state != routing::Published::kYes) ++missing;
     std::cout << state << "\t" << routing::zone_line(records[i]) << "\n";
-    if (res.state == routing::Published::kDifferent) std::cout << "\t  DNS has: " << res.found << "\n";
+    if (res.state == routing::Published::kDifferent)
+      std::cout << "\t  DNS has: " << res.found << "\n";
   }
   std::cout << (missing == 0 ? "every record is published\n"
                              : std::to_string(missing) + " record(s) to publish or fix\n");
@@ -131,9 +132,9 @@ int dkim_rotate(const std::filesystem::path& path, const std::string& domain, in
   auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
   const auto d = require_hosted(*store, domain);
   const auto now = now_seconds();
-  const auto created = auth::dkim::rotate_keys(*store, server_key(config), d, now,
-                                               std::int64_t{publish_hours} * 3600,
-                                               std::int64_t{grace_days} * 86400);
+  const auto created =
+      auth::dkim::rotate_keys(*store, server_key(config), d, now,
+                              std::int64_t{publish_hours} * 3600, std::int64_t{grace_days} * 86400);
   std::cout << "; new DKIM keys for " << d << ": publish these now. Signing switches to them in "
             << publish_hours << " h; the old keys retire " << grace_days << " days after that.\n";
   for (const auto& k : created) {
@@ -151,9 +152,7 @@ int dkim_list(const std::filesystem::path& path, const std::string& domain) {
   const auto now = now_seconds();
   store->delete_retired_dkim_keys(now);
   for (const auto& k : store->dkim_keys(d)) {
-    const char* state = k.retire_at != 0   ? "retiring"
-                        : k.active_from > now ? "pending"
-                                              : "active";
+    const char* state = k.retire_at != 0 ? "retiring" : k.active_from > now ? "pending" : "active";
     std::cout << k.selector << "\t" << k.algorithm << "\t" << state << "\n";
   }
   return 0;

@@ -19,19 +19,26 @@ namespace asio = boost::asio;
 
 const char* status_name(dns::Status s) {
   switch (s) {
-    case dns::Status::kOk: return "ok";
-    case dns::Status::kNxDomain: return "nxdomain";
-    case dns::Status::kNoData: return "nodata";
-    case dns::Status::kTempFail: return "tempfail";
+    case dns::Status::kOk:
+      return "ok";
+    case dns::Status::kNxDomain:
+      return "nxdomain";
+    case dns::Status::kNoData:
+      return "nodata";
+    case dns::Status::kTempFail:
+      return "tempfail";
   }
   return "tempfail";
 }
 
 const char* security_name(dns::Security s) {
   switch (s) {
-    case dns::Security::kSecure: return "secure";
-    case dns::Security::kInsecure: return "insecure";
-    case dns::Security::kBogus: return "bogus";
+    case dns::Security::kSecure:
+      return "secure";
+    case dns::Security::kInsecure:
+      return "insecure";
+    case dns::Security::kBogus:
+      return "bogus";
   }
   return "insecure";
 }
@@ -57,7 +64,8 @@ asio::awaitable<int> show(asio::awaitable<dns::Answer<T>> query, Print print) {
 
 }  // namespace
 
-int dns_lookup(const std::filesystem::path& path, const std::string& name, const std::string& type) {
+int dns_lookup(const std::filesystem::path& path, const std::string& name,
+               const std::string& type) {
   const auto config = core::load_config(path);
   asio::io_context io;
   dns::Resolver::Options o;

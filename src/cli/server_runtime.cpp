@@ -10,8 +10,8 @@
 
 #include "auth/dkim/keyring.hpp"
 #include "auth/inbound.hpp"
-#include "cli/commands.hpp"
 #include "auth/srs/srs.hpp"
+#include "cli/commands.hpp"
 #include "cli/privileges.hpp"
 #include "core/log.hpp"
 #include "dns/resolver.hpp"
@@ -162,8 +162,14 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
         auth::Authenticator::Options{config.authserv_id, config.dmarc_reject_action == "reject",
                                      reporter.get()});
   }
-  smtp::server::ServerContext context{config,      router, forwarder, server_tls.get(),
-                                      connections, budget, hasher,    authenticator.get(),
+  smtp::server::ServerContext context{config,
+                                      router,
+                                      forwarder,
+                                      server_tls.get(),
+                                      connections,
+                                      budget,
+                                      hasher,
+                                      authenticator.get(),
                                       config.auth_enabled && config.arc_seal ? &keyring : nullptr};
 
   std::vector<std::unique_ptr<smtp::server::Listener>> listeners;

@@ -127,8 +127,9 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     throw ConfigError(msg.str());
   }
 
-  const std::set<std::string> known_tables{"server", "listen", "tls",     "dns", "transport",
-                                           "relay",  "srs",    "privacy", "log", "limits", "auth"};
+  const std::set<std::string> known_tables{"server",    "listen", "tls", "dns",
+                                           "transport", "relay",  "srs", "privacy",
+                                           "log",       "limits", "auth"};
   for (const auto& [k, v] : root) {
     if (!known_tables.count(std::string(k.str()))) {
       throw ConfigError(source.string() + ": [" + std::string(k.str()) + "]: unknown section");
@@ -332,8 +333,7 @@ std::string describe_config(const Config& c) {
   o << "\n[srs]\ndomain = " << q(c.srs_domain) << "\nmax_age_days = " << c.srs_max_age_days << "\n";
   o << "\n[auth]\nenabled = " << (c.auth_enabled ? "true" : "false")
     << "\ndmarc_reject_action = " << q(c.dmarc_reject_action)
-    << "\nauthserv_id = " << q(c.authserv_id)
-    << "\narc_seal = " << (c.arc_seal ? "true" : "false")
+    << "\nauthserv_id = " << q(c.authserv_id) << "\narc_seal = " << (c.arc_seal ? "true" : "false")
     << "\ndmarc_report_dir = " << q(c.dmarc_report_dir.string())
     << "\npublic_suffix_list = " << q(c.public_suffix_list.string()) << "\n";
   o << "\n[privacy]\nreceived_client_address = " << (c.received_client_address ? "true" : "false")

@@ -1,8 +1,8 @@
 #include "crypto/seal.hpp"
 
-#include <sodium.h>
-
 #include <stdexcept>
+
+#include <sodium.h>
 
 namespace sealpost::crypto {
 
@@ -34,7 +34,8 @@ std::vector<unsigned char> seal(const std::vector<unsigned char>& key, std::stri
 }
 
 std::optional<std::string> open(const std::vector<unsigned char>& key,
-                                const std::vector<unsigned char>& sealed, std::string_view context) {
+                                const std::vector<unsigned char>& sealed,
+                                std::string_view context) {
   require_key(key);
   constexpr auto kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
   constexpr auto kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;

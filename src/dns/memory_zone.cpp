@@ -16,7 +16,9 @@ std::string canonical(std::string name) {
 
 }  // namespace
 
-MemoryZone::Node& MemoryZone::node(const std::string& name) { return nodes_[canonical(name)]; }
+MemoryZone::Node& MemoryZone::node(const std::string& name) {
+  return nodes_[canonical(name)];
+}
 
 template <class T>
 Answer<T> MemoryZone::find(std::string name, std::vector<T> Node::*field) {

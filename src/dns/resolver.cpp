@@ -66,8 +66,8 @@ class AnswerCache {
     if (raw.status == Status::kTempFail || raw.security == Security::kBogus || raw.ttl <= 0) return;
     std::lock_guard lock(mutex_);
     if (entries_.size() >= kMaxEntries) entries_.clear();
-    entries_[key(name, type)] =
-        Entry{raw, std::chrono::steady_clock::now() + std::chrono::seconds(std::min(raw.ttl, kMaxTtl))};
+    entries_[key(name, type)] = Entry{
+        raw, std::chrono::steady_clock::now() + std::chrono::seconds(std::min(raw.ttl, kMaxTtl))};
   }
 
  private:
@@ -132,7 +132,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   std::chrono::milliseconds timeout;
   std::unordered_map<Pending*, std::shared_ptr<Pending>> inflight;  // strand only
   AnswerCache cache;
-  bool stopped = false;                                             // strand only
+  bool stopped = false;  // strand only
 
   static void on_result(void* arg, int err, ub_result* result) {
     auto* self_and_pending = static_cast<std::pair<Impl*, Pending*>*>(arg);
@@ -335,7 +335,8 @@ asio::awaitable<Answer<asio::ip::address_v4>> Resolver::a(std::string name) {
   const Raw raw = co_await finish_query(impl_, std::move(p));
   auto a = answer_of<asio::ip::address_v4>(raw);
   for (const auto& r : raw.rdata) {
-    if (r.size() == 4) a.records.emplace_back(asio::ip::address_v4::bytes_type{r[0], r[1], r[2], r[3]});
+    if (r.size() == 4)
+      a.records.emplace_back(asio::ip::address_v4::bytes_type{r[0], r[1], r[2], r[3]});
   }
   co_return a;
 }

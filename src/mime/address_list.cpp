@@ -4,7 +4,9 @@ namespace sealpost::mime {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::string trim_copy(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -34,8 +36,8 @@ void add_mailbox(std::string_view text, std::vector<Mailbox>& out, std::size_t m
 
 std::vector<Mailbox> parse_address_list(std::string_view value, std::size_t max) {
   std::vector<Mailbox> out;
-  std::string token;          // the current mailbox's text outside comments
-  std::string angle;          // the text inside <>, when the mailbox has one
+  std::string token;  // the current mailbox's text outside comments
+  std::string angle;  // the text inside <>, when the mailbox has one
   bool has_angle = false;
   bool in_angle = false;
   const auto finish = [&] {

@@ -24,10 +24,10 @@ bool same_txt(std::string_view a, std::string_view b) {
 std::vector<DnsRecord> records_to_publish(const core::Config& config, const std::string& domain,
                                           const std::vector<store::DkimKeyRecord>& dkim_keys) {
   std::vector<DnsRecord> out;
-  out.push_back({domain, "MX", "10 " + config.hostname + ".",
-                 "mail for the domain comes to this server"});
-  out.push_back({domain, "TXT", "v=spf1 mx -all",
-                 "SPF: only this domain's mail servers send as it"});
+  out.push_back(
+      {domain, "MX", "10 " + config.hostname + ".", "mail for the domain comes to this server"});
+  out.push_back(
+      {domain, "TXT", "v=spf1 mx -all", "SPF: only this domain's mail servers send as it"});
   for (const auto& k : dkim_keys) {
     out.push_back({k.selector + "._domainkey." + domain, "TXT", k.public_record,
                    "DKIM key (" + k.algorithm + (k.retire_at != 0 ? ", retiring" : "") + ")"});
@@ -84,9 +84,9 @@ boost::asio::awaitable<CheckResult> check_published(dns::Lookup& dns, const DnsR
   const auto txt = co_await dns.txt(record.name);
   if (txt.status == dns::Status::kTempFail) co_return r;
   // Compare with the records of the same kind (the same v= prefix).
-  const auto prefix = record.value.substr(0, record.value.find(';') == std::string::npos
-                                                 ? record.value.find(' ')
-                                                 : record.value.find(';'));
+  const auto prefix =
+      record.value.substr(0, record.value.find(';') == std::string::npos ? record.value.find(' ')
+                                                                         : record.value.find(';'));
   for (const auto& t : txt.records) {
     if (same_txt(t, record.value)) {
       r.state = Published::kYes;

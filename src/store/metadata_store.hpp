@@ -29,12 +29,12 @@ struct AliasRecord {
 struct DkimKeyRecord {
   std::string domain;
   std::string selector;
-  std::string algorithm;                   // "rsa-sha256" or "ed25519-sha256"
+  std::string algorithm;  // "rsa-sha256" or "ed25519-sha256"
   std::vector<unsigned char> sealed_private;
-  std::string public_record;               // the TXT value to publish
-  std::int64_t created = 0;                // unix seconds
-  std::int64_t active_from = 0;            // signing starts (after the record had time to spread)
-  std::int64_t retire_at = 0;              // 0: not retiring; afterwards the key is deleted
+  std::string public_record;     // the TXT value to publish
+  std::int64_t created = 0;      // unix seconds
+  std::int64_t active_from = 0;  // signing starts (after the record had time to spread)
+  std::int64_t retire_at = 0;    // 0: not retiring; afterwards the key is deleted
 };
 
 class MetadataStore {

@@ -5,10 +5,10 @@
 #include <map>
 #include <optional>
 
+#include "auth/arc/sets.hpp"
 #include "auth/dkim/canon.hpp"
 #include "auth/dkim/record.hpp"
 #include "core/strings.hpp"
-#include "auth/arc/sets.hpp"
 #include "mime/header.hpp"
 
 namespace sealpost::auth::arc {
@@ -116,8 +116,12 @@ asio::awaitable<std::string> check_ams(dns::Lookup& dns, const mime::Header& hea
   while (true) {
     const auto colon = list.find(':');
     std::string_view n = list.substr(0, colon);
-    while (!n.empty() && (n.front() == ' ' || n.front() == '\t' || n.front() == '\r' || n.front() == '\n')) n.remove_prefix(1);
-    while (!n.empty() && (n.back() == ' ' || n.back() == '\t' || n.back() == '\r' || n.back() == '\n')) n.remove_suffix(1);
+    while (!n.empty() &&
+           (n.front() == ' ' || n.front() == '\t' || n.front() == '\r' || n.front() == '\n'))
+      n.remove_prefix(1);
+    while (!n.empty() &&
+           (n.back() == ' ' || n.back() == '\t' || n.back() == '\r' || n.back() == '\n'))
+      n.remove_suffix(1);
     // An empty h=, or an empty name in it, signs nothing for that place (suite: ams_fields_h_*).
     if (!n.empty()) names.push_back(to_lower_ascii(n));
     if (!names.empty() && names.back() == "arc-seal") co_return "AMS signs ARC-Seal";
@@ -199,9 +203,12 @@ asio::awaitable<std::string> check_seal(dns::Lookup& dns, const std::map<int, Se
 
 std::string_view to_string(ChainStatus s) noexcept {
   switch (s) {
-    case ChainStatus::kNone: return "none";
-    case ChainStatus::kPass: return "pass";
-    case ChainStatus::kFail: return "fail";
+    case ChainStatus::kNone:
+      return "none";
+    case ChainStatus::kPass:
+      return "pass";
+    case ChainStatus::kFail:
+      return "fail";
   }
   return "none";
 }
@@ -250,9 +257,11 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
   std::vector<std::string> names = options.headers;
   if (names.empty()) {
     static const std::vector<std::string> kDefault = {
-        "from", "to", "cc", "subject", "date", "message-id", "reply-to", "in-reply-to",
-        "references", "mime-version", "content-type", "content-transfer-encoding",
-        "dkim-signature", "list-id", "list-unsubscribe"};
+        "from",           "to",           "cc",
+        "subject",        "date",         "message-id",
+        "reply-to",       "in-reply-to",  "references",
+        "mime-version",   "content-type", "content-transfer-encoding",
+        "dkim-signature", "list-id",      "list-unsubscribe"};
     std::map<std::string, int> present;
     for (const auto& f : header->fields) ++present[to_lower_ascii(f.name)];
     for (const auto& n : kDefault) {
@@ -274,8 +283,8 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
                                "; i=" + inst + "; s=" + options.selector + "; t=" + t;
   const std::string ams_data = dkim::detail::header_hash_input(
       header.value(), names, dkim::Canon::kRelaxed, kAms, ams_head + ams_tail);
-  const auto ams_sig = dkim::detail::sign_hash(key.pkey(), key.algorithm(),
-                                               dkim::detail::sha256(ams_data));
+  const auto ams_sig =
+      dkim::detail::sign_hash(key.pkey(), key.algorithm(), dkim::detail::sha256(ams_data));
   if (!ams_sig) return unexpected(SealError::kCrypto);
   const std::string ams = ams_head + dkim::base64_encode(*ams_sig) + ams_tail + "\r\n";
 
@@ -299,8 +308,8 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
   dkim::canonical_header(dkim::Canon::kRelaxed, kSeal, as_head + as_tail, own);
   own.resize(own.size() - 2);
   seal_data += own;
-  const auto as_sig = dkim::detail::sign_hash(key.pkey(), key.algorithm(),
-                                              dkim::detail::sha256(seal_data));
+  const auto as_sig =
+      dkim::detail::sign_hash(key.pkey(), key.algorithm(), dkim::detail::sha256(seal_data));
   if (!as_sig) return unexpected(SealError::kCrypto);
   return as_head + dkim::base64_encode(*as_sig) + as_tail + "\r\n" + ams + aar;
 }

@@ -19,12 +19,11 @@ namespace sealpost::auth::arc {
 enum class ChainStatus { kNone, kPass, kFail };
 std::string_view to_string(ChainStatus s) noexcept;
 
-
 struct Validation {
   ChainStatus status = ChainStatus::kNone;
-  int instances = 0;       // the highest i= present
+  int instances = 0;         // the highest i= present
   bool sealed_fail = false;  // the newest ARC-Seal already said cv=fail
-  std::string reason;      // for fail, naming no address
+  std::string reason;        // for fail, naming no address
 };
 
 boost::asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message,
@@ -34,7 +33,7 @@ struct SealOptions {
   std::string domain;
   std::string selector;
   std::string authserv_id;
-  std::string results;      // the Authentication-Results methods, after "authserv-id;"
+  std::string results;               // the Authentication-Results methods, after "authserv-id;"
   std::vector<std::string> headers;  // AMS h=; empty: the default set present in the message
   std::uint64_t timestamp = 0;       // 0: the clock
 };

@@ -1,13 +1,13 @@
 // The ARC test suite (ValiMail arc_test_suite, ../shared/conformance/arc/): every validation case
 // (expected cv), and every signing case (the new set's tags, compared as the upstream harness
 // does: whitespace removed, as a set of tag=value items).
-#include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "auth/arc/arc.hpp"
 #include "core/strings.hpp"
@@ -18,7 +18,9 @@
 namespace sealpost::auth::arc {
 namespace {
 
-std::filesystem::path dir() { return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "arc"; }
+std::filesystem::path dir() {
+  return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "arc";
+}
 
 // YAML literals use LF: the messages are CRLF on the wire.
 std::string crlf(const std::string& text) {
@@ -50,7 +52,8 @@ TEST(ArcConformance, ValidationSuite) {
     for (const auto& test : scenario["tests"]) tests[test.first.as<std::string>()] = test.second;
     for (const auto& [name, t] : tests) {
       ++cases;
-      std::string want = to_lower_ascii(t["cv"] && t["cv"].IsScalar() ? t["cv"].as<std::string>() : "");
+      std::string want =
+          to_lower_ascii(t["cv"] && t["cv"].IsScalar() ? t["cv"].as<std::string>() : "");
       // Three cases have an empty cv: chains whose seal already says cv=fail. RFC 8617 section
       // 5.2 makes their status "fail" (README of the suite).
       if (want.empty()) want = "fail";
@@ -145,7 +148,8 @@ TEST(ArcConformance, SigningSuite) {
         continue;
       }
       ASSERT_TRUE(fields) << "cannot seal";
-      const bool as_ok = tag_set(field_value(*fields, "ARC-Seal")) == tag_set(t["AS"].as<std::string>());
+      const bool as_ok =
+          tag_set(field_value(*fields, "ARC-Seal")) == tag_set(t["AS"].as<std::string>());
       const bool ams_ok = tag_set(field_value(*fields, "ARC-Message-Signature")) ==
                           tag_set(t["AMS"].as<std::string>());
       const bool aar_ok = tag_set(field_value(*fields, "ARC-Authentication-Results")) ==
@@ -156,7 +160,8 @@ TEST(ArcConformance, SigningSuite) {
       if (as_ok && ams_ok && aar_ok) ++passed;
       // What we seal, we validate.
       const auto resealed = testing::run_sync(validate(zone, *fields + message));
-      EXPECT_EQ(resealed.status, chain.status == ChainStatus::kFail ? ChainStatus::kFail : ChainStatus::kPass)
+      EXPECT_EQ(resealed.status,
+                chain.status == ChainStatus::kFail ? ChainStatus::kFail : ChainStatus::kPass)
           << resealed.reason;
     }
   }

@@ -6,7 +6,9 @@ namespace sealpost::auth::dkim {
 
 namespace {
 
-bool is_wsp(char c) { return c == ' ' || c == '\t'; }
+bool is_wsp(char c) {
+  return c == ' ' || c == '\t';
+}
 
 // Appends `line` with runs of WSP reduced to one space and trailing WSP removed.
 void relaxed_line(std::string_view line, std::string& out) {

@@ -1,21 +1,22 @@
 // dkimpy's DKIM test data (../shared/conformance/dkim/, README table A-C): verify the signed
 // messages, sign and verify round trips with every canonicalisation pair, and key parsing.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "auth/dkim/dkim.hpp"
-
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
+
+#include "auth/dkim/dkim.hpp"
 #include "dns/memory_zone.hpp"
 #include "testing/async.hpp"
 
 namespace sealpost::auth::dkim {
 namespace {
 
-std::filesystem::path dir() { return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "dkim"; }
+std::filesystem::path dir() {
+  return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "dkim";
+}
 
 std::string read(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -24,8 +25,12 @@ std::string read(const std::filesystem::path& p) {
   return s.str();
 }
 
-std::string data(const std::string& name) { return read(dir() / "data" / name); }
-std::string extra(const std::string& name) { return read(dir() / "extra" / name); }
+std::string data(const std::string& name) {
+  return read(dir() / "data" / name);
+}
+std::string extra(const std::string& name) {
+  return read(dir() / "extra" / name);
+}
 
 // The files use LF; the signatures were made over CRLF (README): a bare LF becomes CRLF.
 std::string crlf(std::string_view text) {
@@ -45,7 +50,8 @@ std::string record(std::string text) {
 class DkimConformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(dir() / "data")) GTEST_SKIP() << "DKIM data not found at " << dir();
+    if (!std::filesystem::exists(dir() / "data"))
+      GTEST_SKIP() << "DKIM data not found at " << dir();
   }
 
   std::vector<SignatureResult> verify_with(const std::string& message, VerifyOptions o = {}) {
@@ -92,7 +98,8 @@ TEST_F(DkimConformance, A4_RsaSignaturePassesAndTamperingIsDetected) {
   r = verify_with("X-Foo: bar\r\n" + msg);
   EXPECT_EQ(r[0].status, Status::kPass) << "an unsigned field may be added";
   const auto body = msg.find("\r\n\r\n");
-  r = verify_with(msg.substr(0, body + 2) + "From: attacker@example.net\r\n" + msg.substr(body + 2));
+  r = verify_with(msg.substr(0, body + 2) + "From: attacker@example.net\r\n" +
+                  msg.substr(body + 2));
   EXPECT_EQ(r[0].status, Status::kFail) << "From is over-signed: a second one breaks it";
 }
 
@@ -142,8 +149,10 @@ std::optional<SigningKey> load_key(const std::string& file) {
 
 TEST_F(DkimConformance, B_SignThenVerifyWithEveryCanonicalisation) {
   const std::vector<RoundTrip> cases = {
-      {"B1", "test.message", "test.private", "test", "example.com", data("test.txt"), Status::kPass},
-      {"B2", "test.message", "test.private", "test", "example.com", data("test2.txt"), Status::kPass},
+      {"B1", "test.message", "test.private", "test", "example.com", data("test.txt"),
+       Status::kPass},
+      {"B2", "test.message", "test.private", "test", "example.com", data("test2.txt"),
+       Status::kPass},
       {"B3", "test.message", "test.private", "test", "example.com", data("badversion.txt"),
        Status::kPermError},
       {"B4", "test.message", "test.private", "test", "example.com", data("badk.txt"),
@@ -170,8 +179,8 @@ TEST_F(DkimConformance, B_SignThenVerifyWithEveryCanonicalisation) {
        Status::kPass},
       {"B14e", "message.mbox", "ed25519test.key", "test", "example.net", data("ed25519test.dns"),
        Status::kPass},
-      {"B16", "rfc6376.w1258.msg", "test.private", "test", "football.example.com",
-       data("test.txt"), Status::kPass},
+      {"B16", "rfc6376.w1258.msg", "test.private", "test", "football.example.com", data("test.txt"),
+       Status::kPass},
       {"extra", "test_extra.message", "test.private", "test", "example.com", data("test.txt"),
        Status::kPass},
   };
@@ -183,9 +192,9 @@ TEST_F(DkimConformance, B_SignThenVerifyWithEveryCanonicalisation) {
     for (const Canon hc : {Canon::kSimple, Canon::kRelaxed}) {
       for (const Canon bc : {Canon::kSimple, Canon::kRelaxed}) {
         for (const bool all : {false, true}) {
-          SCOPED_TRACE(std::string(c.id) + " header " + (hc == Canon::kSimple ? "simple" : "relaxed") +
-                       " body " + (bc == Canon::kSimple ? "simple" : "relaxed") +
-                       (all ? " all fields" : ""));
+          SCOPED_TRACE(std::string(c.id) + " header " +
+                       (hc == Canon::kSimple ? "simple" : "relaxed") + " body " +
+                       (bc == Canon::kSimple ? "simple" : "relaxed") + (all ? " all fields" : ""));
           dns::MemoryZone z;
           z.node(std::string(c.selector) + "._domainkey." + c.domain).txt = {record(c.record)};
           SignOptions o;

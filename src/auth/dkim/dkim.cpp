@@ -1,13 +1,13 @@
 #include "auth/dkim/dkim.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <map>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-
-#include <algorithm>
-#include <chrono>
-#include <map>
 
 #include "auth/dkim/canon.hpp"
 #include "core/strings.hpp"
@@ -33,15 +33,28 @@ std::shared_ptr<EVP_PKEY> owned(EVP_PKEY* key) {
 // The fields a signature covers by default (RFC 6376 section 5.4.1), and those named once more
 // than they appear so that none can be added later.
 const std::vector<std::string>& default_headers() {
-  static const std::vector<std::string> names = {
-      "from", "reply-to", "subject", "date", "to", "cc", "message-id", "in-reply-to",
-      "references", "mime-version", "content-type", "content-transfer-encoding",
-      "content-disposition", "list-id", "list-unsubscribe", "list-unsubscribe-post", "sender"};
+  static const std::vector<std::string> names = {"from",
+                                                 "reply-to",
+                                                 "subject",
+                                                 "date",
+                                                 "to",
+                                                 "cc",
+                                                 "message-id",
+                                                 "in-reply-to",
+                                                 "references",
+                                                 "mime-version",
+                                                 "content-type",
+                                                 "content-transfer-encoding",
+                                                 "content-disposition",
+                                                 "list-id",
+                                                 "list-unsubscribe",
+                                                 "list-unsubscribe-post",
+                                                 "sender"};
   return names;
 }
 const std::vector<std::string>& oversigned_headers() {
-  static const std::vector<std::string> names = {"from", "reply-to", "subject", "date", "to",
-                                                 "cc", "mime-version", "content-type"};
+  static const std::vector<std::string> names = {
+      "from", "reply-to", "subject", "date", "to", "cc", "mime-version", "content-type"};
   return names;
 }
 
@@ -55,13 +68,20 @@ SignatureResult failed(SignatureResult r, Status s, std::string reason) {
 
 std::string_view to_string(Status s) noexcept {
   switch (s) {
-    case Status::kNone: return "none";
-    case Status::kPass: return "pass";
-    case Status::kFail: return "fail";
-    case Status::kNeutral: return "neutral";
-    case Status::kTempError: return "temperror";
-    case Status::kPermError: return "permerror";
-    case Status::kPolicy: return "policy";
+    case Status::kNone:
+      return "none";
+    case Status::kPass:
+      return "pass";
+    case Status::kFail:
+      return "fail";
+    case Status::kNeutral:
+      return "neutral";
+    case Status::kTempError:
+      return "temperror";
+    case Status::kPermError:
+      return "permerror";
+    case Status::kPolicy:
+      return "policy";
   }
   return "none";
 }
@@ -113,8 +133,8 @@ bool verify_hash(EVP_PKEY* key, Algorithm algorithm, const std::vector<std::uint
       EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
     return false;
   }
-  return EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), hash.data(),
-                         hash.size()) == 1;
+  return EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), hash.data(), hash.size()) ==
+         1;
 }
 
 std::optional<std::vector<std::uint8_t>> sign_hash(EVP_PKEY* key, Algorithm algorithm,
@@ -326,8 +346,8 @@ asio::awaitable<std::vector<SignatureResult>> verify(dns::Lookup& dns, std::stri
 }
 
 std::optional<SigningKey> SigningKey::from_pem(std::string_view pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
-                                                BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
   if (!bio) return std::nullopt;
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
   if (!key) return std::nullopt;
@@ -346,8 +366,9 @@ std::optional<SigningKey> SigningKey::from_ed25519_seed(const std::vector<std::u
 }
 
 std::optional<SigningKey> SigningKey::generate(Algorithm algorithm) {
-  EVP_PKEY* key = algorithm == Algorithm::kRsaSha256 ? EVP_RSA_gen(2048)
-                                                     : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  EVP_PKEY* key = algorithm == Algorithm::kRsaSha256
+                      ? EVP_RSA_gen(2048)
+                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   if (!key) return std::nullopt;
   return SigningKey(owned(key), algorithm);
 }
@@ -423,9 +444,8 @@ Result<std::string, SignError> sign(std::string_view message, const SigningKey& 
   field += "; bh=" + base64_encode(bh) + "; b=";
   std::string folded = detail::fold(field);
 
-  const std::string data =
-      detail::header_hash_input(header.value(), names, options.header_canon, "DKIM-Signature",
-                                folded);
+  const std::string data = detail::header_hash_input(header.value(), names, options.header_canon,
+                                                     "DKIM-Signature", folded);
   const auto sig = detail::sign_hash(key.pkey(), key.algorithm(), detail::sha256(data));
   if (!sig) return unexpected(SignError::kCrypto);
   // b= comes last, so its folding (removed before hashing) cannot change what was signed.

@@ -76,12 +76,12 @@ struct SignOptions {
   Canon body_canon = Canon::kRelaxed;
   // Fields to sign, lowercase; empty: the default set, those present in the message.
   std::vector<std::string> headers;
-  bool sign_all_headers = false;   // every field present, each instance (repeated ones bottom up)
-  bool oversign = true;            // name From, Subject... once more so none can be added
-  bool body_length = false;        // add l= (not recommended; for tests)
-  std::uint64_t timestamp = 0;     // t=; 0: the clock
+  bool sign_all_headers = false;  // every field present, each instance (repeated ones bottom up)
+  bool oversign = true;           // name From, Subject... once more so none can be added
+  bool body_length = false;       // add l= (not recommended; for tests)
+  std::uint64_t timestamp = 0;    // t=; 0: the clock
   std::optional<std::uint64_t> expiration;  // x=
-  std::string identity;            // i=; empty: none
+  std::string identity;                     // i=; empty: none
 };
 
 enum class SignError { kBadMessage, kNoFrom, kBadDomain, kCrypto };

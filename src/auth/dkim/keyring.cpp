@@ -78,7 +78,8 @@ std::shared_ptr<const Keyring> Keyring::load(store::MetadataStore& store,
                                " does not open with this server key (data_dir/server.key)");
     }
     auto key = SigningKey::from_pem(*pem);
-    if (!key) throw std::runtime_error("DKIM key " + r.selector + " of " + r.domain + " is damaged");
+    if (!key)
+      throw std::runtime_error("DKIM key " + r.selector + " of " + r.domain + " is damaged");
     chosen[r.domain].insert_or_assign(r.algorithm, NamedKey{r.selector, std::move(*key)});
   }
   for (auto& [domain, by_alg] : chosen) {

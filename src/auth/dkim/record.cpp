@@ -12,7 +12,9 @@ constexpr std::size_t kMaxTags = 64;
 constexpr std::size_t kMaxHeaderNames = 256;
 constexpr std::size_t kBPrefix = 8;
 
-bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_wsp(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::string_view trim_fws(std::string_view s) {
   while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);

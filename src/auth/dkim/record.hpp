@@ -15,7 +15,7 @@ namespace sealpost::auth::dkim {
 
 struct Tag {
   std::string_view name;
-  std::string_view value;  // surrounding whitespace removed
+  std::string_view value;       // surrounding whitespace removed
   std::size_t value_begin = 0;  // offsets of the value's region in the input: from after "=" to
   std::size_t value_end = 0;    // the next ";" or the end (the raw span, whitespace included)
 };
@@ -35,12 +35,12 @@ struct Signature {
   std::vector<std::uint8_t> bh;
   Canon header_canon = Canon::kSimple;
   Canon body_canon = Canon::kSimple;
-  std::string domain;    // d=, lowercase
-  std::string selector;  // s=
-  std::vector<std::string> headers;  // h=, lowercase, in order
-  std::string identity;  // i=; "@" + d when absent
-  std::optional<std::uint64_t> length;  // l=
-  std::optional<std::uint64_t> timestamp;  // t=
+  std::string domain;                       // d=, lowercase
+  std::string selector;                     // s=
+  std::vector<std::string> headers;         // h=, lowercase, in order
+  std::string identity;                     // i=; "@" + d when absent
+  std::optional<std::uint64_t> length;      // l=
+  std::optional<std::uint64_t> timestamp;   // t=
   std::optional<std::uint64_t> expiration;  // x=
   std::string b_prefix;  // the first characters of b= as written (RFC 6008 header.b)
 };

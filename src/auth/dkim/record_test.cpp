@@ -10,8 +10,7 @@ namespace {
 
 // RFC 6376 section 3.4.5's example, both ways.
 TEST(DkimCanon, Rfc6376Example) {
-  const std::string msg =
-      "A: X\r\nB : Y\t\r\n\tZ  \r\n\r\n C \r\nD \t E\r\n\r\n\r\n";
+  const std::string msg = "A: X\r\nB : Y\t\r\n\tZ  \r\n\r\n C \r\nD \t E\r\n\r\n\r\n";
   auto h = mime::split_header(msg);
   ASSERT_TRUE(h);
   ASSERT_EQ(h->fields.size(), 2u);
@@ -69,7 +68,8 @@ TEST(DkimSignature, RefusesWhatRfc6376AndRfc8301Refuse) {
 }
 
 TEST(DkimKeyRecord, ReadsFlagsAndServices) {
-  auto k = parse_key_record("v=DKIM1; k=ed25519; t=y:s; s=email; p=yi50DjK5O9pqbFpNHklsv9lqaS0ArSYu02qp1S0DW1Y=");
+  auto k = parse_key_record(
+      "v=DKIM1; k=ed25519; t=y:s; s=email; p=yi50DjK5O9pqbFpNHklsv9lqaS0ArSYu02qp1S0DW1Y=");
   ASSERT_TRUE(k);
   EXPECT_EQ(k->type, KeyRecord::Type::kEd25519);
   EXPECT_TRUE(k->testing);

@@ -12,7 +12,8 @@ bool aligned(const PublicSuffixList& psl, Alignment mode, const std::string& a,
              const std::string& b) {
   if (a.empty() || b.empty()) return false;
   if (iequals(a, b)) return true;
-  return mode == Alignment::kRelaxed && psl.organizational_domain(a) == psl.organizational_domain(b);
+  return mode == Alignment::kRelaxed &&
+         psl.organizational_domain(a) == psl.organizational_domain(b);
 }
 
 struct Found {
@@ -48,17 +49,22 @@ Policy weaker(Policy p) {
 
 std::string_view to_string(Result r) noexcept {
   switch (r) {
-    case Result::kNone: return "none";
-    case Result::kPass: return "pass";
-    case Result::kFail: return "fail";
-    case Result::kTempError: return "temperror";
-    case Result::kPermError: return "permerror";
+    case Result::kNone:
+      return "none";
+    case Result::kPass:
+      return "pass";
+    case Result::kFail:
+      return "fail";
+    case Result::kTempError:
+      return "temperror";
+    case Result::kPermError:
+      return "permerror";
   }
   return "none";
 }
 
-asio::awaitable<Verdict> evaluate(dns::Lookup& dns, const PublicSuffixList& psl,
-                                  const Input& input, const std::function<unsigned()>& sample) {
+asio::awaitable<Verdict> evaluate(dns::Lookup& dns, const PublicSuffixList& psl, const Input& input,
+                                  const std::function<unsigned()>& sample) {
   Verdict v;
   if (input.from_domain.empty()) {
     v.result = Result::kPermError;
@@ -81,8 +87,8 @@ asio::awaitable<Verdict> evaluate(dns::Lookup& dns, const PublicSuffixList& psl,
   v.record = f.record;
   const Record& r = *v.record;
 
-  v.spf_aligned = input.spf == spf::Outcome::kPass &&
-                  aligned(psl, r.aspf, input.spf_domain, input.from_domain);
+  v.spf_aligned =
+      input.spf == spf::Outcome::kPass && aligned(psl, r.aspf, input.spf_domain, input.from_domain);
   if (input.dkim) {
     for (const auto& d : *input.dkim) {
       if (d.status == dkim::Status::kPass && aligned(psl, r.adkim, d.domain, input.from_domain)) {

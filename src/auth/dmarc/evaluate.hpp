@@ -29,8 +29,8 @@ struct Input {
 
 struct Verdict {
   Result result = Result::kNone;
-  std::optional<Record> record;  // the policy found
-  std::string policy_domain;     // where it was found
+  std::optional<Record> record;    // the policy found
+  std::string policy_domain;       // where it was found
   Policy applied = Policy::kNone;  // what a failure gets, after sp= and pct=
   bool spf_aligned = false;
   bool dkim_aligned = false;

@@ -1,12 +1,12 @@
 #include "auth/dmarc/report.hpp"
 
+#include <random>
+#include <stdexcept>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-
-#include <random>
-#include <stdexcept>
 
 namespace sealpost::auth::dmarc {
 
@@ -16,11 +16,21 @@ std::string escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (static_cast<unsigned char>(c) >= 0x20) out += c;
     }
@@ -41,7 +51,9 @@ std::string tag(const char* name, std::string_view value) {
   return std::string("<") + name + ">" + escape(value) + "</" + name + ">";
 }
 
-const char* alignment(Alignment a) { return a == Alignment::kStrict ? "s" : "r"; }
+const char* alignment(Alignment a) {
+  return a == Alignment::kStrict ? "s" : "r";
+}
 
 std::string gzip(const std::string& data) {
   z_stream z{};
@@ -127,15 +139,16 @@ std::string to_xml(const Report& r, const std::string& org_name, const std::stri
        "\n    " + tag("email", email) + "\n    " + tag("report_id", report_id) +
        "\n    <date_range>" + tag("begin", std::to_string(r.begin)) +
        tag("end", std::to_string(r.end)) + "</date_range>\n  </report_metadata>\n";
-  x += "  <policy_published>\n    " + tag("domain", r.policy_domain) + tag("adkim", alignment(r.record.adkim)) +
-       tag("aspf", alignment(r.record.aspf)) + tag("p", to_string(r.record.p)) +
-       tag("sp", to_string(r.record.sp.value_or(r.record.p))) +
+  x += "  <policy_published>\n    " + tag("domain", r.policy_domain) +
+       tag("adkim", alignment(r.record.adkim)) + tag("aspf", alignment(r.record.aspf)) +
+       tag("p", to_string(r.record.p)) + tag("sp", to_string(r.record.sp.value_or(r.record.p))) +
        tag("pct", std::to_string(r.record.pct)) + tag("fo", r.record.fo) +
        "\n  </policy_published>\n";
   for (const auto& [row, count] : r.rows) {
     x += "  <record>\n    <row>" + tag("source_ip", row.source_ip) +
          tag("count", std::to_string(count)) + "<policy_evaluated>" +
-         tag("disposition", row.disposition) + tag("dkim", row.dkim_aligned_pass ? "pass" : "fail") +
+         tag("disposition", row.disposition) +
+         tag("dkim", row.dkim_aligned_pass ? "pass" : "fail") +
          tag("spf", row.spf_aligned_pass ? "pass" : "fail") + "</policy_evaluated></row>\n";
     x += "    <identifiers>" + tag("header_from", row.header_from) + "</identifiers>\n";
     x += "    <auth_results>";

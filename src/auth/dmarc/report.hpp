@@ -51,7 +51,7 @@ class AggregateReporter {
  private:
   mutable std::mutex mutex_;
   std::uint64_t begin_;
-  std::map<std::string, Report> reports_;  // by policy domain
+  std::map<std::string, Report> reports_;     // by policy domain
   std::map<std::string, std::size_t> index_;  // row key -> position in its report's rows
   std::size_t rows_ = 0;
   std::uint64_t dropped_ = 0;

@@ -1,8 +1,8 @@
 #include "auth/dmarc/report.hpp"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 namespace sealpost::auth::dmarc {
 namespace {
@@ -40,7 +40,8 @@ TEST(DmarcReport, XmlFollowsAppendixCAndEscapes) {
   auto r = row("2001:db8::1", "reject");
   r.header_from = "a<b>&.example";
   reporter.add(r);
-  const auto xml = to_xml(reporter.take(2)[0], "mx.example.net", "postmaster@mx.example.net", "id1");
+  const auto xml =
+      to_xml(reporter.take(2)[0], "mx.example.net", "postmaster@mx.example.net", "id1");
   EXPECT_NE(xml.find("<policy_published>\n    <domain>example.com</domain><adkim>r</adkim>"
                      "<aspf>r</aspf><p>reject</p><sp>reject</sp><pct>100</pct>"),
             std::string::npos)

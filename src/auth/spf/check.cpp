@@ -105,11 +105,12 @@ class Evaluator {
     c.helo = helo_;
     c.receiver = options_.receiver;
     c.validated = validated_;
-    c.timestamp = options_.timestamp != 0
-                      ? options_.timestamp
-                      : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                                       std::chrono::system_clock::now().time_since_epoch())
-                                                       .count());
+    c.timestamp =
+        options_.timestamp != 0
+            ? options_.timestamp
+            : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
     return c;
   }
 
@@ -208,7 +209,7 @@ class Evaluator {
       co_return Match::kPermError;
     }
     const auto name = co_await target(d.domain_spec, domain);
-    if (!name) co_return Match::kPermError;  // the macro could not expand
+    if (!name) co_return Match::kPermError;   // the macro could not expand
     if (name->empty()) co_return Match::kNo;  // names no domain that could exist
     switch (d.mechanism) {
       case Mechanism::kA:

@@ -26,8 +26,8 @@ struct Verdict {
 struct Options {
   std::string receiver = "unknown";  // %{r}: our host name
   std::string default_explanation = "See https://www.rfc-editor.org/rfc/rfc7208 (SPF)";
-  std::uint64_t timestamp = 0;       // %{t}; 0: now
-  int lookup_limit = 10;             // section 4.6.4
+  std::uint64_t timestamp = 0;  // %{t}; 0: now
+  int lookup_limit = 10;        // section 4.6.4
   int void_lookup_limit = 2;
 };
 
@@ -39,8 +39,7 @@ boost::asio::awaitable<Verdict> check_mail_from(dns::Lookup& dns,
                                                 const Options& options);
 
 // check_host() for the HELO identity (section 2.3), as postmaster@<helo>.
-boost::asio::awaitable<Verdict> check_helo(dns::Lookup& dns,
-                                           const boost::asio::ip::address& client,
+boost::asio::awaitable<Verdict> check_helo(dns::Lookup& dns, const boost::asio::ip::address& client,
                                            std::string helo, const Options& options);
 
 }  // namespace sealpost::auth::spf

@@ -1,10 +1,10 @@
 // The RFC 7208 SPF test suite (openspf/pyspf, ../shared/conformance/spf/rfc7208-tests.yml), every
 // case, against check_host() with the suite's zone data served by an in-memory DNS.
-#include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 #include <set>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "auth/spf/check.hpp"
 #include "core/strings.hpp"
@@ -69,7 +69,9 @@ void load_zone(const YAML::Node& zonedata, dns::MemoryZone& zone) {
   }
 }
 
-std::filesystem::path suite_dir() { return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "spf"; }
+std::filesystem::path suite_dir() {
+  return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "spf";
+}
 
 TEST(SpfConformance, Rfc7208SuitePassesEveryCase) {
   const auto file = suite_dir() / "rfc7208-tests.yml";
@@ -97,12 +99,11 @@ TEST(SpfConformance, Rfc7208SuitePassesEveryCase) {
       const auto client = asio::ip::make_address(t["host"].as<std::string>());
       const auto helo = t["helo"].as<std::string>();
       const auto mail_from = t["mailfrom"] ? t["mailfrom"].as<std::string>() : std::string();
-      const Verdict v =
-          testing::run_sync(check_mail_from(zone, client, helo, mail_from, options));
+      const Verdict v = testing::run_sync(check_mail_from(zone, client, helo, mail_from, options));
       const std::string got(to_string(v.result));
       bool ok = expected.count(got) > 0;
-      EXPECT_TRUE(ok) << name << ": got " << got << " (" << v.problem << ") for "
-                      << mail_from << " / " << helo << " record: "
+      EXPECT_TRUE(ok) << name << ": got " << got << " (" << v.problem << ") for " << mail_from
+                      << " / " << helo << " record: "
                       << (zone.node(mail_from.substr(mail_from.rfind('@') + 1)).txt.empty()
                               ? std::string("-")
                               : zone.node(mail_from.substr(mail_from.rfind('@') + 1)).txt[0]);

@@ -14,9 +14,18 @@ constexpr std::size_t kMaxExpansion = 8192;  // an explanation may not grow past
 
 bool is_macro_letter(char c, bool explanation) {
   switch (ascii_lower(c)) {
-    case 's': case 'l': case 'o': case 'd': case 'i': case 'p': case 'h': case 'v':
+    case 's':
+    case 'l':
+    case 'o':
+    case 'd':
+    case 'i':
+    case 'p':
+    case 'h':
+    case 'v':
       return true;
-    case 'c': case 'r': case 't':
+    case 'c':
+    case 'r':
+    case 't':
       return explanation;
     default:
       return false;
@@ -24,7 +33,7 @@ bool is_macro_letter(char c, bool explanation) {
 }
 
 struct Expand {
-  char letter = 0;  // as written; uppercase means URL-escape
+  char letter = 0;    // as written; uppercase means URL-escape
   unsigned keep = 0;  // 0: all parts
   bool reverse = false;
   std::string delimiters;
@@ -72,7 +81,8 @@ bool walk(std::string_view s, bool explanation, Literal&& literal, OnExpand&& on
         e.reverse = true;
         ++j;
       }
-      while (j < s.size() && kDelimiters.find(s[j]) != std::string_view::npos) e.delimiters += s[j++];
+      while (j < s.size() && kDelimiters.find(s[j]) != std::string_view::npos)
+        e.delimiters += s[j++];
       if (j >= s.size() || s[j] != '}') return false;
       on_expand(e);
       i = j + 1;
@@ -118,18 +128,30 @@ std::string dotted_nibbles(const Ip& ip) {
 
 std::string value_of(char letter, const MacroContext& c) {
   switch (ascii_lower(letter)) {
-    case 's': return c.local_part + "@" + c.sender_domain;
-    case 'l': return c.local_part;
-    case 'o': return c.sender_domain;
-    case 'd': return c.domain;
-    case 'i': return c.ip.v6 ? dotted_nibbles(c.ip) : c.ip.to_string();
-    case 'p': return c.validated;
-    case 'v': return c.ip.v6 ? "ip6" : "in-addr";
-    case 'h': return c.helo;
-    case 'c': return c.ip.to_string();
-    case 'r': return c.receiver;
-    case 't': return std::to_string(c.timestamp);
-    default: return {};
+    case 's':
+      return c.local_part + "@" + c.sender_domain;
+    case 'l':
+      return c.local_part;
+    case 'o':
+      return c.sender_domain;
+    case 'd':
+      return c.domain;
+    case 'i':
+      return c.ip.v6 ? dotted_nibbles(c.ip) : c.ip.to_string();
+    case 'p':
+      return c.validated;
+    case 'v':
+      return c.ip.v6 ? "ip6" : "in-addr";
+    case 'h':
+      return c.helo;
+    case 'c':
+      return c.ip.to_string();
+    case 'r':
+      return c.receiver;
+    case 't':
+      return std::to_string(c.timestamp);
+    default:
+      return {};
   }
 }
 
@@ -175,12 +197,15 @@ bool valid_toplabel(std::string_view label) {
 }  // namespace
 
 bool valid_macro_string(std::string_view s, bool explanation) noexcept {
-  return walk(s, explanation, [](std::string_view) {}, [](const Expand&) {});
+  return walk(
+      s, explanation, [](std::string_view) {}, [](const Expand&) {});
 }
 
 bool valid_domain_spec(std::string_view s) noexcept {
   bool ended_with_expand = false;
-  if (s.empty() || !walk(s, false, [](std::string_view) {}, [](const Expand&) {}, &ended_with_expand)) {
+  if (s.empty() ||
+      !walk(
+          s, false, [](std::string_view) {}, [](const Expand&) {}, &ended_with_expand)) {
     return false;
   }
   if (ended_with_expand) return true;
@@ -198,9 +223,11 @@ bool valid_domain_spec(std::string_view s) noexcept {
 
 bool uses_validated_name(std::string_view s) noexcept {
   bool uses = false;
-  (void)walk(s, true, [](std::string_view) {}, [&](const Expand& e) {
-    if (ascii_lower(e.letter) == 'p') uses = true;
-  });
+  (void)walk(
+      s, true, [](std::string_view) {},
+      [&](const Expand& e) {
+        if (ascii_lower(e.letter) == 'p') uses = true;
+      });
   return uses;
 }
 

@@ -13,14 +13,14 @@
 namespace sealpost::auth::spf {
 
 struct MacroContext {
-  std::string local_part;     // l; "postmaster" when the sender had none
-  std::string sender_domain;  // o
-  std::string domain;         // d, the current domain
-  Ip ip;                      // i, c, v
-  std::string helo;           // h
-  std::string receiver = "unknown";  // r
-  std::string validated = "unknown"; // p
-  std::uint64_t timestamp = 0;       // t
+  std::string local_part;             // l; "postmaster" when the sender had none
+  std::string sender_domain;          // o
+  std::string domain;                 // d, the current domain
+  Ip ip;                              // i, c, v
+  std::string helo;                   // h
+  std::string receiver = "unknown";   // r
+  std::string validated = "unknown";  // p
+  std::uint64_t timestamp = 0;        // t
 };
 
 enum class MacroError { kSyntax };

@@ -1,8 +1,8 @@
 #include "auth/spf/record.hpp"
 
-#include <arpa/inet.h>
-
 #include <cstring>
+
+#include <arpa/inet.h>
 
 #include "auth/spf/macro.hpp"
 #include "core/strings.hpp"

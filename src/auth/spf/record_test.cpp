@@ -31,7 +31,8 @@ TEST(SpfRecord, RefusesSyntaxErrors) {
                           "v=spf1 foo:bar", "v=spf1 a/024", "v=spf1 exists:%{x}.example.com",
                           "v=spf1 exists:%{c}.example.com", "v=spf1 redirect=a.com redirect=b.com",
                           "v=spf1 exp=a.com exp=b.com", "v=spf1 a:%{d0}.example.com",
-                          "v=spf1 \x80" "all"}) {
+                          "v=spf1 \x80"
+                          "all"}) {
     EXPECT_FALSE(parse_record(bad)) << bad;
   }
   EXPECT_FALSE(parse_record("v=spf10"));

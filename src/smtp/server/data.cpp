@@ -226,8 +226,8 @@ asio::awaitable<void> Session::finish_message() {
     using namespace boost::asio::experimental::awaitable_operators;
     asio::steady_timer deadline(co_await asio::this_coro::executor,
                                 ctx_.config.dns_timeout * kAuthBudgetTimeouts);
-    auto outcome = co_await (ctx_.authenticator->check(facts) ||
-                             deadline.async_wait(asio::use_awaitable));
+    auto outcome =
+        co_await (ctx_.authenticator->check(facts) || deadline.async_wait(asio::use_awaitable));
     if (outcome.index() != 0) {
       reply(451, "4.4.3", "Could not check the sender's authentication in time, try again later");
       spdlog::info("message session={} size={} rcpts={} auth=timeout reply=451", session_id_,
@@ -237,10 +237,9 @@ asio::awaitable<void> Session::finish_message() {
     const auth::InboundVerdict verdict = std::move(std::get<0>(outcome));
     auth_summary = std::string("spf=") + std::string(auth::spf::to_string(verdict.spf.result)) +
                    " dkim=" + std::to_string(verdict.dkim.size()) + "/" +
-                   std::to_string(std::count_if(verdict.dkim.begin(), verdict.dkim.end(),
-                                                [](const auto& d) {
-                                                  return d.status == auth::dkim::Status::kPass;
-                                                })) +
+                   std::to_string(std::count_if(
+                       verdict.dkim.begin(), verdict.dkim.end(),
+                       [](const auto& d) { return d.status == auth::dkim::Status::kPass; })) +
                    " dmarc=" + std::string(auth::dmarc::to_string(verdict.dmarc.result));
     if (verdict.action == auth::Action::kReject) {
       reply(550, "5.7.1", verdict.reject_text);
@@ -270,7 +269,8 @@ asio::awaitable<void> Session::finish_message() {
         auto fields = auth::arc::seal(whole, verdict.arc, k.key, o);
         if (fields) {
           trace = std::move(fields).value() + trace;
-          auth_summary += " arc=" + std::string(auth::arc::to_string(verdict.arc.status)) + "+sealed";
+          auth_summary +=
+              " arc=" + std::string(auth::arc::to_string(verdict.arc.status)) + "+sealed";
         }
         break;
       }
@@ -290,8 +290,8 @@ asio::awaitable<void> Session::finish_message() {
       "message session={} size={} rcpts={} destinations={} {} accepted={} deferred={} "
       "rejected={} already_delivered={} reply={} ms={}",
       session_id_, tx_->content.size(), tx_->recipients, tx_->destinations.size(), auth_summary,
-      report.accepted,
-      report.deferred, report.rejected, report.already_delivered, report.reply.code, ms);
+      report.accepted, report.deferred, report.rejected, report.already_delivered,
+      report.reply.code, ms);
 }
 
 }  // namespace sealpost::smtp::server
