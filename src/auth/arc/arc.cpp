@@ -256,7 +256,7 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
 
   std::vector<std::string> names = options.headers;
   if (names.empty()) {
-    static const std::vector<std::string> kDefault = {
+    static const std::vector<std::string> default_names = {
         "from",           "to",           "cc",
         "subject",        "date",         "message-id",
         "reply-to",       "in-reply-to",  "references",
@@ -264,7 +264,7 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
         "dkim-signature", "list-id",      "list-unsubscribe"};
     std::map<std::string, int> present;
     for (const auto& f : header->fields) ++present[to_lower_ascii(f.name)];
-    for (const auto& n : kDefault) {
+    for (const auto& n : default_names) {
       for (int k = 0; k < present[n]; ++k) names.push_back(n);
     }
   }

@@ -27,7 +27,7 @@ std::uint64_t unix_now() {
 }
 
 std::shared_ptr<EVP_PKEY> owned(EVP_PKEY* key) {
-  return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+  return {key, EVP_PKEY_free};
 }
 
 // The fields a signature covers by default (RFC 6376 section 5.4.1), and those named once more
@@ -394,7 +394,7 @@ std::string SigningKey::private_pem() const {
   PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
+  return {data, static_cast<std::size_t>(len)};
 }
 
 Result<std::string, SignError> sign(std::string_view message, const SigningKey& key,

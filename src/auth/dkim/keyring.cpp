@@ -15,11 +15,11 @@ std::string seal_context(const std::string& domain, const std::string& selector)
 }
 
 std::string day_of(std::int64_t now) {
-  const std::time_t t = static_cast<std::time_t>(now);
+  const auto t = static_cast<std::time_t>(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y%m%d", &tm);
+  char buf[16] = {};
+  if (std::strftime(buf, sizeof buf, "%Y%m%d", &tm) == 0) return "00000000";
   return buf;
 }
 
@@ -94,9 +94,9 @@ std::shared_ptr<const Keyring> Keyring::load(store::MetadataStore& store,
 }
 
 const std::vector<NamedKey>& Keyring::keys(const std::string& domain) const {
-  static const std::vector<NamedKey> kNone;
+  static const std::vector<NamedKey> none;
   const auto it = keys_.find(domain);
-  return it == keys_.end() ? kNone : it->second;
+  return it == keys_.end() ? none : it->second;
 }
 
 }  // namespace sealpost::auth::dkim

@@ -71,7 +71,7 @@ std::optional<PublicSuffixList> PublicSuffixList::load(const std::string& path) 
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::string text;
-  std::vector<char> chunk(64 * 1024);
+  std::vector<char> chunk(std::size_t{64} * 1024);
   while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
     text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
     if (text.size() > kMaxFileOctets) return std::nullopt;

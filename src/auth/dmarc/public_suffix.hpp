@@ -14,7 +14,7 @@ namespace sealpost::auth::dmarc {
 class PublicSuffixList {
  public:
   // Debian's list is about 250 KB; anything past this is not a suffix list.
-  static constexpr std::size_t kMaxFileOctets = 16 * 1024 * 1024;
+  static constexpr std::size_t kMaxFileOctets = std::size_t{16} * 1024 * 1024;
 
   // Nullopt when the file cannot be read or exceeds kMaxFileOctets.
   static std::optional<PublicSuffixList> load(const std::string& path);
