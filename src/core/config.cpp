@@ -194,8 +194,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   }
   if (auto ta = dns.string("trust_anchor")) c.dns_trust_anchor = *ta;
   if (!c.dns_trust_anchor.empty() && !std::filesystem::is_regular_file(c.dns_trust_anchor)) {
-    dns.fail("trust_anchor", "no such file: \"" + c.dns_trust_anchor +
-                                 "\" (install dns-root-data, or set \"\" to turn DNSSEC off)");
+    dns.fail("trust_anchor", R"(no such file: ")" + c.dns_trust_anchor +
+                                 R"(" (install dns-root-data, or set "" to turn DNSSEC off))");
   }
   if (auto t = dns.integer("timeout", 1, 60)) c.dns_timeout = std::chrono::seconds(*t);
   dns.reject_unknown();
@@ -235,7 +235,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   if (auto b = auth.boolean("enabled")) c.auth_enabled = *b;
   if (auto a = auth.string("dmarc_reject_action")) {
     if (*a != "reject" && *a != "quarantine") {
-      auth.fail("dmarc_reject_action", "expected \"reject\" or \"quarantine\"");
+      auth.fail("dmarc_reject_action", R"(expected "reject" or "quarantine")");
     }
     c.dmarc_reject_action = *a;
   }

@@ -268,7 +268,7 @@ asio::awaitable<void> Session::finish_message() {
         whole += request.content;
         auto fields = auth::arc::seal(whole, verdict.arc, k.key, o);
         if (fields) {
-          trace = std::move(fields).value() + trace;
+          trace.insert(0, fields.value());
           auth_summary +=
               " arc=" + std::string(auth::arc::to_string(verdict.arc.status)) + "+sealed";
         }
