@@ -5,6 +5,9 @@ JOBS ?= $(shell nproc)
 # Let ccache reuse objects across clones in other directories (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
+# ccache caches compilations that use the precompiled header only with these (else every PCH
+# user is "uncacheable" and each clean clone rebuilds from scratch).
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 CMAKE_GEN := -G Ninja
 FUZZ_SECONDS ?= 5
 

@@ -32,11 +32,21 @@ constexpr std::size_t kSinkLimit = std::size_t{64} * 1024 * 1024;
 std::string header_value(std::string_view message, std::string_view name) {
   std::size_t pos = 0;
   while (pos < message.size()) {
-    const auto eol = message.find("\r\n", pos);
+    auto eol = message.find("\r\n", pos);
     const auto line = message.substr(pos, eol == std::string_view::npos ? message.npos : eol - pos);
     if (line.empty()) break;
     if (istarts_with(line, name) && line.size() > name.size() && line[name.size()] == ':') {
-      return std::string(trim(line.substr(name.size() + 1)));
+      // The value with its folded continuation lines, unfolded.
+      std::string value(trim(line.substr(name.size() + 1)));
+      while (eol != std::string_view::npos && eol + 2 < message.size() &&
+             (message[eol + 2] == ' ' || message[eol + 2] == '\t')) {
+        const auto next = message.find("\r\n", eol + 2);
+        value += ' ';
+        value += trim(message.substr(eol + 2, next == std::string_view::npos ? message.npos
+                                                                              : next - eol - 2));
+        eol = next;
+      }
+      return value;
     }
     if (eol == std::string_view::npos) break;
     pos = eol + 2;
@@ -93,6 +103,8 @@ asio::awaitable<void> sink_session(tcp::socket socket) {
                 << "            envelope sender (SRS-rewritten): " << from << "\n"
                 << "            " << message.size()
                 << " bytes, Subject: " << header_value(message, "Subject") << "\n"
+                << "            Authentication-Results: "
+                << header_value(message, "Authentication-Results") << "\n"
                 << "            first header: "
                 << message.substr(0, std::min<std::size_t>(message.find("\r\n"), 100)) << "\n"
                 << std::flush;
@@ -149,6 +161,7 @@ int demo(const std::filesystem::path& dir_in, std::uint16_t port, std::uint16_t 
     const auto domains = store->list_domains();
     if (std::find(domains.begin(), domains.end(), "example.test") == domains.end()) {
       store->add_domain("example.test");
+      create_domain_keys(config, *store, "example.test");  // so forwarded mail is ARC-sealed
     }
     store->add_alias({"hello", "example.test", {"you@inbox.test"}});
   }
@@ -167,7 +180,7 @@ int demo(const std::filesystem::path& dir_in, std::uint16_t port, std::uint16_t 
               << "  files       " << dir.string() << " (config: sealpost.toml)\n\n"
               << "Send a message through the alias, from another terminal:\n\n"
               << "  swaks --server 127.0.0.1:" << port
-              << " --tls --to hello@example.test --from someone@example.org\n\n"
+              << " --tls --to hello@example.test --from someone@sender.test\n\n"
               << "Manage it with the same config, e.g.:\n\n"
               << "  build/sealpost alias add '*@example.test' --forward you@inbox.test --config "
               << config_path.string() << "\n"

@@ -1,0 +1,54 @@
+"""`sealpost demo`, as `make demo` runs it: the embedded default starts on 127.0.0.1, and the
+swaks command it prints delivers through the alias to its sink, authenticated and ARC-sealed."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import SEALPOST_BIN, free_port, wait_for_port
+
+
+class DemoTest(unittest.TestCase):
+    def test_demo_forwards_the_printed_example(self):
+        work = tempfile.mkdtemp(prefix="sealpost-demo-")
+        self.addCleanup(shutil.rmtree, work, True)
+        port, sink_port = free_port(), free_port()
+        out_path = os.path.join(work, "out.log")
+        out = open(out_path, "wb")
+        self.addCleanup(out.close)
+        proc = subprocess.Popen([SEALPOST_BIN, "demo", "--dir", os.path.join(work, "demo"),
+                                 "--port", str(port), "--sink-port", str(sink_port)],
+                                stdout=out, stderr=subprocess.STDOUT)
+
+        def stop():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=15)
+        self.addCleanup(stop)
+        wait_for_port(port, proc=proc)
+        deadline = time.monotonic() + 10
+        text = ""
+        while time.monotonic() < deadline and "swaks" not in text:
+            time.sleep(0.1)
+            with open(out_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        command = next(l.strip() for l in text.splitlines() if l.strip().startswith("swaks "))
+        self.assertIn("--from someone@sender.test", command)
+        result = subprocess.run(command.split(), capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "message arrived" not in text:
+            time.sleep(0.1)
+            with open(out_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        self.assertIn("message arrived for <you@inbox.test>", text)
+        self.assertIn("Authentication-Results: mx.example.test; spf=none", text)
+        self.assertIn("first header: ARC-Seal: a=rsa-sha256;", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
