@@ -42,8 +42,8 @@ std::string header_value(std::string_view message, std::string_view name) {
              (message[eol + 2] == ' ' || message[eol + 2] == '\t')) {
         const auto next = message.find("\r\n", eol + 2);
         value += ' ';
-        value += trim(message.substr(eol + 2, next == std::string_view::npos ? message.npos
-                                                                              : next - eol - 2));
+        value += trim(message.substr(
+            eol + 2, next == std::string_view::npos ? message.npos : next - eol - 2));
         eol = next;
       }
       return value;

@@ -79,6 +79,7 @@ Database::Database(const std::string& path) {
 }
 
 Database::~Database() {
+  if (optimize_on_close_) sqlite3_exec(db_, "PRAGMA optimize", nullptr, nullptr, nullptr);
   sqlite3_close(db_);
 }
 

@@ -49,9 +49,12 @@ class Database {
   Statement prepare(std::string_view sql) { return {db_, sql}; }
   [[nodiscard]] sqlite3* handle() const { return db_; }
   [[nodiscard]] int changes() const { return sqlite3_changes(db_); }
+  // Runs PRAGMA optimize when the connection closes (DESIGN.md's mailbox pragmas).
+  void optimize_on_close() { optimize_on_close_ = true; }
 
  private:
   sqlite3* db_ = nullptr;
+  bool optimize_on_close_ = false;
 };
 
 // Commits on success, rolls back when destroyed by an exception.

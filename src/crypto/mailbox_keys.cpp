@@ -1,0 +1,173 @@
+#include "crypto/mailbox_keys.hpp"
+
+#include <sodium.h>
+
+#include <stdexcept>
+
+#include "core/strings.hpp"
+
+namespace sealpost::crypto {
+
+namespace {
+
+constexpr std::size_t kSalt = crypto_pwhash_SALTBYTES;
+constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr std::string_view kContext = "sealpost mailbox master key v1";
+
+void init() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
+}
+
+SecretBytes derive(std::string_view credential, const std::vector<unsigned char>& salt,
+                   const KdfCost& cost) {
+  SecretBytes kek(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  if (crypto_pwhash(kek.data(), kek.size(), credential.data(), credential.size(), salt.data(),
+                    cost.ops, cost.memory, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    throw std::runtime_error("Argon2id: out of memory");
+  }
+  return kek;
+}
+
+bool valid_cost(const KdfCost& c) {
+  return c.ops >= crypto_pwhash_OPSLIMIT_MIN && c.ops <= 32 &&
+         c.memory >= crypto_pwhash_MEMLIMIT_MIN && c.memory <= (std::size_t{4} << 30);
+}
+
+std::string b64(const std::vector<unsigned char>& v) {
+  std::string out(sodium_base64_ENCODED_LEN(v.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), v.data(), v.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
+std::optional<std::vector<unsigned char>> unb64(std::string_view s, std::size_t max) {
+  std::vector<unsigned char> out(max);
+  std::size_t len = 0;
+  if (sodium_base642bin(out.data(), out.size(), s.data(), s.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
+}
+
+}  // namespace
+
+std::string WrappedKey::serialize() const {
+  return "v1$" + std::to_string(cost.ops) + "$" + std::to_string(cost.memory) + "$" + b64(salt) +
+         "$" + b64(sealed);
+}
+
+std::optional<WrappedKey> WrappedKey::parse(std::string_view text) {
+  std::vector<std::string_view> parts;
+  while (parts.size() < 6) {
+    const auto d = text.find('$');
+    parts.push_back(text.substr(0, d));
+    if (d == std::string_view::npos) break;
+    text.remove_prefix(d + 1);
+  }
+  if (parts.size() != 5 || parts[0] != "v1") return std::nullopt;
+  const auto ops = parse_decimal(parts[1], 3);
+  const auto memory = parse_decimal(parts[2], 12);
+  auto salt = unb64(parts[3], 64);
+  auto sealed = unb64(parts[4], 256);
+  if (!ops || !memory || !salt || !sealed) return std::nullopt;
+  WrappedKey w{std::move(*salt), std::move(*sealed), {*ops, static_cast<std::size_t>(*memory)}};
+  if (w.salt.size() != kSalt || w.sealed.size() != kNonce + kMasterKeyBytes + kTag ||
+      !valid_cost(w.cost)) {
+    return std::nullopt;
+  }
+  return w;
+}
+
+SecretBytes new_master_key() { return SecretBytes::random(kMasterKeyBytes); }
+
+WrappedKey wrap(const SecretBytes& master, std::string_view credential, KdfCost cost) {
+  init();
+  if (master.size() != kMasterKeyBytes || !valid_cost(cost)) {
+    throw std::invalid_argument("wrap: bad master key or KDF cost");
+  }
+  WrappedKey w;
+  w.cost = cost;
+  w.salt.resize(kSalt);
+  randombytes_buf(w.salt.data(), w.salt.size());
+  const SecretBytes kek = derive(credential, w.salt, cost);
+  w.sealed.resize(kNonce + master.size() + kTag);
+  randombytes_buf(w.sealed.data(), kNonce);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      w.sealed.data() + kNonce, &len, master.data(), master.size(),
+      reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size(), nullptr,
+      w.sealed.data(), kek.data());
+  return w;
+}
+
+std::optional<SecretBytes> unwrap(const WrappedKey& w, std::string_view credential) {
+  init();
+  if (w.salt.size() != kSalt || w.sealed.size() != kNonce + kMasterKeyBytes + kTag ||
+      !valid_cost(w.cost)) {
+    return std::nullopt;
+  }
+  const SecretBytes kek = derive(credential, w.salt, w.cost);
+  SecretBytes master(kMasterKeyBytes);
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          master.data(), &len, nullptr, w.sealed.data() + kNonce, w.sealed.size() - kNonce,
+          reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size(),
+          w.sealed.data(), kek.data()) != 0 ||
+      len != kMasterKeyBytes) {
+    return std::nullopt;
+  }
+  return master;
+}
+
+std::optional<SecretBytes> unwrap_nobody(std::string_view credential, KdfCost cost) {
+  init();
+  WrappedKey dummy;
+  dummy.cost = cost;
+  dummy.salt.resize(kSalt);
+  randombytes_buf(dummy.salt.data(), dummy.salt.size());
+  dummy.sealed.resize(kNonce + kMasterKeyBytes + kTag);
+  randombytes_buf(dummy.sealed.data(), dummy.sealed.size());
+  (void)unwrap(dummy, credential);  // the same KDF and AEAD work; the tag cannot match
+  return std::nullopt;
+}
+
+SpoolKeys SpoolKeys::generate() {
+  init();
+  SpoolKeys k;
+  k.public_key.resize(crypto_box_PUBLICKEYBYTES);
+  k.secret_key = SecretBytes(crypto_box_SECRETKEYBYTES);
+  crypto_box_keypair(k.public_key.data(), k.secret_key.data());
+  return k;
+}
+
+std::vector<unsigned char> seal_to(const std::vector<unsigned char>& public_key,
+                                   std::string_view message) {
+  init();
+  if (public_key.size() != crypto_box_PUBLICKEYBYTES) {
+    throw std::invalid_argument("seal_to: bad public key");
+  }
+  std::vector<unsigned char> out(message.size() + crypto_box_SEALBYTES);
+  crypto_box_seal(out.data(), reinterpret_cast<const unsigned char*>(message.data()),
+                  message.size(), public_key.data());
+  return out;
+}
+
+std::optional<std::string> open_sealed(const SpoolKeys& keys,
+                                       const std::vector<unsigned char>& sealed) {
+  init();
+  if (sealed.size() < crypto_box_SEALBYTES || keys.public_key.size() != crypto_box_PUBLICKEYBYTES ||
+      keys.secret_key.size() != crypto_box_SECRETKEYBYTES) {
+    return std::nullopt;
+  }
+  std::string out(sealed.size() - crypto_box_SEALBYTES, '\0');
+  if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(out.data()), sealed.data(),
+                           sealed.size(), keys.public_key.data(), keys.secret_key.data()) != 0) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace sealpost::crypto

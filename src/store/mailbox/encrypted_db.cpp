@@ -1,0 +1,50 @@
+#include "store/mailbox/encrypted_db.hpp"
+
+#include <sys/stat.h>
+
+#include <cstring>
+
+namespace sealpost::store::mailbox {
+
+std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& file,
+                                                 const crypto::SecretBytes& key) {
+  if (key.size() != 32) throw StoreError("a mailbox key is 32 bytes");
+  auto db = std::make_unique<sqlite::Database>(file.string());
+  ::chmod(file.c_str(), 0600);
+  sqlite3* h = db->handle();
+  if (sqlite3mc_config(h, "cipher", CODEC_TYPE_CHACHA20) != CODEC_TYPE_CHACHA20) {
+    throw StoreError(file.string() + ": the ChaCha20-Poly1305 cipher is unavailable");
+  }
+  // "raw:" + the 32 key bytes: SQLite3MC uses them as the key, without its own KDF.
+  crypto::SecretBytes raw(4 + key.size());
+  std::memcpy(raw.data(), "raw:", 4);
+  std::memcpy(raw.data() + 4, key.data(), key.size());
+  if (sqlite3_key(h, raw.data(), static_cast<int>(raw.size())) != SQLITE_OK) {
+    throw StoreError(file.string() + ": cannot set the mailbox key");
+  }
+  // The first read checks the key: a wrong one (or another mailbox's) fails here.
+  try {
+    db->exec("SELECT count(*) FROM sqlite_schema");
+  } catch (const StoreError&) {
+    throw StoreError(file.string() + ": cannot be opened with this key");
+  }
+  // auto_vacuum and encoding take effect only in a new, empty file: before WAL writes page 1.
+  bool empty = false;
+  {
+    auto st = db->prepare("SELECT count(*) FROM sqlite_schema");
+    st.step();
+    empty = st.integer(0) == 0;
+  }  // finalised: no read transaction stays open
+  if (empty) db->exec("PRAGMA auto_vacuum = FULL; PRAGMA encoding = 'UTF-8';");
+  db->exec(
+      "PRAGMA journal_mode = WAL;"
+      "PRAGMA secure_delete = ON;"
+      "PRAGMA synchronous = NORMAL;"
+      "PRAGMA foreign_keys = ON;"
+      "PRAGMA temp_store = 1;"
+      "PRAGMA busy_timeout = 5000;");
+  db->optimize_on_close();
+  return db;
+}
+
+}  // namespace sealpost::store::mailbox

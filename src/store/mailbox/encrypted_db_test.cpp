@@ -1,0 +1,95 @@
+#include "store/mailbox/encrypted_db.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "crypto/mailbox_keys.hpp"
+
+namespace sealpost::store::mailbox {
+namespace {
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class EncryptedDbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() /
+          ("sealpost-mbox-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  std::filesystem::path dir;
+};
+
+TEST_F(EncryptedDbTest, NoPlaintextInTheFileItsWalOrShm) {
+  const auto key = crypto::new_master_key();
+  const auto file = dir / "mailbox.db";
+  const std::string marker = "MARKER-7f3a9c-plaintext-never-on-disk";
+  auto db = open_encrypted(file, key);
+  db->exec("CREATE TABLE m(body TEXT)");
+  for (int i = 0; i < 50; ++i) db->prepare("INSERT INTO m VALUES(?)").bind(1, marker).run();
+  // While open (the WAL holds the writes) and after closing (checkpointed into the file).
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const auto p = dir / ("mailbox.db" + std::string(suffix));
+    if (std::filesystem::exists(p)) {
+      EXPECT_EQ(read_all(p).find(marker), std::string::npos) << p;
+      EXPECT_EQ(read_all(p).find("CREATE TABLE"), std::string::npos) << p;
+    }
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "mailbox.db-wal")) << "journal_mode=WAL";
+  db.reset();
+  EXPECT_EQ(read_all(file).find(marker), std::string::npos);
+  EXPECT_EQ(read_all(file).substr(0, 15).find("SQLite format"), std::string::npos);
+  EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::others_all,
+            std::filesystem::perms::none);
+
+  auto again = open_encrypted(file, key);
+  auto st = again->prepare("SELECT count(*) FROM m WHERE body = ?");
+  st.bind(1, marker).step();
+  EXPECT_EQ(st.integer(0), 50);
+}
+
+TEST_F(EncryptedDbTest, WrongOrOtherMailboxKeyCannotOpen) {
+  const auto key = crypto::new_master_key();
+  const auto other = crypto::new_master_key();
+  {
+    auto db = open_encrypted(dir / "a.db", key);
+    db->exec("CREATE TABLE t(x)");
+    auto db2 = open_encrypted(dir / "b.db", other);
+    db2->exec("CREATE TABLE t(x)");
+  }
+  EXPECT_THROW(open_encrypted(dir / "a.db", other), StoreError);
+  auto flipped = crypto::SecretBytes::copy_of(key.bytes());
+  flipped.data()[0] ^= 1;
+  EXPECT_THROW(open_encrypted(dir / "a.db", flipped), StoreError);
+  EXPECT_NO_THROW(open_encrypted(dir / "a.db", key));
+}
+
+TEST_F(EncryptedDbTest, PragmasOfTheDesign) {
+  auto db = open_encrypted(dir / "p.db", crypto::new_master_key());
+  db->exec("CREATE TABLE t(x)");
+  const auto pragma = [&](const char* name) {
+    auto st = db->prepare(std::string("PRAGMA ") + name);
+    st.step();
+    return st.text(0);
+  };
+  EXPECT_EQ(pragma("journal_mode"), "wal");
+  EXPECT_EQ(pragma("secure_delete"), "1");
+  EXPECT_EQ(pragma("auto_vacuum"), "1");  // FULL
+  EXPECT_EQ(pragma("synchronous"), "1");  // NORMAL
+  EXPECT_EQ(pragma("foreign_keys"), "1");
+  EXPECT_EQ(pragma("temp_store"), "1");
+  EXPECT_EQ(pragma("encoding"), "UTF-8");
+}
+
+}  // namespace
+}  // namespace sealpost::store::mailbox
