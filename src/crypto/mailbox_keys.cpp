@@ -1,8 +1,8 @@
 #include "crypto/mailbox_keys.hpp"
 
-#include <sodium.h>
-
 #include <stdexcept>
+
+#include <sodium.h>
 
 #include "core/strings.hpp"
 
@@ -81,7 +81,9 @@ std::optional<WrappedKey> WrappedKey::parse(std::string_view text) {
   return w;
 }
 
-SecretBytes new_master_key() { return SecretBytes::random(kMasterKeyBytes); }
+SecretBytes new_master_key() {
+  return SecretBytes::random(kMasterKeyBytes);
+}
 
 WrappedKey wrap(const SecretBytes& master, std::string_view credential, KdfCost cost) {
   init();
@@ -114,8 +116,8 @@ std::optional<SecretBytes> unwrap(const WrappedKey& w, std::string_view credenti
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           master.data(), &len, nullptr, w.sealed.data() + kNonce, w.sealed.size() - kNonce,
-          reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size(),
-          w.sealed.data(), kek.data()) != 0 ||
+          reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size(), w.sealed.data(),
+          kek.data()) != 0 ||
       len != kMasterKeyBytes) {
     return std::nullopt;
   }

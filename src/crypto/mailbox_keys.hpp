@@ -18,8 +18,8 @@ namespace sealpost::crypto {
 constexpr std::size_t kMasterKeyBytes = 32;
 
 struct KdfCost {
-  std::uint64_t ops = 3;                       // Argon2id passes
-  std::size_t memory = std::size_t{64} << 20;  // bytes (64 MiB)
+  std::uint64_t ops = 3;                                            // Argon2id passes
+  std::size_t memory = std::size_t{64} << 20;                       // bytes (64 MiB)
   static KdfCost for_tests() { return {1, std::size_t{8} << 10}; }  // libsodium's minimum
 };
 

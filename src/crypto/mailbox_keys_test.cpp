@@ -1,8 +1,9 @@
 #include "crypto/mailbox_keys.hpp"
 
-#include <gtest/gtest.h>
-
+#include <algorithm>
 #include <chrono>
+
+#include <gtest/gtest.h>
 
 namespace sealpost::crypto {
 namespace {
@@ -47,8 +48,13 @@ TEST(MailboxKeys, UnknownUserCostsWhatAWrongPasswordCosts) {
     f();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  const double wrong = time([&] { (void)unwrap(w, "wrong"); });
-  const double nobody = time([&] { (void)unwrap_nobody("wrong", cost); });
+  // The fastest of three runs each, so a busy machine does not decide the comparison.
+  double wrong = 1e9;
+  double nobody = 1e9;
+  for (int i = 0; i < 3; ++i) {
+    wrong = std::min(wrong, time([&] { (void)unwrap(w, "wrong"); }));
+    nobody = std::min(nobody, time([&] { (void)unwrap_nobody("wrong", cost); }));
+  }
   EXPECT_GT(nobody, wrong * 0.5);
   EXPECT_LT(nobody, wrong * 2.0);
 }

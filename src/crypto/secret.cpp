@@ -1,11 +1,11 @@
 #include "crypto/secret.hpp"
 
-#include <sodium.h>
-
 #include <cstring>
 #include <new>
 #include <stdexcept>
 #include <utility>
+
+#include <sodium.h>
 
 namespace sealpost::crypto {
 
@@ -50,7 +50,9 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   return *this;
 }
 
-SecretBytes::~SecretBytes() { release(); }
+SecretBytes::~SecretBytes() {
+  release();
+}
 
 void SecretBytes::release() {
   if (!data_) return;

@@ -1,8 +1,8 @@
 #include "store/mailbox/encrypted_db.hpp"
 
-#include <sys/stat.h>
-
 #include <cstring>
+
+#include <sys/stat.h>
 
 namespace sealpost::store::mailbox {
 

@@ -1,9 +1,9 @@
 #include "store/mailbox/encrypted_db.hpp"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "crypto/mailbox_keys.hpp"
 

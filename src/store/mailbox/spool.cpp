@@ -1,0 +1,119 @@
+#include "store/mailbox/spool.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+namespace sealpost::store::mailbox {
+
+namespace {
+
+constexpr char kMagic[4] = {'S', 'P', 'L', '1'};
+constexpr std::size_t kHeader = 4 + 16 + 4;
+
+void fsync_dir(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+std::filesystem::path importing(const std::filesystem::path& spool) {
+  return spool.string() + ".importing";
+}
+
+}  // namespace
+
+SpoolId append_to_spool(const std::filesystem::path& spool,
+                        const std::vector<unsigned char>& sealed) {
+  if (sealed.empty() || sealed.size() > kMaxSpoolRecord) {
+    throw std::runtime_error(spool.string() + ": record size out of bounds");
+  }
+  if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
+  SpoolId id;
+  randombytes_buf(id.data(), id.size());
+  std::vector<unsigned char> record(kHeader + sealed.size());
+  std::memcpy(record.data(), kMagic, 4);
+  std::memcpy(record.data() + 4, id.data(), id.size());
+  const auto n = static_cast<std::uint32_t>(sealed.size());
+  record[20] = static_cast<unsigned char>(n >> 24);
+  record[21] = static_cast<unsigned char>(n >> 16);
+  record[22] = static_cast<unsigned char>(n >> 8);
+  record[23] = static_cast<unsigned char>(n);
+  std::memcpy(record.data() + kHeader, sealed.data(), sealed.size());
+
+  const bool existed = std::filesystem::exists(spool);
+  const int fd = ::open(spool.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error(spool.string() + ": cannot open the spool");
+  // One writer at a time, so records never interleave.
+  ::flock(fd, LOCK_EX);
+  std::size_t done = 0;
+  while (done < record.size()) {
+    const ssize_t w = ::write(fd, record.data() + done, record.size() - done);
+    if (w <= 0) {
+      ::close(fd);
+      throw std::runtime_error(spool.string() + ": write failed");
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced) throw std::runtime_error(spool.string() + ": fsync failed");
+  if (!existed) fsync_dir(spool.parent_path());
+  return id;
+}
+
+std::vector<SpoolRecord> read_spool(const std::filesystem::path& file) {
+  std::vector<SpoolRecord> out;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return out;
+  while (true) {
+    unsigned char header[kHeader];
+    if (!in.read(reinterpret_cast<char*>(header), kHeader)) break;
+    if (std::memcmp(header, kMagic, 4) != 0) break;  // damaged: stop, keep what came before
+    const std::uint32_t n = (std::uint32_t{header[20]} << 24) | (std::uint32_t{header[21]} << 16) |
+                            (std::uint32_t{header[22]} << 8) | header[23];
+    if (n == 0 || n > kMaxSpoolRecord) break;
+    SpoolRecord r;
+    std::memcpy(r.id.data(), header + 4, r.id.size());
+    r.sealed.resize(n);
+    if (!in.read(reinterpret_cast<char*>(r.sealed.data()), n)) break;  // cut short by a crash
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::size_t import_spool(const std::filesystem::path& spool,
+                         const std::function<void(const std::vector<SpoolRecord>&)>& commit) {
+  const auto aside = importing(spool);
+  if (std::filesystem::exists(spool)) {
+    if (std::filesystem::exists(aside)) {
+      // An earlier import stopped after moving the spool aside: finish that one first.
+      auto earlier = read_spool(aside);
+      if (!earlier.empty()) commit(earlier);
+      std::filesystem::remove(aside);
+      fsync_dir(spool.parent_path());
+    }
+    // Take the lock so no append is half-written, then move the spool aside.
+    const int fd = ::open(spool.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) ::flock(fd, LOCK_EX);
+    std::filesystem::rename(spool, aside);
+    if (fd >= 0) ::close(fd);
+    fsync_dir(spool.parent_path());
+  }
+  if (!std::filesystem::exists(aside)) return 0;
+  const auto records = read_spool(aside);
+  if (!records.empty()) commit(records);
+  std::filesystem::remove(aside);
+  fsync_dir(spool.parent_path());
+  return records.size();
+}
+
+}  // namespace sealpost::store::mailbox
