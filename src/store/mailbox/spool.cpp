@@ -1,21 +1,17 @@
 #include "store/mailbox/spool.hpp"
 
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <cstring>
-#include <fstream>
-#include <stdexcept>
-#include <string>
-
 namespace sealpost::store::mailbox {
 
 namespace {
-
-constexpr char kMagic[4] = {'S', 'P', 'L', '1'};
-constexpr std::size_t kHeader = 4 + 16 + 4;
 
 void fsync_dir(const std::filesystem::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -39,15 +35,7 @@ SpoolId append_to_spool(const std::filesystem::path& spool,
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
   SpoolId id;
   randombytes_buf(id.data(), id.size());
-  std::vector<unsigned char> record(kHeader + sealed.size());
-  std::memcpy(record.data(), kMagic, 4);
-  std::memcpy(record.data() + 4, id.data(), id.size());
-  const auto n = static_cast<std::uint32_t>(sealed.size());
-  record[20] = static_cast<unsigned char>(n >> 24);
-  record[21] = static_cast<unsigned char>(n >> 16);
-  record[22] = static_cast<unsigned char>(n >> 8);
-  record[23] = static_cast<unsigned char>(n);
-  std::memcpy(record.data() + kHeader, sealed.data(), sealed.size());
+  const std::vector<unsigned char> record = encode_spool_record(id, sealed);
 
   const bool existed = std::filesystem::exists(spool);
   const int fd = ::open(spool.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -71,23 +59,10 @@ SpoolId append_to_spool(const std::filesystem::path& spool,
 }
 
 std::vector<SpoolRecord> read_spool(const std::filesystem::path& file) {
-  std::vector<SpoolRecord> out;
   std::ifstream in(file, std::ios::binary);
-  if (!in) return out;
-  while (true) {
-    unsigned char header[kHeader];
-    if (!in.read(reinterpret_cast<char*>(header), kHeader)) break;
-    if (std::memcmp(header, kMagic, 4) != 0) break;  // damaged: stop, keep what came before
-    const std::uint32_t n = (std::uint32_t{header[20]} << 24) | (std::uint32_t{header[21]} << 16) |
-                            (std::uint32_t{header[22]} << 8) | header[23];
-    if (n == 0 || n > kMaxSpoolRecord) break;
-    SpoolRecord r;
-    std::memcpy(r.id.data(), header + 4, r.id.size());
-    r.sealed.resize(n);
-    if (!in.read(reinterpret_cast<char*>(r.sealed.data()), n)) break;  // cut short by a crash
-    out.push_back(std::move(r));
-  }
-  return out;
+  if (!in) return {};
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), {});
+  return parse_spool(bytes);
 }
 
 std::size_t import_spool(const std::filesystem::path& spool,

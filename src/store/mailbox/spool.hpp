@@ -8,22 +8,13 @@
 // ignored), and only after the commit is the renamed file deleted.
 #pragma once
 
-#include <array>
-#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <vector>
 
+#include "store/mailbox/spool_format.hpp"
+
 namespace sealpost::store::mailbox {
-
-using SpoolId = std::array<unsigned char, 16>;
-
-struct SpoolRecord {
-  SpoolId id{};
-  std::vector<unsigned char> sealed;
-};
-
-constexpr std::size_t kMaxSpoolRecord = std::size_t{256} << 20;
 
 // Appends one record and fsyncs the file (and, for a new file, its directory). Throws
 // std::runtime_error naming the file on failure: the caller must not answer 250 then.

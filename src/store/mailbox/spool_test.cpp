@@ -1,10 +1,10 @@
 #include "store/mailbox/spool.hpp"
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <set>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "crypto/mailbox_keys.hpp"
 
