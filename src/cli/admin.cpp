@@ -8,6 +8,7 @@
 #include "core/domain.hpp"
 #include "core/strings.hpp"
 #include "smtp/protocol/address.hpp"
+#include "store/mailbox/mailboxes.hpp"
 #include "store/metadata_store.hpp"
 
 namespace sealpost::cli {
@@ -63,11 +64,15 @@ int domain_add(const std::filesystem::path& path, const std::string& domain) {
 int domain_remove(const std::filesystem::path& path, const std::string& domain) {
   const auto config = core::load_config(path);
   const auto d = require_domain(domain);
-  if (!open_store(config)->remove_domain(d)) {
+  auto store = open_store(config);
+  for (const auto& m : store->list_mailboxes(d)) {
+    store::mailbox::delete_mailbox(*store, config.data_dir, m.address);  // and its files
+  }
+  if (!store->remove_domain(d)) {
     std::cerr << "domain " << d << " is not hosted here\n";
     return 1;
   }
-  std::cout << "domain " << d << " removed, with its aliases\n";
+  std::cout << "domain " << d << " removed, with its aliases and mailboxes\n";
   return 0;
 }
 

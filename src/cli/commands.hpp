@@ -34,6 +34,12 @@ int dkim_sign(const std::filesystem::path& config, const std::string& domain);
 int dkim_verify(const std::filesystem::path& config);
 int dns_lookup(const std::filesystem::path& config, const std::string& name,
                const std::string& type);
+int mailbox_add(const std::filesystem::path& config, const std::string& address,
+                const std::string& password_file);
+int mailbox_delete(const std::filesystem::path& config, const std::string& address);
+int mailbox_list(const std::filesystem::path& config, const std::string& domain);
+int mailbox_check(const std::filesystem::path& config, const std::string& address,
+                  const std::string& password_file);
 int demo(const std::filesystem::path& dir, std::uint16_t port, std::uint16_t sink_port);
 
 }  // namespace sealpost::cli

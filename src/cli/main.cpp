@@ -93,6 +93,28 @@ int main(int argc, char** argv) {
   with_config(lookup);
   lookup->callback([&] { status = cli::dns_lookup(config, name, rrtype); });
 
+  std::string password_file;
+  auto* mbox = app.add_subcommand("mailbox", "sealed mailboxes")->require_subcommand(1);
+  auto* madd = mbox->add_subcommand("add", "create an encrypted mailbox for an address");
+  madd->add_option("address", name)->required();
+  madd->add_option("--password-file", password_file,
+                   "read the password from the first line of FILE (default: prompt)");
+  with_config(madd);
+  madd->callback([&] { status = cli::mailbox_add(config, name, password_file); });
+  auto* mdel = mbox->add_subcommand("delete", "delete a mailbox and its files");
+  mdel->add_option("address", name)->required();
+  with_config(mdel);
+  mdel->callback([&] { status = cli::mailbox_delete(config, name); });
+  auto* mls = mbox->add_subcommand("list", "a domain's mailboxes");
+  mls->add_option("domain", name)->required();
+  with_config(mls);
+  mls->callback([&] { status = cli::mailbox_list(config, name); });
+  auto* mchk = mbox->add_subcommand("check", "check a mailbox password");
+  mchk->add_option("address", name)->required();
+  mchk->add_option("--password-file", password_file, "read the password from FILE");
+  with_config(mchk);
+  mchk->callback([&] { status = cli::mailbox_check(config, name, password_file); });
+
   std::vector<std::string> forwards;
   auto* alias = app.add_subcommand("alias", "forwarding aliases")->require_subcommand(1);
   auto* aadd = alias->add_subcommand("add", "add an alias, or destinations to one");

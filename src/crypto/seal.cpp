@@ -8,7 +8,7 @@ namespace sealpost::crypto {
 
 namespace {
 
-void require_key(const std::vector<unsigned char>& key) {
+void require_key(std::span<const unsigned char> key) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
   if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) {
     throw std::runtime_error("sealing key must be 32 bytes");
@@ -17,7 +17,7 @@ void require_key(const std::vector<unsigned char>& key) {
 
 }  // namespace
 
-std::vector<unsigned char> seal(const std::vector<unsigned char>& key, std::string_view plaintext,
+std::vector<unsigned char> seal(std::span<const unsigned char> key, std::string_view plaintext,
                                 std::string_view context) {
   require_key(key);
   constexpr auto kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
@@ -33,7 +33,7 @@ std::vector<unsigned char> seal(const std::vector<unsigned char>& key, std::stri
   return out;
 }
 
-std::optional<std::string> open(const std::vector<unsigned char>& key,
+std::optional<std::string> open(std::span<const unsigned char> key,
                                 const std::vector<unsigned char>& sealed,
                                 std::string_view context) {
   require_key(key);

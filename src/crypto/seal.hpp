@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,10 +12,10 @@
 namespace sealpost::crypto {
 
 // nonce || ciphertext+tag. The key must be 32 bytes.
-std::vector<unsigned char> seal(const std::vector<unsigned char>& key, std::string_view plaintext,
+std::vector<unsigned char> seal(std::span<const unsigned char> key, std::string_view plaintext,
                                 std::string_view context);
 // Empty optional when the key, the context or the bytes are wrong.
-std::optional<std::string> open(const std::vector<unsigned char>& key,
+std::optional<std::string> open(std::span<const unsigned char> key,
                                 const std::vector<unsigned char>& sealed, std::string_view context);
 
 }  // namespace sealpost::crypto

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,6 +38,26 @@ struct DkimKeyRecord {
   std::int64_t retire_at = 0;    // 0: not retiring; afterwards the key is deleted
 };
 
+// A sealed mailbox (DESIGN.md "Keys and storage"): everything here is public or sealed. The
+// database file is named by `file_id`, not by the address.
+struct MailboxRecord {
+  std::string address;  // local@domain, lowercase, A-label domain
+  std::string domain;
+  std::string file_id;  // random hex: data_dir/mailboxes/<file_id>.db and .spool
+  std::vector<unsigned char> spool_public_key;     // X25519
+  std::vector<unsigned char> spool_secret_sealed;  // the X25519 secret, sealed under the master key
+  std::int64_t quota_bytes = 0;                    // 0: none
+  std::int64_t created = 0;
+};
+
+// One credential's wrapping of a mailbox's master key (crypto::WrappedKey::serialize()).
+struct CredentialRecord {
+  std::string address;
+  std::string name;  // "password", or an app password's label
+  std::string wrapped;
+  std::int64_t created = 0;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -64,6 +85,17 @@ class MetadataStore {
                                   std::int64_t retire_at) = 0;
   // Deletes keys whose retire_at has passed; returns how many.
   virtual int delete_retired_dkim_keys(std::int64_t now) = 0;
+
+  // Mailboxes. add_mailbox throws StoreError when the domain is not hosted or the address has a
+  // mailbox already; it stores the first credential in the same transaction.
+  virtual void add_mailbox(const MailboxRecord& mailbox, const CredentialRecord& first) = 0;
+  virtual std::optional<MailboxRecord> mailbox(const std::string& address) = 0;
+  virtual std::vector<MailboxRecord> list_mailboxes(const std::string& domain) = 0;
+  virtual bool remove_mailbox(const std::string& address) = 0;  // and its credentials
+  // Adds or replaces the named credential.
+  virtual void set_credential(const CredentialRecord& credential) = 0;
+  virtual bool remove_credential(const std::string& address, const std::string& name) = 0;
+  virtual std::vector<CredentialRecord> credentials(const std::string& address) = 0;
 
   // Changes whenever another process (the CLI) committed a change; cheap to poll.
   virtual std::uint64_t change_marker() = 0;

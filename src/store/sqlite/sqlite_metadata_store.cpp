@@ -10,7 +10,7 @@
 namespace sealpost::store {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 class SqliteMetadataStore final : public MetadataStore {
  public:
@@ -141,6 +141,78 @@ class SqliteMetadataStore final : public MetadataStore {
     return db_.changes();
   }
 
+  void add_mailbox(const MailboxRecord& m, const CredentialRecord& first) override {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction tx(db_);
+    if (!db_.prepare("SELECT 1 FROM domains WHERE name = ?").bind(1, m.domain).step()) {
+      throw StoreError("domain " + m.domain + " is not hosted here (sealpost domain add " +
+                       m.domain + ")");
+    }
+    if (db_.prepare("SELECT 1 FROM mailboxes WHERE address = ?").bind(1, m.address).step()) {
+      throw StoreError("mailbox " + m.address + " already exists");
+    }
+    db_.prepare(
+           "INSERT INTO mailboxes(address, domain, file_id, spool_public_key, spool_secret_sealed, "
+           "quota_bytes, created) VALUES(?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, m.address)
+        .bind(2, m.domain)
+        .bind(3, m.file_id)
+        .bind_blob(4, m.spool_public_key)
+        .bind_blob(5, m.spool_secret_sealed)
+        .bind(6, m.quota_bytes)
+        .bind(7, m.created)
+        .run();
+    insert_credential(first);
+    tx.commit();
+  }
+
+  std::optional<MailboxRecord> mailbox(const std::string& address) override {
+    std::lock_guard lock(mutex_);
+    auto v = query_mailboxes("WHERE address = ?", address);
+    if (v.empty()) return std::nullopt;
+    return std::move(v.front());
+  }
+
+  std::vector<MailboxRecord> list_mailboxes(const std::string& domain) override {
+    std::lock_guard lock(mutex_);
+    return query_mailboxes("WHERE domain = ?", domain);
+  }
+
+  bool remove_mailbox(const std::string& address) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare("DELETE FROM mailboxes WHERE address = ?").bind(1, address).run();
+    return db_.changes() > 0;
+  }
+
+  void set_credential(const CredentialRecord& c) override {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction tx(db_);
+    if (!db_.prepare("SELECT 1 FROM mailboxes WHERE address = ?").bind(1, c.address).step()) {
+      throw StoreError("no mailbox " + c.address);
+    }
+    insert_credential(c);
+    tx.commit();
+  }
+
+  bool remove_credential(const std::string& address, const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare("DELETE FROM credentials WHERE address = ? AND name = ?")
+        .bind(1, address)
+        .bind(2, name)
+        .run();
+    return db_.changes() > 0;
+  }
+
+  std::vector<CredentialRecord> credentials(const std::string& address) override {
+    std::lock_guard lock(mutex_);
+    std::vector<CredentialRecord> out;
+    auto st = db_.prepare(
+        "SELECT address, name, wrapped, created FROM credentials WHERE address = ? ORDER BY name");
+    st.bind(1, address);
+    while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.integer(3)});
+    return out;
+  }
+
   std::uint64_t change_marker() override {
     std::lock_guard lock(mutex_);
     auto st = db_.prepare("PRAGMA data_version");
@@ -192,6 +264,25 @@ class SqliteMetadataStore final : public MetadataStore {
       PRAGMA user_version = 2;
     )sql");
     }
+    if (version < 3) {
+      db_.exec(R"sql(
+      CREATE TABLE IF NOT EXISTS mailboxes(
+        address TEXT PRIMARY KEY,
+        domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+        file_id TEXT NOT NULL UNIQUE,
+        spool_public_key BLOB NOT NULL,
+        spool_secret_sealed BLOB NOT NULL,
+        quota_bytes INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS credentials(
+        address TEXT NOT NULL REFERENCES mailboxes(address) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        wrapped TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        PRIMARY KEY(address, name));
+      PRAGMA user_version = 3;
+    )sql");
+    }
     tx.commit();
   }
 
@@ -224,6 +315,30 @@ class SqliteMetadataStore final : public MetadataStore {
     while (st.step()) {
       out.push_back(DkimKeyRecord{st.text(0), st.text(1), st.text(2), st.blob(3), st.text(4),
                                   st.integer(5), st.integer(6), st.integer(7)});
+    }
+    return out;
+  }
+
+  void insert_credential(const CredentialRecord& c) {
+    db_.prepare(
+           "INSERT OR REPLACE INTO credentials(address, name, wrapped, created) VALUES(?, ?, ?, ?)")
+        .bind(1, c.address)
+        .bind(2, c.name)
+        .bind(3, c.wrapped)
+        .bind(4, c.created)
+        .run();
+  }
+
+  std::vector<MailboxRecord> query_mailboxes(const std::string& where, const std::string& arg) {
+    std::vector<MailboxRecord> out;
+    auto st = db_.prepare(
+        "SELECT address, domain, file_id, spool_public_key, spool_secret_sealed, quota_bytes, "
+        "created FROM mailboxes " +
+        where + " ORDER BY address");
+    st.bind(1, arg);
+    while (st.step()) {
+      out.push_back(MailboxRecord{st.text(0), st.text(1), st.text(2), st.blob(3), st.blob(4),
+                                  st.integer(5), st.integer(6)});
     }
     return out;
   }

@@ -1,0 +1,119 @@
+#include "store/mailbox/mailboxes.hpp"
+
+#include <sodium.h>
+
+#include <chrono>
+
+#include "crypto/seal.hpp"
+#include "store/mailbox/encrypted_db.hpp"
+
+namespace sealpost::store::mailbox {
+
+namespace {
+
+std::string spool_context(const std::string& file_id) { return "sealpost spool key\n" + file_id; }
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> b(bytes);
+  randombytes_buf(b.data(), b.size());
+  std::string out(bytes * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), b.data(), b.size());
+  out.pop_back();
+  return out;
+}
+
+std::int64_t now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void remove_files(const std::filesystem::path& data_dir, const MailboxRecord& m) {
+  std::error_code ec;
+  const auto db = database_file(data_dir, m);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::filesystem::remove(db.string() + suffix, ec);
+  }
+  std::filesystem::remove(spool_file(data_dir, m), ec);
+  std::filesystem::remove(spool_file(data_dir, m).string() + ".importing", ec);
+}
+
+}  // namespace
+
+std::filesystem::path database_file(const std::filesystem::path& data_dir, const MailboxRecord& m) {
+  return data_dir / "mailboxes" / (m.file_id + ".db");
+}
+
+std::filesystem::path spool_file(const std::filesystem::path& data_dir, const MailboxRecord& m) {
+  return data_dir / "mailboxes" / (m.file_id + ".spool");
+}
+
+MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,
+                             const std::string& address, const std::string& domain,
+                             std::string_view password, crypto::KdfCost cost) {
+  if (sodium_init() < 0) throw StoreError("libsodium cannot initialise");
+  if (password.empty()) throw StoreError("the password must not be empty");
+  const crypto::SecretBytes master = crypto::new_master_key();
+  const crypto::SpoolKeys spool = crypto::SpoolKeys::generate();
+  MailboxRecord m;
+  m.address = address;
+  m.domain = domain;
+  m.file_id = random_hex(16);
+  m.spool_public_key = spool.public_key;
+  m.spool_secret_sealed = crypto::seal(
+      master.bytes(),
+      std::string_view(reinterpret_cast<const char*>(spool.secret_key.data()),
+                       spool.secret_key.size()),
+      spool_context(m.file_id));
+  m.created = now();
+  const crypto::WrappedKey wrapped = crypto::wrap(master, password, cost);
+
+  std::filesystem::create_directories(data_dir / "mailboxes");
+  try {
+    auto db = open_encrypted(database_file(data_dir, m), master);
+    db->exec(
+        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT OR REPLACE INTO meta VALUES('schema', '1');");
+    db.reset();
+    store.add_mailbox(m, CredentialRecord{address, "password", wrapped.serialize(), m.created});
+  } catch (...) {
+    remove_files(data_dir, m);
+    throw;
+  }
+  return m;
+}
+
+std::optional<Unlocked> unlock(MetadataStore& store, const std::string& address,
+                               std::string_view credential, crypto::KdfCost cost) {
+  auto m = store.mailbox(address);
+  if (!m) {
+    (void)crypto::unwrap_nobody(credential, cost);  // the same work as a wrong credential
+    return std::nullopt;
+  }
+  for (const auto& c : store.credentials(address)) {
+    const auto wrapped = crypto::WrappedKey::parse(c.wrapped);
+    if (!wrapped) continue;
+    auto master = crypto::unwrap(*wrapped, credential);
+    if (!master) continue;
+    const auto secret = crypto::open(master->bytes(), m->spool_secret_sealed,
+                                     spool_context(m->file_id));
+    if (!secret) throw StoreError("mailbox " + address + ": the spool key does not open");
+    Unlocked u{*m, std::move(*master), {}};
+    u.spool_keys.public_key = m->spool_public_key;
+    u.spool_keys.secret_key = crypto::SecretBytes::copy_of(
+        {reinterpret_cast<const unsigned char*>(secret->data()), secret->size()});
+    return u;
+  }
+  return std::nullopt;
+}
+
+bool delete_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,
+                    const std::string& address) {
+  const auto m = store.mailbox(address);
+  if (!m) return false;
+  store.remove_mailbox(address);
+  remove_files(data_dir, *m);
+  return true;
+}
+
+}  // namespace sealpost::store::mailbox

@@ -1,0 +1,38 @@
+// Creating, unlocking and deleting sealed mailboxes: the metadata store holds the public and
+// sealed parts, data_dir/mailboxes/ the encrypted database and spool of each. Unlocking runs
+// Argon2id: callers keep it off the I/O threads.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "crypto/mailbox_keys.hpp"
+#include "store/metadata_store.hpp"
+
+namespace sealpost::store::mailbox {
+
+struct Unlocked {
+  MailboxRecord record;
+  crypto::SecretBytes master_key;
+  crypto::SpoolKeys spool_keys;
+};
+
+std::filesystem::path database_file(const std::filesystem::path& data_dir, const MailboxRecord& m);
+std::filesystem::path spool_file(const std::filesystem::path& data_dir, const MailboxRecord& m);
+
+// Creates the keys, the encrypted database (with its schema) and the record. Throws StoreError.
+MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,
+                             const std::string& address, const std::string& domain,
+                             std::string_view password, crypto::KdfCost cost = {});
+
+// The mailbox's keys if `credential` opens any of its wrappings; nullopt otherwise, for an
+// unknown address after the same Argon2id work (the two cannot be told apart).
+std::optional<Unlocked> unlock(MetadataStore& store, const std::string& address,
+                               std::string_view credential, crypto::KdfCost cost = {});
+
+// Removes the record and every file of the mailbox; false when there was none.
+bool delete_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,
+                    const std::string& address);
+
+}  // namespace sealpost::store::mailbox

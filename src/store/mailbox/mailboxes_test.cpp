@@ -1,0 +1,84 @@
+#include "store/mailbox/mailboxes.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "store/mailbox/encrypted_db.hpp"
+
+namespace sealpost::store::mailbox {
+namespace {
+
+const crypto::KdfCost kFast = crypto::KdfCost::for_tests();
+
+class MailboxesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() /
+          ("sealpost-mailboxes-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    store = open_sqlite_metadata_store((dir / "metadata.db").string());
+    store->add_domain("example.com");
+  }
+  void TearDown() override {
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::filesystem::path dir;
+  std::unique_ptr<MetadataStore> store;
+};
+
+TEST_F(MailboxesTest, CreateUnlockAndDelete) {
+  const auto m = create_mailbox(*store, dir, "alice@example.com", "example.com", "s3cret", kFast);
+  EXPECT_TRUE(std::filesystem::exists(database_file(dir, m)));
+  EXPECT_EQ(database_file(dir, m).filename().string().find("alice"), std::string::npos)
+      << "file names do not reveal the address";
+  auto u = unlock(*store, "alice@example.com", "s3cret", kFast);
+  ASSERT_TRUE(u);
+  EXPECT_NO_THROW(open_encrypted(database_file(dir, m), u->master_key));
+  // The spool keys work: what is sealed to the public key opens with the unlocked secret.
+  const auto sealed = crypto::seal_to(m.spool_public_key, "hello");
+  EXPECT_EQ(*crypto::open_sealed(u->spool_keys, sealed), "hello");
+
+  EXPECT_FALSE(unlock(*store, "alice@example.com", "wrong", kFast));
+  EXPECT_FALSE(unlock(*store, "nobody@example.com", "s3cret", kFast));
+  EXPECT_THROW(create_mailbox(*store, dir, "alice@example.com", "example.com", "x", kFast),
+               StoreError);
+  EXPECT_THROW(create_mailbox(*store, dir, "bob@other.example", "other.example", "x", kFast),
+               StoreError);
+
+  EXPECT_TRUE(delete_mailbox(*store, dir, "alice@example.com"));
+  EXPECT_FALSE(std::filesystem::exists(database_file(dir, m)));
+  EXPECT_FALSE(unlock(*store, "alice@example.com", "s3cret", kFast));
+  EXPECT_FALSE(delete_mailbox(*store, dir, "alice@example.com"));
+}
+
+TEST_F(MailboxesTest, AppPasswordsAndPasswordChangeRewrapTheSameKey) {
+  const auto m = create_mailbox(*store, dir, "alice@example.com", "example.com", "old", kFast);
+  auto u = unlock(*store, "alice@example.com", "old", kFast);
+  ASSERT_TRUE(u);
+  store->set_credential({"alice@example.com", "password",
+                         crypto::wrap(u->master_key, "new", kFast).serialize(), 0});
+  store->set_credential({"alice@example.com", "phone",
+                         crypto::wrap(u->master_key, "app-1", kFast).serialize(), 0});
+  EXPECT_FALSE(unlock(*store, "alice@example.com", "old", kFast));
+  auto by_new = unlock(*store, "alice@example.com", "new", kFast);
+  auto by_app = unlock(*store, "alice@example.com", "app-1", kFast);
+  ASSERT_TRUE(by_new && by_app);
+  EXPECT_TRUE(by_new->master_key.equals(u->master_key));
+  EXPECT_TRUE(by_app->master_key.equals(u->master_key));
+  EXPECT_NO_THROW(open_encrypted(database_file(dir, m), by_app->master_key));
+  EXPECT_TRUE(store->remove_credential("alice@example.com", "phone"));
+  EXPECT_FALSE(unlock(*store, "alice@example.com", "app-1", kFast));
+}
+
+TEST_F(MailboxesTest, RemovingTheDomainRemovesItsMailboxRecords) {
+  create_mailbox(*store, dir, "alice@example.com", "example.com", "pw", kFast);
+  store->remove_domain("example.com");
+  EXPECT_FALSE(store->mailbox("alice@example.com"));
+  EXPECT_TRUE(store->credentials("alice@example.com").empty());
+}
+
+}  // namespace
+}  // namespace sealpost::store::mailbox

@@ -1,0 +1,87 @@
+"""Sealed mailboxes from the command line: `sealpost mailbox add|check|list|delete` with
+--password-file, the encrypted files they create, and the same answer for a wrong password and
+an unknown mailbox."""
+
+import os
+import stat
+import subprocess
+import unittest
+
+from harness import SEALPOST_BIN, Sealpost
+
+
+class MailboxCliTest(unittest.TestCase):
+    def setUp(self):
+        self.mx = Sealpost()
+        self.addCleanup(self.mx.cleanup)
+        self.mx.cli("domain", "add", "example.com")
+        self.pw = os.path.join(self.mx.dir, "pw")
+        with open(self.pw, "w") as f:
+            f.write("correct horse battery\n")
+        self.wrong = os.path.join(self.mx.dir, "wrong")
+        with open(self.wrong, "w") as f:
+            f.write("correct horse\n")
+
+    def files(self):
+        d = os.path.join(self.mx.data_dir, "mailboxes")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def test_add_check_list_delete(self):
+        out = self.mx.cli("mailbox", "add", "Alice@Example.com", "--password-file", self.pw).stdout
+        self.assertIn("mailbox alice@example.com created", out)
+        files = self.files()
+        self.assertEqual(len(files), 1, files)
+        self.assertTrue(files[0].endswith(".db"))
+        self.assertNotIn("alice", files[0])
+        path = os.path.join(self.mx.data_dir, "mailboxes", files[0])
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0)
+        with open(path, "rb") as f:
+            self.assertFalse(f.read(16).startswith(b"SQLite format"), "the file is encrypted")
+
+        ok = self.mx.cli("mailbox", "check", "alice@example.com", "--password-file", self.pw)
+        self.assertIn("authentication ok", ok.stdout)
+        wrong = self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                            self.wrong, check=False)
+        unknown = self.mx.cli("mailbox", "check", "bob@example.com", "--password-file", self.pw,
+                              check=False)
+        self.assertEqual(wrong.returncode, 1)
+        self.assertEqual((wrong.returncode, wrong.stdout, wrong.stderr),
+                         (unknown.returncode, unknown.stdout, unknown.stderr),
+                         "a wrong password and an unknown mailbox look the same")
+
+        self.assertEqual(self.mx.cli("mailbox", "list", "example.com").stdout,
+                         "alice@example.com\n")
+        dup = self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw,
+                          check=False)
+        self.assertNotEqual(dup.returncode, 0)
+        self.assertIn("already exists", dup.stderr)
+
+        self.mx.cli("mailbox", "delete", "alice@example.com")
+        self.assertEqual(self.files(), [])
+        self.assertEqual(self.mx.cli("mailbox", "list", "example.com").stdout, "")
+
+    def test_refusals_are_clear(self):
+        r = self.mx.cli("mailbox", "add", "a@unhosted.example", "--password-file", self.pw,
+                        check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("sealpost domain add unhosted.example", r.stderr)
+        # No terminal and no --password-file: no password is guessed or read from a pipe.
+        r = subprocess.run([SEALPOST_BIN, "mailbox", "add", "a@example.com", "--config",
+                            self.mx.config], input="pw\n", capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--password-file", r.stderr)
+        empty = os.path.join(self.mx.dir, "empty")
+        open(empty, "w").close()
+        r = self.mx.cli("mailbox", "add", "a@example.com", "--password-file", empty, check=False)
+        self.assertIn("must not be empty", r.stderr)
+        self.assertEqual(self.files(), [])
+
+    def test_removing_the_domain_removes_its_mailboxes(self):
+        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        self.assertEqual(len(self.files()), 1)
+        self.mx.cli("domain", "remove", "example.com")
+        self.assertEqual(self.files(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
