@@ -1,10 +1,10 @@
 // `sealpost mailbox add|delete|list|check`: sealed mailboxes. Passwords come from a prompt
 // without echo, or from the first line of --password-file (its newline removed).
-#include <termios.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <iostream>
+
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "cli/server_runtime.hpp"

@@ -87,13 +87,20 @@ SecretBytes new_master_key() {
 
 WrappedKey wrap(const SecretBytes& master, std::string_view credential, KdfCost cost) {
   init();
-  if (master.size() != kMasterKeyBytes || !valid_cost(cost)) {
-    throw std::invalid_argument("wrap: bad master key or KDF cost");
+  std::vector<unsigned char> salt(kSalt);
+  randombytes_buf(salt.data(), salt.size());
+  return wrap(master, credential, salt, cost);
+}
+
+WrappedKey wrap(const SecretBytes& master, std::string_view credential,
+                const std::vector<unsigned char>& salt, KdfCost cost) {
+  init();
+  if (master.size() != kMasterKeyBytes || !valid_cost(cost) || salt.size() != kSalt) {
+    throw std::invalid_argument("wrap: bad master key, salt or KDF cost");
   }
   WrappedKey w;
   w.cost = cost;
-  w.salt.resize(kSalt);
-  randombytes_buf(w.salt.data(), w.salt.size());
+  w.salt = salt;
   const SecretBytes kek = derive(credential, w.salt, cost);
   w.sealed.resize(kNonce + master.size() + kTag);
   randombytes_buf(w.sealed.data(), kNonce);
@@ -105,13 +112,9 @@ WrappedKey wrap(const SecretBytes& master, std::string_view credential, KdfCost 
   return w;
 }
 
-std::optional<SecretBytes> unwrap(const WrappedKey& w, std::string_view credential) {
-  init();
-  if (w.salt.size() != kSalt || w.sealed.size() != kNonce + kMasterKeyBytes + kTag ||
-      !valid_cost(w.cost)) {
-    return std::nullopt;
-  }
-  const SecretBytes kek = derive(credential, w.salt, w.cost);
+namespace {
+
+std::optional<SecretBytes> open_with(const WrappedKey& w, const SecretBytes& kek) {
   SecretBytes master(kMasterKeyBytes);
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -122,6 +125,44 @@ std::optional<SecretBytes> unwrap(const WrappedKey& w, std::string_view credenti
     return std::nullopt;
   }
   return master;
+}
+
+bool well_formed(const WrappedKey& w) {
+  return w.salt.size() == kSalt && w.sealed.size() == kNonce + kMasterKeyBytes + kTag &&
+         valid_cost(w.cost);
+}
+
+}  // namespace
+
+std::optional<SecretBytes> unwrap_any(const std::vector<WrappedKey>& wrappings,
+                                      std::string_view credential) {
+  init();
+  std::optional<SecretBytes> found;
+  std::vector<const WrappedKey*> done;
+  for (const auto& w : wrappings) {
+    if (!well_formed(w)) continue;
+    bool seen = false;
+    for (const auto* d : done) {
+      seen = seen ||
+             (d->salt == w.salt && d->cost.ops == w.cost.ops && d->cost.memory == w.cost.memory);
+    }
+    if (seen) continue;
+    done.push_back(&w);
+    const SecretBytes kek = derive(credential, w.salt, w.cost);
+    // Every wrapping with this salt and cost is tried with the one derived key.
+    for (const auto& other : wrappings) {
+      if (found || !well_formed(other) || other.salt != w.salt || other.cost.ops != w.cost.ops ||
+          other.cost.memory != w.cost.memory) {
+        continue;
+      }
+      found = open_with(other, kek);
+    }
+  }
+  return found;
+}
+
+std::optional<SecretBytes> unwrap(const WrappedKey& w, std::string_view credential) {
+  return unwrap_any({w}, credential);
 }
 
 std::optional<SecretBytes> unwrap_nobody(std::string_view credential, KdfCost cost) {

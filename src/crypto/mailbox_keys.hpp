@@ -36,6 +36,14 @@ struct WrappedKey {
 SecretBytes new_master_key();
 
 WrappedKey wrap(const SecretBytes& master, std::string_view credential, KdfCost cost = {});
+// The same with a given salt: a mailbox's credentials share its salt and cost, so a login costs
+// one Argon2id run however many app passwords the mailbox has (see unwrap_any).
+WrappedKey wrap(const SecretBytes& master, std::string_view credential,
+                const std::vector<unsigned char>& salt, KdfCost cost);
+
+// Tries every wrapping, running Argon2id once per distinct (salt, cost): with shared salts, once.
+std::optional<SecretBytes> unwrap_any(const std::vector<WrappedKey>& wrappings,
+                                      std::string_view credential);
 
 // Nullopt for a wrong credential. Takes the KDF's full time either way.
 std::optional<SecretBytes> unwrap(const WrappedKey& wrapped, std::string_view credential);

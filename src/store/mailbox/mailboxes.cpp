@@ -1,8 +1,8 @@
 #include "store/mailbox/mailboxes.hpp"
 
-#include <sodium.h>
-
 #include <chrono>
+
+#include <sodium.h>
 
 #include "crypto/seal.hpp"
 #include "store/mailbox/encrypted_db.hpp"
@@ -11,7 +11,9 @@ namespace sealpost::store::mailbox {
 
 namespace {
 
-std::string spool_context(const std::string& file_id) { return "sealpost spool key\n" + file_id; }
+std::string spool_context(const std::string& file_id) {
+  return "sealpost spool key\n" + file_id;
+}
 
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> b(bytes);
@@ -60,11 +62,11 @@ MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& 
   m.domain = domain;
   m.file_id = random_hex(16);
   m.spool_public_key = spool.public_key;
-  m.spool_secret_sealed = crypto::seal(
-      master.bytes(),
-      std::string_view(reinterpret_cast<const char*>(spool.secret_key.data()),
-                       spool.secret_key.size()),
-      spool_context(m.file_id));
+  m.spool_secret_sealed =
+      crypto::seal(master.bytes(),
+                   std::string_view(reinterpret_cast<const char*>(spool.secret_key.data()),
+                                    spool.secret_key.size()),
+                   spool_context(m.file_id));
   m.created = now();
   const crypto::WrappedKey wrapped = crypto::wrap(master, password, cost);
 
@@ -90,19 +92,29 @@ std::optional<Unlocked> unlock(MetadataStore& store, const std::string& address,
     (void)crypto::unwrap_nobody(credential, cost);  // the same work as a wrong credential
     return std::nullopt;
   }
+  std::vector<crypto::WrappedKey> wrappings;
   for (const auto& c : store.credentials(address)) {
-    const auto wrapped = crypto::WrappedKey::parse(c.wrapped);
-    if (!wrapped) continue;
-    auto master = crypto::unwrap(*wrapped, credential);
-    if (!master) continue;
-    const auto secret = crypto::open(master->bytes(), m->spool_secret_sealed,
-                                     spool_context(m->file_id));
-    if (!secret) throw StoreError("mailbox " + address + ": the spool key does not open");
-    Unlocked u{*m, std::move(*master), {}};
-    u.spool_keys.public_key = m->spool_public_key;
-    u.spool_keys.secret_key = crypto::SecretBytes::copy_of(
-        {reinterpret_cast<const unsigned char*>(secret->data()), secret->size()});
-    return u;
+    if (auto w = crypto::WrappedKey::parse(c.wrapped)) wrappings.push_back(std::move(*w));
+  }
+  auto master = crypto::unwrap_any(wrappings, credential);
+  if (!master) return std::nullopt;
+  const auto secret =
+      crypto::open(master->bytes(), m->spool_secret_sealed, spool_context(m->file_id));
+  if (!secret) throw StoreError("mailbox " + address + ": the spool key does not open");
+  Unlocked u{*m, std::move(*master), {}};
+  u.spool_keys.public_key = m->spool_public_key;
+  u.spool_keys.secret_key = crypto::SecretBytes::copy_of(
+      {reinterpret_cast<const unsigned char*>(secret->data()), secret->size()});
+  return u;
+}
+
+std::optional<std::string> wrap_for(MetadataStore& store, const Unlocked& unlocked,
+                                    std::string_view credential) {
+  // The mailbox's salt and cost, shared by all its credentials (one Argon2id run per login).
+  for (const auto& c : store.credentials(unlocked.record.address)) {
+    if (auto w = crypto::WrappedKey::parse(c.wrapped)) {
+      return crypto::wrap(unlocked.master_key, credential, w->salt, w->cost).serialize();
+    }
   }
   return std::nullopt;
 }

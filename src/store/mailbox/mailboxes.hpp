@@ -31,6 +31,11 @@ MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& 
 std::optional<Unlocked> unlock(MetadataStore& store, const std::string& address,
                                std::string_view credential, crypto::KdfCost cost = {});
 
+// A new credential's wrapping of an unlocked mailbox's key, with the mailbox's shared salt and
+// cost; store it with MetadataStore::set_credential (password change, app passwords).
+std::optional<std::string> wrap_for(MetadataStore& store, const Unlocked& unlocked,
+                                    std::string_view credential);
+
 // Removes the record and every file of the mailbox; false when there was none.
 bool delete_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,
                     const std::string& address);

@@ -58,10 +58,13 @@ TEST_F(MailboxesTest, AppPasswordsAndPasswordChangeRewrapTheSameKey) {
   const auto m = create_mailbox(*store, dir, "alice@example.com", "example.com", "old", kFast);
   auto u = unlock(*store, "alice@example.com", "old", kFast);
   ASSERT_TRUE(u);
-  store->set_credential({"alice@example.com", "password",
-                         crypto::wrap(u->master_key, "new", kFast).serialize(), 0});
-  store->set_credential({"alice@example.com", "phone",
-                         crypto::wrap(u->master_key, "app-1", kFast).serialize(), 0});
+  store->set_credential({"alice@example.com", "password", *wrap_for(*store, *u, "new"), 0});
+  store->set_credential({"alice@example.com", "phone", *wrap_for(*store, *u, "app-1"), 0});
+  // One salt for the mailbox: a login derives one key however many credentials there are.
+  const auto creds = store->credentials("alice@example.com");
+  ASSERT_EQ(creds.size(), 2u);
+  EXPECT_EQ(crypto::WrappedKey::parse(creds[0].wrapped)->salt,
+            crypto::WrappedKey::parse(creds[1].wrapped)->salt);
   EXPECT_FALSE(unlock(*store, "alice@example.com", "old", kFast));
   auto by_new = unlock(*store, "alice@example.com", "new", kFast);
   auto by_app = unlock(*store, "alice@example.com", "app-1", kFast);
