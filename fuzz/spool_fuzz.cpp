@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t pos = 0;
   for (const auto& r : records) {
     const auto encoded = encode_spool_record(r.id, r.sealed);
-    if (pos + encoded.size() > size || std::memcmp(data + pos, encoded.data(), encoded.size()) != 0) {
+    if (pos + encoded.size() > size ||
+        std::memcmp(data + pos, encoded.data(), encoded.size()) != 0) {
       __builtin_trap();
     }
     pos += encoded.size();
