@@ -40,6 +40,8 @@ int mailbox_delete(const std::filesystem::path& config, const std::string& addre
 int mailbox_list(const std::filesystem::path& config, const std::string& domain);
 int mailbox_check(const std::filesystem::path& config, const std::string& address,
                   const std::string& password_file);
+int mailbox_passwd(const std::filesystem::path& config, const std::string& address,
+                   const std::string& password_file, const std::string& new_password_file);
 int demo(const std::filesystem::path& dir, std::uint16_t port, std::uint16_t sink_port);
 
 }  // namespace sealpost::cli

@@ -114,4 +114,25 @@ int mailbox_check(const std::filesystem::path& path, const std::string& address,
   return 0;
 }
 
+int mailbox_passwd(const std::filesystem::path& path, const std::string& address,
+                   const std::string& password_file, const std::string& new_password_file) {
+  const auto config = core::load_config(path);
+  const auto [addr, domain] = require_address(address);
+  auto store = open_store_for(config);
+  const std::string old_pw = read_password(password_file, false);
+  const auto unlocked = store::mailbox::unlock(*store, addr, old_pw);
+  if (!unlocked) {
+    std::cerr << "authentication failed\n";
+    return 1;
+  }
+  std::cerr << (new_password_file.empty() ? "The new password:\n" : "");
+  const std::string new_pw = read_password(new_password_file, true);
+  // A new wrapping of the same key: the database is not rekeyed, app passwords keep working.
+  const auto wrapped = store::mailbox::wrap_for(*store, *unlocked, new_pw);
+  if (!wrapped) throw std::runtime_error("mailbox " + addr + " has no credential to rewrap");
+  store->set_credential({addr, "password", *wrapped, 0});
+  std::cout << "password of " << addr << " changed\n";
+  return 0;
+}
+
 }  // namespace sealpost::cli

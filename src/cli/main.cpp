@@ -115,6 +115,16 @@ int main(int argc, char** argv) {
   with_config(mchk);
   mchk->callback([&] { status = cli::mailbox_check(config, name, password_file); });
 
+  std::string new_password_file;
+  auto* mpw =
+      mbox->add_subcommand("passwd", "change a mailbox's password (the data is not rekeyed)");
+  mpw->add_option("address", name)->required();
+  mpw->add_option("--password-file", password_file, "the current password, from FILE");
+  mpw->add_option("--new-password-file", new_password_file, "the new password, from FILE");
+  with_config(mpw);
+  mpw->callback(
+      [&] { status = cli::mailbox_passwd(config, name, password_file, new_password_file); });
+
   std::vector<std::string> forwards;
   auto* alias = app.add_subcommand("alias", "forwarding aliases")->require_subcommand(1);
   auto* aadd = alias->add_subcommand("add", "add an alias, or destinations to one");

@@ -60,6 +60,25 @@ class MailboxCliTest(unittest.TestCase):
         self.assertEqual(self.files(), [])
         self.assertEqual(self.mx.cli("mailbox", "list", "example.com").stdout, "")
 
+    def test_password_change_keeps_the_data(self):
+        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        files = self.files()
+        with open(os.path.join(self.mx.data_dir, "mailboxes", files[0]), "rb") as f:
+            before = f.read()
+        bad = self.mx.cli("mailbox", "passwd", "alice@example.com", "--password-file", self.wrong,
+                          "--new-password-file", self.wrong, check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("authentication failed", bad.stderr)
+        out = self.mx.cli("mailbox", "passwd", "alice@example.com", "--password-file", self.pw,
+                          "--new-password-file", self.wrong).stdout
+        self.assertIn("password of alice@example.com changed", out)
+        self.assertEqual(self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                     self.pw, check=False).returncode, 1)
+        self.assertEqual(self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                     self.wrong).returncode, 0)
+        with open(os.path.join(self.mx.data_dir, "mailboxes", files[0]), "rb") as f:
+            self.assertEqual(f.read(), before, "the database is not rekeyed")
+
     def test_refusals_are_clear(self):
         r = self.mx.cli("mailbox", "add", "a@unhosted.example", "--password-file", self.pw,
                         check=False)
