@@ -14,11 +14,6 @@
 namespace sealpost::cli {
 namespace {
 
-std::unique_ptr<store::MetadataStore> open_store(const core::Config& config) {
-  prepare_data_dir(config);
-  return store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
-}
-
 std::string require_domain(const std::string& text) {
   const auto d = core::to_a_label(text);
   if (!d) throw std::runtime_error("not a valid domain: " + text);
@@ -48,7 +43,7 @@ int config_check(const std::filesystem::path& path) {
 int domain_add(const std::filesystem::path& path, const std::string& domain) {
   const auto config = core::load_config(path);
   const auto d = require_domain(domain);
-  auto store = open_store(config);
+  auto store = open_metadata_store(config);
   store->add_domain(d);
   try {
     create_domain_keys(config, *store, d);
@@ -64,7 +59,7 @@ int domain_add(const std::filesystem::path& path, const std::string& domain) {
 int domain_remove(const std::filesystem::path& path, const std::string& domain) {
   const auto config = core::load_config(path);
   const auto d = require_domain(domain);
-  auto store = open_store(config);
+  auto store = open_metadata_store(config);
   for (const auto& m : store->list_mailboxes(d)) {
     store::mailbox::delete_mailbox(*store, config.data_dir, m.address);  // and its files
   }
@@ -78,7 +73,7 @@ int domain_remove(const std::filesystem::path& path, const std::string& domain) 
 
 int domain_list(const std::filesystem::path& path) {
   const auto config = core::load_config(path);
-  for (const auto& d : open_store(config)->list_domains()) std::cout << d << "\n";
+  for (const auto& d : open_metadata_store(config)->list_domains()) std::cout << d << "\n";
   return 0;
 }
 
@@ -96,7 +91,7 @@ int alias_add(const std::filesystem::path& path, const std::string& address,
   }
   if (forwards.empty()) throw std::runtime_error("give at least one --forward ADDRESS");
   for (const auto& f : forwards) alias.forwards.push_back(require_destination(f));
-  open_store(config)->add_alias(alias);
+  open_metadata_store(config)->add_alias(alias);
   std::cout << "alias " << alias.address() << " ->";
   for (const auto& f : alias.forwards) std::cout << " " << f;
   std::cout << "\n";
@@ -109,7 +104,7 @@ int alias_remove(const std::filesystem::path& path, const std::string& address) 
   if (!parts) throw std::runtime_error("not an address: " + address);
   const auto local = to_lower_ascii(parts->first);
   const auto domain = require_domain(std::string(parts->second));
-  if (!open_store(config)->remove_alias(local, domain)) {
+  if (!open_metadata_store(config)->remove_alias(local, domain)) {
     std::cerr << "no alias " << local << "@" << domain << "\n";
     return 1;
   }
@@ -119,7 +114,7 @@ int alias_remove(const std::filesystem::path& path, const std::string& address) 
 
 int alias_list(const std::filesystem::path& path, const std::string& domain) {
   const auto config = core::load_config(path);
-  for (const auto& a : open_store(config)->list_aliases(require_domain(domain))) {
+  for (const auto& a : open_metadata_store(config)->list_aliases(require_domain(domain))) {
     std::cout << a.address();
     for (const auto& f : a.forwards) std::cout << " " << f;
     std::cout << "\n";

@@ -155,9 +155,8 @@ int demo(const std::filesystem::path& dir_in, std::uint16_t port, std::uint16_t 
                  "[transport]\n\"inbox.test\" = \"127.0.0.1:" +
                  std::to_string(sink_port) + "\"\n");
   const auto config = core::load_config(config_path);
-  prepare_data_dir(config);
   {
-    auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
+    auto store = open_metadata_store(config);
     const auto domains = store->list_domains();
     if (std::find(domains.begin(), domains.end(), "example.test") == domains.end()) {
       store->add_domain("example.test");

@@ -10,6 +10,7 @@
 #include "auth/dkim/keyring.hpp"
 #include "cli/commands.hpp"
 #include "cli/server_runtime.hpp"
+#include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/domain.hpp"
 #include "core/secret_file.hpp"
@@ -20,12 +21,6 @@ namespace sealpost::cli {
 namespace {
 
 namespace asio = boost::asio;
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string require_hosted(store::MetadataStore& store, const std::string& text) {
   const auto d = core::to_a_label(text);
@@ -41,11 +36,7 @@ template <class T>
 T with_resolver(const core::Config& config,
                 const std::function<asio::awaitable<T>(dns::Resolver&)>& task) {
   asio::io_context io;
-  dns::Resolver::Options o;
-  o.servers = config.dns_servers;
-  o.trust_anchor_file = config.dns_trust_anchor;
-  o.timeout = std::chrono::seconds(5);
-  auto resolver = dns::Resolver::create(io.get_executor(), o);
+  auto resolver = dns::Resolver::create(io.get_executor(), interactive_resolver_options(config));
   std::optional<T> result;
   std::exception_ptr error;
   asio::co_spawn(io, task(*resolver), [&](std::exception_ptr e, T value) {
@@ -73,14 +64,13 @@ std::vector<unsigned char> server_key(const core::Config& config) {
 
 void create_domain_keys(const core::Config& config, store::MetadataStore& store,
                         const std::string& domain) {
-  const auto now = now_seconds();
+  const auto now = core::unix_now();
   auth::dkim::create_keys(store, server_key(config), domain, now, now);
 }
 
 int domain_dns(const std::filesystem::path& path, const std::string& domain, bool check) {
   const auto config = core::load_config(path);
-  prepare_data_dir(config);
-  auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
+  auto store = open_metadata_store(config);
   const auto d = require_hosted(*store, domain);
   const auto keys = store->dkim_keys(d);
   if (!check) {
@@ -93,11 +83,7 @@ int domain_dns(const std::filesystem::path& path, const std::string& domain, boo
   std::vector<routing::CheckResult> results(records.size());
   {
     asio::io_context io;
-    dns::Resolver::Options o;
-    o.servers = config.dns_servers;
-    o.trust_anchor_file = config.dns_trust_anchor;
-    o.timeout = std::chrono::seconds(5);
-    auto resolver = dns::Resolver::create(io.get_executor(), o);
+    auto resolver = dns::Resolver::create(io.get_executor(), interactive_resolver_options(config));
     std::size_t pending = records.size();
     for (std::size_t i = 0; i < records.size(); ++i) {
       asio::co_spawn(io, routing::check_published(*resolver, records[i]),
@@ -128,10 +114,9 @@ int domain_dns(const std::filesystem::path& path, const std::string& domain, boo
 int dkim_rotate(const std::filesystem::path& path, const std::string& domain, int publish_hours,
                 int grace_days) {
   const auto config = core::load_config(path);
-  prepare_data_dir(config);
-  auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
+  auto store = open_metadata_store(config);
   const auto d = require_hosted(*store, domain);
-  const auto now = now_seconds();
+  const auto now = core::unix_now();
   const auto created =
       auth::dkim::rotate_keys(*store, server_key(config), d, now,
                               std::int64_t{publish_hours} * 3600, std::int64_t{grace_days} * 86400);
@@ -146,10 +131,9 @@ int dkim_rotate(const std::filesystem::path& path, const std::string& domain, in
 
 int dkim_list(const std::filesystem::path& path, const std::string& domain) {
   const auto config = core::load_config(path);
-  prepare_data_dir(config);
-  auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
+  auto store = open_metadata_store(config);
   const auto d = require_hosted(*store, domain);
-  const auto now = now_seconds();
+  const auto now = core::unix_now();
   store->delete_retired_dkim_keys(now);
   for (const auto& k : store->dkim_keys(d)) {
     const char* state = k.retire_at != 0 ? "retiring" : k.active_from > now ? "pending" : "active";
@@ -160,10 +144,9 @@ int dkim_list(const std::filesystem::path& path, const std::string& domain) {
 
 int dkim_sign(const std::filesystem::path& path, const std::string& domain) {
   const auto config = core::load_config(path);
-  prepare_data_dir(config);
-  auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
+  auto store = open_metadata_store(config);
   const auto d = require_hosted(*store, domain);
-  const auto ring = auth::dkim::Keyring::load(*store, server_key(config), now_seconds());
+  const auto ring = auth::dkim::Keyring::load(*store, server_key(config), core::unix_now());
   const std::string message{std::istreambuf_iterator<char>(std::cin), {}};
   if (ring->keys(d).empty()) throw std::runtime_error("domain " + d + " has no active DKIM key");
   std::string fields;

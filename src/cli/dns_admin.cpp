@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/server_runtime.hpp"
 #include "core/config.hpp"
 #include "core/strings.hpp"
 #include "dns/resolver.hpp"
@@ -68,11 +69,7 @@ int dns_lookup(const std::filesystem::path& path, const std::string& name,
                const std::string& type) {
   const auto config = core::load_config(path);
   asio::io_context io;
-  dns::Resolver::Options o;
-  o.servers = config.dns_servers;
-  o.trust_anchor_file = config.dns_trust_anchor;
-  o.timeout = std::chrono::seconds(5);
-  auto r = dns::Resolver::create(io.get_executor(), o);
+  auto r = dns::Resolver::create(io.get_executor(), interactive_resolver_options(config));
   const std::string t = to_lower_ascii(type);
   std::optional<asio::awaitable<int>> task;
   if (t == "txt") {

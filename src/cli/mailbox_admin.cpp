@@ -17,11 +17,6 @@
 namespace sealpost::cli {
 namespace {
 
-std::unique_ptr<store::MetadataStore> open_store_for(const core::Config& config) {
-  prepare_data_dir(config);
-  return store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
-}
-
 // A lowercase local@domain with the domain as an A-label.
 std::pair<std::string, std::string> require_address(const std::string& text) {
   const auto parts = core::split_address(text);
@@ -71,7 +66,7 @@ int mailbox_add(const std::filesystem::path& path, const std::string& address,
                 const std::string& password_file) {
   const auto config = core::load_config(path);
   const auto [addr, domain] = require_address(address);
-  auto store = open_store_for(config);
+  auto store = open_metadata_store(config);
   const std::string pw = read_password(password_file, true);
   store::mailbox::create_mailbox(*store, config.data_dir, addr, domain, pw);
   std::cout << "mailbox " << addr << " created (encrypted; only its password opens it)\n";
@@ -81,7 +76,7 @@ int mailbox_add(const std::filesystem::path& path, const std::string& address,
 int mailbox_delete(const std::filesystem::path& path, const std::string& address) {
   const auto config = core::load_config(path);
   const auto [addr, domain] = require_address(address);
-  auto store = open_store_for(config);
+  auto store = open_metadata_store(config);
   if (!store::mailbox::delete_mailbox(*store, config.data_dir, addr)) {
     std::cerr << "no mailbox " << addr << "\n";
     return 1;
@@ -94,7 +89,7 @@ int mailbox_list(const std::filesystem::path& path, const std::string& domain) {
   const auto config = core::load_config(path);
   const auto d = core::to_a_label(domain);
   if (!d) throw std::runtime_error("not a valid domain: " + domain);
-  auto store = open_store_for(config);
+  auto store = open_metadata_store(config);
   for (const auto& m : store->list_mailboxes(*d)) std::cout << m.address << "\n";
   return 0;
 }
@@ -103,7 +98,7 @@ int mailbox_check(const std::filesystem::path& path, const std::string& address,
                   const std::string& password_file) {
   const auto config = core::load_config(path);
   const auto [addr, domain] = require_address(address);
-  auto store = open_store_for(config);
+  auto store = open_metadata_store(config);
   const std::string pw = read_password(password_file, false);
   if (!store::mailbox::unlock(*store, addr, pw)) {
     // The same answer for an unknown mailbox and a wrong password.
@@ -118,7 +113,7 @@ int mailbox_passwd(const std::filesystem::path& path, const std::string& address
                    const std::string& password_file, const std::string& new_password_file) {
   const auto config = core::load_config(path);
   const auto [addr, domain] = require_address(address);
-  auto store = open_store_for(config);
+  auto store = open_metadata_store(config);
   const std::string old_pw = read_password(password_file, false);
   const auto unlocked = store::mailbox::unlock(*store, addr, old_pw);
   if (!unlocked) {

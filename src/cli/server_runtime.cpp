@@ -13,6 +13,7 @@
 #include "auth/srs/srs.hpp"
 #include "cli/commands.hpp"
 #include "cli/privileges.hpp"
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "dns/resolver.hpp"
 #include "net/admission.hpp"
@@ -81,11 +82,29 @@ void prepare_data_dir(const core::Config& config) {
   ::chmod(config.data_dir.c_str(), 0700);
 }
 
+std::unique_ptr<store::MetadataStore> open_metadata_store(const core::Config& config) {
+  prepare_data_dir(config);
+  return store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
+}
+
+dns::Resolver::Options resolver_options(const core::Config& config) {
+  dns::Resolver::Options o;
+  o.servers = config.dns_servers;
+  o.trust_anchor_file = config.dns_trust_anchor;
+  o.timeout = config.dns_timeout;
+  return o;
+}
+
+dns::Resolver::Options interactive_resolver_options(const core::Config& config) {
+  auto o = resolver_options(config);
+  o.timeout = std::min<std::chrono::milliseconds>(o.timeout, std::chrono::seconds(5));
+  return o;
+}
+
 int run_server(const core::Config& config, const std::function<void(asio::io_context&)>& on_ready) {
   (void)std::signal(SIGPIPE, SIG_IGN);
   core::init_logging(config.log_level);
-  prepare_data_dir(config);
-  auto store = store::open_sqlite_metadata_store((config.data_dir / "metadata.db").string());
+  auto store = open_metadata_store(config);
   const auth::srs::Srs srs(auth::srs::load_or_create_key(config.data_dir / "srs.key"),
                            config.srs_domain, config.srs_max_age_days);
   const core::ClientHasher hasher(config.data_dir / "log.key");
@@ -101,11 +120,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
 
-  dns::Resolver::Options dns_options;
-  dns_options.servers = config.dns_servers;
-  dns_options.trust_anchor_file = config.dns_trust_anchor;
-  dns_options.timeout = config.dns_timeout;
-  auto resolver = dns::Resolver::create(io.get_executor(), dns_options);
+  auto resolver = dns::Resolver::create(io.get_executor(), resolver_options(config));
 
   std::unique_ptr<asio::ssl::context> server_tls;
   if (config.tls_cert) {
@@ -120,19 +135,12 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   const auto key = server_key(config);
   auth::dkim::KeyringHolder keyring;
   const std::function<void()> reload_keys = [&store, &key, &keyring] {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    keyring.set(auth::dkim::Keyring::load(*store, key, now));
+    keyring.set(auth::dkim::Keyring::load(*store, key, core::unix_now()));
   };
   reload_keys();
 
   // DMARC aggregate reports: counted in memory, written at each UTC midnight and at shutdown.
-  const auto unix_now = [] {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-  };
+  const auto unix_now = [] { return static_cast<std::uint64_t>(core::unix_now()); };
   std::unique_ptr<auth::dmarc::AggregateReporter> reporter;
   if (config.auth_enabled && !config.dmarc_report_dir.empty()) {
     reporter = std::make_unique<auth::dmarc::AggregateReporter>(unix_now());

@@ -7,6 +7,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "core/config.hpp"
+#include "dns/resolver.hpp"
+#include "store/metadata_store.hpp"
 
 namespace sealpost::cli {
 
@@ -16,5 +18,12 @@ int run_server(const core::Config& config,
 
 // Creates the data directory (mode 0700) when missing; throws naming it when unusable.
 void prepare_data_dir(const core::Config& config);
+
+// The metadata store in the data directory (which it creates when missing).
+std::unique_ptr<store::MetadataStore> open_metadata_store(const core::Config& config);
+
+// The resolver as [dns] configures it. Interactive commands wait at most 5 s per query.
+dns::Resolver::Options resolver_options(const core::Config& config);
+dns::Resolver::Options interactive_resolver_options(const core::Config& config);
 
 }  // namespace sealpost::cli

@@ -20,6 +20,12 @@ std::string to_lower_ascii(std::string_view s) {
   return out;
 }
 
+bool is_same_or_subdomain(std::string_view name, std::string_view domain) noexcept {
+  if (iequals(name, domain)) return true;
+  return name.size() > domain.size() && name[name.size() - domain.size() - 1] == '.' &&
+         iequals(name.substr(name.size() - domain.size()), domain);
+}
+
 std::string_view trim(std::string_view s) noexcept {
   const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);

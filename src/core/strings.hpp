@@ -25,6 +25,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
 std::string to_lower_ascii(std::string_view s);
 std::string_view trim(std::string_view s) noexcept;
+// Whether `name` is `domain` or below it ("a.example.com" and "example.com"), without case.
+bool is_same_or_subdomain(std::string_view name, std::string_view domain) noexcept;
 
 // Parses a non-negative decimal integer of at most `max_digits` digits, nothing else.
 std::optional<std::uint64_t> parse_decimal(std::string_view s,

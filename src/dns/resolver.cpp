@@ -253,6 +253,26 @@ asio::awaitable<Raw> finish_query(std::shared_ptr<Resolver::Impl> impl,
   co_return Raw{};
 }
 
+// A and AAAA RDATA of the expected size (anything else is dropped).
+std::vector<asio::ip::address_v4> v4_records(const Raw& raw) {
+  std::vector<asio::ip::address_v4> out;
+  for (const auto& r : raw.rdata) {
+    if (r.size() == 4) out.emplace_back(asio::ip::address_v4::bytes_type{r[0], r[1], r[2], r[3]});
+  }
+  return out;
+}
+
+std::vector<asio::ip::address_v6> v6_records(const Raw& raw) {
+  std::vector<asio::ip::address_v6> out;
+  for (const auto& r : raw.rdata) {
+    if (r.size() != 16) continue;
+    asio::ip::address_v6::bytes_type b;
+    std::copy(r.begin(), r.end(), b.begin());
+    out.emplace_back(b);
+  }
+  return out;
+}
+
 template <class T>
 Answer<T> answer_of(const Raw& raw) {
   Answer<T> a;
@@ -334,10 +354,7 @@ asio::awaitable<Answer<asio::ip::address_v4>> Resolver::a(std::string name) {
   auto p = co_await start_query(impl_, std::move(name), kTypeA);
   const Raw raw = co_await finish_query(impl_, std::move(p));
   auto a = answer_of<asio::ip::address_v4>(raw);
-  for (const auto& r : raw.rdata) {
-    if (r.size() == 4)
-      a.records.emplace_back(asio::ip::address_v4::bytes_type{r[0], r[1], r[2], r[3]});
-  }
+  a.records = v4_records(raw);
   co_return a;
 }
 
@@ -345,12 +362,7 @@ asio::awaitable<Answer<asio::ip::address_v6>> Resolver::aaaa(std::string name) {
   auto p = co_await start_query(impl_, std::move(name), kTypeAaaa);
   const Raw raw = co_await finish_query(impl_, std::move(p));
   auto a = answer_of<asio::ip::address_v6>(raw);
-  for (const auto& r : raw.rdata) {
-    if (r.size() != 16) continue;
-    asio::ip::address_v6::bytes_type b;
-    std::copy(r.begin(), r.end(), b.begin());
-    a.records.emplace_back(b);
-  }
+  a.records = v6_records(raw);
   co_return a;
 }
 
@@ -391,16 +403,8 @@ asio::awaitable<Answer<asio::ip::address>> Resolver::addresses(std::string host)
   const Raw r4 = co_await finish_query(impl_, std::move(p4));
   const Raw r6 = co_await finish_query(impl_, std::move(p6));
   Answer<asio::ip::address> a;
-  for (const auto& r : r4.rdata) {
-    if (r.size() == 4) a.records.emplace_back(asio::ip::address_v4({r[0], r[1], r[2], r[3]}));
-  }
-  for (const auto& r : r6.rdata) {
-    if (r.size() == 16) {
-      asio::ip::address_v6::bytes_type b;
-      std::copy(r.begin(), r.end(), b.begin());
-      a.records.emplace_back(asio::ip::address_v6(b));
-    }
-  }
+  for (const auto& v4 : v4_records(r4)) a.records.emplace_back(v4);
+  for (const auto& v6 : v6_records(r6)) a.records.emplace_back(v6);
   a.security = (r4.security == Security::kSecure && r6.security == Security::kSecure)
                    ? Security::kSecure
                    : Security::kInsecure;

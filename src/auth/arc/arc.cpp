@@ -8,6 +8,7 @@
 #include "auth/arc/sets.hpp"
 #include "auth/dkim/canon.hpp"
 #include "auth/dkim/record.hpp"
+#include "core/clock.hpp"
 #include "core/strings.hpp"
 #include "mime/header.hpp"
 
@@ -26,12 +27,6 @@ const dkim::Tag* find(const std::vector<dkim::Tag>& tags, std::string_view name)
     if (t.name == name) return &t;
   }
   return nullptr;
-}
-
-std::uint64_t unix_now() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
 }
 
 // The own field, b= emptied, as it enters its own hash.
@@ -76,8 +71,7 @@ Validation failed(Validation v, std::string reason) {
 
 // Checks the newest ARC-Message-Signature like a DKIM signature (section 5.2 step 4).
 asio::awaitable<std::string> check_ams(dns::Lookup& dns, const mime::Header& header,
-                                       std::string_view body, const mime::HeaderField& f,
-                                       std::uint64_t now) {
+                                       std::string_view body, const mime::HeaderField& f) {
   auto parsed = dkim::parse_tags(f.value);
   if (!parsed) co_return "malformed AMS";
   const auto& tags = parsed.value();
@@ -131,7 +125,6 @@ asio::awaitable<std::string> check_ams(dns::Lookup& dns, const mime::Header& hea
   if (const dkim::Tag* t = find(tags, "t")) {
     if (!parse_decimal(t->value, 12)) co_return "AMS t= invalid";
   }
-  (void)now;
   const auto sig = dkim::base64_decode(b->value);
   const auto body_hash = dkim::base64_decode(bh->value);
   if (!sig || sig->empty() || !body_hash) co_return "AMS b= or bh= invalid";
@@ -213,12 +206,10 @@ std::string_view to_string(ChainStatus s) noexcept {
   return "none";
 }
 
-asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message,
-                                     std::uint64_t now) {
+asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message) {
   Validation v;
   auto header = mime::split_header(message);
   if (!header) co_return v;
-  if (now == 0) now = unix_now();
   const Sets found = collect_sets(header.value());
   v.instances = found.instances;
   if (found.instances == 0 && found.problem.empty()) co_return v;
@@ -228,7 +219,7 @@ asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message,
   }
   const auto& sets = found.by_instance;
   const std::string_view body = message.substr(header->body_offset);
-  if (auto problem = co_await check_ams(dns, header.value(), body, *sets.at(v.instances).ams, now);
+  if (auto problem = co_await check_ams(dns, header.value(), body, *sets.at(v.instances).ams);
       !problem.empty()) {
     co_return failed(v, problem);
   }
@@ -251,7 +242,8 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
   if (!header) return unexpected(SealError::kBadMessage);
   const int i = chain.instances + 1;
   const std::string cv(to_string(chain.instances == 0 ? ChainStatus::kNone : chain.status));
-  const std::string t = std::to_string(options.timestamp != 0 ? options.timestamp : unix_now());
+  const std::string t = std::to_string(
+      options.timestamp != 0 ? options.timestamp : static_cast<std::uint64_t>(core::unix_now()));
   const std::string inst = std::to_string(i);
 
   std::vector<std::string> names = options.headers;

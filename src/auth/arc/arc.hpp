@@ -26,8 +26,7 @@ struct Validation {
   std::string reason;        // for fail, naming no address
 };
 
-boost::asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message,
-                                            std::uint64_t now = 0);
+boost::asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message);
 
 struct SealOptions {
   std::string domain;

@@ -14,22 +14,15 @@
 #include "dns/memory_zone.hpp"
 #include "mime/header.hpp"
 #include "testing/async.hpp"
+#include "testing/text.hpp"
 
 namespace sealpost::auth::arc {
 namespace {
 
+using testing::crlf;  // the files use LF; signatures were made over CRLF
+
 std::filesystem::path dir() {
   return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "arc";
-}
-
-// YAML literals use LF: the messages are CRLF on the wire.
-std::string crlf(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n') out += '\r';
-    out += c;
-  }
-  return out;
 }
 
 void load_zone(const YAML::Node& records, dns::MemoryZone& zone) {

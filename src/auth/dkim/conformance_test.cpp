@@ -10,9 +10,12 @@
 #include "auth/dkim/dkim.hpp"
 #include "dns/memory_zone.hpp"
 #include "testing/async.hpp"
+#include "testing/text.hpp"
 
 namespace sealpost::auth::dkim {
 namespace {
+
+using testing::crlf;  // the files use LF; signatures were made over CRLF
 
 std::filesystem::path dir() {
   return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "dkim";
@@ -30,16 +33,6 @@ std::string data(const std::string& name) {
 }
 std::string extra(const std::string& name) {
   return read(dir() / "extra" / name);
-}
-
-// The files use LF; the signatures were made over CRLF (README): a bare LF becomes CRLF.
-std::string crlf(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
-    out += text[i];
-  }
-  return out;
 }
 
 std::string record(std::string text) {

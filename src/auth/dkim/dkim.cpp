@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "auth/dkim/canon.hpp"
+#include "core/clock.hpp"
 #include "core/strings.hpp"
 
 namespace sealpost::auth::dkim {
@@ -19,12 +20,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t kLineLimit = 76;
-
-std::uint64_t unix_now() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
 
 std::shared_ptr<EVP_PKEY> owned(EVP_PKEY* key) {
   return {key, EVP_PKEY_free};
@@ -273,7 +268,8 @@ asio::awaitable<SignatureResult> verify_one(dns::Lookup& dns, const mime::Header
   r.b_prefix = sig.b_prefix;
   r.algorithm = sig.algorithm;
   r.body_length_limited = sig.length.has_value();
-  const std::uint64_t now = options.now != 0 ? options.now : unix_now();
+  const std::uint64_t now =
+      options.now != 0 ? options.now : static_cast<std::uint64_t>(core::unix_now());
   if (sig.expiration && *sig.expiration < now) {
     co_return failed(std::move(r), Status::kPermError, "signature expired");
   }
@@ -435,7 +431,9 @@ Result<std::string, SignError> sign(std::string_view message, const SigningKey& 
                       "; c=" + canon_name(options.header_canon) + "/" +
                       canon_name(options.body_canon) + "; d=" + options.domain +
                       "; s=" + options.selector;
-  field += "; t=" + std::to_string(options.timestamp != 0 ? options.timestamp : unix_now());
+  field += "; t=" + std::to_string(options.timestamp != 0
+                                       ? options.timestamp
+                                       : static_cast<std::uint64_t>(core::unix_now()));
   if (options.expiration) field += "; x=" + std::to_string(*options.expiration);
   if (!options.identity.empty()) field += "; i=" + options.identity;
   if (options.body_length) field += "; l=" + std::to_string(canon_body.size());

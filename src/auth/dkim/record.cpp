@@ -63,12 +63,6 @@ int base64_value(char c) {
   return -1;
 }
 
-bool ends_with_domain(std::string_view name, std::string_view domain) {
-  if (iequals(name, domain)) return true;
-  return name.size() > domain.size() && name[name.size() - domain.size() - 1] == '.' &&
-         iequals(name.substr(name.size() - domain.size()), domain);
-}
-
 }  // namespace
 
 Result<std::vector<Tag>, TagError> parse_tags(std::string_view text) {
@@ -202,7 +196,7 @@ Result<Signature, SignatureError> parse_signature(std::string_view value) {
   if (const Tag* i = find(tags, "i")) {
     const auto at = i->value.rfind('@');
     if (at == std::string_view::npos) return unexpected(SignatureError::kIdentity);
-    if (!ends_with_domain(i->value.substr(at + 1), sig.domain)) {
+    if (!is_same_or_subdomain(i->value.substr(at + 1), sig.domain)) {
       return unexpected(SignatureError::kIdentity);
     }
     sig.identity = std::string(i->value);

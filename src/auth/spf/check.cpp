@@ -4,6 +4,7 @@
 
 #include "auth/spf/macro.hpp"
 #include "auth/spf/record.hpp"
+#include "core/clock.hpp"
 #include "core/strings.hpp"
 
 namespace sealpost::auth::spf {
@@ -72,14 +73,6 @@ asio::ip::address to_address(const Ip& ip) {
   return asio::ip::address_v6(b);
 }
 
-bool is_subdomain_or_same(std::string_view name, std::string_view domain) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
-  if (iequals(name, domain)) return true;
-  return name.size() > domain.size() && name[name.size() - domain.size() - 1] == '.' &&
-         iequals(name.substr(name.size() - domain.size()), domain);
-}
-
 class Evaluator {
  public:
   Evaluator(dns::Lookup& dns, const Options& options, Ip ip, std::string helo)
@@ -106,11 +99,7 @@ class Evaluator {
     c.receiver = options_.receiver;
     c.validated = validated_;
     c.timestamp =
-        options_.timestamp != 0
-            ? options_.timestamp
-            : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
+        options_.timestamp != 0 ? options_.timestamp : static_cast<std::uint64_t>(core::unix_now());
     return c;
   }
 
@@ -138,7 +127,7 @@ class Evaluator {
     validated_done_ = true;
     const auto names = co_await validated_names(domain);
     for (const auto& n : names) {
-      if (is_subdomain_or_same(n, domain)) {
+      if (is_same_or_subdomain(n, domain)) {
         validated_ = n;
         co_return;
       }
@@ -231,7 +220,7 @@ class Evaluator {
       }
       case Mechanism::kPtr: {
         for (const auto& n : co_await validated_names(*name)) {
-          if (is_subdomain_or_same(n, *name)) co_return Match::kYes;
+          if (is_same_or_subdomain(n, *name)) co_return Match::kYes;
         }
         co_return Match::kNo;
       }

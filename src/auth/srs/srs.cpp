@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/clock.hpp"
 #include "core/secret_file.hpp"
 #include "core/strings.hpp"
 
@@ -150,9 +151,7 @@ std::optional<Srs1Fields> split_srs1(std::string_view local) {
 }
 
 std::int64_t system_unix_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return core::unix_now();
 }
 
 void wipe(std::vector<unsigned char>& bytes) noexcept {

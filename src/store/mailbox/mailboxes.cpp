@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "core/clock.hpp"
 #include "crypto/seal.hpp"
 #include "store/mailbox/encrypted_db.hpp"
 
@@ -22,12 +23,6 @@ std::string random_hex(std::size_t bytes) {
   sodium_bin2hex(out.data(), out.size(), b.data(), b.size());
   out.pop_back();
   return out;
-}
-
-std::int64_t now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 void remove_files(const std::filesystem::path& data_dir, const MailboxRecord& m) {
@@ -67,7 +62,7 @@ MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& 
                    std::string_view(reinterpret_cast<const char*>(spool.secret_key.data()),
                                     spool.secret_key.size()),
                    spool_context(m.file_id));
-  m.created = now();
+  m.created = core::unix_now();
   const crypto::WrappedKey wrapped = crypto::wrap(master, password, cost);
 
   std::filesystem::create_directories(data_dir / "mailboxes");
