@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "crypto/seal.hpp"
 #include "store/mailbox/encrypted_db.hpp"
+#include "store/mailbox/message_store.hpp"
 
 namespace sealpost::store::mailbox {
 
@@ -67,11 +68,8 @@ MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& 
 
   std::filesystem::create_directories(data_dir / "mailboxes");
   try {
-    auto db = open_encrypted(database_file(data_dir, m), master);
-    db->exec(
-        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-        "INSERT OR REPLACE INTO meta VALUES('schema', '1');");
-    db.reset();
+    // The schema and the standard folders.
+    MessageStore(open_encrypted(database_file(data_dir, m), master));
     store.add_mailbox(m, CredentialRecord{address, "password", wrapped.serialize(), m.created});
   } catch (...) {
     remove_files(data_dir, m);

@@ -33,12 +33,33 @@ Statement& Statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
-Statement& Statement::bind_blob(int index, const std::vector<unsigned char>& bytes) {
+Statement& Statement::bind_blob(int index, std::span<const unsigned char> bytes) {
   if (sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
                         SQLITE_TRANSIENT) != SQLITE_OK) {
     fail(db_, "bind");
   }
   return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) fail(db_, "bind");
+  return *this;
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::span<const unsigned char> Statement::blob_view(int column) const {
+  const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, column));
+  const int n = sqlite3_column_bytes(stmt_, column);
+  if (!p || n <= 0) return {};
+  return {p, static_cast<std::size_t>(n)};
+}
+
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
 std::vector<unsigned char> Statement::blob(int column) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +23,13 @@ class Statement {
 
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, std::int64_t value);
-  Statement& bind_blob(int index, const std::vector<unsigned char>& bytes);
+  Statement& bind_blob(int index, const std::vector<unsigned char>& bytes) {
+    return bind_blob(index, std::span<const unsigned char>(bytes));
+  }
+  Statement& bind_blob(int index, std::span<const unsigned char> bytes);
+  Statement& bind_null(int index);
+  // Clears the bindings' values and rewinds, to run the statement again.
+  void reset();
   // Steps once: true while a row is available.
   bool step();
   void run() {
@@ -32,6 +39,9 @@ class Statement {
   [[nodiscard]] std::string text(int column) const;
   [[nodiscard]] std::int64_t integer(int column) const;
   [[nodiscard]] std::vector<unsigned char> blob(int column) const;
+  // Valid until the next step() or reset().
+  [[nodiscard]] std::span<const unsigned char> blob_view(int column) const;
+  [[nodiscard]] bool is_null(int column) const;
 
  private:
   sqlite3* db_;

@@ -1,0 +1,605 @@
+#include "store/mailbox/message_store.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <zstd.h>
+
+#include "core/clock.hpp"
+
+namespace sealpost::store::mailbox {
+
+namespace {
+
+constexpr int kSchemaVersion = 2;
+constexpr int kZstdLevel = 3;
+constexpr std::size_t kMinCompressed = 512;  // smaller messages are stored as they are
+constexpr std::size_t kMaxKeywords = 64;
+constexpr std::size_t kMaxKeywordLength = 100;
+
+// Every table of a mailbox. Bodies are shared by the messages that copy them (IMAP COPY) and
+// removed with the last one; the triggers keep the full-text index and the usage in step.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS usage(id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
+INSERT OR IGNORE INTO usage VALUES(1, 0);
+CREATE TABLE IF NOT EXISTS folders(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  special_use INTEGER NOT NULL DEFAULT 0,
+  uidvalidity INTEGER NOT NULL,
+  uidnext INTEGER NOT NULL DEFAULT 1,
+  highest_modseq INTEGER NOT NULL DEFAULT 0,
+  subscribed INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS bodies(
+  id INTEGER PRIMARY KEY,
+  size INTEGER NOT NULL,
+  compressed INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  envelope TEXT,
+  bodystructure TEXT,
+  body TEXT,
+  message_id TEXT,
+  parents TEXT,
+  sent_date INTEGER NOT NULL DEFAULT 0,
+  thread INTEGER NOT NULL,
+  spool_id BLOB UNIQUE);
+CREATE INDEX IF NOT EXISTS bodies_thread ON bodies(thread);
+CREATE TABLE IF NOT EXISTS thread_ids(message_id TEXT PRIMARY KEY, thread INTEGER NOT NULL)
+  WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages(
+  id INTEGER PRIMARY KEY,
+  folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  body INTEGER NOT NULL REFERENCES bodies(id),
+  modseq INTEGER NOT NULL,
+  flags INTEGER NOT NULL DEFAULT 0,
+  keywords TEXT NOT NULL DEFAULT '',
+  internal_date INTEGER NOT NULL,
+  UNIQUE(folder, uid));
+CREATE INDEX IF NOT EXISTS messages_body ON messages(body);
+CREATE INDEX IF NOT EXISTS messages_modseq ON messages(folder, modseq);
+CREATE TABLE IF NOT EXISTS expunged(
+  folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY(folder, uid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS expunged_modseq ON expunged(folder, modseq);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+  subject, hfrom, hto, hcc, hbcc, body, tokenize = 'trigram remove_diacritics 1');
+CREATE TRIGGER IF NOT EXISTS bodies_added AFTER INSERT ON bodies BEGIN
+  UPDATE usage SET bytes = bytes + NEW.size WHERE id = 1;
+END;
+CREATE TRIGGER IF NOT EXISTS bodies_removed AFTER DELETE ON bodies BEGIN
+  DELETE FROM fts WHERE rowid = OLD.id;
+  UPDATE usage SET bytes = bytes - OLD.size WHERE id = 1;
+END;
+CREATE TRIGGER IF NOT EXISTS messages_removed AFTER DELETE ON messages
+WHEN NOT EXISTS (SELECT 1 FROM messages WHERE body = OLD.body) BEGIN
+  DELETE FROM bodies WHERE id = OLD.body;
+END;
+)sql";
+
+struct StandardFolder {
+  const char* name;
+  SpecialUse use;
+};
+constexpr std::array<StandardFolder, 6> kStandardFolders{{
+    {"INBOX", SpecialUse::kInbox},
+    {"Sent", SpecialUse::kSent},
+    {"Drafts", SpecialUse::kDrafts},
+    {"Junk", SpecialUse::kJunk},
+    {"Trash", SpecialUse::kTrash},
+    {"Archive", SpecialUse::kArchive},
+}};
+
+std::string join(const std::vector<std::string>& words, char sep) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += sep;
+    out += w;
+  }
+  return out;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    const auto at = s.find(sep);
+    if (at != 0) out.emplace_back(s.substr(0, at));
+    if (at == std::string_view::npos) break;
+    s.remove_prefix(at + 1);
+  }
+  return out;
+}
+
+// IMAP keywords are atoms: no spaces, parentheses, wildcards, quotes, backslashes or controls.
+bool valid_keyword(std::string_view k) {
+  if (k.empty() || k.size() > kMaxKeywordLength) return false;
+  return std::none_of(k.begin(), k.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u >= 0x7f || c == '(' || c == ')' || c == '{' || c == '%' || c == '*' ||
+           c == '"' || c == '\\' || c == ']';
+  });
+}
+
+std::string keywords_text(const std::vector<std::string>& keywords) {
+  std::vector<std::string> kept;
+  for (const auto& k : keywords) {
+    if (kept.size() >= kMaxKeywords) break;
+    if (!valid_keyword(k)) throw StoreError("invalid keyword");
+    if (std::find(kept.begin(), kept.end(), k) == kept.end()) kept.push_back(k);
+  }
+  return join(kept, ' ');
+}
+
+Folder read_folder(const sqlite::Statement& st) {
+  Folder f;
+  f.id = st.integer(0);
+  f.name = st.text(1);
+  f.special_use = static_cast<SpecialUse>(st.integer(2));
+  f.uidvalidity = static_cast<std::uint32_t>(st.integer(3));
+  f.uidnext = static_cast<std::uint32_t>(st.integer(4));
+  f.highest_modseq = static_cast<std::uint64_t>(st.integer(5));
+  f.subscribed = st.integer(6) != 0;
+  return f;
+}
+
+constexpr const char* kFolderColumns =
+    "SELECT id, name, special_use, uidvalidity, uidnext, highest_modseq, subscribed FROM folders ";
+
+// A folder name: UTF-8 without controls, '/' separated non-empty levels, bounded.
+bool valid_folder_name(std::string_view name) {
+  if (name.empty() || name.size() > 500 || name.front() == '/' || name.back() == '/') return false;
+  if (name.find("//") != std::string_view::npos) return false;
+  return std::none_of(name.begin(), name.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// Commits durably: the MX answers 250 once this returned (WAL + synchronous=FULL fsyncs the log).
+class DurableTransaction {
+ public:
+  explicit DurableTransaction(sqlite::Database& db) : db_(db) {
+    db_.exec("PRAGMA synchronous = FULL");
+    tx_.emplace(db_);
+  }
+  ~DurableTransaction() {
+    tx_.reset();
+    try {
+      db_.exec("PRAGMA synchronous = NORMAL");
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the connection is being torn down
+    }
+  }
+  DurableTransaction(const DurableTransaction&) = delete;
+  DurableTransaction& operator=(const DurableTransaction&) = delete;
+  void commit() { tx_->commit(); }
+
+ private:
+  sqlite::Database& db_;
+  std::optional<sqlite::Transaction> tx_;
+};
+
+}  // namespace
+
+std::string_view to_string(SpecialUse use) {
+  switch (use) {
+    case SpecialUse::kSent:
+      return "\\Sent";
+    case SpecialUse::kDrafts:
+      return "\\Drafts";
+    case SpecialUse::kJunk:
+      return "\\Junk";
+    case SpecialUse::kTrash:
+      return "\\Trash";
+    case SpecialUse::kArchive:
+      return "\\Archive";
+    case SpecialUse::kNone:
+    case SpecialUse::kInbox:
+      break;
+  }
+  return "";
+}
+
+std::vector<unsigned char> compress(std::string_view raw) {
+  std::vector<unsigned char> out(ZSTD_compressBound(raw.size()));
+  const std::size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), kZstdLevel);
+  if (ZSTD_isError(n)) throw StoreError("zstd: " + std::string(ZSTD_getErrorName(n)));
+  out.resize(n);
+  return out;
+}
+
+std::string decompress(std::span<const unsigned char> compressed, std::size_t size) {
+  std::string out(size, '\0');
+  const std::size_t n =
+      ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != size) throw StoreError("a stored message does not decompress");
+  return out;
+}
+
+MessageStore::MessageStore(std::unique_ptr<sqlite::Database> db, std::uint64_t quota_bytes)
+    : db_(std::move(db)), quota_bytes_(quota_bytes) {
+  create_schema();
+}
+
+void MessageStore::create_schema() {
+  if (db_->prepare("SELECT 1 FROM sqlite_schema WHERE name = 'meta'").step()) {
+    auto st = db_->prepare("SELECT value FROM meta WHERE key = 'schema'");
+    if (st.step() && std::stoi(st.text(0)) >= kSchemaVersion) return;  // the folders exist
+  }
+  sqlite::Transaction tx(*db_);
+  db_->exec(kSchema);
+  for (const auto& f : kStandardFolders) {
+    auto st = db_->prepare("SELECT 1 FROM folders WHERE special_use = ?");
+    st.bind(1, static_cast<std::int64_t>(f.use));
+    if (st.step()) continue;
+    const std::uint32_t validity = [&] {
+      auto next = db_->prepare("SELECT value FROM meta WHERE key = 'last_uidvalidity'");
+      const auto last = next.step() ? std::stoll(next.text(0)) : 0;
+      return static_cast<std::uint32_t>(std::max<std::int64_t>(core::unix_now(), last + 1));
+    }();
+    db_->prepare("INSERT INTO folders(name, special_use, uidvalidity) VALUES(?, ?, ?)")
+        .bind(1, f.name)
+        .bind(2, static_cast<std::int64_t>(f.use))
+        .bind(3, static_cast<std::int64_t>(validity))
+        .run();
+    db_->prepare("INSERT OR REPLACE INTO meta VALUES('last_uidvalidity', ?)")
+        .bind(1, std::to_string(validity))
+        .run();
+  }
+  db_->prepare("INSERT OR REPLACE INTO meta VALUES('schema', ?)")
+      .bind(1, std::to_string(kSchemaVersion))
+      .run();
+  tx.commit();
+}
+
+std::vector<Folder> MessageStore::folders() {
+  std::vector<Folder> out;
+  auto st = db_->prepare(std::string(kFolderColumns) + "ORDER BY id");
+  while (st.step()) out.push_back(read_folder(st));
+  return out;
+}
+
+std::optional<Folder> MessageStore::folder(std::string_view name) {
+  // INBOX is case-insensitive (RFC 9051 5.1); other names are exact.
+  const bool inbox =
+      name.size() == 5 && std::equal(name.begin(), name.end(), "INBOX",
+                                     [](char a, char b) { return (a & ~0x20) == b; });
+  auto st = db_->prepare(std::string(kFolderColumns) + "WHERE name = ?");
+  st.bind(1, inbox ? std::string_view("INBOX") : name);
+  if (!st.step()) return std::nullopt;
+  return read_folder(st);
+}
+
+Folder MessageStore::special_folder(SpecialUse use) {
+  auto st = db_->prepare(std::string(kFolderColumns) + "WHERE special_use = ? ORDER BY id LIMIT 1");
+  st.bind(1, static_cast<std::int64_t>(use));
+  if (!st.step()) throw StoreError("the mailbox has no folder for this special use");
+  return read_folder(st);
+}
+
+Folder MessageStore::create_folder(std::string_view name, SpecialUse use) {
+  if (!valid_folder_name(name)) throw StoreError("invalid folder name");
+  if (folder(name)) throw StoreError("the folder exists");
+  sqlite::Transaction tx(*db_);
+  auto last = db_->prepare("SELECT value FROM meta WHERE key = 'last_uidvalidity'");
+  const auto previous = last.step() ? std::stoll(last.text(0)) : 0;
+  const auto validity =
+      static_cast<std::uint32_t>(std::max<std::int64_t>(core::unix_now(), previous + 1));
+  db_->prepare("INSERT INTO folders(name, special_use, uidvalidity) VALUES(?, ?, ?)")
+      .bind(1, name)
+      .bind(2, static_cast<std::int64_t>(use))
+      .bind(3, static_cast<std::int64_t>(validity))
+      .run();
+  db_->prepare("INSERT OR REPLACE INTO meta VALUES('last_uidvalidity', ?)")
+      .bind(1, std::to_string(validity))
+      .run();
+  tx.commit();
+  return *folder(name);
+}
+
+std::int64_t MessageStore::thread_for(const MessageFacts& facts, std::int64_t body_id) {
+  // The first known id among the message's own and its parents' names its thread; the ids are
+  // then all recorded, so a parent that arrives after its replies joins their thread.
+  std::vector<const std::string*> ids;
+  if (!facts.message_id.empty()) ids.push_back(&facts.message_id);
+  for (const auto& p : facts.parents) ids.push_back(&p);
+  std::int64_t thread = body_id;
+  auto find = db_->prepare("SELECT thread FROM thread_ids WHERE message_id = ?");
+  for (const auto* id : ids) {
+    find.reset();
+    find.bind(1, *id);
+    if (find.step()) {
+      thread = find.integer(0);
+      break;
+    }
+  }
+  auto add = db_->prepare("INSERT OR IGNORE INTO thread_ids VALUES(?, ?)");
+  for (const auto* id : ids) {
+    add.reset();
+    add.bind(1, *id).bind(2, thread).run();
+  }
+  return thread;
+}
+
+std::vector<Appended> MessageStore::append(std::int64_t folder_id,
+                                           std::span<const NewMessage> messages) {
+  std::vector<Appended> out;
+  out.reserve(messages.size());
+  DurableTransaction tx(*db_);
+  auto f = db_->prepare("SELECT uidnext, highest_modseq FROM folders WHERE id = ?");
+  f.bind(1, folder_id);
+  if (!f.step()) throw StoreError("no such folder");
+  auto uid = static_cast<std::uint32_t>(f.integer(0));
+  const auto modseq = static_cast<std::uint64_t>(f.integer(1)) + 1;
+
+  std::uint64_t adding = 0;
+  for (const auto& m : messages) adding += m.raw.size();
+  if (quota_bytes_ > 0 && usage_bytes() + adding > quota_bytes_) {
+    throw QuotaExceeded("the mailbox is full");
+  }
+
+  auto seen = db_->prepare("SELECT 1 FROM bodies WHERE spool_id = ?");
+  auto body = db_->prepare(
+      "INSERT INTO bodies(size, compressed, data, envelope, bodystructure, body, message_id, "
+      "parents, sent_date, thread, spool_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)");
+  auto set_thread = db_->prepare("UPDATE bodies SET thread = ? WHERE id = ?");
+  auto message = db_->prepare(
+      "INSERT INTO messages(folder, uid, body, modseq, flags, keywords, internal_date) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  auto index = db_->prepare(
+      "INSERT INTO fts(rowid, subject, hfrom, hto, hcc, hbcc, body) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& m : messages) {
+    if (m.spool_id) {
+      seen.reset();
+      seen.bind_blob(1, std::span<const unsigned char>(*m.spool_id));
+      if (seen.step()) {
+        out.push_back({});
+        continue;
+      }
+    }
+    body.reset();
+    body.bind(1, static_cast<std::int64_t>(m.raw.size()));
+    const auto plain =
+        std::span(reinterpret_cast<const unsigned char*>(m.raw.data()), m.raw.size());
+    std::vector<unsigned char> packed;
+    if (m.raw.size() >= kMinCompressed) packed = compress(m.raw);
+    if (!packed.empty() && packed.size() < m.raw.size()) {
+      body.bind(2, std::int64_t{1}).bind_blob(3, packed);
+    } else {
+      body.bind(2, std::int64_t{0}).bind_blob(3, plain);
+    }
+    if (m.facts) {
+      body.bind(4, m.facts->envelope)
+          .bind(5, m.facts->bodystructure)
+          .bind(6, m.facts->body)
+          .bind(7, m.facts->message_id)
+          .bind(8, join(m.facts->parents, ' '))
+          .bind(9, m.facts->sent_date);
+    } else {
+      for (int i = 4; i <= 8; ++i) body.bind_null(i);
+      body.bind(9, std::int64_t{0});
+    }
+    if (m.spool_id) {
+      body.bind_blob(10, std::span<const unsigned char>(*m.spool_id));
+    } else {
+      body.bind_null(10);
+    }
+    body.run();
+    const std::int64_t body_id = sqlite3_last_insert_rowid(db_->handle());
+    const std::int64_t thread = m.facts ? thread_for(*m.facts, body_id) : body_id;
+    set_thread.reset();
+    set_thread.bind(1, thread).bind(2, body_id).run();
+    if (m.facts) {
+      index.reset();
+      index.bind(1, body_id)
+          .bind(2, m.facts->subject)
+          .bind(3, m.facts->from)
+          .bind(4, m.facts->to)
+          .bind(5, m.facts->cc)
+          .bind(6, m.facts->bcc)
+          .bind(7, m.facts->text)
+          .run();
+    }
+    message.reset();
+    message.bind(1, folder_id)
+        .bind(2, static_cast<std::int64_t>(uid))
+        .bind(3, body_id)
+        .bind(4, static_cast<std::int64_t>(modseq))
+        .bind(5, static_cast<std::int64_t>(m.flags & 0x1f))
+        .bind(6, keywords_text(m.keywords))
+        .bind(7, m.internal_date)
+        .run();
+    out.push_back({uid, modseq});
+    if (uid == 0xffffffffU) throw StoreError("the folder has run out of UIDs");
+    ++uid;
+  }
+  db_->prepare("UPDATE folders SET uidnext = ?, highest_modseq = ? WHERE id = ?")
+      .bind(1, static_cast<std::int64_t>(uid))
+      .bind(2, static_cast<std::int64_t>(modseq))
+      .bind(3, folder_id)
+      .run();
+  tx.commit();
+  return out;
+}
+
+std::optional<std::string> MessageStore::raw(std::int64_t folder_id, std::uint32_t uid) {
+  auto st = db_->prepare(
+      "SELECT b.size, b.compressed, b.data FROM messages m JOIN bodies b ON b.id = m.body "
+      "WHERE m.folder = ? AND m.uid = ?");
+  st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(uid));
+  if (!st.step()) return std::nullopt;
+  const auto size = static_cast<std::size_t>(st.integer(0));
+  const auto data = st.blob_view(2);
+  if (st.integer(1) != 0) return decompress(data, size);
+  return std::string(reinterpret_cast<const char*>(data.data()), data.size());
+}
+
+std::optional<MessageFacts> MessageStore::facts(std::int64_t folder_id, std::uint32_t uid) {
+  auto st = db_->prepare(
+      "SELECT b.envelope, b.bodystructure, b.body, b.message_id, b.parents, b.sent_date, "
+      "f.subject, f.hfrom, f.hto, f.hcc, f.hbcc, f.body "
+      "FROM messages m JOIN bodies b ON b.id = m.body LEFT JOIN fts f ON f.rowid = b.id "
+      "WHERE m.folder = ? AND m.uid = ?");
+  st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(uid));
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  MessageFacts f;
+  f.envelope = st.text(0);
+  f.bodystructure = st.text(1);
+  f.body = st.text(2);
+  f.message_id = st.text(3);
+  f.parents = split(st.text(4), ' ');
+  f.sent_date = st.integer(5);
+  f.subject = st.text(6);
+  f.from = st.text(7);
+  f.to = st.text(8);
+  f.cc = st.text(9);
+  f.bcc = st.text(10);
+  f.text = st.text(11);
+  return f;
+}
+
+std::vector<MessageInfo> MessageStore::messages(std::int64_t folder_id) {
+  std::vector<MessageInfo> out;
+  auto st = db_->prepare(
+      "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internal_date, b.size, b.thread "
+      "FROM messages m JOIN bodies b ON b.id = m.body WHERE m.folder = ? ORDER BY m.uid");
+  st.bind(1, folder_id);
+  while (st.step()) {
+    MessageInfo i;
+    i.uid = static_cast<std::uint32_t>(st.integer(0));
+    i.modseq = static_cast<std::uint64_t>(st.integer(1));
+    i.flags = static_cast<std::uint32_t>(st.integer(2));
+    i.keywords = split(st.text(3), ' ');
+    i.internal_date = st.integer(4);
+    i.size = static_cast<std::uint64_t>(st.integer(5));
+    i.thread = st.integer(6);
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+std::uint64_t MessageStore::set_flags(std::int64_t folder_id, std::uint32_t uid,
+                                      std::uint32_t flags,
+                                      const std::vector<std::string>& keywords) {
+  const std::string kw = keywords_text(keywords);
+  sqlite::Transaction tx(*db_);
+  auto f = db_->prepare("SELECT highest_modseq FROM folders WHERE id = ?");
+  f.bind(1, folder_id);
+  if (!f.step()) return 0;
+  const auto modseq = f.integer(0) + 1;
+  auto st = db_->prepare(
+      "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE folder = ? AND uid = ?");
+  st.bind(1, static_cast<std::int64_t>(flags & 0x1f))
+      .bind(2, kw)
+      .bind(3, modseq)
+      .bind(4, folder_id)
+      .bind(5, static_cast<std::int64_t>(uid))
+      .run();
+  if (db_->changes() == 0) return 0;
+  db_->prepare("UPDATE folders SET highest_modseq = ? WHERE id = ?")
+      .bind(1, modseq)
+      .bind(2, folder_id)
+      .run();
+  tx.commit();
+  return static_cast<std::uint64_t>(modseq);
+}
+
+std::vector<std::uint32_t> MessageStore::expunge(std::int64_t folder_id) {
+  std::vector<std::uint32_t> uids;
+  sqlite::Transaction tx(*db_);
+  auto f = db_->prepare("SELECT highest_modseq FROM folders WHERE id = ?");
+  f.bind(1, folder_id);
+  if (!f.step()) return uids;
+  const auto modseq = f.integer(0) + 1;
+  auto st =
+      db_->prepare("DELETE FROM messages WHERE folder = ? AND (flags & ?) != 0 RETURNING uid");
+  st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(kDeleted));
+  while (st.step()) uids.push_back(static_cast<std::uint32_t>(st.integer(0)));
+  if (uids.empty()) return uids;
+  std::sort(uids.begin(), uids.end());
+  auto log = db_->prepare("INSERT OR REPLACE INTO expunged VALUES(?, ?, ?)");
+  for (const auto uid : uids) {
+    log.reset();
+    log.bind(1, folder_id).bind(2, static_cast<std::int64_t>(uid)).bind(3, modseq).run();
+  }
+  db_->prepare("UPDATE folders SET highest_modseq = ? WHERE id = ?")
+      .bind(1, modseq)
+      .bind(2, folder_id)
+      .run();
+  tx.commit();
+  return uids;
+}
+
+std::vector<std::uint32_t> MessageStore::expunged_since(std::int64_t folder_id,
+                                                        std::uint64_t modseq) {
+  std::vector<std::uint32_t> out;
+  auto st = db_->prepare("SELECT uid FROM expunged WHERE folder = ? AND modseq > ? ORDER BY uid");
+  st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(modseq));
+  while (st.step()) out.push_back(static_cast<std::uint32_t>(st.integer(0)));
+  return out;
+}
+
+std::vector<std::uint32_t> MessageStore::search_text(std::int64_t folder_id,
+                                                     std::string_view query) {
+  // The trigram index finds substrings of 3 characters or more (IMAP SEARCH is a substring
+  // match); each word is one quoted FTS5 phrase. Shorter words fall back to LIKE over the
+  // indexed text.
+  std::string match;
+  std::vector<std::string> short_words;
+  for (const auto& word : split(query, ' ')) {
+    if (word.size() < 3) {
+      short_words.push_back(word);
+      continue;
+    }
+    if (!match.empty()) match += " AND ";
+    match += '"';
+    for (char c : word) {
+      if (c == '"') match += '"';
+      match += c;
+    }
+    match += '"';
+  }
+  std::string sql =
+      "SELECT m.uid FROM messages m JOIN fts f ON f.rowid = m.body WHERE m.folder = ?";
+  if (!match.empty()) sql += " AND fts MATCH ?";
+  for (std::size_t i = 0; i < short_words.size(); ++i) {
+    sql +=
+        " AND (f.subject || ' ' || f.hfrom || ' ' || f.hto || ' ' || f.hcc || ' ' || f.hbcc ||"
+        " ' ' || f.body) LIKE ? ESCAPE '\\'";
+  }
+  sql += " ORDER BY m.uid";
+  auto st = db_->prepare(sql);
+  int n = 1;
+  st.bind(n++, folder_id);
+  if (!match.empty()) st.bind(n++, match);
+  for (const auto& w : short_words) {
+    std::string like = "%";
+    for (char c : w) {
+      if (c == '%' || c == '_' || c == '\\') like += '\\';
+      like += c;
+    }
+    like += '%';
+    st.bind(n++, like);
+  }
+  std::vector<std::uint32_t> out;
+  while (st.step()) out.push_back(static_cast<std::uint32_t>(st.integer(0)));
+  return out;
+}
+
+std::vector<std::uint32_t> MessageStore::thread_members(std::int64_t folder_id,
+                                                        std::int64_t thread) {
+  std::vector<std::uint32_t> out;
+  auto st = db_->prepare(
+      "SELECT m.uid FROM messages m JOIN bodies b ON b.id = m.body WHERE m.folder = ? AND "
+      "b.thread = ? ORDER BY m.uid");
+  st.bind(1, folder_id).bind(2, thread);
+  while (st.step()) out.push_back(static_cast<std::uint32_t>(st.integer(0)));
+  return out;
+}
+
+std::uint64_t MessageStore::usage_bytes() {
+  auto st = db_->prepare("SELECT bytes FROM usage WHERE id = 1");
+  return st.step() ? static_cast<std::uint64_t>(st.integer(0)) : 0;
+}
+
+}  // namespace sealpost::store::mailbox

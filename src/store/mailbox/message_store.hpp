@@ -1,0 +1,146 @@
+// What one sealed mailbox holds, inside its encrypted database: folders with IMAP's identities
+// (UIDVALIDITY, UIDNEXT, per-message UID and MODSEQ, SPECIAL-USE), messages with flags, keywords
+// and INTERNALDATE, the raw bytes compressed with zstd, the IMAP ENVELOPE and BODYSTRUCTURE
+// computed once at delivery, an expunge log for QRESYNC, threads by References/In-Reply-To, a
+// full-text index (FTS5) for SEARCH, and the bytes used against the mailbox's quota.
+//
+// Not thread-safe: one MessageStore per connection, used by one thread at a time. Every method
+// that changes the store is one transaction; what it returns is committed. Deliveries commit with
+// synchronous=FULL (the MX answers 250 after this returns); other changes use DESIGN.md's NORMAL.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/mailbox/spool_format.hpp"
+#include "store/sqlite/database.hpp"
+
+namespace sealpost::store::mailbox {
+
+// IMAP system flags, as bits (\Recent does not exist in IMAP4rev2).
+enum Flag : std::uint32_t {
+  kSeen = 1,
+  kAnswered = 2,
+  kFlagged = 4,
+  kDeleted = 8,
+  kDraft = 16,
+};
+
+// RFC 6154 SPECIAL-USE attributes of the folders every mailbox starts with.
+enum class SpecialUse { kNone, kInbox, kSent, kDrafts, kJunk, kTrash, kArchive };
+std::string_view to_string(SpecialUse use);  // "\\Sent"...; "" for kNone and kInbox
+
+struct Folder {
+  std::int64_t id = 0;
+  std::string name;  // hierarchy delimiter '/', UTF-8 ("INBOX" for the inbox)
+  SpecialUse special_use = SpecialUse::kNone;
+  std::uint32_t uidvalidity = 0;
+  std::uint32_t uidnext = 1;
+  std::uint64_t highest_modseq = 0;
+  bool subscribed = true;
+};
+
+// What the MIME parser computed at delivery, stored with the message so that IMAP never
+// re-parses: the IMAP strings, the threading ids and the text the full-text index holds.
+struct MessageFacts {
+  std::string envelope;              // IMAP ENVELOPE
+  std::string bodystructure;         // IMAP BODYSTRUCTURE (extensible)
+  std::string body;                  // IMAP BODY (non-extensible)
+  std::string message_id;            // without angle brackets; empty when absent
+  std::vector<std::string> parents;  // References then In-Reply-To, without angle brackets
+  std::int64_t sent_date = 0;        // Date: as Unix time; 0 when absent or unreadable
+  std::string subject, from, to, cc, bcc, text;  // decoded, for SEARCH
+};
+
+struct NewMessage {
+  std::string_view raw;            // the message as delivered (CRLF)
+  std::int64_t internal_date = 0;  // Unix time
+  std::uint32_t flags = 0;
+  std::vector<std::string> keywords;
+  const MessageFacts* facts = nullptr;  // may be null: only size and raw bytes are then known
+  std::optional<SpoolId> spool_id;      // a spool record already imported is not added twice
+};
+
+struct Appended {
+  std::uint32_t uid = 0;  // 0 when skipped as an already imported spool record
+  std::uint64_t modseq = 0;
+};
+
+struct MessageInfo {
+  std::uint32_t uid = 0;
+  std::uint64_t modseq = 0;
+  std::uint32_t flags = 0;
+  std::vector<std::string> keywords;
+  std::int64_t internal_date = 0;
+  std::uint64_t size = 0;
+  std::int64_t thread = 0;
+};
+
+// The quota would be exceeded (a temporary condition: RFC 3463 4.2.2, mailbox full).
+class QuotaExceeded : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+class MessageStore {
+ public:
+  // Takes an open (encrypted) database; creates or upgrades the schema and the standard folders.
+  // `quota_bytes` 0 means no quota.
+  explicit MessageStore(std::unique_ptr<sqlite::Database> db, std::uint64_t quota_bytes = 0);
+
+  [[nodiscard]] std::vector<Folder> folders();
+  [[nodiscard]] std::optional<Folder> folder(std::string_view name);
+  [[nodiscard]] Folder special_folder(SpecialUse use);  // every standard folder exists
+  // A new folder with a fresh UIDVALIDITY. Throws StoreError when the name exists or is invalid.
+  Folder create_folder(std::string_view name, SpecialUse use = SpecialUse::kNone);
+
+  // Adds messages to a folder in one transaction (all or none). Throws QuotaExceeded when they
+  // do not fit.
+  std::vector<Appended> append(std::int64_t folder_id, std::span<const NewMessage> messages);
+  Appended append(std::int64_t folder_id, const NewMessage& message) {
+    return append(folder_id, std::span<const NewMessage>(&message, 1)).front();
+  }
+
+  // The message's bytes as delivered, or nullopt when there is no such UID.
+  [[nodiscard]] std::optional<std::string> raw(std::int64_t folder_id, std::uint32_t uid);
+  [[nodiscard]] std::optional<MessageFacts> facts(std::int64_t folder_id, std::uint32_t uid);
+  [[nodiscard]] std::vector<MessageInfo> messages(std::int64_t folder_id);
+
+  // Replaces the flags and keywords of a message; returns its new MODSEQ (0: no such UID).
+  std::uint64_t set_flags(std::int64_t folder_id, std::uint32_t uid, std::uint32_t flags,
+                          const std::vector<std::string>& keywords);
+  // Removes the folder's \Deleted messages, logging their UIDs for QRESYNC; returns the UIDs.
+  std::vector<std::uint32_t> expunge(std::int64_t folder_id);
+  // UIDs expunged after `modseq` (RFC 7162 VANISHED (EARLIER)).
+  [[nodiscard]] std::vector<std::uint32_t> expunged_since(std::int64_t folder_id,
+                                                          std::uint64_t modseq);
+
+  // Full-text SEARCH: UIDs in the folder whose indexed text matches every word of `query`.
+  [[nodiscard]] std::vector<std::uint32_t> search_text(std::int64_t folder_id,
+                                                       std::string_view query);
+  // The UIDs in a folder of the messages of a thread.
+  [[nodiscard]] std::vector<std::uint32_t> thread_members(std::int64_t folder_id,
+                                                          std::int64_t thread);
+
+  [[nodiscard]] std::uint64_t usage_bytes();
+  [[nodiscard]] std::uint64_t quota_bytes() const { return quota_bytes_; }
+  [[nodiscard]] sqlite::Database& database() { return *db_; }
+
+ private:
+  void create_schema();
+  std::int64_t thread_for(const MessageFacts& facts, std::int64_t body_id);
+
+  std::unique_ptr<sqlite::Database> db_;
+  std::uint64_t quota_bytes_;
+};
+
+// zstd, as bodies are stored (exposed for tests and export).
+std::vector<unsigned char> compress(std::string_view raw);
+std::string decompress(std::span<const unsigned char> compressed, std::size_t size);
+
+}  // namespace sealpost::store::mailbox

@@ -1,0 +1,256 @@
+#include "store/mailbox/message_store.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "crypto/mailbox_keys.hpp"
+#include "store/mailbox/encrypted_db.hpp"
+
+namespace sealpost::store::mailbox {
+namespace {
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string message(const std::string& subject, const std::string& body,
+                    const std::string& extra = "") {
+  return "From: a@example.org\r\nTo: b@example.com\r\nSubject: " + subject + "\r\n" + extra +
+         "\r\n" + body + "\r\n";
+}
+
+MessageFacts facts_for(const std::string& subject, const std::string& text,
+                       const std::string& id = "", std::vector<std::string> parents = {}) {
+  MessageFacts f;
+  f.envelope = "(NIL \"" + subject + "\" NIL NIL NIL NIL NIL NIL NIL NIL)";
+  f.bodystructure = "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)";
+  f.body = "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1)";
+  f.subject = subject;
+  f.from = "a@example.org";
+  f.to = "b@example.com";
+  f.text = text;
+  f.message_id = id;
+  f.parents = std::move(parents);
+  return f;
+}
+
+NewMessage nm(std::string_view raw, std::int64_t date, std::uint32_t flags,
+              std::vector<std::string> keywords, const MessageFacts* facts) {
+  NewMessage n;
+  n.raw = raw;
+  n.internal_date = date;
+  n.flags = flags;
+  n.keywords = std::move(keywords);
+  n.facts = facts;
+  return n;
+}
+
+class MessageStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() /
+          ("sealpost-store-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  std::unique_ptr<MessageStore> open(std::uint64_t quota = 0) {
+    return std::make_unique<MessageStore>(open_encrypted(dir / "m.db", key), quota);
+  }
+  std::filesystem::path dir;
+  crypto::SecretBytes key = crypto::new_master_key();
+};
+
+TEST_F(MessageStoreTest, StartsWithTheSpecialUseFolders) {
+  auto store = open();
+  const auto folders = store->folders();
+  ASSERT_EQ(folders.size(), 6U);
+  EXPECT_EQ(folders[0].name, "INBOX");
+  EXPECT_EQ(store->special_folder(SpecialUse::kJunk).name, "Junk");
+  EXPECT_EQ(to_string(store->special_folder(SpecialUse::kSent).special_use), "\\Sent");
+  for (const auto& f : folders) {
+    EXPECT_EQ(f.uidnext, 1U);
+    EXPECT_GT(f.uidvalidity, 0U);
+  }
+  // Distinct UIDVALIDITY per folder, even when created in the same second.
+  std::set<std::uint32_t> validities;
+  for (const auto& f : folders) validities.insert(f.uidvalidity);
+  EXPECT_EQ(validities.size(), folders.size());
+  EXPECT_TRUE(store->folder("inbox").has_value()) << "INBOX is case-insensitive";
+  EXPECT_FALSE(store->folder("sent").has_value()) << "other names are exact";
+  // Reopening keeps them (and their UIDVALIDITY).
+  const auto inbox = folders[0];
+  store.reset();
+  store = open();
+  EXPECT_EQ(store->folders().size(), 6U);
+  EXPECT_EQ(store->folder("INBOX")->uidvalidity, inbox.uidvalidity);
+}
+
+TEST_F(MessageStoreTest, AppendAssignsUidsAndModseqAndKeepsTheBytes) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  std::string big = message("big", std::string(20000, 'x'));
+  const auto f1 = facts_for("one", "first body");
+  const auto a = store->append(inbox.id, nm(message("one", "first body"), 1700000000, 0, {}, &f1));
+  const auto b =
+      store->append(inbox.id, nm(big, 1700000001, kSeen | kFlagged, {"$Label1"}, nullptr));
+  EXPECT_EQ(a.uid, 1U);
+  EXPECT_EQ(b.uid, 2U);
+  EXPECT_GT(b.modseq, a.modseq);
+  const auto after = *store->folder("INBOX");
+  EXPECT_EQ(after.uidnext, 3U);
+  EXPECT_EQ(after.highest_modseq, b.modseq);
+  EXPECT_EQ(*store->raw(inbox.id, 1), message("one", "first body"));
+  EXPECT_EQ(*store->raw(inbox.id, 2), big) << "compressed bodies come back byte for byte";
+  EXPECT_FALSE(store->raw(inbox.id, 3).has_value());
+  const auto infos = store->messages(inbox.id);
+  ASSERT_EQ(infos.size(), 2U);
+  EXPECT_EQ(infos[1].flags, kSeen | kFlagged);
+  EXPECT_EQ(infos[1].keywords, std::vector<std::string>{"$Label1"});
+  EXPECT_EQ(infos[1].internal_date, 1700000001);
+  EXPECT_EQ(infos[1].size, big.size());
+  EXPECT_EQ(store->facts(inbox.id, 1)->envelope, f1.envelope);
+  EXPECT_FALSE(store->facts(inbox.id, 2).has_value());
+  // Compression: 20 kB of one letter takes far less room than 20 kB.
+  EXPECT_LT(compress(big).size(), 1000U);
+  EXPECT_EQ(store->usage_bytes(), message("one", "first body").size() + big.size());
+}
+
+TEST_F(MessageStoreTest, InvalidKeywordsAreRefused) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  const std::string m = message("k", "body");
+  EXPECT_THROW(store->append(inbox.id, nm(m, 1, 0, {"bad keyword"}, nullptr)), StoreError);
+  EXPECT_THROW(store->append(inbox.id, nm(m, 1, 0, {"(x"}, nullptr)), StoreError);
+  EXPECT_TRUE(store->messages(inbox.id).empty()) << "nothing half-added";
+}
+
+TEST_F(MessageStoreTest, FlagsExpungeAndTheExpungeLog) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  for (int i = 0; i < 4; ++i) {
+    (void)store->append(inbox.id, nm(message("m" + std::to_string(i), "b"), 1, 0, {}, nullptr));
+  }
+  const auto before = store->folder("INBOX")->highest_modseq;
+  const auto m2 = store->set_flags(inbox.id, 2, kDeleted, {});
+  const auto m4 = store->set_flags(inbox.id, 4, kDeleted | kSeen, {"$Junk"});
+  EXPECT_GT(m2, before);
+  EXPECT_GT(m4, m2);
+  EXPECT_EQ(store->set_flags(inbox.id, 99, kSeen, {}), 0U) << "no such UID";
+  EXPECT_EQ(store->expunge(inbox.id), (std::vector<std::uint32_t>{2, 4}));
+  const auto infos = store->messages(inbox.id);
+  ASSERT_EQ(infos.size(), 2U);
+  EXPECT_EQ(infos[0].uid, 1U);
+  EXPECT_EQ(infos[1].uid, 3U);
+  EXPECT_EQ(store->expunged_since(inbox.id, before), (std::vector<std::uint32_t>{2, 4}));
+  EXPECT_TRUE(store->expunged_since(inbox.id, store->folder("INBOX")->highest_modseq).empty());
+  // UIDs are never reused.
+  EXPECT_EQ(store->append(inbox.id, nm(message("new", "b"), 1, 0, {}, nullptr)).uid, 5U);
+  EXPECT_EQ(store->usage_bytes(), message("m0", "b").size() * 2 + message("new", "b").size());
+}
+
+TEST_F(MessageStoreTest, QuotaRefusesWhatDoesNotFit) {
+  const std::string m = message("q", std::string(400, 'q'));
+  auto store = open(m.size() * 2 + 10);
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  (void)store->append(inbox.id, nm(m, 1, 0, {}, nullptr));
+  (void)store->append(inbox.id, nm(m, 1, 0, {}, nullptr));
+  EXPECT_THROW(store->append(inbox.id, nm(m, 1, 0, {}, nullptr)), QuotaExceeded);
+  EXPECT_EQ(store->messages(inbox.id).size(), 2U);
+  // Expunging frees room.
+  (void)store->set_flags(inbox.id, 1, kDeleted, {});
+  (void)store->expunge(inbox.id);
+  EXPECT_EQ(store->append(inbox.id, nm(m, 1, 0, {}, nullptr)).uid, 3U);
+}
+
+TEST_F(MessageStoreTest, SpoolRecordsAreImportedOnce) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  const SpoolId id{1, 2, 3};
+  const std::string raw = message("s", "b");
+  NewMessage n = nm(raw, 1, 0, {}, nullptr);
+  n.spool_id = id;
+  EXPECT_EQ(store->append(inbox.id, n).uid, 1U);
+  EXPECT_EQ(store->append(inbox.id, n).uid, 0U) << "the same record again is skipped";
+  EXPECT_EQ(store->messages(inbox.id).size(), 1U);
+}
+
+TEST_F(MessageStoreTest, FullTextSearchFindsSubstringsAcrossFields) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  const auto f1 = facts_for("Quarterly report", "The numbers for Zürich look fine");
+  const auto f2 = facts_for("Lunch", "Shall we meet at noon?");
+  (void)store->append(inbox.id, nm(message("Quarterly report", "x"), 1, 0, {}, &f1));
+  (void)store->append(inbox.id, nm(message("Lunch", "x"), 1, 0, {}, &f2));
+  EXPECT_EQ(store->search_text(inbox.id, "quarter"), std::vector<std::uint32_t>{1});
+  EXPECT_EQ(store->search_text(inbox.id, "UMBERS"), std::vector<std::uint32_t>{1});
+  EXPECT_EQ(store->search_text(inbox.id, "zurich"), std::vector<std::uint32_t>{1})
+      << "diacritics folded";
+  EXPECT_EQ(store->search_text(inbox.id, "noon lunch"), std::vector<std::uint32_t>{2});
+  EXPECT_EQ(store->search_text(inbox.id, "at"), (std::vector<std::uint32_t>{2}))
+      << "short words scan";
+  EXPECT_TRUE(store->search_text(inbox.id, "\"quoted\" nothing").empty());
+  // Expunged messages leave the index.
+  (void)store->set_flags(inbox.id, 1, kDeleted, {});
+  (void)store->expunge(inbox.id);
+  EXPECT_TRUE(store->search_text(inbox.id, "quarter").empty());
+}
+
+TEST_F(MessageStoreTest, ThreadsFollowReferencesInAnyArrivalOrder) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  // The reply arrives before the message it answers.
+  const auto reply = facts_for("Re: plan", "ok", "reply@x", {"root@x"});
+  const auto root = facts_for("plan", "the plan", "root@x");
+  const auto other = facts_for("other", "unrelated", "other@x");
+  const auto reply2 = facts_for("Re: Re: plan", "fine", "reply2@x", {"root@x", "reply@x"});
+  for (const auto* f : {&reply, &root, &other, &reply2}) {
+    (void)store->append(inbox.id, nm(message(f->subject, f->text), 1, 0, {}, f));
+  }
+  const auto infos = store->messages(inbox.id);
+  ASSERT_EQ(infos.size(), 4U);
+  EXPECT_EQ(infos[0].thread, infos[1].thread);
+  EXPECT_EQ(infos[0].thread, infos[3].thread);
+  EXPECT_NE(infos[0].thread, infos[2].thread);
+  EXPECT_EQ(store->thread_members(inbox.id, infos[0].thread),
+            (std::vector<std::uint32_t>{1, 2, 4}));
+}
+
+TEST_F(MessageStoreTest, NoMessageTextInTheFileWalOrShm) {
+  const std::string marker = "SEALED-MARKER-4b1d-subject-and-body";
+  {
+    auto store = open();
+    const auto inbox = store->special_folder(SpecialUse::kInbox);
+    const auto f = facts_for(marker, marker);
+    (void)store->append(inbox.id, nm(message(marker, marker), 1, 0, {}, &f));
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      const auto p = dir / ("m.db" + std::string(suffix));
+      if (std::filesystem::exists(p)) {
+        EXPECT_EQ(read_all(p).find(marker), std::string::npos) << p;
+      }
+    }
+  }
+  EXPECT_EQ(read_all(dir / "m.db").find(marker), std::string::npos);
+  // Another key does not open it.
+  EXPECT_THROW(open_encrypted(dir / "m.db", crypto::new_master_key()), StoreError);
+}
+
+TEST_F(MessageStoreTest, CreateFolderValidatesNames) {
+  auto store = open();
+  const auto f = store->create_folder("Projects/2026");
+  EXPECT_EQ(f.uidnext, 1U);
+  EXPECT_THROW(store->create_folder("Projects/2026"), StoreError);
+  EXPECT_THROW(store->create_folder(""), StoreError);
+  EXPECT_THROW(store->create_folder("a//b"), StoreError);
+  EXPECT_THROW(store->create_folder(std::string("bad\x01name")), StoreError);
+  EXPECT_GT(f.uidvalidity, store->folder("INBOX")->uidvalidity);
+}
+
+}  // namespace
+}  // namespace sealpost::store::mailbox
