@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "store/mailbox/spool_format.hpp"
 
@@ -18,6 +20,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       __builtin_trap();
     }
     pos += encoded.size();
+  }
+  // A payload that parses re-encodes to the same bytes.
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (const auto payload = parse_spool_payload(bytes)) {
+    if (encode_spool_payload(*payload) != bytes) __builtin_trap();
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -15,12 +16,14 @@
 #include "cli/privileges.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "delivery/dispatcher.hpp"
 #include "dns/resolver.hpp"
 #include "net/admission.hpp"
 #include "net/tls.hpp"
 #include "routing/router.hpp"
 #include "smtp/client/forwarder.hpp"
 #include "smtp/server/listener.hpp"
+#include "store/mailbox/facts.hpp"
 #include "store/metadata_store.hpp"
 
 namespace sealpost::cli {
@@ -33,6 +36,12 @@ std::shared_ptr<const routing::RoutingTable> load_table(store::MetadataStore& st
   auto table = std::make_shared<routing::RoutingTable>();
   for (auto& d : store.list_domains()) table->domains.insert(std::move(d));
   for (auto& a : store.all_aliases()) table->aliases[a.address()] = std::move(a.forwards);
+  for (const auto& domain : table->domains) {
+    for (auto& m : store.list_mailboxes(domain)) {
+      table->mailboxes[m.address] = store::mailbox::LocalMailbox{
+          m.address, m.file_id, m.spool_public_key, static_cast<std::uint64_t>(m.quota_bytes)};
+    }
+  }
   return table;
 }
 
@@ -131,6 +140,12 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   const auto client_tls = net::make_client_tls();
 
   smtp::client::Forwarder forwarder(config, io.get_executor(), *resolver, srs, client_tls.get());
+  // Blocking work (SQLite, zstd, fsync, Argon2id) runs here, never on the I/O threads. Declared
+  // after the io_context: destroyed first, it finishes what runs before the sessions go.
+  asio::thread_pool blocking(std::max(2U, threads));
+  store::mailbox::MailboxDirectory mailboxes(config.data_dir, store::mailbox::message_facts);
+  delivery::Dispatcher dispatcher(forwarder, mailboxes, blocking.get_executor(),
+                                  config.limits.accepted_memory);
   // DKIM keys (sealed under the server key) for ARC sealing; reloaded with the routing table.
   const auto key = server_key(config);
   auth::dkim::KeyringHolder keyring;
@@ -172,7 +187,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   }
   smtp::server::ServerContext context{config,
                                       router,
-                                      forwarder,
+                                      dispatcher,
                                       server_tls.get(),
                                       connections,
                                       budget,

@@ -63,19 +63,29 @@ Route Router::route(const smtp::protocol::Mailbox& rcpt, bool had_source_route) 
   const auto table = table_.load();
   if (!table->domains.count(*domain)) return reject(550, "5.7.1", "Relaying denied");
 
-  const auto find = [&](const std::string& l) -> const std::vector<std::string>* {
-    const auto it = table->aliases.find(l + "@" + *domain);
-    return it == table->aliases.end() ? nullptr : &it->second;
+  // An address is known when it has a mailbox, an alias, or both: the message is then stored in
+  // the mailbox and relayed to the alias's destinations.
+  Route r;
+  const auto find = [&](const std::string& l) {
+    const std::string address = l + "@" + *domain;
+    const auto alias = table->aliases.find(address);
+    const auto mailbox = table->mailboxes.find(address);
+    if (alias == table->aliases.end() && mailbox == table->mailboxes.end()) return false;
+    r = forward(alias == table->aliases.end() ? std::vector<std::string>{} : alias->second);
+    if (mailbox != table->mailboxes.end()) r.mailbox = mailbox->second;
+    return true;
   };
-  const std::vector<std::string>* hit = find(local);
+  bool hit = find(local);
   if (!hit) {
     // Plus-addressing: "user+tag@" reaches "user@" unless "user+tag@" exists itself.
     const auto plus = local.find('+');
     if (plus != std::string::npos && plus > 0) hit = find(local.substr(0, plus));
   }
   if (!hit) hit = find("*");
-  if (!hit || hit->empty()) return reject(550, "5.1.1", "No such user here");
-  return forward(*hit);
+  if (!hit || (r.destinations.empty() && !r.mailbox)) {
+    return reject(550, "5.1.1", "No such user here");
+  }
+  return r;
 }
 
 }  // namespace sealpost::routing

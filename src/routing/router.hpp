@@ -7,12 +7,14 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "smtp/protocol/address.hpp"
 #include "smtp/protocol/reply.hpp"
+#include "store/mailbox/local_mailbox.hpp"
 
 namespace sealpost::auth::srs {
 class Srs;
@@ -21,15 +23,17 @@ class Srs;
 namespace sealpost::routing {
 
 struct RoutingTable {
-  std::set<std::string> domains;                            // A-labels
-  std::map<std::string, std::vector<std::string>> aliases;  // "local@domain" -> destinations
+  std::set<std::string> domains;                                  // A-labels
+  std::map<std::string, std::vector<std::string>> aliases;        // "local@domain" -> destinations
+  std::map<std::string, store::mailbox::LocalMailbox> mailboxes;  // "local@domain" -> mailbox
 };
 
 struct Route {
   enum class Kind { kForward, kBounce, kRejected };
   Kind kind = Kind::kRejected;
-  std::vector<std::string> destinations;  // kForward / kBounce
-  smtp::protocol::Reply rejection;        // kRejected
+  std::vector<std::string> destinations;  // kForward / kBounce: where the message is relayed
+  std::optional<store::mailbox::LocalMailbox> mailbox;  // kForward: also stored here
+  smtp::protocol::Reply rejection;                      // kRejected
 };
 
 class Router {

@@ -22,6 +22,8 @@ class RouterTest : public ::testing::Test {
     table->aliases["leser@xn--bcher-kva.example"] = {"leser@dest.test"};
     table->aliases["*@catch.example"] = {"all@dest.test"};
     table->aliases["named@catch.example"] = {"named@dest.test"};
+    table->mailboxes["alice@example.com"] = {"alice@example.com", "f00d", {}, 0};
+    table->mailboxes["hello@example.com"] = {"hello@example.com", "beef", {}, 0};
     router_.update(table);
   }
 
@@ -40,6 +42,21 @@ TEST_F(RouterTest, AliasReachesAllDestinations) {
   const Route r = route("hello", "example.com");
   ASSERT_EQ(r.kind, Route::Kind::kForward);
   EXPECT_EQ(r.destinations, (std::vector<std::string>{"me@dest.test", "you@other.test"}));
+}
+
+TEST_F(RouterTest, MailboxesAreKnownAddressesAndCanAlsoForward) {
+  const Route only = route("Alice", "example.com");
+  ASSERT_EQ(only.kind, Route::Kind::kForward);
+  EXPECT_TRUE(only.destinations.empty());
+  ASSERT_TRUE(only.mailbox);
+  EXPECT_EQ(only.mailbox->file_id, "f00d");
+  // Plus-addressing reaches the mailbox too.
+  ASSERT_TRUE(route("alice+news", "example.com").mailbox);
+  // An address with both an alias and a mailbox keeps a copy and forwards.
+  const Route both = route("hello", "example.com");
+  ASSERT_TRUE(both.mailbox);
+  EXPECT_EQ(both.destinations.size(), 2U);
+  EXPECT_FALSE(route("user", "example.com").mailbox);
 }
 
 TEST_F(RouterTest, LocalPartAndDomainAreCaseInsensitive) {

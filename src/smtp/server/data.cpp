@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "core/strings.hpp"
 #include "smtp/protocol/data_reader.hpp"
 #include "smtp/server/session.hpp"
@@ -205,6 +206,8 @@ asio::awaitable<void> Session::finish_message() {
   DeliveryRequest request;
   request.sender = tx_->sender;
   request.destinations = tx_->destinations;
+  request.mailboxes = tx_->mailboxes;
+  request.received = core::unix_now();
   request.smtputf8 = tx_->smtputf8;
   request.eightbit = tx_->eightbit;
   request.content = tx_->content;

@@ -10,17 +10,20 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "smtp/protocol/reply.hpp"
+#include "store/mailbox/local_mailbox.hpp"
 
 namespace sealpost::smtp::server {
 
 struct DeliveryRequest {
   std::string_view sender;                // the reverse-path as received; empty for <>
-  std::vector<std::string> destinations;  // distinct, normalised addresses
+  std::vector<std::string> destinations;  // distinct, normalised addresses to relay to
+  std::vector<store::mailbox::LocalMailbox> mailboxes;  // distinct mailboxes to store into
   bool smtputf8 = false;
   bool eightbit = false;
-  std::string_view trace;    // our Received: and Authentication-Results: header fields
-  bool quarantine = false;   // DMARC says quarantine: a mailbox files it as Junk
-  std::string_view content;  // the message as received
+  std::string_view trace;     // our Received: and Authentication-Results: header fields
+  bool quarantine = false;    // DMARC says quarantine: a mailbox files it as Junk
+  std::int64_t received = 0;  // Unix time the message was received (INTERNALDATE)
+  std::string_view content;   // the message as received
 };
 
 struct DeliveryReport {

@@ -36,8 +36,14 @@ void Session::on_rcpt(const protocol::Command& cmd) {
   }
   ++tx_->recipients;
   ++recipients_ok_;
-  if (tx_->seal_domain.empty() && route.kind == routing::Route::Kind::kForward) {
+  if (tx_->seal_domain.empty() && route.kind == routing::Route::Kind::kForward &&
+      !route.destinations.empty()) {
     tx_->seal_domain = to_lower_ascii(cmd.path.mailbox.domain);
+  }
+  if (route.mailbox &&
+      std::none_of(tx_->mailboxes.begin(), tx_->mailboxes.end(),
+                   [&](const auto& m) { return m.address == route.mailbox->address; })) {
+    tx_->mailboxes.push_back(*route.mailbox);
   }
   for (const auto& d : route.destinations) {
     if (std::find(tx_->destinations.begin(), tx_->destinations.end(), d) ==

@@ -37,7 +37,8 @@ class Session : public std::enable_shared_from_this<Session> {
     bool smtputf8 = false;
     bool eightbit = false;
     std::uint32_t recipients = 0;
-    std::vector<std::string> destinations;  // distinct normalised addresses
+    std::vector<std::string> destinations;                // distinct normalised addresses
+    std::vector<store::mailbox::LocalMailbox> mailboxes;  // distinct mailboxes
     std::string seal_domain;  // the first forwarded recipient's domain: its key ARC-seals
     std::string content;
     net::BudgetReservation reservation;

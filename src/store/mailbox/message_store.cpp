@@ -322,7 +322,7 @@ std::int64_t MessageStore::thread_for(const MessageFacts& facts, std::int64_t bo
 }
 
 std::vector<Appended> MessageStore::append(std::int64_t folder_id,
-                                           std::span<const NewMessage> messages) {
+                                           std::span<const NewMessage> messages, Quota quota) {
   std::vector<Appended> out;
   out.reserve(messages.size());
   DurableTransaction tx(*db_);
@@ -334,7 +334,7 @@ std::vector<Appended> MessageStore::append(std::int64_t folder_id,
 
   std::uint64_t adding = 0;
   for (const auto& m : messages) adding += m.raw.size();
-  if (quota_bytes_ > 0 && usage_bytes() + adding > quota_bytes_) {
+  if (quota == Quota::kEnforce && quota_bytes_ > 0 && usage_bytes() + adding > quota_bytes_) {
     throw QuotaExceeded("the mailbox is full");
   }
 

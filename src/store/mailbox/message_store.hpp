@@ -99,11 +99,14 @@ class MessageStore {
   // A new folder with a fresh UIDVALIDITY. Throws StoreError when the name exists or is invalid.
   Folder create_folder(std::string_view name, SpecialUse use = SpecialUse::kNone);
 
+  enum class Quota { kEnforce, kIgnore };  // kIgnore: mail already accepted (the spool import)
   // Adds messages to a folder in one transaction (all or none). Throws QuotaExceeded when they
   // do not fit.
-  std::vector<Appended> append(std::int64_t folder_id, std::span<const NewMessage> messages);
-  Appended append(std::int64_t folder_id, const NewMessage& message) {
-    return append(folder_id, std::span<const NewMessage>(&message, 1)).front();
+  std::vector<Appended> append(std::int64_t folder_id, std::span<const NewMessage> messages,
+                               Quota quota = Quota::kEnforce);
+  Appended append(std::int64_t folder_id, const NewMessage& message,
+                  Quota quota = Quota::kEnforce) {
+    return append(folder_id, std::span<const NewMessage>(&message, 1), quota).front();
   }
 
   // The message's bytes as delivered, or nullopt when there is no such UID.

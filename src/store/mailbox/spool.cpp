@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace sealpost::store::mailbox {
@@ -38,10 +39,23 @@ SpoolId append_to_spool(const std::filesystem::path& spool,
   const std::vector<unsigned char> record = encode_spool_record(id, sealed);
 
   const bool existed = std::filesystem::exists(spool);
-  const int fd = ::open(spool.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error(spool.string() + ": cannot open the spool");
-  // One writer at a time, so records never interleave.
-  ::flock(fd, LOCK_EX);
+  int fd = -1;
+  for (int attempt = 0;; ++attempt) {
+    fd = ::open(spool.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error(spool.string() + ": cannot open the spool");
+    // One writer at a time, so records never interleave.
+    ::flock(fd, LOCK_EX);
+    // An import may have moved the file aside while we waited for the lock: the record must go
+    // into the file at the path, not into one already being imported.
+    struct stat opened {};
+    struct stat named {};
+    if (::fstat(fd, &opened) == 0 && ::stat(spool.c_str(), &named) == 0 &&
+        opened.st_ino == named.st_ino && opened.st_dev == named.st_dev) {
+      break;
+    }
+    ::close(fd);
+    if (attempt == 100) throw std::runtime_error(spool.string() + ": the spool keeps moving");
+  }
   std::size_t done = 0;
   while (done < record.size()) {
     const ssize_t w = ::write(fd, record.data() + done, record.size() - done);
@@ -76,11 +90,14 @@ std::size_t import_spool(const std::filesystem::path& spool,
       std::filesystem::remove(aside);
       fsync_dir(spool.parent_path());
     }
-    // Take the lock so no append is half-written, then move the spool aside.
+    // Take the lock so no append is half-written, then move the spool aside while holding it:
+    // an appender waiting for the lock sees the file moved and starts a new spool.
     const int fd = ::open(spool.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) ::flock(fd, LOCK_EX);
-    std::filesystem::rename(spool, aside);
+    std::error_code ec;
+    std::filesystem::rename(spool, aside, ec);
     if (fd >= 0) ::close(fd);
+    if (ec) throw std::runtime_error(spool.string() + ": cannot move the spool aside");
     fsync_dir(spool.parent_path());
   }
   if (!std::filesystem::exists(aside)) return 0;

@@ -6,7 +6,33 @@ namespace sealpost::store::mailbox {
 
 namespace {
 constexpr unsigned char kMagic[4] = {'S', 'P', 'L', '1'};
+constexpr std::string_view kPayloadMagic = "SPM1";
+constexpr std::size_t kPayloadHeader = 4 + 8 + 1;
 }  // namespace
+
+std::string encode_spool_payload(const SpoolPayload& payload) {
+  std::string out;
+  out.reserve(kPayloadHeader + payload.message.size());
+  out += kPayloadMagic;
+  const auto date = static_cast<std::uint64_t>(payload.internal_date);
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((date >> shift) & 0xff);
+  out += static_cast<char>(payload.junk ? 1 : 0);
+  out += payload.message;
+  return out;
+}
+
+std::optional<SpoolPayload> parse_spool_payload(std::string_view bytes) {
+  if (bytes.size() < kPayloadHeader || bytes.substr(0, 4) != kPayloadMagic) return std::nullopt;
+  std::uint64_t date = 0;
+  for (std::size_t i = 4; i < 12; ++i) date = (date << 8) | static_cast<unsigned char>(bytes[i]);
+  const auto flags = static_cast<unsigned char>(bytes[12]);
+  if (flags > 1) return std::nullopt;
+  SpoolPayload p;
+  p.internal_date = static_cast<std::int64_t>(date);
+  p.junk = flags == 1;
+  p.message = bytes.substr(kPayloadHeader);
+  return p;
+}
 
 std::vector<unsigned char> encode_spool_record(const SpoolId& id,
                                                std::span<const unsigned char> sealed) {

@@ -4,7 +4,10 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace sealpost::store::mailbox {
@@ -24,5 +27,18 @@ std::vector<unsigned char> encode_spool_record(const SpoolId& id,
 
 // Every complete record, in order; parsing stops at the first damaged or truncated one.
 std::vector<SpoolRecord> parse_spool(std::span<const unsigned char> bytes);
+
+// What a record seals: the message and what delivery decided about it, so that the import at
+// unlock files it as the MX would have.  "SPM1" | INTERNALDATE (8 bytes, big-endian Unix time) |
+// flags (1 byte: bit 0 = junk) | the message.
+struct SpoolPayload {
+  std::int64_t internal_date = 0;
+  bool junk = false;
+  std::string_view message;
+};
+
+std::string encode_spool_payload(const SpoolPayload& payload);
+// Nullopt when `bytes` is not a payload; the message views `bytes`.
+std::optional<SpoolPayload> parse_spool_payload(std::string_view bytes);
 
 }  // namespace sealpost::store::mailbox

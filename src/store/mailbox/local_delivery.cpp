@@ -1,0 +1,122 @@
+#include "store/mailbox/local_delivery.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "store/mailbox/encrypted_db.hpp"
+#include "store/mailbox/spool.hpp"
+
+namespace sealpost::store::mailbox {
+
+MailboxDirectory::MailboxDirectory(std::filesystem::path data_dir, FactsFunction facts)
+    : data_dir_(std::move(data_dir)), facts_(std::move(facts)) {}
+
+std::shared_ptr<OpenMailbox> MailboxDirectory::find(const std::string& address) {
+  const std::lock_guard lock(mutex_);
+  const auto it = open_.find(address);
+  if (it == open_.end()) return nullptr;
+  auto open = it->second.lock();
+  if (!open) open_.erase(it);
+  return open;
+}
+
+std::shared_ptr<OpenMailbox> MailboxDirectory::open(const Unlocked& unlocked) {
+  const std::string& address = unlocked.record.address;
+  // One opener at a time: a second login waits for the first one's spool import.
+  const std::lock_guard lock(mutex_);
+  if (const auto it = open_.find(address); it != open_.end()) {
+    if (auto open = it->second.lock()) return open;
+  }
+  auto store = std::make_unique<MessageStore>(
+      open_encrypted(database_file(data_dir_, unlocked.record), unlocked.master_key),
+      static_cast<std::uint64_t>(unlocked.record.quota_bytes));
+  (void)import_spool_into(*store, unlocked.spool_keys, spool_file(data_dir_, unlocked.record),
+                          facts_);
+  auto open = std::make_shared<OpenMailbox>(address, std::move(store));
+  open_[address] = open;
+  return open;
+}
+
+namespace {
+
+Appended store_message(MessageStore& store, std::string_view message, bool junk,
+                       std::int64_t internal_date, const FactsFunction& facts) {
+  const auto folder = store.special_folder(junk ? SpecialUse::kJunk : SpecialUse::kInbox);
+  std::optional<MessageFacts> f;
+  if (facts) f = facts(message);
+  NewMessage m;
+  m.raw = message;
+  m.internal_date = internal_date;
+  m.facts = f ? &*f : nullptr;
+  return store.append(folder.id, m);
+}
+
+}  // namespace
+
+LocalOutcome deliver_local(MailboxDirectory& directory, const LocalMailbox& mailbox,
+                           std::string_view message, bool junk, std::int64_t internal_date) {
+  if (auto open = directory.find(mailbox.address)) {
+    try {
+      open->with([&](MessageStore& store) {
+        return store_message(store, message, junk, internal_date, directory.facts());
+      });
+    } catch (const QuotaExceeded&) {
+      return LocalOutcome::kFull;
+    }
+    return LocalOutcome::kStored;
+  }
+  MailboxRecord record;
+  record.file_id = mailbox.file_id;
+  const auto spool = spool_file(directory.data_dir(), record);
+  if (mailbox.quota_bytes > 0) {
+    // Only the spool can be measured while the database is locked: it alone must fit.
+    std::error_code ec;
+    const auto spooled = std::filesystem::file_size(spool, ec);
+    if ((ec ? 0 : spooled) + message.size() > mailbox.quota_bytes) return LocalOutcome::kFull;
+  }
+  const std::string payload = encode_spool_payload({internal_date, junk, message});
+  (void)append_to_spool(spool, crypto::seal_to(mailbox.spool_public_key, payload));
+  return LocalOutcome::kSpooled;
+}
+
+std::size_t import_spool_into(MessageStore& store, const crypto::SpoolKeys& keys,
+                              const std::filesystem::path& spool, const FactsFunction& facts) {
+  std::size_t unreadable = 0;
+  const std::size_t n = import_spool(spool, [&](const std::vector<SpoolRecord>& records) {
+    // Opened plaintexts and their facts, kept alive until the append commits.
+    std::vector<std::string> plain;
+    plain.reserve(records.size());
+    std::vector<std::optional<MessageFacts>> computed;
+    computed.reserve(records.size());
+    std::vector<NewMessage> inbox;
+    std::vector<NewMessage> junk;
+    for (const auto& r : records) {
+      auto opened = crypto::open_sealed(keys, r.sealed);
+      const auto payload = opened ? parse_spool_payload(*opened) : std::nullopt;
+      if (!payload) {
+        ++unreadable;
+        continue;
+      }
+      plain.push_back(std::move(*opened));
+      const auto p = *parse_spool_payload(plain.back());
+      computed.push_back(facts ? facts(p.message) : std::nullopt);
+      NewMessage m;
+      m.raw = p.message;
+      m.internal_date = p.internal_date;
+      m.facts = computed.back() ? &*computed.back() : nullptr;
+      m.spool_id = r.id;
+      (p.junk ? junk : inbox).push_back(std::move(m));
+    }
+    // Each batch is one transaction; a crash between them re-imports the first batch's records
+    // as duplicates of themselves, which their spool ids skip.
+    // The MX accepted these already: the quota does not apply.
+    const auto ignore = MessageStore::Quota::kIgnore;
+    if (!inbox.empty()) {
+      (void)store.append(store.special_folder(SpecialUse::kInbox).id, inbox, ignore);
+    }
+    if (!junk.empty()) (void)store.append(store.special_folder(SpecialUse::kJunk).id, junk, ignore);
+  });
+  if (unreadable > 0) spdlog::error("spool import: {} records could not be opened", unreadable);
+  return n;
+}
+
+}  // namespace sealpost::store::mailbox

@@ -1,0 +1,87 @@
+// Delivery into sealed mailboxes (DESIGN.md "Inbound, stored"): into the database when its owner
+// is logged in (the mailbox is open in the directory), otherwise sealed to the mailbox's public
+// key and appended to its spool, which moves into the database at the next login. Either way the
+// function returns only once the message is durable (commit with synchronous=FULL, or fsync).
+//
+// Everything here blocks (SQLite, fsync, zstd, MIME parsing): run it on the worker pool, never on
+// an I/O thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/mailbox_keys.hpp"
+#include "store/mailbox/local_mailbox.hpp"
+#include "store/mailbox/mailboxes.hpp"
+#include "store/mailbox/message_store.hpp"
+
+namespace sealpost::store::mailbox {
+
+// Computes what a stored message keeps besides its bytes (MIME structure, search text). Null
+// facts are allowed (the message is then stored without them).
+using FactsFunction = std::function<std::optional<MessageFacts>(std::string_view raw)>;
+
+// A mailbox whose owner is logged in: its store, shared by the owner's sessions and delivery.
+class OpenMailbox {
+ public:
+  OpenMailbox(std::string address, std::unique_ptr<MessageStore> store)
+      : address_(std::move(address)), store_(std::move(store)) {}
+  [[nodiscard]] const std::string& address() const { return address_; }
+  // Runs `f(MessageStore&)` with the store to itself.
+  template <typename F>
+  auto with(F&& f) {
+    const std::lock_guard lock(mutex_);
+    return f(*store_);
+  }
+
+ private:
+  std::string address_;
+  std::mutex mutex_;
+  std::unique_ptr<MessageStore> store_;
+};
+
+// The open mailboxes of this process. A mailbox stays open while any session holds it; when the
+// last one lets go it closes, and mail for it goes to the spool again.
+class MailboxDirectory {
+ public:
+  MailboxDirectory(std::filesystem::path data_dir, FactsFunction facts);
+
+  [[nodiscard]] std::shared_ptr<OpenMailbox> find(const std::string& address);
+  // Opens the mailbox of an unlocked key (or shares the one already open) after moving its spool
+  // into the database.
+  std::shared_ptr<OpenMailbox> open(const Unlocked& unlocked);
+
+  [[nodiscard]] const std::filesystem::path& data_dir() const { return data_dir_; }
+  [[nodiscard]] const FactsFunction& facts() const { return facts_; }
+
+ private:
+  std::filesystem::path data_dir_;
+  FactsFunction facts_;
+  std::mutex mutex_;
+  std::map<std::string, std::weak_ptr<OpenMailbox>> open_;
+};
+
+enum class LocalOutcome {
+  kStored,   // committed to the open mailbox's database
+  kSpooled,  // sealed and fsync'd to the spool
+  kFull,     // over quota: 452 4.2.2
+};
+
+// Throws on failure (the caller answers 451 and the sender retries): a message is either durable
+// or refused, never silently dropped.
+LocalOutcome deliver_local(MailboxDirectory& directory, const LocalMailbox& mailbox,
+                           std::string_view message, bool junk, std::int64_t internal_date);
+
+// Moves a spool's records into the store (junk ones into Junk), crash-safe and without
+// duplicates (see spool.hpp). Returns how many records were imported.
+std::size_t import_spool_into(MessageStore& store, const crypto::SpoolKeys& keys,
+                              const std::filesystem::path& spool, const FactsFunction& facts);
+
+}  // namespace sealpost::store::mailbox
