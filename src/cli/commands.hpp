@@ -42,6 +42,19 @@ int mailbox_check(const std::filesystem::path& config, const std::string& addres
                   const std::string& password_file);
 int mailbox_passwd(const std::filesystem::path& config, const std::string& address,
                    const std::string& password_file, const std::string& new_password_file);
+int mailbox_quota(const std::filesystem::path& config, const std::string& address,
+                  const std::string& size);
+int mailbox_export(const std::filesystem::path& config, const std::string& address,
+                   const std::string& password_file, const std::string& format,
+                   const std::filesystem::path& out, bool encrypted, const std::string& folder);
+int mailbox_import(const std::filesystem::path& config, const std::string& address,
+                   const std::string& password_file, const std::filesystem::path& path,
+                   const std::string& folder);
+int app_password_add(const std::filesystem::path& config, const std::string& address,
+                     const std::string& password_file, const std::string& label);
+int app_password_list(const std::filesystem::path& config, const std::string& address);
+int app_password_revoke(const std::filesystem::path& config, const std::string& address,
+                        const std::string& label);
 int demo(const std::filesystem::path& dir, std::uint16_t port, std::uint16_t sink_port);
 
 }  // namespace sealpost::cli

@@ -125,6 +125,63 @@ int main(int argc, char** argv) {
   mpw->callback(
       [&] { status = cli::mailbox_passwd(config, name, password_file, new_password_file); });
 
+  auto* mquota = mbox->add_subcommand("quota", "set a mailbox's quota (0: none)");
+  mquota->add_option("address", name)->required();
+  std::string size;
+  mquota->add_option("size", size, "bytes, or with a unit: 500M, 2G")->required();
+  with_config(mquota);
+  mquota->callback([&] { status = cli::mailbox_quota(config, name, size); });
+
+  std::string format = "mbox";
+  std::filesystem::path out;
+  bool encrypted = false;
+  std::string folder;
+  auto* mexp = mbox->add_subcommand("export", "export a mailbox as mbox, EML files or SQLite");
+  mexp->add_option("address", name)->required();
+  mexp->add_option("--format", format, "mbox (mboxrd), eml or sqlite")
+      ->check(CLI::IsMember({"mbox", "eml", "sqlite"}))
+      ->capture_default_str();
+  mexp->add_option("-o,--output", out,
+                   "mbox: a directory of <folder>.mbox files (a file with --folder); eml: a "
+                   "directory; sqlite: a new file")
+      ->required();
+  mexp->add_flag("--encrypted", encrypted, "sqlite: keep the copy encrypted");
+  mexp->add_option("--folder", folder, "mbox: only this folder");
+  mexp->add_option("--password-file", password_file, "read the password from FILE");
+  with_config(mexp);
+  mexp->callback([&] {
+    status = cli::mailbox_export(config, name, password_file, format, out, encrypted, folder);
+  });
+  std::filesystem::path source;
+  auto* mimp = mbox->add_subcommand("import", "import an mbox file or a Maildir");
+  mimp->add_option("address", name)->required();
+  mimp->add_option("path", source, "an mbox file, a Maildir, or a directory of .mbox files")
+      ->required();
+  mimp->add_option("--folder", folder, "where an mbox file's messages go (default INBOX)");
+  mimp->add_option("--password-file", password_file, "read the password from FILE");
+  with_config(mimp);
+  mimp->callback(
+      [&] { status = cli::mailbox_import(config, name, password_file, source, folder); });
+
+  std::string label;
+  auto* apw = mbox->add_subcommand("app-password", "passwords for mail clients, each revocable")
+                  ->require_subcommand(1);
+  auto* apadd = apw->add_subcommand("add", "create an app password (printed once)");
+  apadd->add_option("address", name)->required();
+  apadd->add_option("--name", label, "what it is for, e.g. phone")->required();
+  apadd->add_option("--password-file", password_file, "the mailbox password, from FILE");
+  with_config(apadd);
+  apadd->callback([&] { status = cli::app_password_add(config, name, password_file, label); });
+  auto* apls = apw->add_subcommand("list", "a mailbox's app passwords");
+  apls->add_option("address", name)->required();
+  with_config(apls);
+  apls->callback([&] { status = cli::app_password_list(config, name); });
+  auto* aprm = apw->add_subcommand("revoke", "revoke an app password");
+  aprm->add_option("address", name)->required();
+  aprm->add_option("name", label)->required();
+  with_config(aprm);
+  aprm->callback([&] { status = cli::app_password_revoke(config, name, label); });
+
   std::vector<std::string> forwards;
   auto* alias = app.add_subcommand("alias", "forwarding aliases")->require_subcommand(1);
   auto* aadd = alias->add_subcommand("add", "add an alias, or destinations to one");

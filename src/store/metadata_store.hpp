@@ -95,6 +95,8 @@ class MetadataStore {
   // Adds or replaces the named credential.
   virtual void set_credential(const CredentialRecord& credential) = 0;
   virtual bool remove_credential(const std::string& address, const std::string& name) = 0;
+  // Sets a mailbox's quota (0: none); false when there is no such mailbox.
+  virtual bool set_quota(const std::string& address, std::int64_t bytes) = 0;
   virtual std::vector<CredentialRecord> credentials(const std::string& address) = 0;
 
   // Changes whenever another process (the CLI) committed a change; cheap to poll.

@@ -194,6 +194,15 @@ class SqliteMetadataStore final : public MetadataStore {
     tx.commit();
   }
 
+  bool set_quota(const std::string& address, std::int64_t bytes) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare("UPDATE mailboxes SET quota_bytes = ? WHERE address = ?")
+        .bind(1, bytes)
+        .bind(2, address)
+        .run();
+    return db_.changes() > 0;
+  }
+
   bool remove_credential(const std::string& address, const std::string& name) override {
     std::lock_guard lock(mutex_);
     db_.prepare("DELETE FROM credentials WHERE address = ? AND name = ?")
