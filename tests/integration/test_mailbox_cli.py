@@ -101,6 +101,47 @@ class MailboxCliTest(unittest.TestCase):
         self.mx.cli("domain", "remove", "example.com")
         self.assertEqual(self.files(), [])
 
+    def test_app_passwords_open_the_mailbox_until_revoked(self):
+        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        out = self.mx.cli("mailbox", "app-password", "add", "alice@example.com", "--name",
+                          "phone", "--password-file", self.pw).stdout
+        app = out.split(": ", 1)[1].split("\n", 1)[0]
+        self.assertRegex(app, r"^[a-z2-9]{4}(-[a-z2-9]{4}){4}$")
+        app_file = os.path.join(self.mx.dir, "app")
+        with open(app_file, "w") as f:
+            f.write(app + "\n")
+        self.assertEqual(self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                     app_file).returncode, 0)
+        self.assertEqual(self.mx.cli("mailbox", "app-password", "list",
+                                     "alice@example.com").stdout.split("\t")[0], "phone")
+        # Creating one needs the mailbox password; names are unique.
+        bad = self.mx.cli("mailbox", "app-password", "add", "alice@example.com", "--name", "tab",
+                          "--password-file", self.wrong, check=False)
+        self.assertEqual(bad.returncode, 1)
+        dup = self.mx.cli("mailbox", "app-password", "add", "alice@example.com", "--name",
+                          "phone", "--password-file", self.pw, check=False)
+        self.assertIn("exists", dup.stderr)
+        # A password change keeps app passwords working (the key is rewrapped, not changed).
+        self.mx.cli("mailbox", "passwd", "alice@example.com", "--password-file", self.pw,
+                    "--new-password-file", self.wrong)
+        self.assertEqual(self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                     app_file).returncode, 0)
+        self.mx.cli("mailbox", "app-password", "revoke", "alice@example.com", "phone")
+        self.assertEqual(self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                     app_file, check=False).returncode, 1)
+        self.assertEqual(self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                     self.wrong).returncode, 0)
+        self.assertEqual(self.mx.cli("mailbox", "app-password", "list",
+                                     "alice@example.com").stdout, "")
+
+    def test_quota(self):
+        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        self.assertIn("1048576 bytes",
+                      self.mx.cli("mailbox", "quota", "alice@example.com", "1M").stdout)
+        bad = self.mx.cli("mailbox", "quota", "alice@example.com", "lots", check=False)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("not a size", bad.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -119,6 +119,17 @@ class MailboxDeliveryTest(unittest.TestCase):
         self.send([message(f"{marker} later", "later")])
         self.assertEqual(len(mbox_messages(self.export_mbox())), 4)
 
+    def test_a_full_mailbox_defers_with_452(self):
+        self.mx.cli("mailbox", "quota", "alice@example.com", "3000")
+        self.mx.start()
+        self.send([message("fits", "x" * 1500)])
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=30) as s:
+            with self.assertRaises(smtplib.SMTPDataError) as err:
+                s.sendmail("someone@sender.test", ["alice@example.com"],
+                           message("too much", "y" * 1500))
+        self.assertEqual(err.exception.smtp_code, 452)
+        self.assertIn(b"4.2.2", err.exception.smtp_error)
+
     def test_wrong_password_exports_nothing(self):
         wrong = os.path.join(self.mx.dir, "wrong")
         with open(wrong, "w") as f:
