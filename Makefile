@@ -50,9 +50,10 @@ test: unit fuzz
 
 bench: build
 	@scripts/install-deps.sh bench
-	@cmake --build build -j $(JOBS) --target sealpost_bench_dkim
+	@cmake --build build -j $(JOBS) --target sealpost_bench_dkim sealpost_bench_mailbox
 	bench/smtp_forward.sh
 	bench/auth.sh
+	bench/mailbox.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'fuzz/*.cpp' 'bench/*.cpp')

@@ -10,7 +10,7 @@ build_pkgs=(
   libgtest-dev libyaml-cpp-dev publicsuffix dns-root-data ca-certificates
 )
 test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml ldnsutils swaks libnet-ssleay-perl openssl unbound neomutt)
-bench_pkgs=(postfix)
+bench_pkgs=(postfix dovecot-core bc)
 # The demo prints a swaks command (with --tls) to try it.
 demo_pkgs=(swaks libnet-ssleay-perl)
 

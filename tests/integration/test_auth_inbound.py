@@ -7,6 +7,7 @@ import os
 import smtplib
 import subprocess
 import tempfile
+import time
 import unittest
 
 import dkim  # python3-dkim
@@ -139,6 +140,27 @@ class InboundAuthTest(unittest.TestCase):
         self.send("s@quar.test", message("s@quar.test"))
         h = header_block(self.sink.wait_for(1)[0].content)
         self.assertIn("dmarc=fail (p=quarantine dis=quarantine) header.from=quar.test", h)
+
+    def test_quarantined_mail_lands_in_the_mailbox_junk_folder(self):
+        self.start()
+        pw = os.path.join(self.mx.dir, "pw")
+        with open(pw, "w") as f:
+            f.write("a mailbox password\n")
+        self.mx.cli("mailbox", "add", "a@example.com", "--password-file", pw)
+        time.sleep(1.5)  # the running server picks the new mailbox up within a second
+        self.send("s@quar.test", message("s@quar.test", "quarantined"))
+        self.send("s@good.test", message("s@good.test", "welcome"))
+        self.sink.wait_for(2)  # a@ also forwards
+        out = os.path.join(self.mx.dir, "export")
+        self.mx.cli("mailbox", "export", "a@example.com", "--format", "eml", "-o", out,
+                    "--password-file", pw)
+        with open(os.path.join(out, "Junk", "1.eml"), "rb") as f:
+            junk = f.read()
+        self.assertIn(b"Subject: quarantined", junk)
+        self.assertIn(b"dmarc=fail (p=quarantine dis=quarantine)", junk)
+        with open(os.path.join(out, "INBOX", "1.eml"), "rb") as f:
+            self.assertIn(b"Subject: welcome", f.read())
+        self.assertEqual(os.listdir(os.path.join(out, "INBOX")), ["1.eml"])
 
     def test_dkim_signature_aligns_for_dmarc_without_spf(self):
         self.start()

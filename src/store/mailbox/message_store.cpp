@@ -478,6 +478,14 @@ std::vector<MessageInfo> MessageStore::messages(std::int64_t folder_id) {
   return out;
 }
 
+std::vector<std::uint32_t> MessageStore::uids(std::int64_t folder_id) {
+  std::vector<std::uint32_t> out;
+  auto st = db_->prepare("SELECT uid FROM messages WHERE folder = ? ORDER BY uid");
+  st.bind(1, folder_id);
+  while (st.step()) out.push_back(static_cast<std::uint32_t>(st.integer(0)));
+  return out;
+}
+
 std::uint64_t MessageStore::set_flags(std::int64_t folder_id, std::uint32_t uid,
                                       std::uint32_t flags,
                                       const std::vector<std::string>& keywords) {

@@ -113,6 +113,8 @@ class MessageStore {
   [[nodiscard]] std::optional<std::string> raw(std::int64_t folder_id, std::uint32_t uid);
   [[nodiscard]] std::optional<MessageFacts> facts(std::int64_t folder_id, std::uint32_t uid);
   [[nodiscard]] std::vector<MessageInfo> messages(std::int64_t folder_id);
+  // The folder's UIDs in order (IMAP's sequence numbers are their positions).
+  [[nodiscard]] std::vector<std::uint32_t> uids(std::int64_t folder_id);
 
   // Replaces the flags and keywords of a message; returns its new MODSEQ (0: no such UID).
   std::uint64_t set_flags(std::int64_t folder_id, std::uint32_t uid, std::uint32_t flags,

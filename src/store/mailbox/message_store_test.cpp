@@ -148,6 +148,7 @@ TEST_F(MessageStoreTest, FlagsExpungeAndTheExpungeLog) {
   ASSERT_EQ(infos.size(), 2U);
   EXPECT_EQ(infos[0].uid, 1U);
   EXPECT_EQ(infos[1].uid, 3U);
+  EXPECT_EQ(store->uids(inbox.id), (std::vector<std::uint32_t>{1, 3}));
   EXPECT_EQ(store->expunged_since(inbox.id, before), (std::vector<std::uint32_t>{2, 4}));
   EXPECT_TRUE(store->expunged_since(inbox.id, store->folder("INBOX")->highest_modseq).empty());
   // UIDs are never reused.
