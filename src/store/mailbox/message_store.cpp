@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS expunged(
   PRIMARY KEY(folder, uid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS expunged_modseq ON expunged(folder, modseq);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-  subject, hfrom, hto, hcc, hbcc, body, tokenize = 'trigram remove_diacritics 1');
+  subject, hfrom, hto, hcc, hbcc, body, content = '', contentless_delete = 1,
+  tokenize = 'trigram remove_diacritics 1');
 CREATE TRIGGER IF NOT EXISTS bodies_added AFTER INSERT ON bodies BEGIN
   UPDATE usage SET bytes = bytes + NEW.size WHERE id = 1;
 END;
@@ -92,6 +93,14 @@ constexpr std::array<StandardFolder, 6> kStandardFolders{{
     {"Trash", SpecialUse::kTrash},
     {"Archive", SpecialUse::kArchive},
 }};
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+  return out;
+}
 
 std::string join(const std::vector<std::string>& words, char sep) {
   std::string out;
@@ -436,10 +445,8 @@ std::optional<std::string> MessageStore::raw(std::int64_t folder_id, std::uint32
 
 std::optional<MessageFacts> MessageStore::facts(std::int64_t folder_id, std::uint32_t uid) {
   auto st = db_->prepare(
-      "SELECT b.envelope, b.bodystructure, b.body, b.message_id, b.parents, b.sent_date, "
-      "f.subject, f.hfrom, f.hto, f.hcc, f.hbcc, f.body "
-      "FROM messages m JOIN bodies b ON b.id = m.body LEFT JOIN fts f ON f.rowid = b.id "
-      "WHERE m.folder = ? AND m.uid = ?");
+      "SELECT b.envelope, b.bodystructure, b.body, b.message_id, b.parents, b.sent_date "
+      "FROM messages m JOIN bodies b ON b.id = m.body WHERE m.folder = ? AND m.uid = ?");
   st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(uid));
   if (!st.step() || st.is_null(0)) return std::nullopt;
   MessageFacts f;
@@ -449,12 +456,6 @@ std::optional<MessageFacts> MessageStore::facts(std::int64_t folder_id, std::uin
   f.message_id = st.text(3);
   f.parents = split(st.text(4), ' ');
   f.sent_date = st.integer(5);
-  f.subject = st.text(6);
-  f.from = st.text(7);
-  f.to = st.text(8);
-  f.cc = st.text(9);
-  f.bcc = st.text(10);
-  f.text = st.text(11);
   return f;
 }
 
@@ -550,13 +551,13 @@ std::vector<std::uint32_t> MessageStore::expunged_since(std::int64_t folder_id,
 std::vector<std::uint32_t> MessageStore::search_text(std::int64_t folder_id,
                                                      std::string_view query) {
   // The trigram index finds substrings of 3 characters or more (IMAP SEARCH is a substring
-  // match); each word is one quoted FTS5 phrase. Shorter words fall back to LIKE over the
-  // indexed text.
+  // match), each word one quoted FTS5 phrase. The index holds no copy of the text (contentless),
+  // so words of one or two characters are looked for in the messages themselves.
   std::string match;
   std::vector<std::string> short_words;
   for (const auto& word : split(query, ' ')) {
     if (word.size() < 3) {
-      short_words.push_back(word);
+      short_words.push_back(to_lower(word));
       continue;
     }
     if (!match.empty()) match += " AND ";
@@ -567,30 +568,22 @@ std::vector<std::uint32_t> MessageStore::search_text(std::int64_t folder_id,
     }
     match += '"';
   }
-  std::string sql =
-      "SELECT m.uid FROM messages m JOIN fts f ON f.rowid = m.body WHERE m.folder = ?";
-  if (!match.empty()) sql += " AND fts MATCH ?";
-  for (std::size_t i = 0; i < short_words.size(); ++i) {
-    sql +=
-        " AND (f.subject || ' ' || f.hfrom || ' ' || f.hto || ' ' || f.hcc || ' ' || f.hbcc ||"
-        " ' ' || f.body) LIKE ? ESCAPE '\\'";
-  }
-  sql += " ORDER BY m.uid";
-  auto st = db_->prepare(sql);
-  int n = 1;
-  st.bind(n++, folder_id);
-  if (!match.empty()) st.bind(n++, match);
-  for (const auto& w : short_words) {
-    std::string like = "%";
-    for (char c : w) {
-      if (c == '%' || c == '_' || c == '\\') like += '\\';
-      like += c;
-    }
-    like += '%';
-    st.bind(n++, like);
-  }
   std::vector<std::uint32_t> out;
+  auto st = match.empty() ? db_->prepare("SELECT uid FROM messages WHERE folder = ? ORDER BY uid")
+                          : db_->prepare(
+                                "SELECT m.uid FROM messages m JOIN fts ON fts.rowid = m.body "
+                                "WHERE m.folder = ? AND fts MATCH ? ORDER BY m.uid");
+  st.bind(1, folder_id);
+  if (!match.empty()) st.bind(2, match);
   while (st.step()) out.push_back(static_cast<std::uint32_t>(st.integer(0)));
+  if (short_words.empty()) return out;
+  std::erase_if(out, [&](std::uint32_t uid) {
+    const auto bytes = raw(folder_id, uid);
+    if (!bytes) return true;
+    const std::string lower = to_lower(*bytes);
+    return std::any_of(short_words.begin(), short_words.end(),
+                       [&](const std::string& w) { return lower.find(w) == std::string::npos; });
+  });
   return out;
 }
 

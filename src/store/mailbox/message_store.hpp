@@ -111,6 +111,7 @@ class MessageStore {
 
   // The message's bytes as delivered, or nullopt when there is no such UID.
   [[nodiscard]] std::optional<std::string> raw(std::int64_t folder_id, std::uint32_t uid);
+  // The stored facts; the search text is indexed, not kept (its fields come back empty).
   [[nodiscard]] std::optional<MessageFacts> facts(std::int64_t folder_id, std::uint32_t uid);
   [[nodiscard]] std::vector<MessageInfo> messages(std::int64_t folder_id);
   // The folder's UIDs in order (IMAP's sequence numbers are their positions).
@@ -125,7 +126,9 @@ class MessageStore {
   [[nodiscard]] std::vector<std::uint32_t> expunged_since(std::int64_t folder_id,
                                                           std::uint64_t modseq);
 
-  // Full-text SEARCH: UIDs in the folder whose indexed text matches every word of `query`.
+  // Full-text SEARCH: UIDs in the folder whose indexed text holds every word of `query` (a
+  // case-insensitive substring match, as IMAP's SEARCH; words under 3 characters are looked for
+  // in the raw messages).
   [[nodiscard]] std::vector<std::uint32_t> search_text(std::int64_t folder_id,
                                                        std::string_view query);
   // The UIDs in a folder of the messages of a thread.
