@@ -19,20 +19,35 @@ std::shared_ptr<OpenMailbox> MailboxDirectory::find(const std::string& address) 
   return open;
 }
 
+std::shared_ptr<std::shared_mutex> MailboxDirectory::gate(const std::string& address) {
+  const std::lock_guard lock(mutex_);
+  auto& g = gates_[address];
+  if (!g) g = std::make_shared<std::shared_mutex>();
+  return g;
+}
+
 std::shared_ptr<OpenMailbox> MailboxDirectory::open(const Unlocked& unlocked) {
   const std::string& address = unlocked.record.address;
-  // One opener at a time: a second login waits for the first one's spool import.
-  const std::lock_guard lock(mutex_);
-  if (const auto it = open_.find(address); it != open_.end()) {
-    if (auto open = it->second.lock()) return open;
-  }
+  if (auto open = find(address)) return open;
   auto store = std::make_unique<MessageStore>(
       open_encrypted(database_file(data_dir_, unlocked.record), unlocked.master_key),
       static_cast<std::uint64_t>(unlocked.record.quota_bytes));
-  (void)import_spool_into(*store, unlocked.spool_keys, spool_file(data_dir_, unlocked.record),
-                          facts_);
-  auto open = std::make_shared<OpenMailbox>(address, std::move(store));
-  open_[address] = open;
+  const auto spool = spool_file(data_dir_, unlocked.record);
+  (void)import_spool_into(*store, unlocked.spool_keys, spool, facts_);
+
+  const auto g = gate(address);
+  const std::unique_lock exclusive(*g);  // waits for deliveries writing to the spool
+  std::shared_ptr<OpenMailbox> open;
+  {
+    const std::lock_guard lock(mutex_);
+    if (const auto it = open_.find(address); it != open_.end()) open = it->second.lock();
+    if (open) return open;  // another login got there first; it imported the spool too
+    open = std::make_shared<OpenMailbox>(address, std::move(store));
+    open_[address] = open;
+  }
+  // What arrived during the first import; from now on deliveries find the mailbox open.
+  open->with(
+      [&](MessageStore& s) { return import_spool_into(s, unlocked.spool_keys, spool, facts_); });
   return open;
 }
 
@@ -54,6 +69,8 @@ Appended store_message(MessageStore& store, std::string_view message, bool junk,
 
 LocalOutcome deliver_local(MailboxDirectory& directory, const LocalMailbox& mailbox,
                            std::string_view message, bool junk, std::int64_t internal_date) {
+  const auto gate = directory.gate(mailbox.address);
+  const std::shared_lock shared(*gate);
   if (auto open = directory.find(mailbox.address)) {
     try {
       open->with([&](MessageStore& store) {

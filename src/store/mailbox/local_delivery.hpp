@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,8 +56,13 @@ class MailboxDirectory {
 
   [[nodiscard]] std::shared_ptr<OpenMailbox> find(const std::string& address);
   // Opens the mailbox of an unlocked key (or shares the one already open) after moving its spool
-  // into the database.
+  // into the database. The slow part (the import) blocks no delivery; mail that arrives in the
+  // spool meanwhile is moved in too before this returns.
   std::shared_ptr<OpenMailbox> open(const Unlocked& unlocked);
+
+  // Held shared by a delivery from its choice (database or spool) to its fsync, and exclusively
+  // by open() while it makes the mailbox visible: no message is left behind in a spool.
+  std::shared_ptr<std::shared_mutex> gate(const std::string& address);
 
   [[nodiscard]] const std::filesystem::path& data_dir() const { return data_dir_; }
   [[nodiscard]] const FactsFunction& facts() const { return facts_; }
@@ -66,6 +72,7 @@ class MailboxDirectory {
   FactsFunction facts_;
   std::mutex mutex_;
   std::map<std::string, std::weak_ptr<OpenMailbox>> open_;
+  std::map<std::string, std::shared_ptr<std::shared_mutex>> gates_;
 };
 
 enum class LocalOutcome {

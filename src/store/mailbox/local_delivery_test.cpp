@@ -1,5 +1,8 @@
 #include "store/mailbox/local_delivery.hpp"
 
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -69,6 +72,28 @@ TEST_F(LocalDeliveryTest, LockedMailGoesToTheSpoolAndMovesInAtLogin) {
   open.reset();
   EXPECT_EQ(directory.find("alice@example.com"), nullptr);
   EXPECT_EQ(deliver_local(directory, target, msg("three"), false, 1003), LocalOutcome::kSpooled);
+}
+
+TEST_F(LocalDeliveryTest, MailArrivingDuringALoginIsNotLeftInTheSpool) {
+  MailboxDirectory directory(dir, nullptr);
+  constexpr int kMessages = 200;
+  std::atomic<int> sent = 0;
+  std::thread sender([&] {
+    for (int i = 0; i < kMessages; ++i) {
+      (void)deliver_local(directory, target, msg("m" + std::to_string(i)), false, i);
+      ++sent;
+    }
+  });
+  while (sent < 50) std::this_thread::yield();
+  auto unlocked = unlock(*meta, "alice@example.com", "pw", kFast);
+  ASSERT_TRUE(unlocked);
+  auto open = directory.open(*unlocked);
+  sender.join();
+  EXPECT_TRUE(read_spool(spool_file(dir, record)).empty()) << "nothing waits for a next login";
+  open->with([&](MessageStore& s) {
+    EXPECT_EQ(s.messages(s.special_folder(SpecialUse::kInbox).id).size(),
+              static_cast<std::size_t>(kMessages));
+  });
 }
 
 TEST_F(LocalDeliveryTest, TheSpoolQuotaAppliesWhileLocked) {
