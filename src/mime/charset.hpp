@@ -1,0 +1,39 @@
+// Text in a MIME charset, converted to UTF-8 (for display, search and IMAP). Never fails: bytes a
+// charset cannot decode become U+FFFD, and a charset nobody knows ("x-unknown", misspellings) is
+// read as UTF-8 when the bytes are valid UTF-8, else as Latin-1, which every byte sequence is.
+// Labels follow what mail really carries: "latin1" and "iso-8859-1" decode as windows-1252 (as
+// browsers and mail clients do: C1 controls are never meant), "ks_c_5601-1987" and "euc-kr" as
+// CP949, "gb2312" and "gbk" as GB18030, "shift_jis" as CP932. Other names go to glibc's iconv
+// when they look like charset names. The output is at most `max_output` bytes, cut at a
+// character boundary.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace sealpost::mime {
+
+inline constexpr std::size_t kMaxCharsetOutput = std::size_t{64} * 1024 * 1024;
+
+// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view s) noexcept;
+
+// Appends `bytes`, decoded from `charset`, to `out` as UTF-8, stopping before `out` would exceed
+// `max_output` bytes.
+void append_utf8(std::string& out, std::string_view bytes, std::string_view charset,
+                 std::size_t max_output = kMaxCharsetOutput);
+
+inline std::string to_utf8(std::string_view bytes, std::string_view charset,
+                           std::size_t max_output = kMaxCharsetOutput) {
+  std::string out;
+  append_utf8(out, bytes, charset, max_output);
+  return out;
+}
+
+// A charset label as this module reads it: lowercase, quotes and an RFC 2231 "*language" suffix
+// removed, aliases resolved ("utf8" -> "utf-8", "ks_c_5601-1987" -> "cp949"); "" when the label
+// means "unknown" (us-ascii, x-unknown, empty).
+std::string canonical_charset(std::string_view charset);
+
+}  // namespace sealpost::mime

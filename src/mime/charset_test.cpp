@@ -1,0 +1,86 @@
+#include "mime/charset.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sealpost::mime {
+namespace {
+
+TEST(Charset, ValidatesUtf8) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain"));
+  EXPECT_TRUE(is_valid_utf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));      // overlong
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));          // cut short
+  EXPECT_FALSE(is_valid_utf8("\x80"));
+}
+
+TEST(Charset, ReplacesInvalidUtf8) {
+  EXPECT_EQ(to_utf8("a\xFF"
+                    "b\xE2\x82",
+                    "UTF-8"),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(to_utf8("\xC3\xA9", "utf8"), "\xC3\xA9");
+}
+
+TEST(Charset, ReadsLatin1AsWindows1252) {
+  EXPECT_EQ(to_utf8("caf\xE9 \x80", "ISO-8859-1"), "caf\xC3\xA9 \xE2\x82\xAC");
+  EXPECT_EQ(to_utf8("\x93quoted\x94", "latin1"), "\xE2\x80\x9Cquoted\xE2\x80\x9D");
+  EXPECT_EQ(to_utf8("\x81", "windows-1252"), "\xC2\x81");
+}
+
+TEST(Charset, ConvertsWithIconv) {
+  EXPECT_EQ(to_utf8("\xC7\xD1\xB1\xB9", "ks_c_5601-1987"), "\xED\x95\x9C\xEA\xB5\xAD");  // 한국
+  EXPECT_EQ(to_utf8("\x82\xA0", "Shift_JIS"), "\xE3\x81\x82");                           // あ
+  EXPECT_EQ(to_utf8("\x1B$B$\"\x1B(B", "iso-2022-jp"), "\xE3\x81\x82");
+  EXPECT_EQ(to_utf8("\xF0\xD2\xC9\xD7\xC5\xD4", "koi8-r"),
+            "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");                 // Привет
+  EXPECT_EQ(to_utf8("\xC4\xE3\xBA\xC3", "gb2312"), "\xE4\xBD\xA0\xE5\xA5\xBD");  // 你好
+  EXPECT_EQ(to_utf8("plain ascii", "iso-8859-2"), "plain ascii");
+}
+
+TEST(Charset, ReplacesBytesACharsetCannotDecode) {
+  EXPECT_EQ(to_utf8("a\xFF"
+                    "b",
+                    "euc-kr"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(to_utf8("a\xC7", "euc-kr"), "a\xEF\xBF\xBD");  // cut inside a character
+}
+
+TEST(Charset, ReadsUnknownCharsetsAsUtf8OrLatin1) {
+  EXPECT_EQ(to_utf8("\xC3\xA9", "x-unknown"), "\xC3\xA9");
+  EXPECT_EQ(to_utf8("\xE9t\xE9", "x-unknown"), "\xC3\xA9t\xC3\xA9");
+  EXPECT_EQ(to_utf8("\xE9", "no-such-charset"), "\xC3\xA9");
+  EXPECT_EQ(to_utf8("\xE9", "us-ascii"), "\xC3\xA9");
+  EXPECT_EQ(to_utf8("\xE9", "utf-8//IGNORE"), "\xC3\xA9");  // not a label: never reaches iconv
+  EXPECT_EQ(to_utf8("\xE9", ""), "\xC3\xA9");
+}
+
+TEST(Charset, CanonicalisesLabels) {
+  EXPECT_EQ(canonical_charset(" \"UTF8\" "), "utf-8");
+  EXPECT_EQ(canonical_charset("ks_c_5601-1987"), "cp949");
+  EXPECT_EQ(canonical_charset("ISO-8859-1*en"), "windows-1252");
+  EXPECT_EQ(canonical_charset("US-ASCII"), "");
+  EXPECT_EQ(canonical_charset("KOI8-R"), "koi8-r");
+  EXPECT_EQ(canonical_charset("../../etc/x"), "");
+  EXPECT_EQ(canonical_charset(std::string(100, 'a')), "");
+}
+
+TEST(Charset, BoundsItsOutputAtACharacter) {
+  const std::string euros = to_utf8(std::string(100, '\x80'), "windows-1252", 10);
+  EXPECT_EQ(euros.size(), 9u);
+  EXPECT_TRUE(is_valid_utf8(euros));
+  const std::string korean = to_utf8(std::string(10'000, '\xB0'), "euc-kr", 1001);
+  EXPECT_LE(korean.size(), 1001u);
+  EXPECT_TRUE(is_valid_utf8(korean));
+  std::string out = "keep";
+  append_utf8(out, "more", "utf-8", 6);
+  EXPECT_EQ(out, "keepmo");
+}
+
+}  // namespace
+}  // namespace sealpost::mime

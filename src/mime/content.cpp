@@ -1,0 +1,309 @@
+#include "mime/content.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <ctime>
+
+#include "mime/charset.hpp"
+
+namespace sealpost::mime {
+
+namespace {
+
+constexpr std::array<std::int8_t, 256> base64_table() {
+  std::array<std::int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
+    t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  }
+  return t;
+}
+constexpr auto kBase64 = base64_table();
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+std::string decode_base64(std::string_view in, std::size_t max) {
+  std::string out;
+  out.reserve(std::min(max, in.size() / 4 * 3 + 3));
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    const int v = kBase64[static_cast<unsigned char>(c)];
+    if (v < 0) continue;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (out.size() >= max) break;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+std::string decode_quoted_printable(std::string_view in, std::size_t max) {
+  std::string out;
+  out.reserve(std::min(max, in.size()));
+  for (std::size_t i = 0; i < in.size() && out.size() < max; ++i) {
+    const char c = in[i];
+    if (c != '=') {
+      out += c;
+      continue;
+    }
+    // A soft line break: "=" then optional trailing whitespace, then CRLF or LF.
+    std::size_t j = i + 1;
+    while (j < in.size() && (in[j] == ' ' || in[j] == '\t')) ++j;
+    if (j < in.size() && (in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n'))) {
+      i = in[j] == '\r' ? j + 1 : j;
+      continue;
+    }
+    if (j == in.size()) break;  // "=" at the very end
+    if (i + 2 < in.size()) {
+      const int hi = hex_value(in[i + 1]);
+      const int lo = hex_value(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Splits a date into tokens: runs of letters, runs of digits, and the signs before zones;
+// comments, commas, colons and whitespace separate them (colons are remembered for the time).
+struct Token {
+  std::string_view text;
+  char before = ' ';  // the separator just before: ':' inside a time, '+' or '-' for zones
+};
+
+std::size_t tokenize(std::string_view s, std::array<Token, 16>& tokens) {
+  std::size_t n = 0;
+  char sep = ' ';
+  int comment = 0;
+  for (std::size_t i = 0; i < s.size() && n < tokens.size();) {
+    const char c = s[i];
+    if (c == '(') {
+      ++comment;
+      ++i;
+      continue;
+    }
+    if (c == ')' && comment > 0) {
+      --comment;
+      ++i;
+      continue;
+    }
+    if (comment > 0) {
+      ++i;
+      continue;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) {
+      std::size_t j = i;
+      const bool digits = std::isdigit(u) != 0;
+      while (j < s.size() && (digits ? std::isdigit(static_cast<unsigned char>(s[j]))
+                                     : std::isalpha(static_cast<unsigned char>(s[j])))) {
+        ++j;
+      }
+      tokens[n++] = {s.substr(i, j - i), sep};
+      sep = ' ';
+      i = j;
+      continue;
+    }
+    if (c == ':' || c == '+' || c == '-') sep = c;
+    ++i;
+  }
+  return n;
+}
+
+int month_of(std::string_view t) {
+  static constexpr std::array<std::string_view, 12> kMonths{
+      "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+  if (t.size() < 3) return -1;
+  for (std::size_t i = 0; i < kMonths.size(); ++i) {
+    if (iequals(t.substr(0, 3), kMonths[i])) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int to_int(std::string_view t) {
+  int v = 0;
+  for (char c : t.substr(0, 9)) v = v * 10 + (c - '0');
+  return v;
+}
+
+bool is_number(std::string_view t) {
+  return !t.empty() && std::isdigit(static_cast<unsigned char>(t[0])) != 0;
+}
+
+// Offset in minutes of an RFC 5322 (or obsolete) zone name; 0 for unknown ones (RFC 5322 4.3).
+int zone_minutes(std::string_view z) {
+  static constexpr std::array<std::pair<std::string_view, int>, 10> kZones{{
+      {"EDT", -4 * 60}, {"EST", -5 * 60}, {"CDT", -5 * 60}, {"CST", -6 * 60},
+      {"MDT", -6 * 60}, {"MST", -7 * 60}, {"PDT", -7 * 60}, {"PST", -8 * 60},
+      {"UT", 0}, {"GMT", 0},
+  }};
+  for (const auto& [name, minutes] : kZones) {
+    if (iequals(z, name)) return minutes;
+  }
+  return 0;
+}
+
+std::string html_to_text(std::string_view html, std::size_t max) {
+  std::string out;
+  bool in_tag = false;
+  for (std::size_t i = 0; i < html.size() && out.size() < max; ++i) {
+    const char c = html[i];
+    if (in_tag) {
+      if (c == '>') {
+        in_tag = false;
+        out += ' ';
+      }
+      continue;
+    }
+    if (c == '<') {
+      in_tag = true;
+      continue;
+    }
+    if (c == '&') {
+      const auto semi = html.find(';', i);
+      if (semi != std::string_view::npos && semi - i <= 8) {
+        const auto name = html.substr(i + 1, semi - i - 1);
+        const char* rep = name == "amp"    ? "&"
+                          : name == "lt"   ? "<"
+                          : name == "gt"   ? ">"
+                          : name == "quot" ? "\""
+                          : name == "nbsp" ? " "
+                          : name == "apos" ? "'"
+                                           : nullptr;
+        if (rep) {
+          out += rep;
+          i = semi;
+          continue;
+        }
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+void collect_text(const Part& part, std::string_view raw, std::string& out, std::size_t max) {
+  if (out.size() >= max) return;
+  if (part.kind != PartKind::kLeaf) {
+    for (const auto& child : part.children) collect_text(child, raw, out, max);
+    return;
+  }
+  if (!part.is_text()) return;
+  if (part.has_disposition && part.disposition.type == "attachment") return;
+  const bool html = part.content_type.subtype == "html";
+  if (!html && part.content_type.subtype != "plain") return;
+  const std::string decoded =
+      decode_transfer_encoding(part.body.in(raw), part.transfer_encoding, max - out.size());
+  const Parameter* charset_param = find_parameter(part.content_type.params, "charset");
+  const std::string_view charset = charset_param ? std::string_view(charset_param->value) : "";
+  std::string text = to_utf8(decoded, charset, max - out.size());
+  if (html) text = html_to_text(text, max - out.size());
+  if (!out.empty()) out += '\n';
+  out.append(text, 0, std::min(text.size(), max - std::min(max, out.size())));
+}
+
+}  // namespace
+
+std::string decode_transfer_encoding(std::string_view body, std::string_view encoding,
+                                     std::size_t max_output) {
+  if (iequals(encoding, "base64")) return decode_base64(body, max_output);
+  if (iequals(encoding, "quoted-printable")) return decode_quoted_printable(body, max_output);
+  return std::string(body.substr(0, std::min(body.size(), max_output)));
+}
+
+std::optional<std::int64_t> parse_rfc5322_date(std::string_view value) {
+  std::array<Token, 16> t{};
+  const std::size_t n = tokenize(value.substr(0, 256), t);
+  std::size_t i = 0;
+  // An optional day name.
+  if (i < n && !is_number(t[i].text) && month_of(t[i].text) < 0) ++i;
+  if (i + 3 > n) return std::nullopt;
+  int day = 0;
+  int month = -1;
+  // "1 Jan 2024", and the "Jan 1 2024" some software writes.
+  if (is_number(t[i].text) && month_of(t[i + 1].text) >= 0) {
+    day = to_int(t[i].text);
+    month = month_of(t[i + 1].text);
+  } else if (month_of(t[i].text) >= 0 && is_number(t[i + 1].text)) {
+    month = month_of(t[i].text);
+    day = to_int(t[i + 1].text);
+  } else {
+    return std::nullopt;
+  }
+  i += 2;
+  if (i >= n || !is_number(t[i].text)) return std::nullopt;
+  int year = to_int(t[i].text);
+  const std::size_t year_digits = t[i].text.size();
+  ++i;
+  // RFC 5322 4.3: two-digit years are 1950-2049, three-digit ones add 1900.
+  if (year_digits <= 2) year += year < 50 ? 2000 : 1900;
+  if (year_digits == 3) year += 1900;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  if (i + 1 < n && is_number(t[i].text) && t[i + 1].before == ':') {
+    hour = to_int(t[i].text);
+    minute = to_int(t[i + 1].text);
+    i += 2;
+    if (i < n && t[i].before == ':' && is_number(t[i].text)) second = to_int(t[i++].text);
+  } else {
+    return std::nullopt;
+  }
+  int offset = 0;
+  if (i < n) {
+    if (is_number(t[i].text) && t[i].text.size() == 4 &&
+        (t[i].before == '+' || t[i].before == '-')) {
+      const int hhmm = to_int(t[i].text);
+      offset = (hhmm / 100) * 60 + hhmm % 100;
+      if (t[i].before == '-') offset = -offset;
+    } else if (!is_number(t[i].text)) {
+      offset = zone_minutes(t[i].text);
+    }
+  }
+  if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 || year < 1900 ||
+      year > 9999) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const std::time_t utc = ::timegm(&tm);
+  return static_cast<std::int64_t>(utc) - std::int64_t{offset} * 60;
+}
+
+std::string searchable_text(const Message& message, std::size_t max_output) {
+  std::string out;
+  collect_text(message.root, message.raw, out, max_output);
+  return out;
+}
+
+}  // namespace sealpost::mime

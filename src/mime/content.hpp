@@ -1,0 +1,31 @@
+// A message's content as text: Content-Transfer-Encoding undone (base64, quoted-printable),
+// RFC 5322 dates read, and the words a search looks through (the text parts, decoded to UTF-8).
+// All tolerant of the broken input real mail carries, and bounded.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mime/message.hpp"
+
+namespace sealpost::mime {
+
+// Base64 (characters outside the alphabet skipped, padding optional) and quoted-printable (soft
+// line breaks removed, malformed "=" kept as written); other encodings (7bit, 8bit, binary,
+// unknown) as they are. At most `max_output` bytes.
+std::string decode_transfer_encoding(std::string_view body, std::string_view encoding,
+                                     std::size_t max_output);
+
+// An RFC 5322 date-time (section 3.3, with the obsolete forms of 4.3: two-digit years, zone
+// names, comments, missing seconds) as Unix time; nullopt when it cannot be read.
+std::optional<std::int64_t> parse_rfc5322_date(std::string_view value);
+
+// The text a search looks through: each text/plain and text/html part that is not an
+// attachment, decoded to UTF-8 (HTML tags and entities reduced to text), parts separated by a
+// line break. At most `max_output` bytes.
+std::string searchable_text(const Message& message, std::size_t max_output);
+
+}  // namespace sealpost::mime
