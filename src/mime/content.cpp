@@ -62,7 +62,8 @@ std::string decode_quoted_printable(std::string_view in, std::size_t max) {
     // A soft line break: "=" then optional trailing whitespace, then CRLF or LF.
     std::size_t j = i + 1;
     while (j < in.size() && (in[j] == ' ' || in[j] == '\t')) ++j;
-    if (j < in.size() && (in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n'))) {
+    if (j < in.size() &&
+        (in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n'))) {
       i = in[j] == '\r' ? j + 1 : j;
       continue;
     }
@@ -82,8 +83,7 @@ std::string decode_quoted_printable(std::string_view in, std::size_t max) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -158,9 +158,16 @@ bool is_number(std::string_view t) {
 // Offset in minutes of an RFC 5322 (or obsolete) zone name; 0 for unknown ones (RFC 5322 4.3).
 int zone_minutes(std::string_view z) {
   static constexpr std::array<std::pair<std::string_view, int>, 10> kZones{{
-      {"EDT", -4 * 60}, {"EST", -5 * 60}, {"CDT", -5 * 60}, {"CST", -6 * 60},
-      {"MDT", -6 * 60}, {"MST", -7 * 60}, {"PDT", -7 * 60}, {"PST", -8 * 60},
-      {"UT", 0}, {"GMT", 0},
+      {"EDT", -4 * 60},
+      {"EST", -5 * 60},
+      {"CDT", -5 * 60},
+      {"CST", -6 * 60},
+      {"MDT", -6 * 60},
+      {"MST", -7 * 60},
+      {"PDT", -7 * 60},
+      {"PST", -8 * 60},
+      {"UT", 0},
+      {"GMT", 0},
   }};
   for (const auto& [name, minutes] : kZones) {
     if (iequals(z, name)) return minutes;

@@ -14,9 +14,9 @@ TEST(MimeContent, Base64IsDecodedLeniently) {
 }
 
 TEST(MimeContent, QuotedPrintableFollowsRfc2045) {
-  EXPECT_EQ(decode_transfer_encoding("Gr=C3=BC=C3=9Fe=\r\n aus K=C3=B6ln\r\n", "quoted-printable",
-                                     100),
-            "Grüße aus Köln\r\n");
+  EXPECT_EQ(
+      decode_transfer_encoding("Gr=C3=BC=C3=9Fe=\r\n aus K=C3=B6ln\r\n", "quoted-printable", 100),
+      "Grüße aus Köln\r\n");
   EXPECT_EQ(decode_transfer_encoding("soft=  \nbreak", "quoted-printable", 100), "softbreak");
   EXPECT_EQ(decode_transfer_encoding("a=ZZb=4", "quoted-printable", 100), "a=ZZb=4")
       << "malformed escapes kept";

@@ -36,8 +36,7 @@ TEST(MessageFacts, ComputedOnceFromTheMimeStructure) {
       "(\"Tue, 14 Nov 2023 22:13:20 +0000\" \"=?iso-8859-1?q?Gr=FC=DFe?= from the team\" "
       "((\"=?utf-8?q?J=C3=BCrgen?=\" NIL \"j\" \"example.org\"))"))
       << f->envelope;
-  EXPECT_TRUE(f->envelope.ends_with("\"<m2@example.org>\" \"<m3@example.org>\")"))
-      << f->envelope;
+  EXPECT_TRUE(f->envelope.ends_with("\"<m2@example.org>\" \"<m3@example.org>\")")) << f->envelope;
   EXPECT_EQ(f->body, "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 24 1)");
   EXPECT_EQ(f->bodystructure.substr(0, f->body.size() - 1), f->body.substr(0, f->body.size() - 1));
 }
