@@ -35,7 +35,7 @@ chmod 755 "$work"
 
 echo "== Sealpost"
 "$bench" "$work/sealpost" "$messages" "$open" | tee "$work/sealpost.txt"
-sealpost_rate=$(awk -F': ' '/deliveries\/s encrypted mailbox/ {print $2}' "$work/sealpost.txt")
+sealpost_rate=$(sed -n "s/^deliveries\/s encrypted mailbox: \([0-9]*\).*/\1/p" "$work/sealpost.txt")
 
 echo "== Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1) dovecot-lda into Maildir"
 dv="$work/dovecot"

@@ -16,6 +16,7 @@ constexpr int kZstdLevel = 3;
 constexpr std::size_t kMinCompressed = 512;  // smaller messages are stored as they are
 constexpr std::size_t kMaxKeywords = 64;
 constexpr std::size_t kMaxKeywordLength = 100;
+constexpr std::size_t kIndexBatch = 64;  // messages waiting for the full-text index
 
 // Every table of a mailbox. Bodies are shared by the messages that copy them (IMAP COPY) and
 // removed with the last one; the triggers keep the full-text index and the usage in step.
@@ -71,8 +72,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 CREATE TRIGGER IF NOT EXISTS bodies_added AFTER INSERT ON bodies BEGIN
   UPDATE usage SET bytes = bytes + NEW.size WHERE id = 1;
 END;
+CREATE TABLE IF NOT EXISTS fts_pending(body INTEGER PRIMARY KEY, text BLOB NOT NULL);
 CREATE TRIGGER IF NOT EXISTS bodies_removed AFTER DELETE ON bodies BEGIN
   DELETE FROM fts WHERE rowid = OLD.id;
+  DELETE FROM fts_pending WHERE body = OLD.id;
   UPDATE usage SET bytes = bytes - OLD.size WHERE id = 1;
 END;
 CREATE TRIGGER IF NOT EXISTS messages_removed AFTER DELETE ON messages
@@ -355,8 +358,7 @@ std::vector<Appended> MessageStore::append(std::int64_t folder_id,
   auto message = db_->prepare(
       "INSERT INTO messages(folder, uid, body, modseq, flags, keywords, internal_date) "
       "VALUES(?, ?, ?, ?, ?, ?, ?)");
-  auto index = db_->prepare(
-      "INSERT INTO fts(rowid, subject, hfrom, hto, hcc, hbcc, body) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  auto pending = db_->prepare("INSERT INTO fts_pending VALUES(?, ?)");
   for (const auto& m : messages) {
     if (m.spool_id) {
       seen.reset();
@@ -399,15 +401,16 @@ std::vector<Appended> MessageStore::append(std::int64_t folder_id,
     set_thread.reset();
     set_thread.bind(1, thread).bind(2, body_id).run();
     if (m.facts) {
-      index.reset();
-      index.bind(1, body_id)
-          .bind(2, m.facts->subject)
-          .bind(3, m.facts->from)
-          .bind(4, m.facts->to)
-          .bind(5, m.facts->cc)
-          .bind(6, m.facts->bcc)
-          .bind(7, m.facts->text)
-          .run();
+      // Indexed later, many at a time: one FTS5 segment per message would write several times
+      // the message's size at every delivery.
+      std::string text;
+      for (const auto* field : {&m.facts->subject, &m.facts->from, &m.facts->to, &m.facts->cc,
+                                &m.facts->bcc, &m.facts->text}) {
+        text += *field;
+        text += '\0';
+      }
+      pending.reset();
+      pending.bind(1, body_id).bind_blob(2, compress(text)).run();
     }
     message.reset();
     message.bind(1, folder_id)
@@ -427,8 +430,43 @@ std::vector<Appended> MessageStore::append(std::int64_t folder_id,
       .bind(2, static_cast<std::int64_t>(modseq))
       .bind(3, folder_id)
       .run();
+  auto waiting = db_->prepare("SELECT count(*) FROM fts_pending");
+  waiting.step();
+  if (static_cast<std::size_t>(waiting.integer(0)) >= kIndexBatch) index_pending_locked();
   tx.commit();
   return out;
+}
+
+void MessageStore::index_pending() {
+  sqlite::Transaction tx(*db_);
+  index_pending_locked();
+  tx.commit();
+}
+
+void MessageStore::index_pending_locked() {
+  auto pending = db_->prepare("SELECT body, text FROM fts_pending ORDER BY body");
+  auto index = db_->prepare(
+      "INSERT INTO fts(rowid, subject, hfrom, hto, hcc, hbcc, body) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  std::size_t n = 0;
+  while (pending.step()) {
+    const auto packed = pending.blob_view(1);
+    const std::size_t size = ZSTD_getFrameContentSize(packed.data(), packed.size());
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) continue;
+    const std::string text = decompress(packed, size);
+    std::array<std::string_view, 6> fields{};
+    std::string_view rest = text;
+    for (auto& f : fields) {
+      const auto nul = rest.find('\0');
+      f = rest.substr(0, nul);
+      rest.remove_prefix(nul == std::string_view::npos ? rest.size() : nul + 1);
+    }
+    index.reset();
+    index.bind(1, pending.integer(0));
+    for (int i = 0; i < 6; ++i) index.bind(i + 2, fields[static_cast<std::size_t>(i)]);
+    index.run();
+    ++n;
+  }
+  if (n > 0) db_->exec("DELETE FROM fts_pending");
 }
 
 std::optional<std::string> MessageStore::raw(std::int64_t folder_id, std::uint32_t uid) {
@@ -568,6 +606,7 @@ std::vector<std::uint32_t> MessageStore::search_text(std::int64_t folder_id,
     }
     match += '"';
   }
+  if (!match.empty()) index_pending();
   std::vector<std::uint32_t> out;
   auto st = match.empty() ? db_->prepare("SELECT uid FROM messages WHERE folder = ? ORDER BY uid")
                           : db_->prepare(

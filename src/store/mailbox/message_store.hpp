@@ -135,6 +135,11 @@ class MessageStore {
   [[nodiscard]] std::vector<std::uint32_t> thread_members(std::int64_t folder_id,
                                                           std::int64_t thread);
 
+  // Indexes the messages waiting for the full-text index. Appends queue their search text (a
+  // delivery writes no FTS5 segment of its own) and index once 64 are waiting; a search indexes
+  // first, so it always sees every message.
+  void index_pending();
+
   [[nodiscard]] std::uint64_t usage_bytes();
   [[nodiscard]] std::uint64_t quota_bytes() const { return quota_bytes_; }
   [[nodiscard]] sqlite::Database& database() { return *db_; }
@@ -142,6 +147,7 @@ class MessageStore {
  private:
   void create_schema();
   std::int64_t thread_for(const MessageFacts& facts, std::int64_t body_id);
+  void index_pending_locked();  // inside the caller's transaction
 
   std::unique_ptr<sqlite::Database> db_;
   std::uint64_t quota_bytes_;

@@ -205,6 +205,35 @@ TEST_F(MessageStoreTest, FullTextSearchFindsSubstringsAcrossFields) {
   EXPECT_TRUE(store->search_text(inbox.id, "quarter").empty());
 }
 
+TEST_F(MessageStoreTest, TheIndexIsBuiltInBatchesAndSearchSeesEverything) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  const auto count = [&](const char* sql) {
+    auto st = store->database().prepare(sql);
+    st.step();
+    return st.integer(0);
+  };
+  std::vector<MessageFacts> facts;
+  for (int i = 0; i < 70; ++i) facts.push_back(facts_for("s", "word" + std::to_string(i)));
+  for (int i = 0; i < 63; ++i) {
+    (void)store->append(inbox.id, nm(message("s", "b"), 1, 0, {}, &facts[i]));
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM fts_pending"), 63) << "queued, not yet indexed";
+  (void)store->append(inbox.id, nm(message("s", "b"), 1, 0, {}, &facts[63]));
+  EXPECT_EQ(count("SELECT count(*) FROM fts_pending"), 0) << "the 64th indexes the batch";
+  (void)store->append(inbox.id, nm(message("s", "b"), 1, 0, {}, &facts[64]));
+  EXPECT_EQ(store->search_text(inbox.id, "word64"), std::vector<std::uint32_t>{65})
+      << "a search indexes what waits first";
+  EXPECT_EQ(store->search_text(inbox.id, "word63"), std::vector<std::uint32_t>{64});
+  EXPECT_EQ(store->search_text(inbox.id, "word5").size(), 11U) << "word5, word50..59: substrings";
+  // Expunging a message that still waits removes it from the queue too.
+  (void)store->append(inbox.id, nm(message("s", "b"), 1, 0, {}, &facts[65]));
+  (void)store->set_flags(inbox.id, 66, kDeleted, {});
+  (void)store->expunge(inbox.id);
+  EXPECT_EQ(count("SELECT count(*) FROM fts_pending"), 0);
+  EXPECT_TRUE(store->search_text(inbox.id, "word65").empty());
+}
+
 TEST_F(MessageStoreTest, ThreadsFollowReferencesInAnyArrivalOrder) {
   auto store = open();
   const auto inbox = store->special_folder(SpecialUse::kInbox);
