@@ -7,6 +7,28 @@
 
 namespace sealpost::store::mailbox {
 
+void OpenMailbox::changed() {
+  ++version_;
+  std::vector<std::function<void()>> run;
+  {
+    const std::lock_guard lock(watchers_mutex_);
+    for (const auto& [id, fn] : watchers_) run.push_back(fn);
+  }
+  for (const auto& fn : run) fn();
+}
+
+std::uint64_t OpenMailbox::watch(std::function<void()> on_change) {
+  const std::lock_guard lock(watchers_mutex_);
+  const auto id = next_watcher_++;
+  watchers_.emplace(id, std::move(on_change));
+  return id;
+}
+
+void OpenMailbox::unwatch(std::uint64_t id) {
+  const std::lock_guard lock(watchers_mutex_);
+  watchers_.erase(id);
+}
+
 MailboxDirectory::MailboxDirectory(std::filesystem::path data_dir, FactsFunction facts)
     : data_dir_(std::move(data_dir)), facts_(std::move(facts)) {}
 
@@ -79,6 +101,7 @@ LocalOutcome deliver_local(MailboxDirectory& directory, const LocalMailbox& mail
     } catch (const QuotaExceeded&) {
       return LocalOutcome::kFull;
     }
+    open->changed();  // wakes the owner's IDLE sessions
     return LocalOutcome::kStored;
   }
   MailboxRecord record;

@@ -7,6 +7,7 @@
 // an I/O thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -42,10 +43,22 @@ class OpenMailbox {
     return f(*store_);
   }
 
+  // Every change committed through any session or delivery bumps the version and runs the
+  // watchers (on the changing thread: they must only post work elsewhere, e.g. wake an IMAP
+  // IDLE on its own executor).
+  [[nodiscard]] std::uint64_t version() const { return version_.load(); }
+  void changed();
+  std::uint64_t watch(std::function<void()> on_change);
+  void unwatch(std::uint64_t id);
+
  private:
   std::string address_;
   std::mutex mutex_;
   std::unique_ptr<MessageStore> store_;
+  std::atomic<std::uint64_t> version_{0};
+  std::mutex watchers_mutex_;
+  std::uint64_t next_watcher_ = 1;
+  std::map<std::uint64_t, std::function<void()>> watchers_;
 };
 
 // The open mailboxes of this process. A mailbox stays open while any session holds it; when the
