@@ -283,10 +283,20 @@ std::optional<Folder> MessageStore::folder(std::string_view name) {
 }
 
 Folder MessageStore::special_folder(SpecialUse use) {
-  auto st = db_->prepare(std::string(kFolderColumns) + "WHERE special_use = ? ORDER BY id LIMIT 1");
-  st.bind(1, static_cast<std::int64_t>(use));
-  if (!st.step()) throw StoreError("the mailbox has no folder for this special use");
-  return read_folder(st);
+  {
+    auto st =
+        db_->prepare(std::string(kFolderColumns) + "WHERE special_use = ? ORDER BY id LIMIT 1");
+    st.bind(1, static_cast<std::int64_t>(use));
+    if (st.step()) return read_folder(st);
+  }
+  // Deleted by its owner: delivery (Junk) and submission (Sent) still need it.
+  for (const auto& f : kStandardFolders) {
+    if (f.use != use) continue;
+    std::string name = f.name;
+    for (int n = 1; folder(name); ++n) name = std::string(f.name) + "-" + std::to_string(n);
+    return create_folder(name, use);
+  }
+  throw StoreError("no standard folder for this special use");
 }
 
 Folder MessageStore::create_folder(std::string_view name, SpecialUse use) {
@@ -549,6 +559,192 @@ std::uint64_t MessageStore::set_flags(std::int64_t folder_id, std::uint32_t uid,
       .run();
   tx.commit();
   return static_cast<std::uint64_t>(modseq);
+}
+
+MessageStore::StoreResult MessageStore::store_flags(std::int64_t folder_id,
+                                                    std::span<const std::uint32_t> uids,
+                                                    FlagChange change, std::uint32_t flags,
+                                                    const std::vector<std::string>& keywords,
+                                                    std::optional<std::uint64_t> unchanged_since) {
+  StoreResult result;
+  const std::string given = keywords_text(keywords);  // validates
+  sqlite::Transaction tx(*db_);
+  auto f = db_->prepare("SELECT highest_modseq FROM folders WHERE id = ?");
+  f.bind(1, folder_id);
+  if (!f.step()) throw StoreError("no such folder");
+  const auto modseq = static_cast<std::uint64_t>(f.integer(0)) + 1;
+  auto read =
+      db_->prepare("SELECT flags, keywords, modseq FROM messages WHERE folder = ? AND uid = ?");
+  auto write = db_->prepare(
+      "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE folder = ? AND uid = ?");
+  const auto given_words = split(given, ' ');
+  for (const auto uid : uids) {
+    read.reset();
+    read.bind(1, folder_id).bind(2, static_cast<std::int64_t>(uid));
+    if (!read.step()) continue;
+    const auto old_flags = static_cast<std::uint32_t>(read.integer(0));
+    const auto old_words = split(read.text(1), ' ');
+    if (unchanged_since && static_cast<std::uint64_t>(read.integer(2)) > *unchanged_since) {
+      result.modified.push_back(uid);
+      continue;
+    }
+    std::uint32_t new_flags = old_flags;
+    std::vector<std::string> words = old_words;
+    switch (change) {
+      case FlagChange::kReplace:
+        new_flags = flags;
+        words = given_words;
+        break;
+      case FlagChange::kAdd:
+        new_flags |= flags;
+        for (const auto& w : given_words) {
+          if (std::find(words.begin(), words.end(), w) == words.end()) words.push_back(w);
+        }
+        break;
+      case FlagChange::kRemove:
+        new_flags &= ~flags;
+        std::erase_if(words, [&](const std::string& w) {
+          return std::find(given_words.begin(), given_words.end(), w) != given_words.end();
+        });
+        break;
+    }
+    new_flags &= 0x1f;
+    if (new_flags == old_flags && words == old_words) continue;
+    const std::string text = keywords_text(words);
+    write.reset();
+    write.bind(1, static_cast<std::int64_t>(new_flags))
+        .bind(2, text)
+        .bind(3, static_cast<std::int64_t>(modseq))
+        .bind(4, folder_id)
+        .bind(5, static_cast<std::int64_t>(uid))
+        .run();
+    result.changed.push_back({uid, modseq, new_flags, split(text, ' ')});
+  }
+  if (!result.changed.empty()) {
+    db_->prepare("UPDATE folders SET highest_modseq = ? WHERE id = ?")
+        .bind(1, static_cast<std::int64_t>(modseq))
+        .bind(2, folder_id)
+        .run();
+  }
+  tx.commit();
+  return result;
+}
+
+MessageStore::CopyResult MessageStore::copy(std::int64_t from_folder,
+                                            std::span<const std::uint32_t> uids,
+                                            std::int64_t to_folder, bool move) {
+  CopyResult result;
+  sqlite::Transaction tx(*db_);
+  auto target =
+      db_->prepare("SELECT uidnext, highest_modseq, uidvalidity FROM folders WHERE id = ?");
+  target.bind(1, to_folder);
+  if (!target.step()) throw StoreError("no such folder");
+  auto next = static_cast<std::uint32_t>(target.integer(0));
+  const auto modseq = target.integer(1) + 1;
+  result.uidvalidity = static_cast<std::uint32_t>(target.integer(2));
+  auto source = db_->prepare(
+      "SELECT body, flags, keywords, internal_date FROM messages WHERE folder = ? AND uid = ?");
+  auto insert = db_->prepare(
+      "INSERT INTO messages(folder, uid, body, modseq, flags, keywords, internal_date) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  for (const auto uid : uids) {
+    source.reset();
+    source.bind(1, from_folder).bind(2, static_cast<std::int64_t>(uid));
+    if (!source.step()) continue;
+    if (next == 0xffffffffU) throw StoreError("the folder has run out of UIDs");
+    insert.reset();
+    insert.bind(1, to_folder)
+        .bind(2, static_cast<std::int64_t>(next))
+        .bind(3, source.integer(0))
+        .bind(4, modseq)
+        .bind(5, source.integer(1))
+        .bind(6, source.text(2))
+        .bind(7, source.integer(3))
+        .run();
+    result.source.push_back(uid);
+    result.target.push_back(next++);
+  }
+  if (!result.target.empty()) {
+    db_->prepare("UPDATE folders SET uidnext = ?, highest_modseq = ? WHERE id = ?")
+        .bind(1, static_cast<std::int64_t>(next))
+        .bind(2, modseq)
+        .bind(3, to_folder)
+        .run();
+  }
+  if (move && !result.source.empty()) {
+    auto f = db_->prepare("SELECT highest_modseq FROM folders WHERE id = ?");
+    f.bind(1, from_folder);
+    f.step();
+    const auto gone = f.integer(0) + 1;
+    auto remove = db_->prepare("DELETE FROM messages WHERE folder = ? AND uid = ?");
+    auto log = db_->prepare("INSERT OR REPLACE INTO expunged VALUES(?, ?, ?)");
+    for (const auto uid : result.source) {
+      remove.reset();
+      remove.bind(1, from_folder).bind(2, static_cast<std::int64_t>(uid)).run();
+      log.reset();
+      log.bind(1, from_folder).bind(2, static_cast<std::int64_t>(uid)).bind(3, gone).run();
+    }
+    db_->prepare("UPDATE folders SET highest_modseq = ? WHERE id = ?")
+        .bind(1, gone)
+        .bind(2, from_folder)
+        .run();
+  }
+  tx.commit();
+  return result;
+}
+
+void MessageStore::rename_folder(std::string_view from, std::string_view to) {
+  if (!valid_folder_name(to)) throw StoreError("invalid folder name");
+  const auto source = folder(from);
+  if (!source) throw StoreError("no such folder");
+  if (folder(to)) throw StoreError("the target folder exists");
+  const std::string old_name = source->name;
+  if (old_name == "INBOX") {
+    // RFC 9051 6.3.6: INBOX's messages move to the new name; INBOX stays, empty.
+    const auto created = create_folder(to);
+    const auto uids = this->uids(source->id);
+    (void)copy(source->id, uids, created.id, true);
+    return;
+  }
+  const std::string new_name(to);
+  if (new_name.starts_with(old_name + "/")) throw StoreError("cannot move a folder into itself");
+  sqlite::Transaction tx(*db_);
+  // The folder and its inferiors ("a/b" -> "c/b"), keeping UIDVALIDITY and UIDs: the messages
+  // do not change (as Dovecot does).
+  auto st = db_->prepare("SELECT id, name FROM folders WHERE name = ? OR substr(name, 1, ?) = ?");
+  st.bind(1, old_name)
+      .bind(2, static_cast<std::int64_t>(old_name.size() + 1))
+      .bind(3, old_name + "/");
+  std::vector<std::pair<std::int64_t, std::string>> renames;
+  while (st.step())
+    renames.emplace_back(st.integer(0), new_name + st.text(1).substr(old_name.size()));
+  auto update = db_->prepare("UPDATE folders SET name = ? WHERE id = ?");
+  for (const auto& [id, name] : renames) {
+    update.reset();
+    update.bind(1, name).bind(2, id).run();
+  }
+  tx.commit();
+}
+
+void MessageStore::delete_folder(std::string_view name) {
+  const auto f = folder(name);
+  if (!f) throw StoreError("no such folder");
+  if (f->name == "INBOX") throw StoreError("INBOX cannot be deleted");
+  sqlite::Transaction tx(*db_);
+  // Messages first (the trigger frees bodies no other folder shares), then the folder and its
+  // expunge log.
+  db_->prepare("DELETE FROM messages WHERE folder = ?").bind(1, f->id).run();
+  db_->prepare("DELETE FROM folders WHERE id = ?").bind(1, f->id).run();
+  tx.commit();
+}
+
+void MessageStore::set_subscribed(std::string_view name, bool subscribed) {
+  const auto f = folder(name);
+  if (!f) throw StoreError("no such folder");
+  db_->prepare("UPDATE folders SET subscribed = ? WHERE id = ?")
+      .bind(1, std::int64_t{subscribed ? 1 : 0})
+      .bind(2, f->id)
+      .run();
 }
 
 std::vector<std::uint32_t> MessageStore::expunge(std::int64_t folder_id) {

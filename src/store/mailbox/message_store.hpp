@@ -120,6 +120,42 @@ class MessageStore {
   // Replaces the flags and keywords of a message; returns its new MODSEQ (0: no such UID).
   std::uint64_t set_flags(std::int64_t folder_id, std::uint32_t uid, std::uint32_t flags,
                           const std::vector<std::string>& keywords);
+  // IMAP STORE on several messages, one MODSEQ for the change. Messages whose MODSEQ is above
+  // `unchanged_since` (CONDSTORE) are left alone and listed in `modified`; messages whose flags
+  // would not change keep their MODSEQ and are not listed in `changed`.
+  enum class FlagChange { kReplace, kAdd, kRemove };
+  struct FlagUpdate {
+    std::uint32_t uid = 0;
+    std::uint64_t modseq = 0;
+    std::uint32_t flags = 0;
+    std::vector<std::string> keywords;
+  };
+  struct StoreResult {
+    std::vector<FlagUpdate> changed;
+    std::vector<std::uint32_t> modified;
+  };
+  StoreResult store_flags(std::int64_t folder_id, std::span<const std::uint32_t> uids,
+                          FlagChange change, std::uint32_t flags,
+                          const std::vector<std::string>& keywords,
+                          std::optional<std::uint64_t> unchanged_since = std::nullopt);
+
+  // IMAP COPY / MOVE (UIDPLUS: the UIDs given in the target, in the order of `uids`' existing
+  // messages). The bodies are shared, not duplicated. MOVE expunges the sources (logged).
+  struct CopyResult {
+    std::uint32_t uidvalidity = 0;  // the target's
+    std::vector<std::uint32_t> source;
+    std::vector<std::uint32_t> target;
+  };
+  CopyResult copy(std::int64_t from_folder, std::span<const std::uint32_t> uids,
+                  std::int64_t to_folder, bool move = false);
+
+  // RENAME (with the folder's inferiors; renaming INBOX moves its messages into a new folder,
+  // RFC 9051 6.3.6) and DELETE (not INBOX; the messages go, the inferiors stay). Throw
+  // StoreError with the reason.
+  void rename_folder(std::string_view from, std::string_view to);
+  void delete_folder(std::string_view name);
+  void set_subscribed(std::string_view name, bool subscribed);
+
   // Removes the folder's \Deleted messages, logging their UIDs for QRESYNC; returns the UIDs.
   std::vector<std::uint32_t> expunge(std::int64_t folder_id);
   // UIDs expunged after `modseq` (RFC 7162 VANISHED (EARLIER)).

@@ -273,6 +273,93 @@ TEST_F(MessageStoreTest, NoMessageTextInTheFileWalOrShm) {
   EXPECT_THROW(open_encrypted(dir / "m.db", crypto::new_master_key()), StoreError);
 }
 
+TEST_F(MessageStoreTest, StoreFlagsWithOneModseqAndUnchangedSince) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  for (int i = 0; i < 3; ++i)
+    (void)store->append(inbox.id, nm(message("m", "b"), 1, 0, {}, nullptr));
+  const std::vector<std::uint32_t> all{1, 2, 3, 9};
+  auto r = store->store_flags(inbox.id, all, MessageStore::FlagChange::kAdd, kSeen, {"$Work"});
+  ASSERT_EQ(r.changed.size(), 3U) << "UID 9 does not exist";
+  const auto m1 = r.changed[0].modseq;
+  EXPECT_EQ(r.changed[2].modseq, m1) << "one MODSEQ for the change";
+  EXPECT_EQ(r.changed[0].keywords, std::vector<std::string>{"$Work"});
+  // Nothing to change: no new MODSEQ.
+  r = store->store_flags(inbox.id, all, MessageStore::FlagChange::kAdd, kSeen, {});
+  EXPECT_TRUE(r.changed.empty());
+  EXPECT_EQ(store->folder("INBOX")->highest_modseq, m1);
+  // UNCHANGEDSINCE older than UID 2's MODSEQ: it is left alone and reported.
+  const std::vector<std::uint32_t> two{2};
+  (void)store->store_flags(inbox.id, two, MessageStore::FlagChange::kAdd, kFlagged, {});
+  r = store->store_flags(inbox.id, all, MessageStore::FlagChange::kRemove, kSeen, {"$Work"}, m1);
+  EXPECT_EQ(r.modified, std::vector<std::uint32_t>{2});
+  ASSERT_EQ(r.changed.size(), 2U);
+  EXPECT_EQ(r.changed[0].flags, 0U);
+  EXPECT_TRUE(r.changed[0].keywords.empty());
+  r = store->store_flags(inbox.id, two, MessageStore::FlagChange::kReplace, kDraft, {"a", "b"});
+  EXPECT_EQ(r.changed[0].flags, kDraft);
+  EXPECT_EQ(r.changed[0].keywords, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(MessageStoreTest, CopyAndMoveShareBodiesAndLogTheMove) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  const auto archive = store->special_folder(SpecialUse::kArchive);
+  const std::string big = message("big", std::string(5000, 'z'));
+  for (int i = 0; i < 3; ++i)
+    (void)store->append(inbox.id, nm(big, 100 + i, kSeen, {"k"}, nullptr));
+  const auto usage = store->usage_bytes();
+  const std::vector<std::uint32_t> some{1, 3, 7};
+  const auto c = store->copy(inbox.id, some, archive.id);
+  EXPECT_EQ(c.source, (std::vector<std::uint32_t>{1, 3}));
+  EXPECT_EQ(c.target, (std::vector<std::uint32_t>{1, 2}));
+  EXPECT_EQ(c.uidvalidity, archive.uidvalidity);
+  EXPECT_EQ(store->usage_bytes(), usage) << "copies share the stored bytes";
+  const auto copied = store->messages(archive.id);
+  EXPECT_EQ(copied[1].internal_date, 102);
+  EXPECT_EQ(copied[1].flags, kSeen);
+  EXPECT_EQ(*store->raw(archive.id, 2), big);
+  const auto before = store->folder("INBOX")->highest_modseq;
+  const std::vector<std::uint32_t> two{2};
+  const auto m = store->copy(inbox.id, two, archive.id, true);
+  EXPECT_EQ(m.target, std::vector<std::uint32_t>{3});
+  EXPECT_EQ(store->uids(inbox.id), (std::vector<std::uint32_t>{1, 3}));
+  EXPECT_EQ(store->expunged_since(inbox.id, before), std::vector<std::uint32_t>{2});
+  // Expunging the originals keeps the copies' bytes.
+  (void)store->store_flags(inbox.id, some, MessageStore::FlagChange::kAdd, kDeleted, {});
+  (void)store->expunge(inbox.id);
+  EXPECT_EQ(*store->raw(archive.id, 1), big);
+  EXPECT_EQ(store->usage_bytes(), usage);
+}
+
+TEST_F(MessageStoreTest, RenameDeleteAndSubscribe) {
+  auto store = open();
+  (void)store->create_folder("Projects");
+  (void)store->create_folder("Projects/2026");
+  const auto validity = store->folder("Projects/2026")->uidvalidity;
+  store->rename_folder("Projects", "Work");
+  EXPECT_FALSE(store->folder("Projects"));
+  ASSERT_TRUE(store->folder("Work/2026"));
+  EXPECT_EQ(store->folder("Work/2026")->uidvalidity, validity);
+  EXPECT_THROW(store->rename_folder("Work", "Work/inside"), StoreError);
+  EXPECT_THROW(store->rename_folder("Work", "Sent"), StoreError);
+  // Renaming INBOX moves its messages to a new folder.
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  (void)store->append(inbox.id, nm(message("m", "b"), 1, 0, {}, nullptr));
+  store->rename_folder("INBOX", "Old mail");
+  EXPECT_TRUE(store->uids(inbox.id).empty());
+  EXPECT_EQ(store->uids(store->folder("Old mail")->id).size(), 1U);
+  EXPECT_THROW(store->delete_folder("INBOX"), StoreError);
+  store->delete_folder("Old mail");
+  EXPECT_FALSE(store->folder("Old mail"));
+  EXPECT_EQ(store->usage_bytes(), 0U) << "its messages went with it";
+  // A deleted special-use folder comes back when delivery needs it.
+  store->delete_folder("Junk");
+  EXPECT_EQ(store->special_folder(SpecialUse::kJunk).name, "Junk");
+  store->set_subscribed("Work", false);
+  EXPECT_FALSE(store->folder("Work")->subscribed);
+}
+
 TEST_F(MessageStoreTest, CreateFolderValidatesNames) {
   auto store = open();
   const auto f = store->create_folder("Projects/2026");
