@@ -10,6 +10,16 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
          });
 }
 
+bool is_base64(std::string_view s) noexcept {
+  if (s.size() % 4 != 0) return false;
+  std::size_t body = s.size();
+  if (body > 0 && s[body - 1] == '=') --body;
+  if (body > 0 && s[body - 1] == '=') --body;
+  return std::all_of(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(body), [](char c) {
+    return is_ascii_alpha(c) || is_ascii_digit(c) || c == '+' || c == '/';
+  });
+}
+
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }

@@ -22,6 +22,9 @@ constexpr bool is_ascii_digit(char c) noexcept {
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept;
+// base64 as RFC 4648 writes it (and IMAP, POP3 and SMTP's SASL exchanges): groups of four,
+// "=" padding only at the end. The empty string is valid.
+bool is_base64(std::string_view s) noexcept;
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
 std::string to_lower_ascii(std::string_view s);
 std::string_view trim(std::string_view s) noexcept;

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "core/strings.hpp"
 #include "mime/charset.hpp"
 
 namespace sealpost::mime {
@@ -80,13 +81,6 @@ std::string decode_quoted_printable(std::string_view in, std::size_t max) {
     out += c;
   }
   return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // Splits a date into tokens: runs of letters, runs of digits, and the signs before zones;
