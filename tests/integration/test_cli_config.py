@@ -112,6 +112,11 @@ class AdminTest(unittest.TestCase):
         self.mx.cli("domain", "add", "example.com")
         self.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
         self.mx.start()
+        # The port accepts connections once bound (as root); "listening" is logged after the
+        # privileges are dropped (the data directory is handed over first).
+        deadline = time.time() + 20
+        while "listening" not in self.mx.log_text() and time.time() < deadline:
+            time.sleep(0.05)
         with open(f"/proc/{self.mx.proc.pid}/status") as f:
             uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
         nobody = int(subprocess.run(["id", "-u", "nobody"], capture_output=True, text=True).stdout)
