@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/mailbox_keys.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace sealpost::store::mailbox {
 namespace {
@@ -19,13 +20,7 @@ std::string read_all(const std::filesystem::path& p) {
 
 class EncryptedDbTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir = std::filesystem::temp_directory_path() /
-          ("sealpost-mbox-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-  }
+  void SetUp() override { dir = sealpost::testing::fresh_test_dir("sealpost-mbox"); }
   void TearDown() override { std::filesystem::remove_all(dir); }
   std::filesystem::path dir;
 };

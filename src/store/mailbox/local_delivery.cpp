@@ -104,9 +104,7 @@ LocalOutcome deliver_local(MailboxDirectory& directory, const LocalMailbox& mail
     open->changed();  // wakes the owner's IDLE sessions
     return LocalOutcome::kStored;
   }
-  MailboxRecord record;
-  record.file_id = mailbox.file_id;
-  const auto spool = spool_file(directory.data_dir(), record);
+  const auto spool = spool_file(directory.data_dir(), mailbox.file_id);
   if (mailbox.quota_bytes > 0) {
     // Only the spool can be measured while the database is locked: it alone must fit.
     std::error_code ec;

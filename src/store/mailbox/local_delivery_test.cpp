@@ -12,6 +12,7 @@
 #include "store/mailbox/spool.hpp"
 #include "store/metadata_store.hpp"
 #include "testing/async.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace sealpost::store::mailbox {
 namespace {
@@ -19,11 +20,7 @@ namespace {
 class LocalDeliveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = std::filesystem::temp_directory_path() /
-          ("sealpost-local-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    dir = sealpost::testing::fresh_test_dir("sealpost-local");
     meta = store::open_sqlite_metadata_store((dir / "metadata.db").string());
     meta->add_domain("example.com");
     record = create_mailbox(*meta, dir, "alice@example.com", "example.com", "pw", kFast);

@@ -43,7 +43,11 @@ std::filesystem::path database_file(const std::filesystem::path& data_dir, const
 }
 
 std::filesystem::path spool_file(const std::filesystem::path& data_dir, const MailboxRecord& m) {
-  return data_dir / "mailboxes" / (m.file_id + ".spool");
+  return spool_file(data_dir, m.file_id);
+}
+
+std::filesystem::path spool_file(const std::filesystem::path& data_dir, std::string_view file_id) {
+  return data_dir / "mailboxes" / (std::string(file_id) + ".spool");
 }
 
 MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,

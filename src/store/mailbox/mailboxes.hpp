@@ -20,6 +20,7 @@ struct Unlocked {
 
 std::filesystem::path database_file(const std::filesystem::path& data_dir, const MailboxRecord& m);
 std::filesystem::path spool_file(const std::filesystem::path& data_dir, const MailboxRecord& m);
+std::filesystem::path spool_file(const std::filesystem::path& data_dir, std::string_view file_id);
 
 // Creates the keys, the encrypted database (with its schema) and the record. Throws StoreError.
 MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "store/mailbox/encrypted_db.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace sealpost::store::mailbox {
 namespace {
@@ -13,11 +14,7 @@ const crypto::KdfCost kFast = crypto::KdfCost::for_tests();
 class MailboxesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = std::filesystem::temp_directory_path() /
-          ("sealpost-mailboxes-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    dir = sealpost::testing::fresh_test_dir("sealpost-mailboxes");
     store = open_sqlite_metadata_store((dir / "metadata.db").string());
     store->add_domain("example.com");
   }

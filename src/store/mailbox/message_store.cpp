@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include "core/clock.hpp"
+#include "core/strings.hpp"
 
 namespace sealpost::store::mailbox {
 
@@ -96,14 +97,6 @@ constexpr std::array<StandardFolder, 6> kStandardFolders{{
     {"Trash", SpecialUse::kTrash},
     {"Archive", SpecialUse::kArchive},
 }};
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
 
 std::string join(const std::vector<std::string>& words, char sep) {
   std::string out;
@@ -244,19 +237,7 @@ void MessageStore::create_schema() {
     auto st = db_->prepare("SELECT 1 FROM folders WHERE special_use = ?");
     st.bind(1, static_cast<std::int64_t>(f.use));
     if (st.step()) continue;
-    const std::uint32_t validity = [&] {
-      auto next = db_->prepare("SELECT value FROM meta WHERE key = 'last_uidvalidity'");
-      const auto last = next.step() ? std::stoll(next.text(0)) : 0;
-      return static_cast<std::uint32_t>(std::max<std::int64_t>(core::unix_now(), last + 1));
-    }();
-    db_->prepare("INSERT INTO folders(name, special_use, uidvalidity) VALUES(?, ?, ?)")
-        .bind(1, f.name)
-        .bind(2, static_cast<std::int64_t>(f.use))
-        .bind(3, static_cast<std::int64_t>(validity))
-        .run();
-    db_->prepare("INSERT OR REPLACE INTO meta VALUES('last_uidvalidity', ?)")
-        .bind(1, std::to_string(validity))
-        .run();
+    insert_folder(f.name, f.use);
   }
   db_->prepare("INSERT OR REPLACE INTO meta VALUES('schema', ?)")
       .bind(1, std::to_string(kSchemaVersion))
@@ -273,9 +254,7 @@ std::vector<Folder> MessageStore::folders() {
 
 std::optional<Folder> MessageStore::folder(std::string_view name) {
   // INBOX is case-insensitive (RFC 9051 5.1); other names are exact.
-  const bool inbox =
-      name.size() == 5 && std::equal(name.begin(), name.end(), "INBOX",
-                                     [](char a, char b) { return (a & ~0x20) == b; });
+  const bool inbox = iequals(name, "INBOX");
   auto st = db_->prepare(std::string(kFolderColumns) + "WHERE name = ?");
   st.bind(1, inbox ? std::string_view("INBOX") : name);
   if (!st.step()) return std::nullopt;
@@ -303,6 +282,14 @@ Folder MessageStore::create_folder(std::string_view name, SpecialUse use) {
   if (!valid_folder_name(name)) throw StoreError("invalid folder name");
   if (folder(name)) throw StoreError("the folder exists");
   sqlite::Transaction tx(*db_);
+  insert_folder(name, use);
+  tx.commit();
+  return *folder(name);
+}
+
+void MessageStore::insert_folder(std::string_view name, SpecialUse use) {
+  // UIDVALIDITY: the creation time, but always above every earlier one (RFC 9051 2.3.1.1: a
+  // name created again must not reuse it), even for folders created in the same second.
   auto last = db_->prepare("SELECT value FROM meta WHERE key = 'last_uidvalidity'");
   const auto previous = last.step() ? std::stoll(last.text(0)) : 0;
   const auto validity =
@@ -315,8 +302,6 @@ Folder MessageStore::create_folder(std::string_view name, SpecialUse use) {
   db_->prepare("INSERT OR REPLACE INTO meta VALUES('last_uidvalidity', ?)")
       .bind(1, std::to_string(validity))
       .run();
-  tx.commit();
-  return *folder(name);
 }
 
 std::int64_t MessageStore::thread_for(const MessageFacts& facts, std::int64_t body_id) {
@@ -791,7 +776,7 @@ std::vector<std::uint32_t> MessageStore::search_text(std::int64_t folder_id,
   std::vector<std::string> short_words;
   for (const auto& word : split(query, ' ')) {
     if (word.size() < 3) {
-      short_words.push_back(to_lower(word));
+      short_words.push_back(to_lower_ascii(word));
       continue;
     }
     if (!match.empty()) match += " AND ";
@@ -815,7 +800,7 @@ std::vector<std::uint32_t> MessageStore::search_text(std::int64_t folder_id,
   std::erase_if(out, [&](std::uint32_t uid) {
     const auto bytes = raw(folder_id, uid);
     if (!bytes) return true;
-    const std::string lower = to_lower(*bytes);
+    const std::string lower = to_lower_ascii(*bytes);
     return std::any_of(short_words.begin(), short_words.end(),
                        [&](const std::string& w) { return lower.find(w) == std::string::npos; });
   });

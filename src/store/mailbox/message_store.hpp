@@ -182,6 +182,7 @@ class MessageStore {
 
  private:
   void create_schema();
+  void insert_folder(std::string_view name, SpecialUse use);  // inside the caller's transaction
   std::int64_t thread_for(const MessageFacts& facts, std::int64_t body_id);
   void index_pending_locked();  // inside the caller's transaction
 

@@ -7,6 +7,7 @@
 
 #include "crypto/mailbox_keys.hpp"
 #include "store/mailbox/encrypted_db.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace sealpost::store::mailbox {
 namespace {
@@ -52,13 +53,7 @@ NewMessage nm(std::string_view raw, std::int64_t date, std::uint32_t flags,
 
 class MessageStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir = std::filesystem::temp_directory_path() /
-          ("sealpost-store-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-  }
+  void SetUp() override { dir = sealpost::testing::fresh_test_dir("sealpost-store"); }
   void TearDown() override { std::filesystem::remove_all(dir); }
   std::unique_ptr<MessageStore> open(std::uint64_t quota = 0) {
     return std::make_unique<MessageStore>(open_encrypted(dir / "m.db", key), quota);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "crypto/mailbox_keys.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace sealpost::store::mailbox {
 namespace {
@@ -14,11 +15,7 @@ namespace {
 class SpoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = std::filesystem::temp_directory_path() /
-          ("sealpost-spool-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    dir = sealpost::testing::fresh_test_dir("sealpost-spool");
     spool = dir / "alice.spool";
   }
   void TearDown() override { std::filesystem::remove_all(dir); }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/clock.hpp"
+#include "core/strings.hpp"
 #include "mime/mbox.hpp"
 
 namespace sealpost::store::mailbox {
@@ -113,12 +114,7 @@ std::size_t count_messages(MessageStore& store, const std::vector<Folder>& folde
 
 // The envelope sender recorded at delivery ("Return-Path: <...>" on the first line).
 std::string return_path(std::string_view raw) {
-  constexpr std::string_view kField = "Return-Path:";
-  if (raw.size() < kField.size() ||
-      !std::equal(kField.begin(), kField.end(), raw.begin(),
-                  [](char a, char b) { return (a | 0x20) == (b | 0x20); })) {
-    return {};
-  }
+  if (!istarts_with(raw, "Return-Path:")) return {};
   const auto eol = raw.find('\n');
   const auto line = raw.substr(0, eol);
   const auto open = line.find('<');
@@ -189,11 +185,7 @@ std::uint32_t mbox_flags(std::string_view raw) {
     const auto line = header.substr(0, eol);
     header.remove_prefix(eol == std::string_view::npos ? header.size() : eol + 2);
     const auto value = [&](std::string_view name) -> std::optional<std::string_view> {
-      if (line.size() <= name.size() ||
-          !std::equal(name.begin(), name.end(), line.begin(),
-                      [](char a, char b) { return (a | 0x20) == (b | 0x20); })) {
-        return std::nullopt;
-      }
+      if (line.size() <= name.size() || !istarts_with(line, name)) return std::nullopt;
       return line.substr(name.size());
     };
     if (auto v = value("status:")) {
