@@ -9,7 +9,8 @@ build_pkgs=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libzstd-dev zlib1g-dev
   libgtest-dev libyaml-cpp-dev publicsuffix dns-root-data ca-certificates
 )
-test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml ldnsutils swaks libnet-ssleay-perl openssl unbound neomutt)
+test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml ldnsutils swaks libnet-ssleay-perl openssl unbound neomutt
+  fetchmail isync dovecot-core dovecot-imapd)
 bench_pkgs=(postfix dovecot-core bc)
 # The demo prints a swaks command (with --tls) to try it.
 demo_pkgs=(swaks libnet-ssleay-perl)

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include "access/context.hpp"
 #include "auth/dkim/keyring.hpp"
 #include "auth/inbound.hpp"
 #include "auth/srs/srs.hpp"
@@ -18,11 +19,15 @@
 #include "core/log.hpp"
 #include "delivery/dispatcher.hpp"
 #include "dns/resolver.hpp"
+#include "imap/server/session.hpp"
 #include "net/admission.hpp"
+#include "net/listener.hpp"
+#include "net/login_throttle.hpp"
 #include "net/tls.hpp"
+#include "pop3/server/session.hpp"
 #include "routing/router.hpp"
 #include "smtp/client/forwarder.hpp"
-#include "smtp/server/listener.hpp"
+#include "smtp/server/session.hpp"
 #include "store/mailbox/facts.hpp"
 #include "store/metadata_store.hpp"
 
@@ -125,6 +130,10 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   net::ConnectionLimiter connections(config.limits.max_connections_per_client,
                                      config.limits.max_connections);
   net::ByteBudget budget(config.limits.max_bytes_in_flight);
+  net::ConnectionLimiter access_connections(config.access.connections_per_client,
+                                            config.access.connections);
+  net::LoginThrottle throttle;
+  access::SessionCounter user_sessions(config.access.sessions_per_user);
 
   const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
@@ -195,19 +204,63 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
                                       authenticator.get(),
                                       config.auth_enabled && config.arc_seal ? &keyring : nullptr};
 
-  std::vector<std::unique_ptr<smtp::server::Listener>> listeners;
+  access::AccessContext access_context{
+      config,           *store,   mailboxes,     blocking.get_executor(),
+      server_tls.get(), throttle, user_sessions, hasher};
+
+  std::vector<std::unique_ptr<net::Listener>> listeners;
   if (config.listen_smtp) {
-    listeners.push_back(std::make_unique<smtp::server::Listener>(io, context, *config.listen_smtp));
+    listeners.push_back(std::make_unique<net::Listener>(
+        io, *config.listen_smtp, connections, hasher,
+        "421 4.7.0 " + config.hostname + " Too many connections, try again later\r\n",
+        [&context](asio::ip::tcp::socket socket, net::ConnectionLimiter::Ticket ticket,
+                   std::string ip) {
+          smtp::server::Session::start(std::make_shared<smtp::server::Session>(
+              context, std::move(socket), std::move(ticket), std::move(ip)));
+        }));
   }
+  // IMAP and POP3: the plaintext ports answer "busy" in their protocol; the TLS ports close.
+  const auto add_access = [&](const std::optional<Endpoint>& endpoint, std::string busy, bool tls,
+                              bool imap) {
+    if (!endpoint) return;
+    listeners.push_back(std::make_unique<net::Listener>(
+        io, *endpoint, access_connections, hasher, tls ? std::string() : std::move(busy),
+        [&access_context, tls, imap](asio::ip::tcp::socket socket,
+                                     net::ConnectionLimiter::Ticket ticket, std::string ip) {
+          if (imap) {
+            imap::server::start_session(access_context, std::move(socket), std::move(ticket),
+                                        std::move(ip), tls);
+          } else {
+            pop3::server::start_session(access_context, std::move(socket), std::move(ticket),
+                                        std::move(ip), tls);
+          }
+        }));
+  };
+  const std::string imap_busy = "* BYE [UNAVAILABLE] Too many connections, try again later\r\n";
+  const std::string pop3_busy = "-ERR [SYS/TEMP] Too many connections, try again later\r\n";
+  add_access(config.listen_imap, imap_busy, false, true);
+  add_access(config.listen_imaps, imap_busy, true, true);
+  add_access(config.listen_pop3, pop3_busy, false, false);
+  add_access(config.listen_pop3s, pop3_busy, true, false);
+
   if (listeners.empty()) {
     spdlog::warn("no listener is configured ([listen] smtp = \"IP:PORT\"): nothing to serve");
   }
   // Every privileged thing (binding ports, reading keys and certificates) is done by now.
   drop_privileges(config.user, config.data_dir);
   for (auto& l : listeners) l->start();
-  if (config.listen_smtp) {
-    spdlog::info("listening smtp={} hostname={} threads={}", config.listen_smtp->to_string(),
-                 config.hostname, threads);
+  {
+    std::string ports;
+    const std::pair<const char*, const std::optional<Endpoint>*> endpoints[] = {
+        {"smtp", &config.listen_smtp},
+        {"imap", &config.listen_imap},
+        {"imaps", &config.listen_imaps},
+        {"pop3", &config.listen_pop3},
+        {"pop3s", &config.listen_pop3s}};
+    for (const auto& [name, ep] : endpoints) {
+      if (*ep) ports += fmt::format("{}={} ", name, (*ep)->to_string());
+    }
+    spdlog::info("listening {}hostname={} threads={}", ports, config.hostname, threads);
   }
 
   RoutingReloader reloader(*store, router, reload_keys);

@@ -127,9 +127,9 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     throw ConfigError(msg.str());
   }
 
-  const std::set<std::string> known_tables{"server",    "listen", "tls", "dns",
-                                           "transport", "relay",  "srs", "privacy",
-                                           "log",       "limits", "auth"};
+  const std::set<std::string> known_tables{"server",    "listen", "tls",  "dns",
+                                           "transport", "relay",  "srs",  "privacy",
+                                           "log",       "limits", "auth", "access"};
   for (const auto& [k, v] : root) {
     if (!known_tables.count(std::string(k.str()))) {
       throw ConfigError(source.string() + ": [" + std::string(k.str()) + "]: unknown section");
@@ -168,6 +168,10 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
 
   TableReader listen(table("listen"), "listen", source);
   c.listen_smtp = listen.endpoint("smtp");
+  c.listen_imap = listen.endpoint("imap");
+  c.listen_imaps = listen.endpoint("imaps");
+  c.listen_pop3 = listen.endpoint("pop3");
+  c.listen_pop3s = listen.endpoint("pop3s");
   listen.reject_unknown();
 
   TableReader tls(table("tls"), "tls", source);
@@ -296,6 +300,36 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   if (l.max_bytes_in_flight < l.max_message_size) {
     limits.fail("bytes_in_flight", "must be at least limits.message_size");
   }
+
+  TableReader access(table("access"), "access", source);
+  Access& a = c.access;
+  if (auto v = access.boolean("allow_plaintext_on_loopback")) a.allow_plaintext_on_loopback = *v;
+  if (auto v = access.integer("sessions_per_user", 1, 100000))
+    a.sessions_per_user = static_cast<std::uint32_t>(*v);
+  if (auto v = access.integer("connections_per_client", 1, 1000000))
+    a.connections_per_client = static_cast<std::uint32_t>(*v);
+  if (auto v = access.integer("connections", 1, 1000000))
+    a.connections = static_cast<std::uint32_t>(*v);
+  if (auto v = access.integer("idle_timeout", 1800, 86400))
+    a.idle_timeout = std::chrono::seconds(*v);
+  if (auto v = access.integer("login_timeout", 1, 3600)) a.login_timeout = std::chrono::seconds(*v);
+  if (auto v = access.integer("pop3_idle_timeout", 600, 86400))
+    a.pop3_idle_timeout = std::chrono::seconds(*v);
+  if (auto v = access.integer("command_line", 8192, 16 * 1024 * 1024))
+    a.max_command_line = static_cast<std::uint32_t>(*v);
+  if (auto v = access.integer("errors_per_session", 1, 100000))
+    a.max_errors = static_cast<std::uint32_t>(*v);
+  access.reject_unknown();
+  if ((c.listen_imap || c.listen_imaps || c.listen_pop3 || c.listen_pop3s) && !c.tls_cert &&
+      !a.allow_plaintext_on_loopback) {
+    throw ConfigError(source.string() +
+                      ": [listen] imap/imaps/pop3/pop3s need [tls] cert and key (passwords are "
+                      "never accepted in plaintext), or [access] allow_plaintext_on_loopback = "
+                      "true for loopback-only use");
+  }
+  if ((c.listen_imaps || c.listen_pop3s) && !c.tls_cert) {
+    throw ConfigError(source.string() + ": [listen] imaps/pop3s need [tls] cert and key");
+  }
   return c;
 }
 
@@ -315,7 +349,15 @@ std::string describe_config(const Config& c) {
   if (!c.user.empty()) o << "user = " << q(c.user) << "\n";
   o << "\n";
   o << "[listen]\n";
-  if (c.listen_smtp) o << "smtp = " << q(c.listen_smtp->to_string()) << "\n";
+  const std::pair<const char*, const std::optional<Endpoint>*> endpoints[] = {
+      {"smtp", &c.listen_smtp},
+      {"imap", &c.listen_imap},
+      {"imaps", &c.listen_imaps},
+      {"pop3", &c.listen_pop3},
+      {"pop3s", &c.listen_pop3s}};
+  for (const auto& [name, ep] : endpoints) {
+    if (*ep) o << name << " = " << q((*ep)->to_string()) << "\n";
+  }
   o << "\n[tls]\n";
   if (c.tls_cert)
     o << "cert = " << q(c.tls_cert->string()) << "\nkey = " << q(c.tls_key->string()) << "\n";
@@ -353,6 +395,16 @@ std::string describe_config(const Config& c) {
     << "relay_timeout = " << l.relay_timeout.count() << "\n"
     << "relay_connect_timeout = " << l.relay_connect_timeout.count() << "\n"
     << "accepted_memory = " << l.accepted_memory.count() << "\n";
+  const Access& a = c.access;
+  o << "\n[access]\n"
+    << "allow_plaintext_on_loopback = " << (a.allow_plaintext_on_loopback ? "true" : "false")
+    << "\nsessions_per_user = " << a.sessions_per_user
+    << "\nconnections_per_client = " << a.connections_per_client
+    << "\nconnections = " << a.connections << "\nidle_timeout = " << a.idle_timeout.count()
+    << "\nlogin_timeout = " << a.login_timeout.count()
+    << "\npop3_idle_timeout = " << a.pop3_idle_timeout.count()
+    << "\ncommand_line = " << a.max_command_line << "\nerrors_per_session = " << a.max_errors
+    << "\n";
   return o.str();
 }
 

@@ -51,6 +51,28 @@ struct Limits {
   std::chrono::seconds accepted_memory{86400};
 };
 
+// [access]: how owners reach their sealed mailboxes over IMAP and POP3.
+struct Access {
+  // Passwords are accepted only over TLS; true also accepts them in plaintext from 127.0.0.0/8
+  // and ::1 (a local webmail or a test), never from elsewhere.
+  bool allow_plaintext_on_loopback = false;
+  // Simultaneous IMAP and POP3 sessions logged in to one mailbox.
+  std::uint32_t sessions_per_user = 50;
+  // Simultaneous IMAP and POP3 connections from one client address, and in all.
+  std::uint32_t connections_per_client = 100;
+  std::uint32_t connections = 20000;
+  // Seconds a logged-in client may stay silent (RFC 9051 section 5.4: at least 30 minutes; IDLE
+  // clients re-issue it every 29). Before login: login_timeout.
+  std::chrono::seconds idle_timeout{1800};
+  std::chrono::seconds login_timeout{60};
+  // POP3's autologout timer (RFC 1939 section 3: at least 10 minutes).
+  std::chrono::seconds pop3_idle_timeout{600};
+  // Octets of one IMAP command line (outside literals); RFC 7162 asks for at least 8192.
+  std::uint32_t max_command_line = 64 * 1024;
+  // Protocol errors (BAD, -ERR) before the connection is closed.
+  std::uint32_t max_errors = 50;
+};
+
 struct Config {
   std::filesystem::path source;  // the file it came from, for messages
 
@@ -61,6 +83,10 @@ struct Config {
 
   // [listen]
   std::optional<Endpoint> listen_smtp;
+  std::optional<Endpoint> listen_imap;   // 143: STARTTLS
+  std::optional<Endpoint> listen_imaps;  // 993: TLS from the first byte
+  std::optional<Endpoint> listen_pop3;   // 110: STLS
+  std::optional<Endpoint> listen_pop3s;  // 995: TLS from the first byte
 
   // [tls]
   std::optional<std::filesystem::path> tls_cert;
@@ -102,6 +128,9 @@ struct Config {
 
   // [limits]
   Limits limits;
+
+  // [access]
+  Access access;
 };
 
 // Reads and validates a config file. Throws ConfigError naming the file and the key.

@@ -153,7 +153,9 @@ class Sealpost:
     """A `sealpost serve` process with its own data directory and config."""
 
     def __init__(self, transport=None, tls=True, extra="", hostname="mx.sealpost.test",
-                 srs_domain=None, dns_port=None, auth=False):
+                 srs_domain=None, dns_port=None, auth=False, listen=()):
+        """listen: more [listen] keys, each given a free port: ("imap", "imaps") makes
+        self.ports = {"imap": port, "imaps": port}."""
         self.dir = tempfile.mkdtemp(prefix="sealpost-test-")
         self.data_dir = os.path.join(self.dir, "data")
         self.port = free_port()
@@ -161,9 +163,11 @@ class Sealpost:
         self.log_path = os.path.join(self.dir, "sealpost.log")
         self.proc = None
         self.hostname = hostname
+        self.ports = {name: free_port() for name in listen}
         lines = [
             "[server]", f'hostname = "{hostname}"', f'data_dir = "{self.data_dir}"', "",
-            "[listen]", f'smtp = "127.0.0.1:{self.port}"', "",
+            "[listen]", f'smtp = "127.0.0.1:{self.port}"',
+            *[f'{name} = "127.0.0.1:{port}"' for name, port in self.ports.items()], "",
             # Without dns_port no DNS server answers there: tests route by the transport map.
             # The test zones are unsigned and not delegated from the root: no DNSSEC.
             "[dns]", f'servers = ["127.0.0.1:{dns_port or free_port()}"]', 'trust_anchor = ""', "",
@@ -207,6 +211,8 @@ class Sealpost:
         self.proc = subprocess.Popen([SEALPOST_BIN, "serve", "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, proc=self.proc)
+        for port in self.ports.values():
+            wait_for_port(port, proc=self.proc)
         return self
 
     def stop(self):

@@ -492,12 +492,13 @@ std::optional<MessageFacts> MessageStore::facts(std::int64_t folder_id, std::uin
   return f;
 }
 
-std::vector<MessageInfo> MessageStore::messages(std::int64_t folder_id) {
-  std::vector<MessageInfo> out;
-  auto st = db_->prepare(
-      "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internal_date, b.size, b.thread "
-      "FROM messages m JOIN bodies b ON b.id = m.body WHERE m.folder = ? ORDER BY m.uid");
-  st.bind(1, folder_id);
+namespace {
+
+constexpr const char* kMessageColumns =
+    "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internal_date, b.size, b.thread "
+    "FROM messages m JOIN bodies b ON b.id = m.body ";
+
+void read_infos(sqlite::Statement& st, std::vector<MessageInfo>& out) {
   while (st.step()) {
     MessageInfo i;
     i.uid = static_cast<std::uint32_t>(st.integer(0));
@@ -509,7 +510,59 @@ std::vector<MessageInfo> MessageStore::messages(std::int64_t folder_id) {
     i.thread = st.integer(6);
     out.push_back(std::move(i));
   }
+}
+
+}  // namespace
+
+std::vector<MessageInfo> MessageStore::messages(std::int64_t folder_id) {
+  std::vector<MessageInfo> out;
+  auto st = db_->prepare(std::string(kMessageColumns) + "WHERE m.folder = ? ORDER BY m.uid");
+  st.bind(1, folder_id);
+  read_infos(st, out);
   return out;
+}
+
+std::vector<MessageInfo> MessageStore::messages(
+    std::int64_t folder_id, std::span<const std::pair<std::uint32_t, std::uint32_t>> uids) {
+  std::vector<MessageInfo> out;
+  auto st = db_->prepare(std::string(kMessageColumns) +
+                         "WHERE m.folder = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
+  for (const auto& [first, last] : uids) {
+    st.reset();
+    st.bind(1, folder_id).bind(2, std::int64_t{first}).bind(3, std::int64_t{last});
+    read_infos(st, out);
+  }
+  return out;
+}
+
+std::vector<MessageInfo> MessageStore::changed_since(std::int64_t folder_id, std::uint64_t modseq) {
+  std::vector<MessageInfo> out;
+  auto st = db_->prepare(std::string(kMessageColumns) +
+                         "WHERE m.folder = ? AND m.modseq > ? ORDER BY m.uid");
+  st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(modseq));
+  read_infos(st, out);
+  return out;
+}
+
+MessageStore::Counts MessageStore::counts(std::int64_t folder_id) {
+  auto st = db_->prepare(
+      "SELECT count(*), total((m.flags & 1) = 0), total((m.flags & 8) != 0), total(b.size) "
+      "FROM messages m JOIN bodies b ON b.id = m.body WHERE m.folder = ?");
+  st.bind(1, folder_id);
+  Counts c;
+  if (st.step()) {
+    c.messages = static_cast<std::uint32_t>(st.integer(0));
+    c.unseen = static_cast<std::uint32_t>(st.integer(1));
+    c.deleted = static_cast<std::uint32_t>(st.integer(2));
+    c.size = static_cast<std::uint64_t>(st.integer(3));
+  }
+  return c;
+}
+
+std::uint32_t MessageStore::first_unseen(std::int64_t folder_id) {
+  auto st = db_->prepare("SELECT min(uid) FROM messages WHERE folder = ? AND (flags & 1) = 0");
+  st.bind(1, folder_id);
+  return st.step() && !st.is_null(0) ? static_cast<std::uint32_t>(st.integer(0)) : 0;
 }
 
 std::vector<std::uint32_t> MessageStore::uids(std::int64_t folder_id) {
@@ -732,17 +785,28 @@ void MessageStore::set_subscribed(std::string_view name, bool subscribed) {
       .run();
 }
 
-std::vector<std::uint32_t> MessageStore::expunge(std::int64_t folder_id) {
+std::vector<std::uint32_t> MessageStore::expunge(
+    std::int64_t folder_id, std::optional<std::span<const std::uint32_t>> only) {
   std::vector<std::uint32_t> uids;
   sqlite::Transaction tx(*db_);
   auto f = db_->prepare("SELECT highest_modseq FROM folders WHERE id = ?");
   f.bind(1, folder_id);
   if (!f.step()) return uids;
   const auto modseq = f.integer(0) + 1;
-  auto st =
-      db_->prepare("DELETE FROM messages WHERE folder = ? AND (flags & ?) != 0 RETURNING uid");
-  st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(kDeleted));
-  while (st.step()) uids.push_back(static_cast<std::uint32_t>(st.integer(0)));
+  if (only) {
+    auto st = db_->prepare(
+        "DELETE FROM messages WHERE folder = ? AND uid = ? AND (flags & ?) != 0 RETURNING uid");
+    for (const auto uid : *only) {
+      st.reset();
+      st.bind(1, folder_id).bind(2, std::int64_t{uid}).bind(3, static_cast<std::int64_t>(kDeleted));
+      while (st.step()) uids.push_back(static_cast<std::uint32_t>(st.integer(0)));
+    }
+  } else {
+    auto st =
+        db_->prepare("DELETE FROM messages WHERE folder = ? AND (flags & ?) != 0 RETURNING uid");
+    st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(kDeleted));
+    while (st.step()) uids.push_back(static_cast<std::uint32_t>(st.integer(0)));
+  }
   if (uids.empty()) return uids;
   std::sort(uids.begin(), uids.end());
   auto log = db_->prepare("INSERT OR REPLACE INTO expunged VALUES(?, ?, ?)");

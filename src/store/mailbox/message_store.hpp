@@ -114,6 +114,22 @@ class MessageStore {
   // The stored facts; the search text is indexed, not kept (its fields come back empty).
   [[nodiscard]] std::optional<MessageFacts> facts(std::int64_t folder_id, std::uint32_t uid);
   [[nodiscard]] std::vector<MessageInfo> messages(std::int64_t folder_id);
+  // The messages whose UIDs fall in the closed intervals (ascending, disjoint), in UID order.
+  [[nodiscard]] std::vector<MessageInfo> messages(
+      std::int64_t folder_id, std::span<const std::pair<std::uint32_t, std::uint32_t>> uids);
+  // The messages changed (flags, or new) after `modseq`, in UID order: what a session that has
+  // seen the folder up to `modseq` must be told.
+  [[nodiscard]] std::vector<MessageInfo> changed_since(std::int64_t folder_id,
+                                                       std::uint64_t modseq);
+  struct Counts {
+    std::uint32_t messages = 0;
+    std::uint32_t unseen = 0;
+    std::uint32_t deleted = 0;
+    std::uint64_t size = 0;
+  };
+  [[nodiscard]] Counts counts(std::int64_t folder_id);
+  // The lowest UID without \\Seen; 0 when every message is seen.
+  [[nodiscard]] std::uint32_t first_unseen(std::int64_t folder_id);
   // The folder's UIDs in order (IMAP's sequence numbers are their positions).
   [[nodiscard]] std::vector<std::uint32_t> uids(std::int64_t folder_id);
 
@@ -157,7 +173,9 @@ class MessageStore {
   void set_subscribed(std::string_view name, bool subscribed);
 
   // Removes the folder's \Deleted messages, logging their UIDs for QRESYNC; returns the UIDs.
-  std::vector<std::uint32_t> expunge(std::int64_t folder_id);
+  // With `only`, just the \\Deleted messages among those UIDs (UID EXPUNGE, RFC 4315).
+  std::vector<std::uint32_t> expunge(
+      std::int64_t folder_id, std::optional<std::span<const std::uint32_t>> only = std::nullopt);
   // UIDs expunged after `modseq` (RFC 7162 VANISHED (EARLIER)).
   [[nodiscard]] std::vector<std::uint32_t> expunged_since(std::int64_t folder_id,
                                                           std::uint64_t modseq);

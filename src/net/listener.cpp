@@ -1,4 +1,4 @@
-#include "smtp/server/listener.hpp"
+#include "net/listener.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,15 +9,19 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
-#include "smtp/server/session.hpp"
-
-namespace sealpost::smtp::server {
+namespace sealpost::net {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Listener::Listener(asio::io_context& io, ServerContext& context, const Endpoint& endpoint)
-    : io_(io), ctx_(context), acceptor_(io) {
+Listener::Listener(asio::io_context& io, const Endpoint& endpoint, ConnectionLimiter& connections,
+                   const core::ClientHasher& hasher, std::string busy_line, Start start)
+    : io_(io),
+      acceptor_(io),
+      connections_(connections),
+      hasher_(hasher),
+      busy_line_(std::move(busy_line)),
+      start_(std::move(start)) {
   const tcp::endpoint ep(asio::ip::make_address(endpoint.host), endpoint.port);
   boost::system::error_code ec;
   acceptor_.open(ep.protocol(), ec);
@@ -59,15 +63,14 @@ asio::awaitable<void> Listener::accept_loop() {
         peer.address().is_v6() && peer.address().to_v6().is_v4_mapped()
             ? asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address().to_v6()).to_string()
             : peer.address().to_string();
-    net::ConnectionLimiter::Refusal why{};
-    auto ticket = ctx_.connections.admit(ip, why);
+    ConnectionLimiter::Refusal why{};
+    auto ticket = connections_.admit(ip, why);
     if (!ticket) {
-      spdlog::info("refused client={} reason={}", ctx_.client_hasher.hash(ip),
-                   why == net::ConnectionLimiter::Refusal::kPerClient ? "connections_per_client"
-                                                                      : "connections");
+      spdlog::info(
+          "refused client={} reason={}", hasher_.hash(ip),
+          why == ConnectionLimiter::Refusal::kPerClient ? "connections_per_client" : "connections");
       auto s = std::make_shared<tcp::socket>(std::move(socket));
-      auto text = std::make_shared<std::string>("421 4.7.0 " + ctx_.config.hostname +
-                                                " Too many connections, try again later\r\n");
+      auto text = std::make_shared<std::string>(busy_line_);
       asio::async_write(*s, asio::buffer(*text), [s, text](boost::system::error_code, std::size_t) {
         boost::system::error_code ignored;
         s->shutdown(tcp::socket::shutdown_both, ignored);
@@ -75,9 +78,8 @@ asio::awaitable<void> Listener::accept_loop() {
       });
       continue;
     }
-    Session::start(
-        std::make_shared<Session>(ctx_, std::move(socket), std::move(ticket), std::move(ip)));
+    start_(std::move(socket), std::move(ticket), std::move(ip));
   }
 }
 
-}  // namespace sealpost::smtp::server
+}  // namespace sealpost::net

@@ -1,0 +1,149 @@
+#include "access/login.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "core/domain.hpp"
+#include "core/strings.hpp"
+
+namespace sealpost::access {
+
+namespace asio = boost::asio;
+
+SessionCounter::Ticket& SessionCounter::Ticket::operator=(Ticket&& o) noexcept {
+  if (this != &o) {
+    release();
+    owner_ = o.owner_;
+    address_ = std::move(o.address_);
+    o.owner_ = nullptr;
+  }
+  return *this;
+}
+
+void SessionCounter::Ticket::release() noexcept {
+  if (!owner_) return;
+  const std::lock_guard lock(owner_->mutex_);
+  const auto it = owner_->counts_.find(address_);
+  if (it != owner_->counts_.end() && --it->second == 0) owner_->counts_.erase(it);
+  owner_ = nullptr;
+}
+
+SessionCounter::Ticket SessionCounter::acquire(const std::string& address) {
+  const std::lock_guard lock(mutex_);
+  auto& n = counts_[address];
+  if (n >= per_user_) {
+    if (n == 0) counts_.erase(address);
+    return {};
+  }
+  ++n;
+  return {this, address};
+}
+
+std::uint32_t SessionCounter::count(const std::string& address) {
+  const std::lock_guard lock(mutex_);
+  const auto it = counts_.find(address);
+  return it == counts_.end() ? 0 : it->second;
+}
+
+bool password_allowed(const AccessContext& ctx, bool tls, const std::string& client_ip) {
+  if (tls) return true;
+  if (!ctx.config.access.allow_plaintext_on_loopback) return false;
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(client_ip, ec);
+  return !ec && address.is_loopback();
+}
+
+namespace {
+
+// The account's normalised address; the user name as typed when it is not an address (it can
+// only fail, after the same work).
+std::string account_key(std::string_view user) {
+  const auto parts = core::split_address(user);
+  if (!parts) return std::string(user);
+  const auto domain = core::to_a_label(std::string(parts->second));
+  if (!domain) return std::string(user);
+  return to_lower_ascii(parts->first) + "@" + *domain;
+}
+
+}  // namespace
+
+asio::awaitable<LoginResult> login(AccessContext& ctx, const std::string& client_ip,
+                                   std::string_view user, std::string password) {
+  LoginResult result;
+  result.address = account_key(user);
+  const std::string client = ctx.client_hasher.hash(client_ip);
+  const auto now = net::LoginThrottle::Clock::now();
+  if (ctx.throttle.wait_before(client, result.address, now) >
+      net::LoginThrottle::Clock::duration{}) {
+    sodium_memzero(password.data(), password.size());
+    result.status = LoginStatus::kThrottled;
+    spdlog::info("login refused client={} reason=throttled", client);
+    co_return result;
+  }
+  result.mailbox =
+      co_await store::mailbox::login(ctx.metadata, ctx.mailboxes, ctx.blocking, result.address,
+                                     std::move(password), ctx.login_options);
+  if (!result.mailbox) {
+    ctx.throttle.failed(client, result.address, net::LoginThrottle::Clock::now());
+    result.status = LoginStatus::kFailed;
+    spdlog::info("login failed client={}", client);
+    co_return result;
+  }
+  ctx.throttle.succeeded(client, result.address);
+  result.ticket = ctx.sessions.acquire(result.address);
+  if (!result.ticket) {
+    result.mailbox.reset();
+    result.status = LoginStatus::kTooManySessions;
+    spdlog::info("login refused client={} reason=sessions_per_user", client);
+    co_return result;
+  }
+  result.status = LoginStatus::kOk;
+  co_return result;
+}
+
+std::optional<std::string> decode_base64(std::string_view base64) {
+  std::string out(base64.size() / 4 * 3 + 3, '\0');
+  std::size_t n = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), base64.data(),
+                        base64.size(), nullptr, &n, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      end != base64.data() + base64.size()) {
+    return std::nullopt;
+  }
+  out.resize(n);
+  return out;
+}
+
+std::string encode_base64(std::string_view bytes) {
+  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);  // the NUL
+  return out;
+}
+
+std::optional<PlainCredentials> parse_sasl_plain(std::string_view raw) {
+  const auto first = raw.find('\0');
+  const auto second = first == std::string_view::npos ? first : raw.find('\0', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const std::string_view authz = raw.substr(0, first);
+  PlainCredentials c{std::string(raw.substr(first + 1, second - first - 1)),
+                     std::string(raw.substr(second + 1))};
+  if ((!authz.empty() && authz != c.user) || c.user.empty() ||
+      c.password.find('\0') != std::string::npos) {
+    sodium_memzero(c.password.data(), c.password.size());
+    return std::nullopt;
+  }
+  return c;
+}
+
+std::optional<PlainCredentials> decode_sasl_plain(std::string_view base64) {
+  auto raw = decode_base64(base64);
+  if (!raw) return std::nullopt;
+  auto out = parse_sasl_plain(*raw);
+  sodium_memzero(raw->data(), raw->size());
+  return out;
+}
+
+}  // namespace sealpost::access

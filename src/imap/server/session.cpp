@@ -1,0 +1,617 @@
+// The IMAP session: reading and framing commands, the state machine, capabilities, STARTTLS and
+// login (LOGIN, AUTHENTICATE PLAIN/LOGIN with SASL-IR), ENABLE and ID.
+#include "imap/server/session.hpp"
+
+#include <ctime>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "core/strings.hpp"
+#include "imap/protocol/response.hpp"
+#include "imap/server/session_impl.hpp"
+
+namespace sealpost::imap::server {
+
+namespace asio = boost::asio;
+using namespace protocol;
+
+namespace {
+
+std::string random_id() {
+  unsigned char bytes[6];
+  randombytes_buf(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+// Before login, literals carry only names and credentials: no large APPEND from a stranger.
+ReaderLimits limits_before_login(const core::Config& config) {
+  ReaderLimits l;
+  l.max_line = config.access.max_command_line;
+  l.max_literal = l.max_argument_literal;
+  l.max_command = std::uint64_t{2} * l.max_line + l.max_argument_literal;
+  return l;
+}
+
+ReaderLimits limits_after_login(const core::Config& config) {
+  ReaderLimits l;
+  l.max_line = config.access.max_command_line;
+  l.max_literal = config.limits.max_message_size;
+  l.max_command = l.max_literal + l.max_line + l.max_argument_literal * 4;
+  return l;
+}
+
+}  // namespace
+
+std::string internal_date(std::int64_t unix_time) {
+  const std::time_t t = unix_time;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "\"%d-%b-%Y %H:%M:%S +0000\"", &tm);
+  return {buf, n};
+}
+
+void start_session(access::AccessContext& context, asio::ip::tcp::socket socket,
+                   net::ConnectionLimiter::Ticket ticket, std::string client_ip,
+                   bool implicit_tls) {
+  Session::start(std::make_shared<Session>(context, std::move(socket), std::move(ticket),
+                                           std::move(client_ip), implicit_tls));
+}
+
+Session::Session(access::AccessContext& context, asio::ip::tcp::socket socket,
+                 net::ConnectionLimiter::Ticket ticket, std::string client_ip, bool implicit_tls)
+    : ctx_(context),
+      stream_(std::move(socket)),
+      dog_(stream_.socket().get_executor()),
+      ticket_(std::move(ticket)),
+      client_ip_(std::move(client_ip)),
+      implicit_tls_(implicit_tls),
+      session_id_(random_id()),
+      started_(std::chrono::steady_clock::now()),
+      reader_(limits_before_login(context.config)),
+      wake_(stream_.socket().get_executor()) {}
+
+Session::~Session() {
+  if (mailbox_ && watcher_) mailbox_->unwatch(watcher_);
+}
+
+void Session::start(const std::shared_ptr<Session>& session) {
+  const auto ex = session->stream_.socket().get_executor();
+  asio::co_spawn(ex, watch(session), asio::detached);
+  asio::co_spawn(ex, serve(session), asio::detached);
+}
+
+asio::awaitable<void> Session::watch(std::shared_ptr<Session> self) {
+  co_await self->dog_.run(self->stream_, /*warn_first=*/true);
+}
+
+asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {
+  try {
+    co_await self->run();
+  } catch (const std::exception& e) {
+    spdlog::error("imap session id={} internal error: {}", self->session_id_, e.what());
+  }
+  self->dog_.stop();
+  self->wake_.cancel();
+  self->stream_.close();
+  if (self->mailbox_ && self->watcher_) {
+    self->mailbox_->unwatch(self->watcher_);
+    self->watcher_ = 0;
+  }
+}
+
+void Session::arm_idle() {
+  dog_.arm_for(state_ == State::kNotAuthenticated ? ctx_.config.access.login_timeout
+                                                  : ctx_.config.access.idle_timeout);
+}
+
+bool Session::count_error() {
+  if (++errors_ < ctx_.config.access.max_errors) return false;
+  out_ += "* BYE Too many errors\r\n";
+  closing_ = true;
+  end_reason_ = "errors";
+  return true;
+}
+
+void Session::tagged(const Command& cmd, std::string_view status, std::string_view text) {
+  out_ += cmd.tag;
+  out_ += ' ';
+  out_ += status;
+  out_ += ' ';
+  out_ += text;
+  out_ += "\r\n";
+}
+
+ParseOptions Session::parse_options() const {
+  ParseOptions o;
+  o.utf8 = utf8_;
+  return o;
+}
+
+std::string Session::capabilities() const {
+  std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE";
+  const bool tls = stream_.is_tls();
+  if (state_ == State::kNotAuthenticated) {
+    if (!tls && ctx_.tls) c += " STARTTLS";
+    if (access::password_allowed(ctx_, tls, client_ip_)) {
+      c += " AUTH=PLAIN AUTH=LOGIN";
+    } else {
+      c += " LOGINDISABLED";
+    }
+    return c;
+  }
+  c += " NAMESPACE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE CREATE-SPECIAL-USE"
+       " LIST-EXTENDED LIST-STATUS CHILDREN ESEARCH SEARCHRES STATUS=SIZE QUOTA"
+       " QUOTA=RES-STORAGE APPENDLIMIT=";
+  c += std::to_string(ctx_.config.limits.max_message_size);
+  c += " SORT THREAD=REFERENCES UTF8=ACCEPT BINARY";
+  return c;
+}
+
+asio::awaitable<bool> Session::flush() {
+  if (out_.empty()) co_return true;
+  boost::system::error_code ec;
+  arm_idle();
+  bytes_out_ += out_.size();
+  co_await stream_.write(out_, ec);
+  out_.clear();
+  if (out_.capacity() > std::size_t{64} * 1024) out_.shrink_to_fit();  // an idle session is small
+  co_return !ec;
+}
+
+asio::awaitable<bool> Session::fill() {
+  if (!idle_reading_ && !co_await flush()) co_return false;
+  arm_idle();
+  boost::system::error_code ec;
+  const std::size_t n = co_await stream_.read_some(asio::buffer(in_), ec);
+  in_pos_ = 0;
+  in_end_ = n;
+  if (ec || n == 0) {
+    if (dog_.expired()) {
+      end_reason_ = "timeout";
+      dog_.arm_for(std::chrono::seconds(5));
+      out_ = "* BYE Autologout; idle for too long\r\n";
+      boost::system::error_code ignored;
+      co_await stream_.write(out_, ignored);
+      out_.clear();
+    }
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<std::optional<ReadStatus>> Session::next_unit() {
+  while (true) {
+    if (in_pos_ < in_end_) {
+      std::size_t used = 0;
+      const ReadStatus st =
+          reader_.feed(std::string_view(in_.data() + in_pos_, in_end_ - in_pos_), used);
+      in_pos_ += used;
+      if (st != ReadStatus::kNeedMore) co_return st;
+      if (in_pos_ < in_end_) continue;
+    }
+    if (!co_await fill()) co_return std::nullopt;
+  }
+}
+
+asio::awaitable<void> Session::run() {
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true));
+  if (implicit_tls_) {
+    arm_idle();
+    boost::system::error_code ec;
+    co_await stream_.handshake_server(*ctx_.tls, ec);
+    if (ec) {
+      end_reason_ = "tls_failed";
+      co_return;
+    }
+  }
+  out_ = "* OK [CAPABILITY " + capabilities() + "] Sealpost ready\r\n";
+
+  while (!closing_) {
+    const auto status = co_await next_unit();
+    if (!status) break;
+    switch (*status) {
+      case ReadStatus::kNeedMore:
+        break;
+      case ReadStatus::kContinue:
+        out_ += "+ Ready for literal data\r\n";
+        reader_.accept_literal();
+        break;
+      case ReadStatus::kTooLarge: {
+        std::string tag(reader_.tag());
+        if (tag.empty()) tag = "*";
+        const auto what = reader_.overflow();
+        if (what == Overflow::kLiteral &&
+            reader_.literal_size() > ctx_.config.limits.max_message_size &&
+            state_ != State::kNotAuthenticated) {
+          out_ += tag + " NO [TOOBIG] The message is larger than APPENDLIMIT\r\n";
+        } else if (what == Overflow::kLine) {
+          out_ += tag + " BAD Command line too long\r\n";
+        } else if (what == Overflow::kNonSyncLiteral) {
+          out_ += tag + " BAD Non-synchronizing literal too large\r\n";
+        } else {
+          out_ += tag + " BAD Command too large\r\n";
+        }
+        if (!reader_.client_waiting() && reader_.literal_size() == UINT64_MAX) {
+          closing_ = true;
+          end_reason_ = "overflow";
+          break;
+        }
+        reader_.discard();
+        count_error();
+        break;
+      }
+      case ReadStatus::kReady: {
+        ++commands_;
+        auto parsed = parse_command(reader_.command(), parse_options());
+        if (!parsed) {
+          const auto& e = parsed.error();
+          out_ += e.tag.empty() ? "*" : e.tag;
+          out_ += " BAD " + e.reason + "\r\n";
+          count_error();
+        } else {
+          reader_advanced_ = false;
+          co_await dispatch(parsed.value());
+        }
+        if (!reader_advanced_) reader_.next();
+        reader_advanced_ = false;
+        break;
+      }
+    }
+  }
+  co_await flush();
+
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started_)
+                      .count();
+  spdlog::info(
+      "imap session id={} client={} tls={} login={} commands={} bytes_out={} errors={} "
+      "end={} ms={}",
+      session_id_, ctx_.client_hasher.hash(client_ip_), stream_.tls_version(),
+      mailbox_ ? "yes" : "no", commands_, bytes_out_, errors_, end_reason_, ms);
+}
+
+asio::awaitable<void> Session::dispatch(const Command& cmd) {
+  const CommandName n = cmd.name;
+  // Commands valid in every state.
+  switch (n) {
+    case CommandName::kCapability:
+      out_ += "* CAPABILITY " + capabilities() + "\r\n";
+      tagged(cmd, "OK", "CAPABILITY completed");
+      co_return;
+    case CommandName::kNoop:
+      if (state_ == State::kSelected) co_await refresh(true);
+      tagged(cmd, "OK", "NOOP completed");
+      co_return;
+    case CommandName::kLogout:
+      out_ += "* BYE Logging out\r\n";
+      tagged(cmd, "OK", "LOGOUT completed");
+      closing_ = true;
+      end_reason_ = "logout";
+      state_ = State::kLogout;
+      co_return;
+    case CommandName::kId:
+      on_id(cmd);
+      co_return;
+    default:
+      break;
+  }
+  if (state_ == State::kNotAuthenticated) {
+    switch (n) {
+      case CommandName::kStarttls:
+        co_await on_starttls(cmd);
+        co_return;
+      case CommandName::kLogin:
+        co_await on_login(cmd);
+        co_return;
+      case CommandName::kAuthenticate:
+        co_await on_authenticate(cmd);
+        co_return;
+      default:
+        tagged(cmd, "BAD", "Log in first");
+        count_error();
+        co_return;
+    }
+  }
+  switch (n) {
+    case CommandName::kStarttls:
+    case CommandName::kLogin:
+    case CommandName::kAuthenticate:
+      tagged(cmd, "BAD", "Already logged in");
+      count_error();
+      co_return;
+    case CommandName::kEnable:
+      on_enable(cmd);
+      co_return;
+    case CommandName::kSelect:
+    case CommandName::kExamine:
+      co_await on_select(cmd);
+      co_return;
+    case CommandName::kCreate:
+      co_await on_create(cmd);
+      break;
+    case CommandName::kDelete:
+      co_await on_delete(cmd);
+      break;
+    case CommandName::kRename:
+      co_await on_rename(cmd);
+      break;
+    case CommandName::kSubscribe:
+    case CommandName::kUnsubscribe:
+      co_await on_subscribe(cmd, n == CommandName::kSubscribe);
+      break;
+    case CommandName::kList:
+    case CommandName::kLsub:
+      co_await on_list(cmd);
+      break;
+    case CommandName::kNamespace:
+      on_namespace(cmd);
+      break;
+    case CommandName::kStatus:
+      co_await on_status(cmd);
+      break;
+    case CommandName::kAppend:
+      co_await on_append(cmd);
+      break;
+    case CommandName::kIdle:
+      co_await on_idle(cmd);
+      co_return;
+    case CommandName::kGetQuota:
+    case CommandName::kGetQuotaRoot:
+    case CommandName::kSetQuota:
+      co_await on_quota(cmd);
+      break;
+    default: {
+      if (state_ != State::kSelected) {
+        tagged(cmd, "BAD", "No mailbox selected");
+        count_error();
+        co_return;
+      }
+      switch (n) {
+        case CommandName::kCheck:
+          co_await refresh(true);
+          tagged(cmd, "OK", "CHECK completed");
+          co_return;
+        case CommandName::kClose:
+        case CommandName::kUnselect:
+          co_await on_close(cmd);
+          co_return;
+        case CommandName::kExpunge:
+          co_await on_expunge(cmd);
+          co_return;
+        case CommandName::kSearch:
+          co_await on_search(cmd);
+          co_return;
+        case CommandName::kFetch:
+          co_await on_fetch(cmd);
+          co_return;
+        case CommandName::kStore:
+          co_await on_store(cmd);
+          co_return;
+        case CommandName::kCopy:
+        case CommandName::kMove:
+          co_await on_copy(cmd);
+          co_return;
+        case CommandName::kSort:
+          co_await on_sort(cmd);
+          co_return;
+        case CommandName::kThread:
+          co_await on_thread(cmd);
+          co_return;
+        default:
+          tagged(cmd, "BAD", "Unknown command");
+          count_error();
+          co_return;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// STARTTLS and login
+
+asio::awaitable<void> Session::on_starttls(const Command& cmd) {
+  if (!ctx_.tls || stream_.is_tls()) {
+    tagged(cmd, "BAD", stream_.is_tls() ? "TLS is active already" : "STARTTLS is not available");
+    count_error();
+    co_return;
+  }
+  tagged(cmd, "OK", "Begin TLS negotiation now");
+  if (!co_await flush()) {
+    closing_ = true;
+    co_return;
+  }
+  // Whatever the client pipelined after STARTTLS came in plaintext: it is dropped, never read
+  // as if it had come over TLS (the STARTTLS command injection, CVE-2011-0411 and kin).
+  in_pos_ = in_end_ = 0;
+  reader_.next();
+  reader_advanced_ = true;
+  arm_idle();
+  boost::system::error_code ec;
+  co_await stream_.handshake_server(*ctx_.tls, ec);
+  if (ec) {
+    closing_ = true;
+    end_reason_ = "tls_failed";
+    out_.clear();
+  }
+}
+
+asio::awaitable<void> Session::on_login(const Command& cmd) {
+  const auto& args = std::get<Login>(cmd.arguments);
+  if (!access::password_allowed(ctx_, stream_.is_tls(), client_ip_)) {
+    tagged(cmd, "NO", "[PRIVACYREQUIRED] Use STARTTLS (or port 993) before sending a password");
+    count_error();
+    co_return;
+  }
+  co_await finish_login(cmd, args.user, args.password);
+}
+
+asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
+  const auto& args = std::get<Authenticate>(cmd.arguments);
+  if (!access::password_allowed(ctx_, stream_.is_tls(), client_ip_)) {
+    tagged(cmd, "NO", "[PRIVACYREQUIRED] Use STARTTLS (or port 993) before sending a password");
+    count_error();
+    co_return;
+  }
+  const bool plain = iequals(args.mechanism, "PLAIN");
+  const bool login = iequals(args.mechanism, "LOGIN");
+  if (!plain && !login) {
+    tagged(cmd, "NO", "Unsupported authentication mechanism");
+    count_error();
+    co_return;
+  }
+  // Reads one client response to a challenge; nullopt when cancelled, broken or gone.
+  reader_.next();
+  reader_advanced_ = true;
+  std::vector<std::string> responses;
+  std::optional<std::string> initial = args.initial_response;
+  const std::size_t steps = plain ? 1 : 2;
+  while (responses.size() < steps) {
+    if (responses.empty() && initial) {
+      if (*initial == "=") {
+        responses.emplace_back();
+      } else {
+        auto decoded = access::decode_base64(*initial);
+        if (!decoded) {
+          tagged(cmd, "BAD", "Invalid base64");
+          count_error();
+          co_return;
+        }
+        responses.push_back(std::move(*decoded));
+      }
+      sodium_memzero(initial->data(), initial->size());
+      continue;
+    }
+    // RFC 4616: an empty challenge; the LOGIN mechanism's "Username:" and "Password:".
+    if (plain) {
+      out_ += "+ \r\n";
+    } else {
+      out_ += responses.empty() ? "+ VXNlcm5hbWU6\r\n" : "+ UGFzc3dvcmQ6\r\n";
+    }
+    reader_.expect_line();
+    const auto status = co_await next_unit();
+    if (!status || *status != ReadStatus::kReady) {
+      if (status) {
+        reader_.discard();
+        tagged(cmd, "BAD", "Response too long");
+        count_error();
+      } else {
+        closing_ = true;
+      }
+      co_return;
+    }
+    const auto response = parse_sasl_response(reader_.command());
+    if (!response || response->cancelled) {
+      reader_.next();
+      tagged(cmd, "BAD", response ? "Authentication cancelled" : "Invalid base64");
+      count_error();
+      co_return;
+    }
+    auto decoded = access::decode_base64(response->base64);
+    reader_.next();
+    if (!decoded) {
+      tagged(cmd, "BAD", "Invalid base64");
+      count_error();
+      co_return;
+    }
+    responses.push_back(std::move(*decoded));
+  }
+  std::string user;
+  std::string password;
+  if (plain) {
+    auto creds = access::parse_sasl_plain(responses[0]);
+    if (!creds) {
+      tagged(cmd, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
+      count_error();
+      for (auto& r : responses) sodium_memzero(r.data(), r.size());
+      co_return;
+    }
+    user = std::move(creds->user);
+    password = std::move(creds->password);
+  } else {
+    user = responses[0];
+    password = responses[1];
+  }
+  for (auto& r : responses) sodium_memzero(r.data(), r.size());
+  co_await finish_login(cmd, std::move(user), std::move(password));
+}
+
+asio::awaitable<void> Session::finish_login(const Command& cmd, std::string user,
+                                            std::string password) {
+  co_await flush();
+  auto result = co_await access::login(ctx_, client_ip_, user, std::move(password));
+  switch (result.status) {
+    case access::LoginStatus::kOk:
+      break;
+    case access::LoginStatus::kFailed:
+      tagged(cmd, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
+      count_error();
+      co_return;
+    case access::LoginStatus::kThrottled:
+      tagged(cmd, "NO", "[UNAVAILABLE] Too many failed logins, try again later");
+      count_error();
+      co_return;
+    case access::LoginStatus::kTooManySessions:
+      tagged(cmd, "NO", "[LIMIT] Too many sessions for this mailbox");
+      co_return;
+  }
+  mailbox_ = std::move(result.mailbox);
+  user_ticket_ = std::move(result.ticket);
+  state_ = State::kAuthenticated;
+  reader_ = CommandReader(limits_after_login(ctx_.config));
+  // The ready command lives in the old reader: nothing more to read from it.
+  reader_advanced_ = true;
+  watch_mailbox();
+  tagged(cmd, "OK", "[CAPABILITY " + capabilities() + "] Logged in");
+}
+
+void Session::on_enable(const Command& cmd) {
+  if (state_ != State::kAuthenticated) {
+    tagged(cmd, "BAD", "ENABLE is valid only before SELECT");
+    count_error();
+    return;
+  }
+  std::string enabled;
+  for (const auto& c : std::get<Enable>(cmd.arguments).capabilities) {
+    std::string_view name;
+    if (iequals(c, "CONDSTORE")) {
+      name = "CONDSTORE";
+      condstore_ = true;
+    } else if (iequals(c, "QRESYNC")) {
+      name = "QRESYNC";
+      qresync_ = condstore_ = true;
+    } else if (iequals(c, "UTF8=ACCEPT")) {
+      name = "UTF8=ACCEPT";
+      utf8_ = true;
+    } else if (iequals(c, "IMAP4rev2")) {
+      name = "IMAP4rev2";
+      rev2_ = true;
+      utf8_ = true;  // IMAP4rev2 mailbox names are UTF-8
+    } else {
+      continue;
+    }
+    if (enabled.find(name) == std::string::npos) {
+      enabled += ' ';
+      enabled += name;
+    }
+  }
+  out_ += "* ENABLED" + enabled + "\r\n";
+  tagged(cmd, "OK", "ENABLE completed");
+}
+
+void Session::on_id(const Command& cmd) {
+  // RFC 2971: the client's fields are not logged (they can identify a person's device).
+  out_ += "* ID (\"name\" \"Sealpost\" \"vendor\" \"Sealpost\")\r\n";
+  tagged(cmd, "OK", "ID completed");
+}
+
+}  // namespace sealpost::imap::server

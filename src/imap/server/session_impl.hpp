@@ -1,0 +1,182 @@
+// The IMAP session's state and the handlers of its commands, split by subject: session.cpp
+// (I/O, the command loop, login, capabilities), mailboxes.cpp (LIST, CREATE, STATUS, APPEND...),
+// selected.cpp (SELECT, the view of the selected folder and its updates, IDLE, STORE, COPY,
+// EXPUNGE), fetch.cpp (FETCH) and search.cpp (SEARCH, SORT, THREAD).
+//
+// One coroutine per connection on its strand. Every store access runs on the worker pool
+// (net::run_blocking) with the session suspended; the session's own state is touched only on its
+// strand. Sequence numbers are the positions of the UIDs the client has been told about
+// (`Selected::uids`); what other sessions and deliveries change is reported at command
+// boundaries and during IDLE (`refresh`).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "access/context.hpp"
+#include "access/login.hpp"
+#include "imap/protocol/command.hpp"
+#include "net/admission.hpp"
+#include "net/blocking.hpp"
+#include "net/stream.hpp"
+#include "net/watchdog.hpp"
+
+namespace sealpost::imap::server {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(access::AccessContext& context, boost::asio::ip::tcp::socket socket,
+          net::ConnectionLimiter::Ticket ticket, std::string client_ip, bool implicit_tls);
+  ~Session();
+  static void start(const std::shared_ptr<Session>& session);
+
+ private:
+  enum class State { kNotAuthenticated, kAuthenticated, kSelected, kLogout };
+
+  struct Selected {
+    std::int64_t folder_id = 0;
+    std::string name;  // as stored (UTF-8)
+    bool read_only = false;
+    std::uint32_t uidvalidity = 0;
+    std::vector<std::uint32_t> uids;   // sequence number n is uids[n - 1]
+    std::uint64_t modseq = 0;          // changes up to here have been reported
+    std::vector<std::uint32_t> saved;  // SEARCH RETURN (SAVE) result, as UIDs (RFC 5182)
+  };
+
+  // ---- session.cpp
+  static boost::asio::awaitable<void> watch(std::shared_ptr<Session> self);
+  static boost::asio::awaitable<void> serve(std::shared_ptr<Session> self);
+  boost::asio::awaitable<void> run();
+  // The next framed unit from the client (reading as needed); nullopt when the connection ended.
+  boost::asio::awaitable<std::optional<protocol::ReadStatus>> next_unit();
+  boost::asio::awaitable<bool> fill();
+  boost::asio::awaitable<bool> flush();
+  boost::asio::awaitable<void> dispatch(const protocol::Command& cmd);
+  void arm_idle();
+  bool count_error();
+  void tagged(const protocol::Command& cmd, std::string_view status, std::string_view text);
+  [[nodiscard]] std::string capabilities() const;
+  [[nodiscard]] protocol::ParseOptions parse_options() const;
+
+  boost::asio::awaitable<void> on_starttls(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_login(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_authenticate(const protocol::Command& cmd);
+  boost::asio::awaitable<void> finish_login(const protocol::Command& cmd, std::string user,
+                                            std::string password);
+  void on_enable(const protocol::Command& cmd);
+  void on_id(const protocol::Command& cmd);
+
+  // Runs `f(MessageStore&)` on the worker pool with the mailbox to itself.
+  template <typename F>
+  auto with_store(F f) {
+    return net::run_blocking(ctx_.blocking, [this, f]() mutable {
+      return mailbox_->with([&](store::mailbox::MessageStore& s) { return f(s); });
+    });
+  }
+
+  // ---- mailboxes.cpp
+  // A client's mailbox name as stored (UTF-8, INBOX in capitals); nullopt when invalid.
+  [[nodiscard]] std::optional<std::string> decode_name(std::string_view name) const;
+  void append_name(std::string& out, std::string_view stored) const;
+  boost::asio::awaitable<void> on_create(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_delete(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_rename(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_subscribe(const protocol::Command& cmd, bool subscribe);
+  boost::asio::awaitable<void> on_list(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_status(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_append(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_quota(const protocol::Command& cmd);
+  void on_namespace(const protocol::Command& cmd);
+
+  // ---- selected.cpp
+  boost::asio::awaitable<void> on_select(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_close(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_expunge(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_store(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_copy(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_idle(const protocol::Command& cmd);
+  static boost::asio::awaitable<void> idle_reader(std::shared_ptr<Session> self);
+  // Tells the client what changed in the selected folder since it was last told. Expunges are
+  // held back (allow_expunge false) during FETCH, STORE and SEARCH by sequence number, whose
+  // numbers must not shift under the client (RFC 9051 section 7.5.1).
+  boost::asio::awaitable<void> refresh(bool allow_expunge);
+  void deselect();
+  // The UIDs a sequence set names, in ascending order: by UID (only those that exist) or by
+  // sequence number (false when a number is past the last message: BAD).
+  bool resolve(const protocol::SequenceSet& set, bool uid, std::vector<std::uint32_t>& uids,
+               std::string& error) const;
+  [[nodiscard]] std::uint32_t sequence_of(std::uint32_t uid) const;  // 0 when unknown
+  void watch_mailbox();
+
+  // ---- fetch.cpp
+  boost::asio::awaitable<void> on_fetch(const protocol::Command& cmd);
+
+  // ---- search.cpp
+  boost::asio::awaitable<void> on_search(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_sort(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_thread(const protocol::Command& cmd);
+
+  access::AccessContext& ctx_;
+  net::Stream stream_;
+  net::Watchdog dog_;
+  net::ConnectionLimiter::Ticket ticket_;
+  std::string client_ip_;
+  bool implicit_tls_;
+  std::string session_id_;
+  std::chrono::steady_clock::time_point started_;
+
+  protocol::CommandReader reader_;
+  bool reader_advanced_ = false;  // a handler called reader_.next() itself (IDLE, AUTHENTICATE)
+  std::array<char, 4096> in_{};
+  std::size_t in_pos_ = 0;
+  std::size_t in_end_ = 0;
+  std::string out_;
+
+  State state_ = State::kNotAuthenticated;
+  bool closing_ = false;
+  std::string end_reason_ = "eof";
+  std::uint32_t errors_ = 0;
+
+  // After login.
+  std::shared_ptr<store::mailbox::OpenMailbox> mailbox_;
+  access::SessionCounter::Ticket user_ticket_;
+  std::uint64_t watcher_ = 0;
+  std::uint64_t seen_version_ = ~std::uint64_t{0};
+  std::set<std::uint64_t> own_modseqs_;  // changes this session made and reported itself
+  bool utf8_ = false;                    // UTF8=ACCEPT enabled
+  bool condstore_ = false;               // CONDSTORE enabled (explicitly or by use)
+  bool qresync_ = false;
+  bool rev2_ = false;  // IMAP4rev2 enabled
+  std::optional<Selected> sel_;
+
+  // IDLE
+  boost::asio::steady_timer wake_;
+  bool idle_done_ = false;
+  bool idle_failed_ = false;
+  bool idle_reading_ =
+      false;  // the IDLE reader reads while the session writes: fill() must not flush
+
+  // For the log line: counts only.
+  std::uint32_t commands_ = 0;
+  std::uint64_t bytes_out_ = 0;
+};
+
+// "(\\Seen \\Flagged keyword)"
+void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::string>& keywords);
+// The ranges of an ascending UID list, for MessageStore::messages().
+std::vector<std::pair<std::uint32_t, std::uint32_t>> uid_intervals(
+    const std::vector<std::uint32_t>& uids);
+
+// RFC 9051 date-time ("25-Nov-2026 13:05:00 +0000"), quoted, for INTERNALDATE.
+std::string internal_date(std::int64_t unix_time);
+
+}  // namespace sealpost::imap::server
