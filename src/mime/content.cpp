@@ -56,6 +56,17 @@ std::string decode_quoted_printable(std::string_view in, std::size_t max) {
   out.reserve(std::min(max, in.size()));
   for (std::size_t i = 0; i < in.size() && out.size() < max; ++i) {
     const char c = in[i];
+    if (c == ' ' || c == '\t') {
+      // RFC 2045 section 6.7 rule 3: whitespace at the end of an encoded line was added in
+      // transport, and decoders delete it.
+      std::size_t j = i;
+      while (j < in.size() && (in[j] == ' ' || in[j] == '\t')) ++j;
+      const bool at_end = j == in.size() || in[j] == '\n' ||
+                          (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n');
+      if (!at_end) out.append(in.substr(i, std::min(j - i, max - out.size())));
+      i = j - 1;
+      continue;
+    }
     if (c != '=') {
       out += c;
       continue;

@@ -22,6 +22,12 @@ TEST(MimeContent, QuotedPrintableFollowsRfc2045) {
       << "malformed escapes kept";
   EXPECT_EQ(decode_transfer_encoding("end=", "quoted-printable", 100), "end");
   EXPECT_EQ(decode_transfer_encoding("as is=41", "8bit", 100), "as is=41");
+  EXPECT_EQ(decode_transfer_encoding("trailing \t \r\nkept in  the middle \nend  ",
+                                     "quoted-printable", 100),
+            "trailing\r\nkept in  the middle\nend")
+      << "whitespace at the end of a line is transport's, deleted (rule 3)";
+  EXPECT_EQ(decode_transfer_encoding("a =20\r\n", "quoted-printable", 100), "a  \r\n")
+      << "encoded whitespace stays";
 }
 
 TEST(MimeContent, Rfc5322Dates) {

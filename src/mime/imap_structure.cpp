@@ -559,6 +559,19 @@ ImapStructure imap_structure(const Message& message) {
   return s;
 }
 
+namespace {
+
+const Part& empty_part() {
+  static const Part part = [] {
+    Part p;
+    p.content_type = ContentType{"text", "plain", {Parameter{"charset", "us-ascii", {}, false}}};
+    return p;
+  }();
+  return part;
+}
+
+}  // namespace
+
 const Part* find_part(const Message& message, std::string_view section_path) {
   const Part* p = &message.root;
   bool is_message = true;  // `p` is a message (not yet one of its parts)
@@ -572,9 +585,15 @@ const Part* find_part(const Message& message, std::string_view section_path) {
       p = &p->children.front();
       is_message = true;
     }
-    if (p->kind == PartKind::kMultipart) {
+    if (p->kind == PartKind::kMultipart && !p->children.empty()) {
       if (*number > p->children.size()) return nullptr;
       p = &p->children[*number - 1];
+      is_message = false;
+    } else if (p->content_type.type == "multipart") {
+      // A multipart without body parts (its delimiter never appears, or "--b--" at once):
+      // BODYSTRUCTURE shows one empty text/plain part, and that is what part 1 is.
+      if (*number != 1) return nullptr;
+      p = &empty_part();
       is_message = false;
     } else if (is_message && *number == 1) {
       is_message = false;  // a message's only part: its body

@@ -66,8 +66,9 @@ ImapStructure imap_structure(const Message& message);
 // The part a section's part number names ("1", "2.1.3"; RFC 3501 section 6.4.5): a multipart's
 // children are numbered from 1; a message that is not multipart has one part, 1, its body (the
 // returned part is then the message itself, whose body is meant); "N.M" inside a message/rfc822
-// part N counts within the encapsulated message. nullptr when there is no such part or the
-// number is malformed.
+// part N counts within the encapsulated message. A multipart without body parts has one empty
+// part, 1 (what BODYSTRUCTURE shows; Dovecot serves it alike). nullptr when there is no such
+// part or the number is malformed.
 const Part* find_part(const Message& message, std::string_view section_path);
 
 }  // namespace sealpost::mime

@@ -245,6 +245,16 @@ TEST(ImapStructure, ShowsAMultipartWithoutPartsWithAnEmptyTextPart) {
             R"( "mixed" ("boundary" "x") NIL NIL NIL))");
   EXPECT_EQ(imap_body_structure(m.root, {.extensible = false}),
             R"((("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) "mixed"))");
+  // ...and that empty part is part 1: no header, no body (BODY[1.MIME] and BINARY[1] are
+  // empty, as Dovecot serves them), nothing below or beside it.
+  const Part* one = find_part(m, "1");
+  ASSERT_NE(one, nullptr);
+  EXPECT_NE(one, &m.root);
+  EXPECT_EQ(one->header.in(m.raw), "");
+  EXPECT_EQ(one->body.in(m.raw), "");
+  EXPECT_TRUE(one->is("text", "plain"));
+  EXPECT_EQ(find_part(m, "2"), nullptr);
+  EXPECT_EQ(find_part(m, "1.1"), nullptr);
 }
 
 TEST(ImapStructure, DescribesMessageGlobalForImap4rev2Only) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "core/strings.hpp"
 
@@ -44,16 +45,40 @@ bool is_field_name(std::string_view name) {
   return true;
 }
 
-// RFC 2045 section 6.1: the mechanism is a token; comments, parameters (never defined) and junk
-// after it are ignored. Not a token at all: as if absent.
-std::string transfer_encoding_token(std::string_view value) {
+// RFC 2045 section 6.1: the mechanism is a token; comments and what follows a ';' (parameters
+// were never defined) are ignored. Empty, not a token, or a second word ("quoted printable"):
+// nullopt, an encoding nobody can undo (Dovecot reads these alike).
+std::optional<std::string> transfer_encoding_token(std::string_view value) {
   value = trim_all(value);
   std::size_t n = 0;
   while (n < value.size() && !is_space(value[n]) && value[n] != ';' && value[n] != '(') ++n;
   std::string token = to_lower_ascii(value.substr(0, n));
+  if (token.empty()) return std::nullopt;
   for (char c : token) {
     const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7F || std::strchr("()<>@,;:\\\"/[]?=", c) != nullptr) return {};
+    if (u <= 0x20 || u >= 0x7F || std::strchr("()<>@,;:\\\"/[]?=", c) != nullptr) {
+      return std::nullopt;
+    }
+  }
+  // After the token: whitespace and comments, then nothing or a ';'.
+  std::size_t depth = 0;
+  for (std::size_t i = n; i < value.size(); ++i) {
+    const char c = value[i];
+    if (depth > 0) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '(') {
+        ++depth;
+      } else if (c == ')') {
+        --depth;
+      }
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ';') {
+      break;
+    } else if (!is_space(c)) {
+      return std::nullopt;
+    }
   }
   return token;
 }
@@ -69,18 +94,20 @@ class Parser {
   Message run() {
     Message m;
     m.raw = raw_;
-    parse_part(m.root, 0, false);
+    parse_part(m.root, 0, false, false);
     m.part_count = parts_;
     m.truncated = truncated_ || raw_.size() > limits_.max_message_size;
     return m;
   }
 
  private:
-  Stop parse_part(Part& part, std::size_t depth, bool in_digest) {
+  // `delimited`: a body part of a multipart, ended by the next delimiter.
+  Stop parse_part(Part& part, std::size_t depth, bool in_digest, bool delimited) {
     ++parts_;
     part.depth = depth;
     Stop cut;
-    const bool was_cut = read_header(part, cut);
+    std::size_t blank_line = 0;
+    const bool was_cut = read_header(part, cut, blank_line);
     interpret_fields(part, in_digest);
     if (was_cut) {  // a boundary line in the header: no body
       part.body = {cut.content_end, 0};
@@ -101,13 +128,27 @@ class Parser {
     } else if (is_encapsulated_message(part)) {
       if (can_nest) {
         part.kind = PartKind::kMessage;
-        stop = parse_part(part.children.emplace_back(), depth + 1, false);
+        stop = parse_part(part.children.emplace_back(), depth + 1, false, false);
       } else {
         truncated_ = true;
         stop = scan_body();
       }
     } else {
       stop = scan_body();
+    }
+    if (delimited && part.kind == PartKind::kLeaf && stop.level != kEnd && blank_line > 0 &&
+        stop.content_end == part.body.offset && raw_[part.body.offset] == '-') {
+      // The empty line that ends the header is followed at once by a delimiter, which needs a
+      // line break before it (RFC 2046 section 5.1.1: delimiter := CRLF dash-boundary): the
+      // empty line is that line break, so the header ends before it and the body is empty
+      // (Dovecot reads it alike: BODY[n.MIME] has no empty line then).
+      part.header.size -= blank_line;
+      part.body.offset -= blank_line;
+      stop.content_end -= blank_line;
+      stop.content_end_line -= 1;
+      part.body.size = 0;
+      part.body_lines = 0;
+      return stop;
     }
     part.body.size = stop.content_end - part.body.offset;
     part.body_lines = stop.content_end_line - body_line;
@@ -139,7 +180,7 @@ class Parser {
       Part& child = part.children.emplace_back();
       child.delimiter = {t.content_end, t.line_end - t.content_end};
       consume(t);
-      t = parse_part(child, depth + 1, digest);
+      t = parse_part(child, depth + 1, digest, true);
     }
     boundaries_.resize(level);
     if (t.level == level) {  // the close delimiter
@@ -158,7 +199,7 @@ class Parser {
 
   // Reads header lines from pos_ to the empty line (consumed), the end of the input, or a
   // boundary line (not consumed: returns true and where the header stopped).
-  bool read_header(Part& part, Stop& cut) {
+  bool read_header(Part& part, Stop& cut, std::size_t& blank_line) {
     const std::size_t start = pos_;
     part.header.offset = start;
     std::size_t field = kEnd;  // where the current field began
@@ -168,7 +209,8 @@ class Parser {
       const char c = raw_[p];
       if (c == '\n' || (c == '\r' && p + 1 < n && raw_[p + 1] == '\n')) {
         add_field(part, field, p);
-        pos_ = p + (c == '\n' ? 1 : 2);
+        blank_line = c == '\n' ? 1 : 2;
+        pos_ = p + blank_line;
         ++line_;
         part.header.size = pos_ - start;
         return false;
@@ -231,7 +273,9 @@ class Parser {
       } else if (iequals(what, "transfer-encoding")) {
         if (seen_encoding) continue;
         seen_encoding = true;
-        part.transfer_encoding = transfer_encoding_token(f.value);
+        auto token = transfer_encoding_token(f.value);
+        part.transfer_encoding_invalid = !token;
+        part.transfer_encoding = token ? std::move(*token) : std::string();
       } else if (iequals(what, "disposition")) {
         if (seen_disposition) continue;
         seen_disposition = true;

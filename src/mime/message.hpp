@@ -74,6 +74,9 @@ struct Part {
   ContentType content_type;
   bool has_content_type = false;
   std::string transfer_encoding;  // Content-Transfer-Encoding token, lowercase; "" when absent
+  // The field is there but names no mechanism ("", "quoted printable", "text/html"): shown as
+  // 7bit, and nothing can undo it (IMAP BINARY answers [UNKNOWN-CTE]).
+  bool transfer_encoding_invalid = false;
   // The first of each field, as written (trimmed; folding kept), "" when absent.
   std::string_view content_id;
   std::string_view description;

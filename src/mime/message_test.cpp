@@ -445,5 +445,49 @@ TEST(MimeMessage, RefusesNothingUpToFourGigabytes) {
   EXPECT_TRUE(parse_message(std::string_view("\0\0\r\n\n", 5)).has_value());
 }
 
+TEST(MimeMessage, AnEmptyLineRightBeforeADelimiterIsTheDelimitersLineBreak) {
+  // Part 2's header ends with an empty line and the close delimiter follows at once: that line
+  // break is the delimiter's (RFC 2046 5.1.1), so the header has no empty line (as Dovecot).
+  const std::string raw = crlf(
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n\n"
+      "--b\nContent-Type: text/html\n\n--b--\n");
+  const Message m = parse(raw);
+  ASSERT_EQ(m.root.children.size(), 2U);
+  const Part& first = m.root.children[0];
+  EXPECT_EQ(bytes(m, first.header), "Content-Type: text/plain\r\n\r\n");
+  EXPECT_EQ(first.body.size, 0U);
+  const Part& second = m.root.children[1];
+  EXPECT_EQ(bytes(m, second.header), "Content-Type: text/html\r\n");
+  EXPECT_EQ(bytes(m, second.body), "");
+  EXPECT_EQ(second.body_lines, 0U);
+  EXPECT_EQ(bytes(m, m.root.close_delimiter), "\r\n--b--\r\n");
+  // A message inside message/rfc822 keeps its empty line: it is no body part of a multipart.
+  const std::string nested = crlf(
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: message/rfc822\n\n"
+      "Subject: inner\n\n--b--\n");
+  const Message n = parse(nested);
+  const Part& inner = n.root.children.at(0).children.at(0);
+  EXPECT_EQ(bytes(n, inner.header), "Subject: inner\r\n\r\n");
+}
+
+TEST(MimeMessage, AnInvalidTransferEncodingIsMarked) {
+  const auto cte = [](const std::string& value) {
+    const std::string raw = "Content-Transfer-Encoding:" + value + "\r\n\r\nx\r\n";
+    const Message m = parse(raw);
+    return std::pair{m.root.transfer_encoding, m.root.transfer_encoding_invalid};
+  };
+  EXPECT_EQ(cte(" Base64"), std::pair(std::string("base64"), false));
+  EXPECT_EQ(cte(" quoted-printable (a comment)"),
+            std::pair(std::string("quoted-printable"), false));
+  EXPECT_EQ(cte(" quoted-printable;"), std::pair(std::string("quoted-printable"), false))
+      << "what follows ';' is ignored";
+  EXPECT_EQ(cte(" x-uuencode"), std::pair(std::string("x-uuencode"), false));
+  EXPECT_EQ(cte(" "), std::pair(std::string(), true)) << "present but empty";
+  EXPECT_EQ(cte(" quoted printable"), std::pair(std::string(), true)) << "two words";
+  EXPECT_EQ(cte(" text/html"), std::pair(std::string(), true)) << "not a token";
+  const std::string absent = "Subject: x\r\n\r\nx\r\n";
+  EXPECT_FALSE(parse(absent).root.transfer_encoding_invalid);
+}
+
 }  // namespace
 }  // namespace sealpost::mime

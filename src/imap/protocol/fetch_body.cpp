@@ -86,6 +86,7 @@ Result<std::string, SectionError> binary_section(const mime::Message& message,
   const std::string_view body = p->body.in(message.raw);
   if (p->kind != mime::PartKind::kLeaf) return std::string(body);
   const std::string& cte = p->transfer_encoding;
+  if (p->transfer_encoding_invalid) return unexpected(SectionError::kUnknownEncoding);
   if (cte.empty() || cte == "7bit" || cte == "8bit" || cte == "binary") return std::string(body);
   if (cte != "base64" && cte != "quoted-printable")
     return unexpected(SectionError::kUnknownEncoding);
