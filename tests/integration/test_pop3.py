@@ -6,8 +6,10 @@ and with what was sent."""
 import base64
 import getpass
 import glob
+import imaplib
 import os
 import poplib
+import re
 import shutil
 import smtplib
 import socket
@@ -96,19 +98,10 @@ class Pop3Test(unittest.TestCase):
 
     def setUp(self):
         extra = "[access]\n" + self.access if self.access else ""
-        self.mx = Sealpost(extra=extra)
+        self.mx = Sealpost(extra=extra, listen=("pop3", "pop3s", "imaps"))
         self.addCleanup(self.mx.cleanup)
-        self.pop3_port = free_port()
-        self.pop3s_port = free_port()
-        # The harness writes [listen] with smtp only; TOML allows one [listen] table, so the POP3
-        # ports go into it.
-        with open(self.mx.config) as f:
-            config = f.read()
-        config = config.replace(
-            "[listen]\n", f'[listen]\npop3 = "127.0.0.1:{self.pop3_port}"\n'
-            f'pop3s = "127.0.0.1:{self.pop3s_port}"\n', 1)
-        with open(self.mx.config, "w") as f:
-            f.write(config)
+        self.pop3_port = self.mx.ports["pop3"]
+        self.pop3s_port = self.mx.ports["pop3s"]
         self.mx.cli("domain", "add", "example.com")
         self.pw = os.path.join(self.mx.dir, "pw")
         with open(self.pw, "w") as f:
@@ -413,6 +406,63 @@ class Pop3ClientTest(Pop3Test):
         self.assertEqual(w.cmd("RETR 2"), "-ERR No such message, only 1 in the maildrop")
         self.assertEqual(w.cmd("USER again"), "-ERR Already logged in")
         self.assertEqual(w.cmd("NOOP"), "+OK", "the session goes on")
+
+
+    def test_imap_and_pop3_agree_on_one_mailbox(self):
+        """POP3 serves the INBOX IMAP sees: the same messages, bytes and UIDs (UIDL is
+        UIDVALIDITY.UID); what one deletes, the other no longer has; flags IMAP set survive POP3."""
+        self.start()
+        self.send([message(f"shared {i}", f"shared body {i}") for i in range(3)])
+        imap = imaplib.IMAP4_SSL("127.0.0.1", self.mx.ports["imaps"], ssl_context=client_tls(),
+                                 timeout=30)
+        self.addCleanup(lambda: imap.state == "LOGOUT" or imap.shutdown())
+        imap.login(ADDRESS, PASSWORD)
+        typ, data = imap.select("INBOX")
+        self.assertEqual((typ, data), ("OK", [b"3"]))
+        validity = int(imap.response("UIDVALIDITY")[1][0])
+        typ, data = imap.uid("FETCH", "1:*", "(UID BODY.PEEK[])")
+        self.assertEqual(typ, "OK")
+        by_uid = {}
+        for item in data:
+            if isinstance(item, tuple):
+                uid = int(re.search(rb"UID (\d+)", item[0]).group(1))
+                by_uid[uid] = item[1]
+        self.assertEqual(len(by_uid), 3)
+
+        p = self.pop()
+        _, uidls, _ = p.uidl()
+        pop_ids = [u.decode().split(" ")[1] for u in uidls]
+        self.assertEqual(pop_ids, [f"{validity}.{uid}" for uid in sorted(by_uid)])
+        for n, uid in enumerate(sorted(by_uid), 1):
+            self.assertEqual(b"\r\n".join(p.retr(n)[1]) + b"\r\n", by_uid[uid])
+        p.dele(2)
+        p.quit()
+
+        # The IMAP session is told at its next command: RETR set \Seen, message 2 was expunged.
+        typ, _ = imap.noop()
+        self.assertEqual(typ, "OK")
+        self.assertEqual(imap.response("EXPUNGE")[1], [b"2"])
+        remaining = sorted(by_uid)
+        del remaining[1]
+        self.assertEqual(imap.response("FETCH")[1],
+                         [f"{i} (UID {u} FLAGS (\\Seen))".encode()
+                          for i, u in enumerate(remaining, 1)])
+        typ, data = imap.fetch("1:*", "(UID FLAGS)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, [f"{i} (UID {u} FLAGS (\\Seen))".encode()
+                                for i, u in enumerate(remaining, 1)])
+        # IMAP expunges one, flags the other: POP3's next session has one message, same id.
+        imap.store("1", "+FLAGS", "(\\Deleted \\Flagged)")
+        imap.expunge()
+        imap.store("1", "+FLAGS", "(\\Flagged)")
+        p = self.pop()
+        _, uidls, _ = p.uidl()
+        self.assertEqual([u.decode().split(" ")[1] for u in uidls],
+                         [f"{validity}.{remaining[1]}"])
+        p.quit()
+        typ, data = imap.fetch("1", "(FLAGS)")
+        self.assertEqual(data, [b"1 (FLAGS (\\Seen \\Flagged))"], "POP3 kept the flags")
+        imap.logout()
 
 
 class Pop3LimitsTest(Pop3Test):
