@@ -10,10 +10,10 @@ build_pkgs=(
   libgtest-dev libyaml-cpp-dev publicsuffix dns-root-data ca-certificates
 )
 test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml ldnsutils swaks libnet-ssleay-perl openssl unbound neomutt
-  fetchmail isync dovecot-core dovecot-imapd)
+  fetchmail isync dovecot-core dovecot-imapd curl)
 bench_pkgs=(postfix dovecot-core bc)
-# The demo prints a swaks command (with --tls) to try it.
-demo_pkgs=(swaks libnet-ssleay-perl)
+# The demo prints a swaks command (with --tls) and a curl command (IMAP) to try it.
+demo_pkgs=(swaks libnet-ssleay-perl curl)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

@@ -55,6 +55,12 @@ int app_password_add(const std::filesystem::path& config, const std::string& add
 int app_password_list(const std::filesystem::path& config, const std::string& address);
 int app_password_revoke(const std::filesystem::path& config, const std::string& address,
                         const std::string& label);
-int demo(const std::filesystem::path& dir, std::uint16_t port, std::uint16_t sink_port);
+struct DemoPorts {
+  std::uint16_t smtp = 2525;
+  std::uint16_t sink = 2526;
+  std::uint16_t imap = 2143;
+  std::uint16_t pop3 = 2110;
+};
+int demo(const std::filesystem::path& dir, const DemoPorts& ports);
 
 }  // namespace sealpost::cli

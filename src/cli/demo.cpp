@@ -17,6 +17,7 @@
 #include "core/strings.hpp"
 #include "net/tls.hpp"
 #include "smtp/protocol/data_reader.hpp"
+#include "store/mailbox/mailboxes.hpp"
 #include "store/metadata_store.hpp"
 
 namespace sealpost::cli {
@@ -25,6 +26,9 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
+
+constexpr std::string_view kDemoMailbox = "alice@example.test";
+constexpr std::string_view kDemoPassword = "sealpost-demo";
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kSinkLimit = std::size_t{64} * 1024 * 1024;
@@ -134,7 +138,9 @@ void write_file(const std::filesystem::path& p, const std::string& text) {
 
 }  // namespace
 
-int demo(const std::filesystem::path& dir_in, std::uint16_t port, std::uint16_t sink_port) {
+int demo(const std::filesystem::path& dir_in, const DemoPorts& ports) {
+  const std::uint16_t port = ports.smtp;
+  const std::uint16_t sink_port = ports.sink;
   const auto dir = std::filesystem::absolute(dir_in);
   std::filesystem::create_directories(dir);
   const auto config_path = dir / "sealpost.toml";
@@ -148,7 +154,8 @@ int demo(const std::filesystem::path& dir_in, std::uint16_t port, std::uint16_t 
                  hostname +
                  "\"\ndata_dir = \"data\"\n\n"
                  "[listen]\nsmtp = \"127.0.0.1:" +
-                 std::to_string(port) +
+                 std::to_string(port) + "\"\nimap = \"127.0.0.1:" + std::to_string(ports.imap) +
+                 "\"\npop3 = \"127.0.0.1:" + std::to_string(ports.pop3) +
                  "\"\n\n"
                  "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\n"
                  "# inbox.test stands for a real mailbox provider: the demo's sink.\n"
@@ -163,6 +170,10 @@ int demo(const std::filesystem::path& dir_in, std::uint16_t port, std::uint16_t 
       create_domain_keys(config, *store, "example.test");  // so forwarded mail is ARC-sealed
     }
     store->add_alias({"hello", "example.test", {"you@inbox.test"}});
+    if (!store->mailbox(std::string(kDemoMailbox))) {
+      store::mailbox::create_mailbox(*store, config.data_dir, std::string(kDemoMailbox),
+                                     "example.test", kDemoPassword);
+    }
   }
 
   return run_server(config, [&](asio::io_context& io) {
@@ -174,12 +185,21 @@ int demo(const std::filesystem::path& dir_in, std::uint16_t port, std::uint16_t 
               << "  SMTP (MX)   127.0.0.1:" << port << ", STARTTLS with a self-signed certificate\n"
               << "  domain      example.test\n"
               << "  alias       hello@example.test -> you@inbox.test\n"
+              << "  mailbox     " << kDemoMailbox << ", password '" << kDemoPassword
+              << "' (sealed: one encrypted SQLite file)\n"
+              << "  IMAP        127.0.0.1:" << ports.imap << ", POP3 127.0.0.1:" << ports.pop3
+              << " (STARTTLS/STLS before the password)\n"
               << "  inbox.test  a sink inside this demo on 127.0.0.1:" << sink_port
               << "; what it receives is printed here\n"
               << "  files       " << dir.string() << " (config: sealpost.toml)\n\n"
               << "Send a message through the alias, from another terminal:\n\n"
               << "  swaks --server 127.0.0.1:" << port
               << " --tls --to hello@example.test --from someone@sender.test\n\n"
+              << "Store one in the sealed mailbox and read it back over IMAP:\n\n"
+              << "  swaks --server 127.0.0.1:" << port << " --tls --to " << kDemoMailbox
+              << " --from someone@sender.test\n"
+              << "  curl --insecure --ssl-reqd --user '" << kDemoMailbox << ":" << kDemoPassword
+              << "' 'imap://127.0.0.1:" << ports.imap << "/INBOX;MAILINDEX=1'\n\n"
               << "Manage it with the same config, e.g.:\n\n"
               << "  build/sealpost alias add '*@example.test' --forward you@inbox.test --config "
               << config_path.string() << "\n"

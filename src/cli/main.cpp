@@ -25,14 +25,15 @@ int main(int argc, char** argv) {
   serve->callback([&] { status = cli::serve(config); });
 
   std::string demo_dir = "sealpost-demo";
-  std::uint16_t demo_port = 2525;
-  std::uint16_t sink_port = 2526;
+  cli::DemoPorts demo_ports;
   auto* demo = app.add_subcommand("demo", "run a self-contained demo on 127.0.0.1");
   demo->add_option("--dir", demo_dir, "directory for the demo's files")->capture_default_str();
-  demo->add_option("--port", demo_port, "SMTP port")->capture_default_str();
-  demo->add_option("--sink-port", sink_port, "port of the demo's destination sink")
+  demo->add_option("--port", demo_ports.smtp, "SMTP port")->capture_default_str();
+  demo->add_option("--sink-port", demo_ports.sink, "port of the demo's destination sink")
       ->capture_default_str();
-  demo->callback([&] { status = cli::demo(demo_dir, demo_port, sink_port); });
+  demo->add_option("--imap-port", demo_ports.imap, "IMAP port (STARTTLS)")->capture_default_str();
+  demo->add_option("--pop3-port", demo_ports.pop3, "POP3 port (STLS)")->capture_default_str();
+  demo->callback([&] { status = cli::demo(demo_dir, demo_ports); });
 
   auto* cfg = app.add_subcommand("config", "configuration")->require_subcommand(1);
   auto* check = cfg->add_subcommand("check", "validate the config and print effective values");

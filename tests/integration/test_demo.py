@@ -2,6 +2,7 @@
 swaks command it prints delivers through the alias to its sink, authenticated and ARC-sealed."""
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -16,12 +17,13 @@ class DemoTest(unittest.TestCase):
     def test_demo_forwards_the_printed_example(self):
         work = tempfile.mkdtemp(prefix="sealpost-demo-")
         self.addCleanup(shutil.rmtree, work, True)
-        port, sink_port = free_port(), free_port()
+        port, sink_port, imap_port, pop3_port = free_port(), free_port(), free_port(), free_port()
         out_path = os.path.join(work, "out.log")
         out = open(out_path, "wb")
         self.addCleanup(out.close)
         proc = subprocess.Popen([SEALPOST_BIN, "demo", "--dir", os.path.join(work, "demo"),
-                                 "--port", str(port), "--sink-port", str(sink_port)],
+                                 "--port", str(port), "--sink-port", str(sink_port),
+                                 "--imap-port", str(imap_port), "--pop3-port", str(pop3_port)],
                                 stdout=out, stderr=subprocess.STDOUT)
 
         def stop():
@@ -36,7 +38,9 @@ class DemoTest(unittest.TestCase):
             time.sleep(0.1)
             with open(out_path, "rb") as f:
                 text = f.read().decode("utf-8", "replace")
-        command = next(l.strip() for l in text.splitlines() if l.strip().startswith("swaks "))
+        commands = [l.strip() for l in text.splitlines() if l.strip().startswith(("swaks ", "curl "))]
+        self.assertEqual(len(commands), 3, text)
+        command = commands[0]
         self.assertIn("--from someone@sender.test", command)
         result = subprocess.run(command.split(), capture_output=True, text=True, timeout=60)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -48,6 +52,17 @@ class DemoTest(unittest.TestCase):
         self.assertIn("message arrived for <you@inbox.test>", text)
         self.assertIn("Authentication-Results: mx.example.test; spf=none", text)
         self.assertIn("first header: ARC-Seal: a=rsa-sha256;", text)
+
+        # The printed pair for the sealed mailbox: swaks stores a message, curl reads it back
+        # over IMAP (STARTTLS, then LOGIN with the printed password).
+        self.assertIn("--to alice@example.test", commands[1])
+        stored = subprocess.run(commands[1].split(), capture_output=True, text=True, timeout=60)
+        self.assertEqual(stored.returncode, 0, stored.stdout + stored.stderr)
+        self.assertTrue(commands[2].startswith("curl --insecure --ssl-reqd --user "), commands[2])
+        read = subprocess.run(shlex.split(commands[2]), capture_output=True, timeout=60)
+        self.assertEqual(read.returncode, 0, read.stderr)
+        self.assertIn(b"Return-Path: <someone@sender.test>", read.stdout)
+        self.assertIn(b"This is a test mailing", read.stdout)  # swaks's default body
 
 
 if __name__ == "__main__":
