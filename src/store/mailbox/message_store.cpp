@@ -12,7 +12,7 @@ namespace sealpost::store::mailbox {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr int kZstdLevel = 3;
 constexpr std::size_t kMinCompressed = 512;  // smaller messages are stored as they are
 constexpr std::size_t kMaxKeywords = 64;
@@ -37,7 +37,6 @@ CREATE TABLE IF NOT EXISTS bodies(
   id INTEGER PRIMARY KEY,
   size INTEGER NOT NULL,
   compressed INTEGER NOT NULL,
-  data BLOB NOT NULL,
   envelope TEXT,
   bodystructure TEXT,
   body TEXT,
@@ -70,6 +69,12 @@ CREATE INDEX IF NOT EXISTS expunged_modseq ON expunged(folder, modseq);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
   subject, hfrom, hto, hcc, hbcc, body, content = '', contentless_delete = 1,
   tokenize = 'trigram remove_diacritics 1');
+-- The message bytes apart from what describes them: a query for flags, sizes or threads reads
+-- small rows and never walks a blob's overflow pages (each one decrypted). The header is kept
+-- apart from the rest (each zstd-compressed when that is smaller: see pack()), so what mail
+-- clients fetch most, BODY.PEEK[HEADER.FIELDS (...)] of many messages, reads a few hundred
+-- bytes; header NULL: data holds the whole message (schema 2's rows).
+CREATE TABLE IF NOT EXISTS body_data(id INTEGER PRIMARY KEY, header BLOB, data BLOB NOT NULL);
 CREATE TRIGGER IF NOT EXISTS bodies_added AFTER INSERT ON bodies BEGIN
   UPDATE usage SET bytes = bytes + NEW.size WHERE id = 1;
 END;
@@ -77,6 +82,7 @@ CREATE TABLE IF NOT EXISTS fts_pending(body INTEGER PRIMARY KEY, text BLOB NOT N
 CREATE TRIGGER IF NOT EXISTS bodies_removed AFTER DELETE ON bodies BEGIN
   DELETE FROM fts WHERE rowid = OLD.id;
   DELETE FROM fts_pending WHERE body = OLD.id;
+  DELETE FROM body_data WHERE id = OLD.id;
   UPDATE usage SET bytes = bytes - OLD.size WHERE id = 1;
 END;
 CREATE TRIGGER IF NOT EXISTS messages_removed AFTER DELETE ON messages
@@ -221,17 +227,69 @@ std::string decompress(std::span<const unsigned char> compressed, std::size_t si
   return out;
 }
 
+namespace {
+
+// A zstd frame starts with these four bytes; a message's text never does (a header field
+// starts with a printable character), so a stored piece tells by itself whether it is packed.
+constexpr std::array<unsigned char, 4> kZstdMagic{0x28, 0xB5, 0x2F, 0xFD};
+
+// Small pieces are stored as they are: compression would not pay for the frame.
+std::vector<unsigned char> pack(std::string_view piece) {
+  if (piece.size() >= kMinCompressed) {
+    auto packed = compress(piece);
+    if (packed.size() < piece.size()) return packed;
+  }
+  return {piece.begin(), piece.end()};
+}
+
+std::string unpack(std::span<const unsigned char> stored) {
+  if (stored.size() >= kZstdMagic.size() &&
+      std::equal(kZstdMagic.begin(), kZstdMagic.end(), stored.begin())) {
+    const std::size_t size = ZSTD_getFrameContentSize(stored.data(), stored.size());
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
+      throw StoreError("a stored message does not decompress");
+    }
+    return decompress(stored, size);
+  }
+  return {reinterpret_cast<const char*>(stored.data()), stored.size()};
+}
+
+}  // namespace
+
+std::size_t header_length(std::string_view raw) {
+  // The header ends with its first empty line (CRLF or a bare LF), which it includes.
+  std::size_t line = 0;
+  while (line < raw.size()) {
+    if (raw[line] == '\n') return line + 1;
+    if (raw[line] == '\r' && line + 1 < raw.size() && raw[line + 1] == '\n') return line + 2;
+    const std::size_t nl = raw.find('\n', line);
+    if (nl == std::string_view::npos) break;
+    line = nl + 1;
+  }
+  return raw.size();
+}
+
 MessageStore::MessageStore(std::unique_ptr<sqlite::Database> db, std::uint64_t quota_bytes)
     : db_(std::move(db)), quota_bytes_(quota_bytes) {
   create_schema();
 }
 
 void MessageStore::create_schema() {
+  int version = 0;
   if (db_->prepare("SELECT 1 FROM sqlite_schema WHERE name = 'meta'").step()) {
     auto st = db_->prepare("SELECT value FROM meta WHERE key = 'schema'");
-    if (st.step() && std::stoi(st.text(0)) >= kSchemaVersion) return;  // the folders exist
+    if (st.step()) version = std::stoi(st.text(0));
+    if (version >= kSchemaVersion) return;  // the folders exist
   }
   sqlite::Transaction tx(*db_);
+  if (version == 2) {
+    // Schema 2 kept the message bytes in bodies.data: move them to body_data.
+    db_->exec(
+        "CREATE TABLE body_data(id INTEGER PRIMARY KEY, header BLOB, data BLOB NOT NULL);"
+        "INSERT INTO body_data SELECT id, NULL, data FROM bodies;"
+        "DROP TRIGGER bodies_removed;"
+        "ALTER TABLE bodies DROP COLUMN data;");
+  }
   db_->exec(kSchema);
   for (const auto& f : kStandardFolders) {
     auto st = db_->prepare("SELECT 1 FROM folders WHERE special_use = ?");
@@ -347,8 +405,9 @@ std::vector<Appended> MessageStore::append(std::int64_t folder_id,
 
   auto seen = db_->prepare("SELECT 1 FROM bodies WHERE spool_id = ?");
   auto body = db_->prepare(
-      "INSERT INTO bodies(size, compressed, data, envelope, bodystructure, body, message_id, "
-      "parents, sent_date, thread, spool_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)");
+      "INSERT INTO bodies(size, compressed, envelope, bodystructure, body, message_id, "
+      "parents, sent_date, thread, spool_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, 0, ?)");
+  auto data = db_->prepare("INSERT INTO body_data VALUES(?, ?, ?)");
   auto set_thread = db_->prepare("UPDATE bodies SET thread = ? WHERE id = ?");
   auto message = db_->prepare(
       "INSERT INTO messages(folder, uid, body, modseq, flags, keywords, internal_date) "
@@ -365,33 +424,31 @@ std::vector<Appended> MessageStore::append(std::int64_t folder_id,
     }
     body.reset();
     body.bind(1, static_cast<std::int64_t>(m.raw.size()));
-    const auto plain =
-        std::span(reinterpret_cast<const unsigned char*>(m.raw.data()), m.raw.size());
-    std::vector<unsigned char> packed;
-    if (m.raw.size() >= kMinCompressed) packed = compress(m.raw);
-    if (!packed.empty() && packed.size() < m.raw.size()) {
-      body.bind(2, std::int64_t{1}).bind_blob(3, packed);
-    } else {
-      body.bind(2, std::int64_t{0}).bind_blob(3, plain);
-    }
+    const std::size_t header_size = header_length(m.raw);
+    const auto header_bytes = pack(m.raw.substr(0, header_size));
+    const auto rest_bytes = pack(m.raw.substr(header_size));
+    // bodies.compressed: how schema 2 stored data; pieces say it themselves since schema 3.
+    body.bind(2, std::int64_t{0});
     if (m.facts) {
-      body.bind(4, m.facts->envelope)
-          .bind(5, m.facts->bodystructure)
-          .bind(6, m.facts->body)
-          .bind(7, m.facts->message_id)
-          .bind(8, join(m.facts->parents, ' '))
-          .bind(9, m.facts->sent_date);
+      body.bind(3, m.facts->envelope)
+          .bind(4, m.facts->bodystructure)
+          .bind(5, m.facts->body)
+          .bind(6, m.facts->message_id)
+          .bind(7, join(m.facts->parents, ' '))
+          .bind(8, m.facts->sent_date);
     } else {
-      for (int i = 4; i <= 8; ++i) body.bind_null(i);
-      body.bind(9, std::int64_t{0});
+      for (int i = 3; i <= 7; ++i) body.bind_null(i);
+      body.bind(8, std::int64_t{0});
     }
     if (m.spool_id) {
-      body.bind_blob(10, std::span<const unsigned char>(*m.spool_id));
+      body.bind_blob(9, std::span<const unsigned char>(*m.spool_id));
     } else {
-      body.bind_null(10);
+      body.bind_null(9);
     }
     body.run();
     const std::int64_t body_id = sqlite3_last_insert_rowid(db_->handle());
+    data.reset();
+    data.bind(1, body_id).bind_blob(2, header_bytes).bind_blob(3, rest_bytes).run();
     const std::int64_t thread = m.facts ? thread_for(*m.facts, body_id) : body_id;
     set_thread.reset();
     set_thread.bind(1, thread).bind(2, body_id).run();
@@ -466,14 +523,35 @@ void MessageStore::index_pending_locked() {
 
 std::optional<std::string> MessageStore::raw(std::int64_t folder_id, std::uint32_t uid) {
   auto st = db_->prepare(
-      "SELECT b.size, b.compressed, b.data FROM messages m JOIN bodies b ON b.id = m.body "
-      "WHERE m.folder = ? AND m.uid = ?");
+      "SELECT b.size, b.compressed, d.header, d.data FROM messages m JOIN bodies b ON "
+      "b.id = m.body JOIN body_data d ON d.id = m.body WHERE m.folder = ? AND m.uid = ?");
   st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(uid));
   if (!st.step()) return std::nullopt;
   const auto size = static_cast<std::size_t>(st.integer(0));
-  const auto data = st.blob_view(2);
-  if (st.integer(1) != 0) return decompress(data, size);
-  return std::string(reinterpret_cast<const char*>(data.data()), data.size());
+  const auto data = st.blob_view(3);
+  if (st.is_null(2)) {  // schema 2: the whole message in data
+    if (st.integer(1) != 0) return decompress(data, size);
+    return std::string(reinterpret_cast<const char*>(data.data()), data.size());
+  }
+  std::string out = unpack(st.blob_view(2));
+  out += unpack(data);
+  if (out.size() != size) throw StoreError("a stored message has the wrong size");
+  return out;
+}
+
+std::optional<std::string> MessageStore::header(std::int64_t folder_id, std::uint32_t uid) {
+  // Reading the header column stops before data: its overflow pages are not read.
+  auto st = db_->prepare(
+      "SELECT d.header FROM messages m JOIN body_data d ON d.id = m.body "
+      "WHERE m.folder = ? AND m.uid = ?");
+  st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(uid));
+  if (!st.step()) return std::nullopt;
+  if (st.is_null(0)) {
+    auto whole = raw(folder_id, uid);
+    if (whole) whole->resize(header_length(*whole));
+    return whole;
+  }
+  return unpack(st.blob_view(0));
 }
 
 std::optional<MessageFacts> MessageStore::facts(std::int64_t folder_id, std::uint32_t uid) {

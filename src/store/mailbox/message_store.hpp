@@ -111,6 +111,9 @@ class MessageStore {
 
   // The message's bytes as delivered, or nullopt when there is no such UID.
   [[nodiscard]] std::optional<std::string> raw(std::int64_t folder_id, std::uint32_t uid);
+  // The message's header, up to and including the empty line that ends it: what
+  // BODY[HEADER.FIELDS (...)] needs, read without the rest of the message.
+  [[nodiscard]] std::optional<std::string> header(std::int64_t folder_id, std::uint32_t uid);
   // The stored facts; the search text is indexed, not kept (its fields come back empty).
   [[nodiscard]] std::optional<MessageFacts> facts(std::int64_t folder_id, std::uint32_t uid);
   [[nodiscard]] std::vector<MessageInfo> messages(std::int64_t folder_id);
@@ -211,5 +214,7 @@ class MessageStore {
 // zstd, as bodies are stored (exposed for tests and export).
 std::vector<unsigned char> compress(std::string_view raw);
 std::string decompress(std::span<const unsigned char> compressed, std::size_t size);
+// The length of a message's header with the empty line that ends it (all of it when none does).
+std::size_t header_length(std::string_view raw);
 
 }  // namespace sealpost::store::mailbox

@@ -103,6 +103,13 @@ TEST_F(MessageStoreTest, AppendAssignsUidsAndModseqAndKeepsTheBytes) {
   EXPECT_EQ(after.highest_modseq, b.modseq);
   EXPECT_EQ(*store->raw(inbox.id, 1), message("one", "first body"));
   EXPECT_EQ(*store->raw(inbox.id, 2), big) << "compressed bodies come back byte for byte";
+  EXPECT_EQ(*store->header(inbox.id, 2),
+            "From: a@example.org\r\nTo: b@example.com\r\nSubject: big\r\n\r\n");
+  EXPECT_EQ(*store->header(inbox.id, 1),
+            "From: a@example.org\r\nTo: b@example.com\r\nSubject: one\r\n\r\n");
+  EXPECT_EQ(header_length("No: body\nat all"), 15U);
+  EXPECT_EQ(header_length("A: b\n\nbody"), 6U);
+  EXPECT_EQ(header_length("\r\nbody"), 2U);
   EXPECT_FALSE(store->raw(inbox.id, 3).has_value());
   const auto infos = store->messages(inbox.id);
   ASSERT_EQ(infos.size(), 2U);
@@ -115,6 +122,46 @@ TEST_F(MessageStoreTest, AppendAssignsUidsAndModseqAndKeepsTheBytes) {
   // Compression: 20 kB of one letter takes far less room than 20 kB.
   EXPECT_LT(compress(big).size(), 1000U);
   EXPECT_EQ(store->usage_bytes(), message("one", "first body").size() + big.size());
+}
+
+TEST_F(MessageStoreTest, ASchemaTwoMailboxIsMigratedWithItsBytes) {
+  const std::string big = message("big", std::string(20000, 'y'));
+  const std::string small = message("small", "tiny");
+  {
+    auto store = open();
+    const auto inbox = store->special_folder(SpecialUse::kInbox);
+    store->append(inbox.id, nm(small, 1700000000, 0, {}, nullptr));
+    store->append(inbox.id, nm(big, 1700000001, 0, {}, nullptr));
+  }
+  {
+    // Schema 2 had the whole message in bodies.data (zstd when bodies.compressed) and no
+    // body_data table.
+    auto db = open_encrypted(dir / "m.db", key);
+    db->exec("BEGIN; ALTER TABLE bodies ADD COLUMN data BLOB; DROP TABLE body_data;");
+    auto put = db->prepare("UPDATE bodies SET data = ?, compressed = ? WHERE id = ?");
+    const auto packed = compress(big);
+    put.bind_blob(1, std::span(reinterpret_cast<const unsigned char*>(small.data()), small.size()))
+        .bind(2, std::int64_t{0})
+        .bind(3, std::int64_t{1})
+        .run();
+    put.reset();
+    put.bind_blob(1, packed).bind(2, std::int64_t{1}).bind(3, std::int64_t{2}).run();
+    db->exec("UPDATE meta SET value = '2' WHERE key = 'schema'; COMMIT;");
+  }
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  EXPECT_EQ(*store->raw(inbox.id, 1), small);
+  EXPECT_EQ(*store->raw(inbox.id, 2), big);
+  EXPECT_EQ(*store->header(inbox.id, 2), big.substr(0, big.find("\r\n\r\n") + 4));
+  const auto more = message("after", "migration");
+  store->append(inbox.id, nm(more, 1700000002, kDeleted, {}, nullptr));
+  EXPECT_EQ(*store->raw(inbox.id, 3), more);
+  EXPECT_EQ(store->expunge(inbox.id), std::vector<std::uint32_t>{3});
+  EXPECT_EQ(store->usage_bytes(), small.size() + big.size());
+  auto db = open_encrypted(dir / "m.db", key);
+  auto left = db->prepare("SELECT count(*) FROM body_data");
+  ASSERT_TRUE(left.step());
+  EXPECT_EQ(left.integer(0), 2) << "an expunged message's bytes go with it";
 }
 
 TEST_F(MessageStoreTest, InvalidKeywordsAreRefused) {
