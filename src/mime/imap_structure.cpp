@@ -285,6 +285,21 @@ std::vector<EnvelopeAddress> addresses(const Part& part, std::string_view name) 
   return parse_envelope_addresses(f->value);
 }
 
+// To, Cc and Bcc from every field of that name: RFC 5322 allows one, but a message with two
+// (some mailing-list software adds one) has two sets of recipients, and showing only the first
+// would hide the others (Dovecot joins them too). Bounded like one field's list.
+std::vector<EnvelopeAddress> all_addresses(const Part& part, std::string_view name) {
+  std::vector<EnvelopeAddress> out;
+  constexpr std::size_t kMax = 1000;  // as parse_envelope_addresses()
+  for (const HeaderField& f : part.fields) {
+    if (!iequals(f.name, name) || out.size() >= kMax) continue;
+    auto more = parse_envelope_addresses(f.value, kMax - out.size());
+    out.insert(out.end(), std::make_move_iterator(more.begin()),
+               std::make_move_iterator(more.end()));
+  }
+  return out;
+}
+
 // RFC 2231 attribute-char: what an extended value may hold without percent-encoding.
 bool is_attribute_char(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -535,7 +550,7 @@ std::string imap_envelope(const Part& message) {
   }
   for (std::string_view name : {"To", "Cc", "Bcc"}) {
     out += ' ';
-    append_address_list(out, addresses(message, name));
+    append_address_list(out, all_addresses(message, name));
   }
   out += ' ';
   append_opt(out, field_string(message, "In-Reply-To"));

@@ -165,6 +165,16 @@ TEST(ImapStructure, FindsPartOneOfASinglePartMessage) {
   EXPECT_EQ(find_part(nested, "2"), nullptr);
 }
 
+TEST(ImapStructure, JoinsTheRecipientsOfRepeatedFields) {
+  const std::string raw = crlf("From: a@x.org\nTo: b@x.org\nCc: c@x.org\nTo: d@x.org, e@x.org\n\n");
+  const Message m = parse(raw);
+  const std::string env = imap_envelope(m.root);
+  EXPECT_NE(env.find(R"(((NIL NIL "b" "x.org")(NIL NIL "d" "x.org")(NIL NIL "e" "x.org")))"),
+            std::string::npos)
+      << env;
+  EXPECT_NE(env.find(R"(((NIL NIL "c" "x.org")) NIL)"), std::string::npos) << env;
+}
+
 TEST(ImapStructure, DefaultsSenderAndReplyToToFrom) {
   EXPECT_EQ(envelope_of("From: user@domain (Real Name)\nSender: \nReply-To:\n\nbody\n"),
             R"((NIL NIL (("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")))"

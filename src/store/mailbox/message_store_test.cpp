@@ -122,6 +122,10 @@ TEST_F(MessageStoreTest, AppendAssignsUidsAndModseqAndKeepsTheBytes) {
   // Compression: 20 kB of one letter takes far less room than 20 kB.
   EXPECT_LT(compress(big).size(), 1000U);
   EXPECT_EQ(store->usage_bytes(), message("one", "first body").size() + big.size());
+  const std::string header_only = "Subject: no body\r\n";
+  store->append(inbox.id, nm(header_only, 1700000002, 0, {}, nullptr));
+  EXPECT_EQ(*store->raw(inbox.id, 3), header_only) << "nothing after the header: an empty rest";
+  EXPECT_EQ(*store->header(inbox.id, 3), header_only);
 }
 
 TEST_F(MessageStoreTest, ASchemaTwoMailboxIsMigratedWithItsBytes) {

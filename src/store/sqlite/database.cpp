@@ -34,8 +34,12 @@ Statement& Statement::bind(int index, std::int64_t value) {
 }
 
 Statement& Statement::bind_blob(int index, std::span<const unsigned char> bytes) {
-  if (sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
-                        SQLITE_TRANSIENT) != SQLITE_OK) {
+  // An empty span may have no data pointer, which SQLite would bind as NULL: an empty blob is
+  // meant.
+  static constexpr unsigned char kEmpty = 0;
+  const unsigned char* data = bytes.empty() ? &kEmpty : bytes.data();
+  if (sqlite3_bind_blob(stmt_, index, data, static_cast<int>(bytes.size()), SQLITE_TRANSIENT) !=
+      SQLITE_OK) {
     fail(db_, "bind");
   }
   return *this;
