@@ -113,6 +113,9 @@ class CommandReader {
   [[nodiscard]] Overflow overflow() const noexcept { return overflow_; }
   [[nodiscard]] bool client_waiting() const noexcept { return waiting_; }
   [[nodiscard]] std::uint64_t literal_size() const noexcept { return pending_.size; }
+  // Whether the command being read is an APPEND (its message literal is bounded by
+  // max_literal, APPENDLIMIT; every other literal by max_argument_literal).
+  [[nodiscard]] bool appending() const noexcept { return append_; }
   // The tag of the command being read, when its first line has one; "" otherwise.
   [[nodiscard]] std::string_view tag() const noexcept;
   // Drops the refused command (at kTooLarge or kContinue). What the client still sends of it

@@ -24,6 +24,7 @@ namespace {
 struct Needs {
   bool facts = false;
   bool raw = false;
+  bool whole = false;  // raw: more than the top-level header is needed
   bool sets_seen = false;
   bool flags = false;
   bool uid = false;
@@ -50,15 +51,26 @@ Needs needs_of(const std::vector<FetchItem>& items) {
         break;
       case FetchAttribute::kRfc822:
       case FetchAttribute::kRfc822Text:
-        n.raw = n.sets_seen = true;
+        n.raw = n.whole = n.sets_seen = true;
         break;
       case FetchAttribute::kRfc822Header:
-      case FetchAttribute::kBinarySize:
         n.raw = true;
         break;
-      case FetchAttribute::kBodySection:
-      case FetchAttribute::kBinary:
+      case FetchAttribute::kBinarySize:
+        n.raw = n.whole = true;
+        break;
+      case FetchAttribute::kBodySection: {
         n.raw = true;
+        const auto t = i.section.text;
+        const bool header = i.section.part.empty() &&
+                            (t == SectionText::kHeader || t == SectionText::kHeaderFields ||
+                             t == SectionText::kHeaderFieldsNot);
+        if (!header) n.whole = true;
+        if (!i.peek) n.sets_seen = true;
+        break;
+      }
+      case FetchAttribute::kBinary:
+        n.raw = n.whole = true;
         if (!i.peek) n.sets_seen = true;
         break;
       case FetchAttribute::kInternalDate:
@@ -83,9 +95,10 @@ struct Fetched {
 };
 
 struct RenderOptions {
-  bool add_flags = false;   // \Seen was set by this FETCH: FLAGS goes with the response
-  bool add_uid = false;     // UID FETCH, or QRESYNC
-  bool add_modseq = false;  // CONDSTORE enabled
+  bool add_flags = false;    // \Seen was set by this FETCH: FLAGS goes with the response
+  bool add_uid = false;      // UID FETCH, or QRESYNC
+  bool add_modseq = false;   // CONDSTORE enabled: MODSEQ goes with FLAGS
+  bool with_modseq = false;  // CHANGEDSINCE: MODSEQ goes with every response (RFC 7162 3.1.4.1)
 };
 
 // Appends one "* n FETCH (...)" response. False when a BINARY part has an encoding we cannot
@@ -186,7 +199,8 @@ bool render(std::string& out, std::uint32_t seq, const Fetched& m,
             parsed ? body_section(*parsed, item.section)
                    : Result<std::string, SectionError>(unexpected(SectionError::kNoSuchPart));
         if (!bytes) {
-          out += "NIL";
+          // A part that is not there is empty, as Dovecot answers ("{0}"; NIL is allowed too).
+          append_literal(out, {});
         } else {
           append_literal(out, apply_partial(*bytes, item.partial));
         }
@@ -205,8 +219,15 @@ bool render(std::string& out, std::uint32_t seq, const Fetched& m,
             parsed ? binary_section(*parsed, item.section.part)
                    : Result<std::string, SectionError>(unexpected(SectionError::kNoSuchPart));
         if (!bytes) {
-          if (bytes.error() == SectionError::kUnknownEncoding) ok = false;
-          out += size ? "0" : "NIL";
+          const bool unknown = bytes.error() == SectionError::kUnknownEncoding;
+          if (unknown) ok = false;
+          if (size) {
+            out += '0';
+          } else if (unknown) {
+            out += "NIL";
+          } else {
+            append_literal(out, {});  // no such part: empty, as for BODY[]
+          }
         } else if (size) {
           out += std::to_string(bytes->size());
         } else {
@@ -231,7 +252,7 @@ bool render(std::string& out, std::uint32_t seq, const Fetched& m,
     append_flags(out, m.info.flags, m.info.keywords);
     has_flags = true;
   }
-  if (o.add_modseq && has_flags && !has_modseq) {
+  if (((o.add_modseq && has_flags) || o.with_modseq) && !has_modseq) {
     sep();
     out += "MODSEQ (" + std::to_string(m.info.modseq) + ")";
   }
@@ -280,8 +301,9 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
   RenderOptions options;
   options.add_uid = cmd.uid || qresync_;
   options.add_modseq = condstore_;
+  options.with_modseq = args.changed_since.has_value();
   bool cte_failed = false;
-  const std::size_t batch_size = needs.raw ? 32 : 512;
+  const std::size_t batch_size = needs.whole ? 32 : 512;
   for (std::size_t start = 0; start < uids.size(); start += batch_size) {
     const std::vector<std::uint32_t> batch(
         uids.begin() + static_cast<std::ptrdiff_t>(start),
@@ -301,7 +323,9 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
           if (args.changed_since && info.modseq <= *args.changed_since) continue;
           Fetched f;
           if (needs.facts) f.facts = s.facts(id, info.uid);
-          if (needs.raw) f.raw = s.raw(id, info.uid);
+          // Header fields only (what a client's message list asks for): the header alone is
+          // read, parsed as a message without a body.
+          if (needs.raw) f.raw = needs.whole ? s.raw(id, info.uid) : s.header(id, info.uid);
           f.info = std::move(info);
           fetched.push_back(std::move(f));
         }
@@ -311,7 +335,14 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
       for (const auto& f : fetched) {
         const auto seq = sequence_of(f.info.uid);
         if (!seq) continue;
-        if (!render(rendered, seq, f, args.items, o)) batch_ok = false;
+        // A message with a part nobody can decode gets no FETCH response at all (a BINARY.SIZE
+        // of 0 would be cached as true); the command ends in NO [UNKNOWN-CTE].
+        std::string one;
+        if (render(one, seq, f, args.items, o)) {
+          rendered += one;
+        } else {
+          batch_ok = false;
+        }
       }
     });
     if (!seen_modseqs.empty()) {

@@ -187,12 +187,6 @@ asio::awaitable<void> Session::on_delete(const Command& cmd) {
     tagged(cmd, "NO", "[NONEXISTENT] No such mailbox");
     co_return;
   }
-  if (sel_ && sel_->name == *name) {
-    // RFC 9051 leaves it open; deleting the folder under the session's feet would leave it with
-    // a view of nothing. Dovecot refuses too.
-    tagged(cmd, "NO", "[INUSE] Close the mailbox before deleting it");
-    co_return;
-  }
   std::string error;
   co_await with_store([&](MessageStore& s) {
     try {
@@ -206,6 +200,8 @@ asio::awaitable<void> Session::on_delete(const Command& cmd) {
     co_return;
   }
   mailbox_->changed();
+  // Deleting the selected mailbox is allowed (RFC 9051 6.3.5 does not forbid it); its view is
+  // gone, so the refresh ends the session with BYE, as Dovecot does.
   if (state_ == State::kSelected) co_await refresh(true);
   tagged(cmd, "OK", "DELETE completed");
 }
@@ -313,25 +309,33 @@ asio::awaitable<void> Session::on_list(const Command& cmd) {
   const bool show_subscribed = args.returns.subscribed || args.selection.subscribed;
   const bool special_only = args.selection.special_use;
 
+  const bool recursive = args.selection.recursive_match && subscribed_only && !lsub;
+  // Per pattern: the names it matches that have a subscribed descendant it does not match
+  // ("%" matches "a" but not "a/b"). LSUB lists such a name as \Noselect when it is not
+  // subscribed itself (RFC 3501 section 6.3.9, a MUST); LIST (SUBSCRIBED RECURSIVEMATCH) gives
+  // it CHILDINFO (RFC 5258 section 3.5). As Dovecot does.
+  std::set<std::string> child_subscribed;
+
   std::set<std::string> listed;
   const auto emit = [&](const std::string& name, const Row* row) {
+    const bool subscribed = row && row->folder.subscribed;
+    const bool parent_only = subscribed_only && !subscribed;
+    const bool childinfo = (lsub || recursive) && child_subscribed.count(name) > 0;
+    if (parent_only && !childinfo) return;
     if (!listed.insert(name).second) return;
-    if (subscribed_only && (!row || !row->folder.subscribed)) {
-      // LSUB/LIST (SUBSCRIBED) of a parent with subscribed children under "%": \Noselect
-      // (LSUB) or \NonExistent with CHILDINFO (RFC 5258 section 3.5) is optional; we list only
-      // what is subscribed.
-      return;
-    }
     if (special_only && (!row || row->folder.special_use == SpecialUse::kNone ||
                          row->folder.special_use == SpecialUse::kInbox)) {
       return;
     }
     std::vector<std::string> attrs;
-    if (!row) attrs.emplace_back(rev2_ ? "\\NonExistent" : "\\Noselect");
+    if (lsub && parent_only) {
+      attrs.emplace_back("\\Noselect");
+    } else if (!row) {
+      attrs.emplace_back(rev2_ || args.extended ? "\\NonExistent" : "\\Noselect");
+    }
     if (!lsub) attrs.emplace_back(has_children(name) ? "\\HasChildren" : "\\HasNoChildren");
-    if (row && show_subscribed && row->folder.subscribed && !lsub)
-      attrs.emplace_back("\\Subscribed");
-    if (row) {
+    if (subscribed && show_subscribed && !lsub) attrs.emplace_back("\\Subscribed");
+    if (row && !(lsub && parent_only)) {
       const auto use = store::mailbox::to_string(row->folder.special_use);
       if (!use.empty()) attrs.emplace_back(use);
     }
@@ -339,6 +343,7 @@ asio::awaitable<void> Session::on_list(const Command& cmd) {
     append_flag_list(out_, attrs);
     out_ += " \"/\" ";
     append_name(out_, name);
+    if (recursive && childinfo) out_ += " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
     out_ += "\r\n";
     if (want_status && row) {
       out_ += "* STATUS ";
@@ -355,6 +360,9 @@ asio::awaitable<void> Session::on_list(const Command& cmd) {
     tagged(cmd, "OK", lsub ? "LSUB completed" : "LIST completed");
     co_return;
   }
+  // One walk in name order, the implied parents among the rest ("a" before "a/b").
+  std::map<std::string, const Row*> everything(by_name);
+  for (const auto& name : implied) everything.emplace(name, nullptr);
   for (const auto& raw_pattern : args.patterns) {
     auto pattern_text = decode_name(raw_pattern);
     if (raw_pattern.empty()) continue;
@@ -362,11 +370,19 @@ asio::awaitable<void> Session::on_list(const Command& cmd) {
     std::string pattern =
         pattern_text->front() == kDelimiter ? *pattern_text : *reference + *pattern_text;
     pattern = canonical_inbox(std::move(pattern));
-    for (const auto& [name, row] : by_name) {
-      if (wildcard_match(pattern, name)) emit(name, row);
+    child_subscribed.clear();
+    if (lsub || recursive) {
+      for (const auto& [name, row] : by_name) {
+        if (!row->folder.subscribed || wildcard_match(pattern, name)) continue;
+        for (std::size_t p = name.find(kDelimiter); p != std::string::npos;
+             p = name.find(kDelimiter, p + 1)) {
+          std::string parent = name.substr(0, p);
+          if (wildcard_match(pattern, parent)) child_subscribed.insert(std::move(parent));
+        }
+      }
     }
-    for (const auto& name : implied) {
-      if (wildcard_match(pattern, name)) emit(name, nullptr);
+    for (const auto& [name, row] : everything) {
+      if (wildcard_match(pattern, name)) emit(name, row);
     }
   }
   if (state_ == State::kSelected) co_await refresh(true);
@@ -401,6 +417,12 @@ asio::awaitable<void> Session::on_status(const Command& cmd) {
 asio::awaitable<void> Session::on_append(const Command& cmd) {
   const auto& args = std::get<Append>(cmd.arguments);
   const auto name = decode_name(args.mailbox);
+  if (args.utf8 && !utf8_) {
+    // RFC 6855 section 4: the UTF8 data item only after ENABLE UTF8=ACCEPT.
+    tagged(cmd, "BAD", "APPEND UTF8 needs ENABLE UTF8=ACCEPT");
+    count_error();
+    co_return;
+  }
   if (args.message.empty()) {
     tagged(cmd, "NO", "Cannot save an empty message");
     co_return;
@@ -423,8 +445,10 @@ asio::awaitable<void> Session::on_append(const Command& cmd) {
         flags |= store::mailbox::kDeleted;
       } else if (iequals(f, "\\Draft")) {
         flags |= store::mailbox::kDraft;
-      } else if (!iequals(f, "\\Recent")) {
-        tagged(cmd, "BAD", "Unknown system flag " + f);
+      } else {
+        // \Recent is the server's to set (RFC 3501 2.3.2; gone in IMAP4rev2): refused like
+        // any unknown system flag, as Dovecot does.
+        tagged(cmd, "BAD", "Invalid system flag " + f);
         count_error();
         co_return;
       }

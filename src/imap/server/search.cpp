@@ -30,6 +30,8 @@ using store::mailbox::MessageStore;
 namespace {
 
 constexpr std::int64_t kDay = 86400;
+// As much body text as the full-text index holds of a message (store/mailbox/facts.cpp).
+constexpr std::size_t kMaxSearchText = std::size_t{1} << 20;
 
 std::int64_t day_of(std::int64_t unix_time) {
   return unix_time >= 0 ? unix_time / kDay : (unix_time - kDay + 1) / kDay;
@@ -50,14 +52,35 @@ bool contains_ci(std::string_view haystack, std::string_view needle) {
 
 // What the evaluation of one message may need, loaded once and only when a key asks.
 struct Lazy {
+  Lazy(MessageStore& s, std::int64_t f) : store(s), folder(f) {}
+
   MessageStore& store;
   std::int64_t folder;
   std::uint32_t uid = 0;
   std::optional<std::string> raw;
   std::optional<mime::Message> parsed;
   std::optional<MessageFacts> facts;
+  std::optional<std::string> text;  // the body text BODY and TEXT look through
+  // The header alone, for header keys (FROM, SUBJECT, HEADER, TEXT's fields): a few hundred
+  // bytes read instead of the whole message.
+  std::optional<std::string> header_raw;
+  std::optional<mime::Message> header_parsed;
   bool raw_loaded = false;
+  bool header_loaded = false;
   bool facts_loaded = false;
+
+  const mime::Message* header_message() {
+    if (raw_loaded) return message();
+    if (!header_loaded) {
+      header_loaded = true;
+      header_raw = store.header(folder, uid);
+      if (header_raw) {
+        auto p = mime::parse_message(*header_raw);
+        if (p) header_parsed = std::move(p.value());
+      }
+    }
+    return header_parsed ? &*header_parsed : nullptr;
+  }
 
   const mime::Message* message() {
     if (!raw_loaded) {
@@ -82,7 +105,10 @@ struct Lazy {
     raw.reset();
     parsed.reset();
     facts.reset();
-    raw_loaded = facts_loaded = false;
+    text.reset();
+    header_parsed.reset();
+    header_raw.reset();
+    raw_loaded = header_loaded = facts_loaded = false;
   }
 };
 
@@ -90,8 +116,7 @@ class Evaluator {
  public:
   Evaluator(MessageStore& store, std::int64_t folder, const std::vector<std::uint32_t>& view,
             const std::vector<std::uint32_t>& saved)
-      : store_(store), folder_(folder), view_(view), saved_(saved), lazy_{store, folder, 0,
-                                                                          {},    {},     {}} {}
+      : store_(store), folder_(folder), view_(view), saved_(saved), lazy_(store, folder) {}
 
   // Runs the full-text queries the criteria need, once each.
   void prepare(const SearchKey& key) {
@@ -125,12 +150,35 @@ class Evaluator {
 
  private:
   bool header_has(std::string_view field, std::string_view text) {
-    const auto* msg = lazy_.message();
+    const auto* msg = lazy_.header_message();
     if (!msg) return false;
     for (const auto& f : msg->root.fields) {
       if (!iequals(f.name, field)) continue;
       if (text.empty()) return true;
       if (contains_ci(mime::decode_header_value(f.value), text)) return true;
+    }
+    return false;
+  }
+
+  // The index matches each word anywhere in the message (subject and addresses included);
+  // BODY wants the string, as written, in the body text.
+  bool body_has(std::string_view text) {
+    const auto* msg = lazy_.message();
+    if (!msg) return false;
+    if (!lazy_.text) lazy_.text = mime::searchable_text(*msg, kMaxSearchText);
+    return contains_ci(*lazy_.text, text);
+  }
+
+  // TEXT also looks through every header field ("X-Project: apollo"), which the index does not
+  // hold: each message is read for it.
+  bool header_text_has(std::string_view text) {
+    const auto* msg = lazy_.header_message();
+    if (!msg) return false;
+    for (const auto& f : msg->root.fields) {
+      std::string line(f.name);
+      line += ": ";
+      line += mime::decode_header_value(f.value);
+      if (contains_ci(line, text)) return true;
     }
     return false;
   }
@@ -171,9 +219,11 @@ class Evaluator {
         return key.type == T::kKeyword ? has : !has;
       }
       case T::kBody:
+        if (key.text.empty()) return true;
+        return hits_[&key].count(m.uid) != 0 && body_has(key.text);
       case T::kText:
         if (key.text.empty()) return true;
-        return hits_[&key].count(m.uid) != 0;
+        return (hits_[&key].count(m.uid) != 0 && body_has(key.text)) || header_text_has(key.text);
       case T::kFrom:
       case T::kTo:
       case T::kCc:
@@ -269,18 +319,23 @@ bool charset_ok(const std::optional<std::string>& charset) {
 
 // RFC 5256 section 2.1: the subject without "Re:", "Fwd:", "[list]" prefixes, "(fwd)"
 // trailers and "[Fwd: ...]" wrappers, lowercased for comparison.
-std::string base_subject(std::string_view raw) {
-  std::string s = to_lower_ascii(mime::decode_header_value(raw));
-  for (auto& c : s) {
-    if (c == '\t') c = ' ';
+// `reply` (when given) tells whether a reply or forward marker was removed (section 2.1), which
+// THREAD=REFERENCES needs.
+std::string base_subject(std::string_view raw, bool* reply = nullptr) {
+  std::string s;
+  for (char c : to_lower_ascii(mime::decode_header_value(raw))) {
+    if (c == '\t' || c == '\r' || c == '\n') c = ' ';
+    if (c == ' ' && !s.empty() && s.back() == ' ') continue;  // runs of blanks are one space
+    s += c;
   }
+  bool is_reply = false;
   bool changed = true;
   while (changed) {
     changed = false;
     while (!s.empty() && s.back() == ' ') s.pop_back();
     if (s.ends_with("(fwd)")) {
       s.resize(s.size() - 5);
-      changed = true;
+      is_reply = changed = true;
       continue;
     }
     std::size_t i = 0;
@@ -307,7 +362,7 @@ std::string base_subject(std::string_view raw) {
       }
       if (q < s.size() && s[q] == ':') {
         s.erase(0, q + 1);
-        changed = true;
+        is_reply = changed = true;
         break;
       }
     }
@@ -319,9 +374,10 @@ std::string base_subject(std::string_view raw) {
     }
     if (s.starts_with("[fwd:") && s.ends_with("]")) {
       s = s.substr(5, s.size() - 6);
-      changed = true;
+      is_reply = changed = true;
     }
   }
+  if (reply) *reply = is_reply;
   return s;
 }
 
@@ -377,42 +433,284 @@ SortFields sort_fields(MessageStore& s, std::int64_t folder, const MessageInfo& 
   return f;
 }
 
-// THREAD=REFERENCES (RFC 5256 section 2.2), over the stored Message-ID and parents: each
-// message hangs under its nearest ancestor present among the results; roots and siblings by
-// date.
-struct Node {
-  std::uint32_t number = 0;
-  std::int64_t date = 0;
-  std::vector<std::size_t> children;
-};
+// THREAD=REFERENCES (RFC 5256 section 2.2) over the stored Message-ID and parents (References,
+// then In-Reply-To): containers for every id named, dummies for those not among the messages,
+// the dummies pruned, roots with the same base subject gathered, siblings sorted by sent date
+// (ties by sequence). Everything is iterative: a chain of a hundred thousand replies nests
+// nothing on the stack.
+class Threader {
+ public:
+  static constexpr std::size_t kNone = SIZE_MAX;
 
-void render_chain(std::string& out, const std::vector<Node>& nodes, std::size_t index,
-                  std::size_t depth) {
-  // A chain of single children is written flat: "(1 2 3)"; a branch point nests its children.
-  std::size_t i = index;
-  while (true) {
-    out += std::to_string(nodes[i].number);
-    const auto& kids = nodes[i].children;
-    if (kids.empty()) return;
-    if (kids.size() == 1 || depth > 200) {
-      // Past 200 nested branches the rest is written as a chain: bounded recursion.
-      for (std::size_t k = 1; k < kids.size(); ++k) {
-        out += ' ';
-        render_chain(out, nodes, kids[k], depth + 1);
-      }
-      out += ' ';
-      i = kids.front();
-      continue;
+  struct Input {
+    std::uint32_t number = 0;  // sequence number or UID
+    std::int64_t date = 0;     // sent date, else INTERNALDATE
+    std::string message_id;
+    std::vector<std::string> parents;
+  };
+
+  // `subject_of(i)`: the raw Subject of input i (read only for the roots that need it).
+  template <typename SubjectOf>
+  std::string run(std::vector<Input> input, SubjectOf subject_of) {
+    link_all(input);
+    std::vector<std::size_t> roots;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].parent == kNone) roots.push_back(i);
     }
-    out += ' ';
-    for (const auto k : kids) {
+    roots = prune(roots);
+    std::sort(roots.begin(), roots.end(),
+              [&](std::size_t a, std::size_t b) { return before(a, b); });
+    roots = gather_subjects(roots, subject_of);
+    sort_siblings(roots);
+    std::string out;
+    for (const auto r : roots) {
       out += '(';
-      render_chain(out, nodes, k, depth + 1);
+      render(out, r);
       out += ')';
     }
-    return;
+    return out;
   }
-}
+
+ private:
+  struct Node {
+    std::size_t message = kNone;  // index into the input; kNone: a dummy
+    std::uint32_t number = 0;
+    std::int64_t date = 0;
+    std::size_t parent = kNone;
+    std::vector<std::size_t> children;
+    bool subject_known = false;
+    bool reply = false;
+    std::string subject;
+  };
+
+  std::size_t container(const std::string& id) {
+    const auto [it, added] = by_id_.emplace(id, nodes_.size());
+    if (added) nodes_.emplace_back();
+    return it->second;
+  }
+
+  // Whether `ancestor` is `node` or above it.
+  bool above(std::size_t ancestor, std::size_t node) const {
+    for (std::size_t p = node, steps = 0; p != kNone && steps <= nodes_.size();
+         p = nodes_[p].parent, ++steps) {
+      if (p == ancestor) return true;
+    }
+    return false;
+  }
+
+  void unlink(std::size_t child) {
+    const std::size_t p = nodes_[child].parent;
+    if (p == kNone) return;
+    auto& kids = nodes_[p].children;
+    kids.erase(std::find(kids.begin(), kids.end(), child));
+    nodes_[child].parent = kNone;
+  }
+
+  // parent -> child, unless that would make a loop.
+  void link(std::size_t parent, std::size_t child) {
+    if (above(child, parent) || above(parent, child)) return;
+    nodes_[child].parent = parent;
+    nodes_[parent].children.push_back(child);
+  }
+
+  // Step 1.
+  void link_all(std::vector<Input>& input) {
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      auto& m = input[i];
+      std::size_t self = kNone;
+      if (!m.message_id.empty()) {
+        self = container(m.message_id);
+        if (nodes_[self].message != kNone) self = kNone;  // a duplicate id: one of its own
+      }
+      if (self == kNone) {
+        self = nodes_.size();
+        nodes_.emplace_back();
+      }
+      nodes_[self].message = i;
+      nodes_[self].number = m.number;
+      nodes_[self].date = m.date;
+      // (B) each reference the parent of the next, where no link exists yet.
+      std::size_t previous = kNone;
+      for (const auto& ref : m.parents) {
+        if (ref == m.message_id) continue;
+        const std::size_t c = container(ref);
+        if (previous != kNone && nodes_[c].parent == kNone) link(previous, c);
+        previous = c;
+      }
+      // (C) the last reference is the parent, whatever was presumed before.
+      unlink(self);
+      if (previous != kNone) link(previous, self);
+    }
+  }
+
+  // Step 3: dummies without children go; a dummy's children take its place, except that a root
+  // dummy stays when it holds several. Children are pruned before their parents.
+  std::vector<std::size_t> prune(const std::vector<std::size_t>& roots) {
+    std::vector<std::size_t> order;
+    std::vector<std::size_t> stack(roots.rbegin(), roots.rend());
+    while (!stack.empty()) {
+      const std::size_t n = stack.back();
+      stack.pop_back();
+      order.push_back(n);
+      for (const auto k : nodes_[n].children) stack.push_back(k);
+    }
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      auto& node = nodes_[*it];
+      std::vector<std::size_t> kept;
+      for (const auto k : node.children) {
+        if (nodes_[k].message != kNone) {
+          kept.push_back(k);
+          continue;
+        }
+        for (const auto g : nodes_[k].children) {
+          nodes_[g].parent = *it;
+          kept.push_back(g);
+        }
+        nodes_[k].children.clear();
+      }
+      node.children = std::move(kept);
+    }
+    std::vector<std::size_t> out;
+    for (const auto r : roots) {
+      auto& node = nodes_[r];
+      if (node.message != kNone || node.children.size() > 1) {
+        out.push_back(r);
+      } else if (node.children.size() == 1) {
+        const std::size_t only = node.children.front();
+        nodes_[only].parent = kNone;
+        node.children.clear();
+        out.push_back(only);
+      }
+    }
+    return out;
+  }
+
+  // The date a node sorts by, and its sequence for ties: a dummy's first child's.
+  const Node& sort_key(std::size_t n) const {
+    while (nodes_[n].message == kNone && !nodes_[n].children.empty())
+      n = nodes_[n].children.front();
+    return nodes_[n];
+  }
+  bool before(std::size_t a, std::size_t b) const {
+    const Node& x = sort_key(a);
+    const Node& y = sort_key(b);
+    return x.date != y.date ? x.date < y.date : x.message < y.message;
+  }
+
+  template <typename SubjectOf>
+  std::string thread_subject(std::size_t n, SubjectOf& subject_of) {
+    if (nodes_[n].message == kNone) n = nodes_[n].children.front();
+    Node& node = nodes_[n];
+    if (!node.subject_known) {
+      node.subject_known = true;
+      node.subject = base_subject(subject_of(node.message), &node.reply);
+    }
+    return node.subject;
+  }
+  bool is_reply(std::size_t n) const { return nodes_[n].message != kNone && nodes_[n].reply; }
+  bool is_dummy(std::size_t n) const { return nodes_[n].message == kNone; }
+
+  void adopt(std::size_t parent, std::size_t child) {
+    nodes_[child].parent = parent;
+    nodes_[parent].children.push_back(child);
+  }
+
+  // Step 5: roots with the same base subject become one thread.
+  template <typename SubjectOf>
+  std::vector<std::size_t> gather_subjects(std::vector<std::size_t> roots, SubjectOf& subject_of) {
+    std::unordered_map<std::string, std::size_t> table;
+    for (const auto r : roots) {
+      std::string subject = thread_subject(r, subject_of);
+      if (subject.empty()) continue;
+      const auto [it, added] = table.emplace(std::move(subject), r);
+      if (added) continue;
+      const std::size_t t = it->second;
+      if (!is_dummy(t) && (is_dummy(r) || (is_reply(t) && !is_reply(r)))) it->second = r;
+    }
+    std::vector<bool> gone(nodes_.size(), false);
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+      const std::size_t r = roots[i];
+      if (gone[r]) continue;
+      const std::string subject = thread_subject(r, subject_of);
+      if (subject.empty()) continue;
+      std::size_t& t = table[subject];
+      if (t == r) continue;
+      if (is_dummy(t) && is_dummy(r)) {
+        for (const auto k : nodes_[r].children) adopt(t, k);
+        nodes_[r].children.clear();
+      } else if (is_dummy(t) || (is_reply(r) && !is_reply(t))) {
+        adopt(t, r);
+      } else {
+        const std::size_t d = nodes_.size();
+        nodes_.emplace_back();
+        gone.push_back(false);
+        const auto pos = std::find(roots.begin(), roots.end(), t);
+        adopt(d, t);
+        adopt(d, r);
+        if (pos != roots.end()) *pos = d;
+        t = d;
+      }
+      gone[r] = true;
+    }
+    std::vector<std::size_t> out;
+    for (const auto r : roots) {
+      if (!gone[r]) out.push_back(r);
+    }
+    return out;
+  }
+
+  // Step 6, children before parents, then the roots.
+  void sort_siblings(std::vector<std::size_t>& roots) {
+    std::vector<std::size_t> order;
+    std::vector<std::size_t> stack(roots.begin(), roots.end());
+    while (!stack.empty()) {
+      const std::size_t n = stack.back();
+      stack.pop_back();
+      order.push_back(n);
+      for (const auto k : nodes_[n].children) stack.push_back(k);
+    }
+    const auto by_date = [&](std::size_t a, std::size_t b) { return before(a, b); };
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      auto& kids = nodes_[*it].children;
+      std::sort(kids.begin(), kids.end(), by_date);
+    }
+    std::sort(roots.begin(), roots.end(), by_date);
+  }
+
+  // RFC 5256 section 4: a chain of only children is written flat ("1 2 3"), a branch point
+  // nests each child ("1 (2)(3 4)"), a dummy is only its children ("(2)(3)").
+  void render(std::string& out, std::size_t root) const {
+    struct Frame {
+      std::size_t node;
+      std::size_t next_child;  // SIZE_MAX: the node itself is still to be written
+      bool nested;             // its children are each in parentheses
+    };
+    std::vector<Frame> stack{{root, SIZE_MAX, false}};
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      const Node& n = nodes_[f.node];
+      if (f.next_child == SIZE_MAX) {
+        f.next_child = 0;
+        f.nested = n.message == kNone || n.children.size() > 1;
+        if (n.message != kNone) {
+          out += std::to_string(n.number);
+          if (!n.children.empty()) out += ' ';
+        }
+      }
+      if (f.next_child > 0 && f.nested) out += ')';
+      if (f.next_child == n.children.size()) {
+        stack.pop_back();
+        continue;
+      }
+      const std::size_t k = n.children[f.next_child++];
+      if (f.nested) out += '(';
+      stack.push_back({k, SIZE_MAX, false});
+    }
+  }
+
+  std::vector<Node> nodes_;
+  std::unordered_map<std::string, std::size_t> by_id_;
+};
 
 }  // namespace
 
@@ -551,60 +849,28 @@ asio::awaitable<void> Session::on_thread(const Command& cmd) {
   std::string rendered = co_await with_store([&, id](MessageStore& s) {
     bool uses_modseq = false;
     const auto matches = run_search(s, id, sel_->uids, sel_->saved, args.criteria, uses_modseq);
-    std::vector<Node> nodes(matches.size());
-    std::vector<std::vector<std::string>> parents(matches.size());
-    std::unordered_map<std::string, std::size_t> by_id;
+    std::vector<Threader::Input> input(matches.size());
     for (std::size_t i = 0; i < matches.size(); ++i) {
       const auto& m = matches[i];
-      nodes[i].number = cmd.uid ? m.info.uid : m.seq;
-      nodes[i].date = m.info.internal_date;
-      if (const auto facts = s.facts(id, m.info.uid)) {
-        if (facts->sent_date) nodes[i].date = facts->sent_date;
-        if (!facts->message_id.empty()) by_id.emplace(facts->message_id, i);
-        parents[i] = facts->parents;
+      input[i].number = cmd.uid ? m.info.uid : m.seq;
+      input[i].date = m.info.internal_date;
+      if (auto facts = s.facts(id, m.info.uid)) {
+        if (facts->sent_date) input[i].date = facts->sent_date;
+        input[i].message_id = std::move(facts->message_id);
+        input[i].parents = std::move(facts->parents);
       }
     }
-    std::vector<std::size_t> parent_of(nodes.size(), SIZE_MAX);
-    const auto is_ancestor = [&](std::size_t maybe_ancestor, std::size_t node) {
-      for (std::size_t p = node, steps = 0; p != SIZE_MAX && steps <= nodes.size();
-           p = parent_of[p], ++steps) {
-        if (p == maybe_ancestor) return true;
-      }
-      return false;
+    const auto subject_of = [&](std::size_t i) {
+      const auto raw = s.raw(id, matches[i].info.uid);
+      if (!raw) return std::string();
+      const auto parsed = mime::parse_message(*raw);
+      if (!parsed) return std::string();
+      const auto* f = mime::find_field(parsed->root, "Subject");
+      return f ? std::string(f->value) : std::string();
     };
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-      // The nearest ancestor present: In-Reply-To is last, then References from the end.
-      for (auto it = parents[i].rbegin(); it != parents[i].rend(); ++it) {
-        const auto found = by_id.find(*it);
-        if (found == by_id.end() || found->second == i) continue;
-        if (is_ancestor(i, found->second)) continue;  // would make a loop
-        parent_of[i] = found->second;
-        break;
-      }
-    }
-    std::vector<std::size_t> roots;
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-      if (parent_of[i] == SIZE_MAX) {
-        roots.push_back(i);
-      } else {
-        nodes[parent_of[i]].children.push_back(i);
-      }
-    }
-    const auto by_date = [&](std::size_t a, std::size_t b) {
-      return nodes[a].date != nodes[b].date ? nodes[a].date < nodes[b].date
-                                            : nodes[a].number < nodes[b].number;
-    };
-    for (auto& n : nodes) std::sort(n.children.begin(), n.children.end(), by_date);
-    std::sort(roots.begin(), roots.end(), by_date);
-    std::string out;
-    for (const auto r : roots) {
-      out += '(';
-      render_chain(out, nodes, r, 0);
-      out += ')';
-    }
-    return out;
+    return Threader().run(std::move(input), subject_of);
   });
-  out_ += "* THREAD " + rendered + "\r\n";
+  out_ += rendered.empty() ? "* THREAD\r\n" : "* THREAD " + rendered + "\r\n";
   co_await refresh(cmd.uid);
   tagged(cmd, "OK", "THREAD completed");
 }

@@ -55,8 +55,8 @@ bool parse_flags(const std::vector<std::string>& given, std::uint32_t& flags,
       flags |= store::mailbox::kDeleted;
     } else if (iequals(f, "\\Draft")) {
       flags |= store::mailbox::kDraft;
-    } else if (!iequals(f, "\\Recent")) {  // \Recent cannot be stored; it is ignored
-      error = "Unknown system flag " + f;
+    } else {  // \Recent included: the server's to set (RFC 3501 2.3.2), BAD as in Dovecot
+      error = "Invalid system flag " + f;
       return false;
     }
   }
@@ -124,6 +124,13 @@ bool Session::resolve(const SequenceSet& set, bool uid, std::vector<std::uint32_
     for (std::uint32_t n = first; n <= std::min(last, count); ++n) out.push_back(uids[n - 1]);
   }
   return true;
+}
+
+std::string Session::highest_modseq_code() const {
+  // RFC 7162 section 3.2.10: with QRESYNC the client learns the mailbox's new HIGHESTMODSEQ
+  // after its expunges (EXPUNGE, UID EXPUNGE, MOVE), as Dovecot tells it.
+  if (!qresync_ || !sel_) return {};
+  return "[HIGHESTMODSEQ " + std::to_string(sel_->modseq) + "] ";
 }
 
 void Session::deselect() {
@@ -203,7 +210,9 @@ asio::awaitable<void> Session::refresh(bool allow_expunge) {
     if (condstore_) fetches += " MODSEQ (" + std::to_string(m.modseq) + ")";
     fetches += ")\r\n";
   }
-  if (added > 0 || !d.gone.empty()) out_ += "* " + std::to_string(uids.size()) + " EXISTS\r\n";
+  // Only growth needs EXISTS: the EXPUNGEs above already told the client the new count
+  // (RFC 9051 section 7.5.1), and Dovecot sends none after them either.
+  if (added > 0) out_ += "* " + std::to_string(uids.size()) + " EXISTS\r\n";
   out_ += fetches;
   if (d.highest > sel_->modseq) sel_->modseq = d.highest;
   own_modseqs_.erase(own_modseqs_.begin(), own_modseqs_.upper_bound(sel_->modseq));
@@ -219,7 +228,10 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
   }
   if (sel_) {
     deselect();
-    if (qresync_) out_ += "* OK [CLOSED] Previous mailbox closed\r\n";
+    // RFC 9051 section 7.1 (and RFC 7162 for QRESYNC): the boundary between the responses of
+    // the old mailbox and the new one. Sent always, as Dovecot does: RFC 3501 clients ignore
+    // response codes they do not know.
+    out_ += "* OK [CLOSED] Previous mailbox closed\r\n";
   }
   if (args.condstore) condstore_ = true;
   const auto name = decode_name(args.mailbox);
@@ -339,7 +351,7 @@ asio::awaitable<void> Session::on_expunge(const Command& cmd) {
   });
   if (!gone.empty()) mailbox_->changed();
   co_await refresh(true);
-  tagged(cmd, "OK", "EXPUNGE completed");
+  tagged(cmd, "OK", highest_modseq_code() + "EXPUNGE completed");
 }
 
 asio::awaitable<void> Session::on_store(const Command& cmd) {
@@ -469,7 +481,7 @@ asio::awaitable<void> Session::on_copy(const Command& cmd) {
   if (move) {
     if (!copyuid.empty()) out_ += "* OK " + copyuid + "Moved\r\n";
     co_await refresh(true);
-    tagged(cmd, "OK", "MOVE completed");
+    tagged(cmd, "OK", highest_modseq_code() + "MOVE completed");
     co_return;
   }
   co_await refresh(cmd.uid);

@@ -230,7 +230,7 @@ asio::awaitable<void> Session::run() {
         std::string tag(reader_.tag());
         if (tag.empty()) tag = "*";
         const auto what = reader_.overflow();
-        if (what == Overflow::kLiteral &&
+        if (what == Overflow::kLiteral && reader_.appending() &&
             reader_.literal_size() > ctx_.config.limits.max_message_size &&
             state_ != State::kNotAuthenticated) {
           out_ += tag + " NO [TOOBIG] The message is larger than APPENDLIMIT\r\n";

@@ -110,6 +110,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // numbers must not shift under the client (RFC 9051 section 7.5.1).
   boost::asio::awaitable<void> refresh(bool allow_expunge);
   void deselect();
+  // "[HIGHESTMODSEQ n] " for the tagged OK of EXPUNGE and MOVE under QRESYNC; "" otherwise.
+  [[nodiscard]] std::string highest_modseq_code() const;
   // The UIDs a sequence set names, in ascending order: by UID (only those that exist) or by
   // sequence number (false when a number is past the last message: BAD).
   bool resolve(const protocol::SequenceSet& set, bool uid, std::vector<std::uint32_t>& uids,

@@ -134,12 +134,19 @@ bool valid_keyword(std::string_view k) {
   });
 }
 
+// IMAP keywords are case-insensitive ("$label1" is "$Label1"), as Dovecot treats them; the
+// first spelling is kept.
+bool has_keyword(const std::vector<std::string>& words, std::string_view k) {
+  return std::any_of(words.begin(), words.end(),
+                     [&](const std::string& w) { return iequals(w, k); });
+}
+
 std::string keywords_text(const std::vector<std::string>& keywords) {
   std::vector<std::string> kept;
   for (const auto& k : keywords) {
     if (kept.size() >= kMaxKeywords) break;
     if (!valid_keyword(k)) throw StoreError("invalid keyword");
-    if (std::find(kept.begin(), kept.end(), k) == kept.end()) kept.push_back(k);
+    if (!has_keyword(kept, k)) kept.push_back(k);
   }
   return join(kept, ' ');
 }
@@ -714,14 +721,12 @@ MessageStore::StoreResult MessageStore::store_flags(std::int64_t folder_id,
       case FlagChange::kAdd:
         new_flags |= flags;
         for (const auto& w : given_words) {
-          if (std::find(words.begin(), words.end(), w) == words.end()) words.push_back(w);
+          if (!has_keyword(words, w)) words.push_back(w);
         }
         break;
       case FlagChange::kRemove:
         new_flags &= ~flags;
-        std::erase_if(words, [&](const std::string& w) {
-          return std::find(given_words.begin(), given_words.end(), w) != given_words.end();
-        });
+        std::erase_if(words, [&](const std::string& w) { return has_keyword(given_words, w); });
         break;
     }
     new_flags &= 0x1f;
