@@ -18,6 +18,7 @@ namespace sealpost::net {
 class Watchdog {
  public:
   using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds kGoodbyeGrace{5};
 
   explicit Watchdog(const boost::asio::any_io_executor& ex) : timer_(ex) {}
 
@@ -50,6 +51,10 @@ class Watchdog {
         expired_ = true;
         if (warn_first && !warned) {
           warned = true;
+          // The owner's goodbye gets a grace period of its own, whether or not its re-arm runs
+          // before this loop looks at the (expired) deadline again: without it, the close
+          // could win the race and the goodbye never be written.
+          deadline_ = Clock::now() + kGoodbyeGrace;
           boost::system::error_code ignored;
           stream.socket().cancel(ignored);
           continue;
