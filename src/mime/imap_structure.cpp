@@ -158,6 +158,26 @@ std::string first_comment(const std::vector<Token>& t, std::size_t b, std::size_
   return {};
 }
 
+// Tokens [b, e) (comments aside) are one local part without its "@domain": an atom, or atoms
+// joined by dots (obs-local-part allows space around them). A quoted string alone, several
+// words, or other specials are not (a display name, as Dovecot reads them).
+bool is_lone_local_part(const std::vector<Token>& t, std::size_t b, std::size_t e) {
+  std::size_t words = 0;
+  const Token* prev = nullptr;
+  for (std::size_t i = b; i < e; ++i) {
+    if (t[i].kind == Token::kComment) continue;
+    if (t[i].is('.')) {
+      prev = &t[i];
+      continue;
+    }
+    if (t[i].kind != Token::kAtom) return false;
+    if (prev != nullptr && !prev->is('.')) return false;  // two words with nothing but space
+    ++words;
+    prev = &t[i];
+  }
+  return words > 0;
+}
+
 std::size_t find_special(const std::vector<Token>& t, std::size_t b, std::size_t e, char c) {
   for (std::size_t i = b; i < e; ++i) {
     if (t[i].is(c)) return i;
@@ -205,16 +225,24 @@ void add_mailbox(const std::vector<Token>& t, std::size_t b, std::size_t e,
   const std::size_t at = find_special(t, spec_b, spec_e, '@');
   std::string mailbox;
   std::string host;
+  bool named_only = false;  // a display name without an address
   if (at < spec_e) {
     mailbox = run_together(t, spec_b, at);
     host = run_together(t, at + 1, spec_e);
   } else if (angle < e) {
     mailbox = run_together(t, spec_b, spec_e);
-  } else {  // a bare word or words ("To: undisclosed recipients"): as written
-    mailbox = phrase(t, spec_b, spec_e);
+  } else if (is_lone_local_part(t, spec_b, spec_e)) {  // "To: postoffice": no domain
+    mailbox = run_together(t, spec_b, spec_e);
+  } else {
+    // Several words or a quoted string and no address ("To: Mary Smith"): RFC 5322 section
+    // 3.4 makes them a display-name (a local part has no space between its words); the
+    // mailbox is empty (as Dovecot reads it, without its MISSING_MAILBOX placeholder).
+    std::string words = phrase(t, spec_b, spec_e);
+    named_only = !words.empty();
+    if (named_only) name = std::move(words);
   }
   // Nothing but a comment (as after a group's ';'): no mailbox at all. "Name <>" is one.
-  if (mailbox.empty() && host.empty() && angle == e) return;
+  if (mailbox.empty() && host.empty() && angle == e && !named_only) return;
   if (!name.empty()) a.name = std::move(name);
   a.mailbox = std::move(mailbox);
   a.host = std::move(host);

@@ -223,6 +223,29 @@ TEST(ImapStructure, ReadsBrokenAddressesLikeClientsDo) {
   EXPECT_EQ(parse_envelope_addresses(many, 10).size(), 10u);
 }
 
+TEST(ImapStructure, ReadsWordsWithoutAnAddressAsADisplayName) {
+  // RFC 5322 section 3.4: several words can only be a display-name; one atom is a local part.
+  EXPECT_EQ(envelope_of("To: Mary Smith\n\n"),
+            R"((NIL NIL NIL NIL NIL (("Mary Smith" NIL "" "")) NIL NIL NIL NIL))");
+  EXPECT_EQ(envelope_of("To: \"undisclosed recipients\"\n\n"),
+            R"((NIL NIL NIL NIL NIL (("undisclosed recipients" NIL "" "")) NIL NIL NIL NIL))");
+  EXPECT_EQ(envelope_of("To: postoffice\n\n"),
+            R"((NIL NIL NIL NIL NIL ((NIL NIL "postoffice" "")) NIL NIL NIL NIL))");
+  EXPECT_EQ(envelope_of("To: john . doe (John Doe), Mary Smith (comment)\n\n"),
+            R"((NIL NIL NIL NIL NIL (("John Doe" NIL "john.doe" ""))"
+            R"(("Mary Smith" NIL "" "")) NIL NIL NIL NIL))");
+  EXPECT_EQ(envelope_of("Cc: (only a comment)\n\n"), "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+}
+
+TEST(ImapStructure, ShowsTheFirstFieldUnfoldedAndTrimmed) {
+  // RFC 5322 section 2.2.3: unfolding removes the CRLF only (tabs and double spaces stay); the
+  // CFWS around a date-time (section 3.3) is not part of it; of two Subject fields, the first.
+  EXPECT_EQ(envelope_of("Date:  Wed, 15 Dec 2010 12:21:20 -0500 \nSubject: bug\n\t12  34\n"
+                        "Subject: second\nMessage-ID: \n  <a@b>\n\n"),
+            "(\"Wed, 15 Dec 2010 12:21:20 -0500\" \"bug\t12  34\" NIL NIL NIL NIL NIL NIL NIL "
+            "\"<a@b>\")");
+}
+
 TEST(ImapStructure, QuotesOrSendsLiterals) {
   std::string out;
   append_imap_string(out, "plain \"quoted\" \\ and\ttab");
