@@ -484,18 +484,7 @@ asio::awaitable<void> Session::on_append(const Command& cmd) {
       }
     });
   });
-  if (!folder) {
-    tagged(cmd, "NO", "[TRYCREATE] No such mailbox");
-    co_return;
-  }
-  if (over_quota) {
-    tagged(cmd, "NO", "[OVERQUOTA] The mailbox is full");
-    co_return;
-  }
-  if (!error.empty()) {
-    tagged(cmd, "NO", "[CANNOT] " + error);
-    co_return;
-  }
+  if (refused_write(cmd, folder.has_value(), over_quota, error)) co_return;
   mailbox_->changed();
   if (state_ == State::kSelected) co_await refresh(true);
   tagged(cmd, "OK",

@@ -76,6 +76,20 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> uid_intervals(
   return out;
 }
 
+bool Session::refused_write(const Command& cmd, bool folder_found, bool over_quota,
+                            const std::string& error) {
+  if (!folder_found) {
+    tagged(cmd, "NO", "[TRYCREATE] No such mailbox");
+  } else if (over_quota) {
+    tagged(cmd, "NO", "[OVERQUOTA] The mailbox is full");
+  } else if (!error.empty()) {
+    tagged(cmd, "NO", "[CANNOT] " + error);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 void Session::watch_mailbox() {
   std::weak_ptr<Session> weak = shared_from_this();
   auto ex = stream_.socket().get_executor();
@@ -457,18 +471,7 @@ asio::awaitable<void> Session::on_copy(const Command& cmd) {
       error = e.what();
     }
   });
-  if (!folder) {
-    tagged(cmd, "NO", "[TRYCREATE] No such mailbox");
-    co_return;
-  }
-  if (over_quota) {
-    tagged(cmd, "NO", "[OVERQUOTA] The mailbox is full");
-    co_return;
-  }
-  if (!error.empty()) {
-    tagged(cmd, "NO", "[CANNOT] " + error);
-    co_return;
-  }
+  if (refused_write(cmd, folder.has_value(), over_quota, error)) co_return;
   if (!result.target.empty()) mailbox_->changed();
   std::string copyuid;
   if (!result.target.empty()) {

@@ -118,6 +118,10 @@ class Session : public std::enable_shared_from_this<Session> {
                std::string& error) const;
   [[nodiscard]] std::uint32_t sequence_of(std::uint32_t uid) const;  // 0 when unknown
   void watch_mailbox();
+  // The tagged NO for a write into a folder (APPEND, COPY, MOVE) that did not happen: no such
+  // folder ([TRYCREATE]), the quota, or the store's error; false when it happened.
+  bool refused_write(const protocol::Command& cmd, bool folder_found, bool over_quota,
+                     const std::string& error);
 
   // ---- fetch.cpp
   boost::asio::awaitable<void> on_fetch(const protocol::Command& cmd);
