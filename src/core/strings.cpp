@@ -53,4 +53,33 @@ std::optional<std::uint64_t> parse_decimal(std::string_view s, std::size_t max_d
   return value;
 }
 
+int hex_digit_value(char c) noexcept {
+  if (is_ascii_digit(c)) return c - '0';
+  const char l = ascii_lower(c);
+  if (l >= 'a' && l <= 'f') return l - 'a' + 10;
+  return -1;
+}
+
+std::optional<std::string> decode_mailto_address(std::string_view path) {
+  std::string address;
+  address.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (c == '%') {
+      if (i + 2 >= path.size()) return std::nullopt;
+      const int hi = hex_digit_value(path[i + 1]);
+      const int lo = hex_digit_value(path[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == ',' || c == '<' || c == '>') return std::nullopt;
+    address += c;
+  }
+  const auto at = address.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 == address.size()) return std::nullopt;
+  return address;
+}
+
 }  // namespace sealpost

@@ -31,6 +31,16 @@ std::string_view trim(std::string_view s) noexcept;
 // Whether `name` is `domain` or below it ("a.example.com" and "example.com"), without case.
 bool is_same_or_subdomain(std::string_view name, std::string_view domain) noexcept;
 
+// The value of a hexadecimal digit, or -1.
+int hex_digit_value(char c) noexcept;
+
+// The one address of a mailto: URI's path (RFC 6068; the caller has cut off "mailto:", any
+// "?hfields" and whatever its own grammar appends), percent-decoded. Reporting URIs (DMARC
+// rua/ruf, TLS-RPT rua) carry "," percent-encoded, so a decoded "," would smuggle in a second
+// address: refused, as are controls, spaces, non-ASCII, "<", ">", and anything without both a
+// local part and a domain.
+std::optional<std::string> decode_mailto_address(std::string_view path);
+
 // Parses a non-negative decimal integer of at most `max_digits` digits, nothing else.
 std::optional<std::uint64_t> parse_decimal(std::string_view s,
                                            std::size_t max_digits = 19) noexcept;

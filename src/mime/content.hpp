@@ -22,6 +22,9 @@ std::string decode_transfer_encoding(std::string_view body, std::string_view enc
 // An RFC 5322 date-time (section 3.3, with the obsolete forms of 4.3: two-digit years, zone
 // names, comments, missing seconds) as Unix time; nullopt when it cannot be read.
 std::optional<std::int64_t> parse_rfc5322_date(std::string_view value);
+// Unix time as an RFC 5322 date-time in UTC: "Fri, 04 Dec 2026 22:10:00 +0000" (times before
+// 1970 or after 9999 are clamped to those years' ends).
+std::string format_rfc5322_date(std::int64_t unix_time);
 
 // The text a search looks through: each text/plain and text/html part that is not an
 // attachment, decoded to UTF-8 (HTML tags and entities reduced to text), parts separated by a

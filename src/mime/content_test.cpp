@@ -1,5 +1,7 @@
 #include "mime/content.hpp"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 namespace sealpost::mime {
@@ -60,6 +62,22 @@ TEST(MimeContent, SearchableTextIsTheDecodedTextParts) {
   EXPECT_EQ(text.find("attached"), std::string::npos) << "attachments are not body text";
   EXPECT_EQ(text.find("PDF"), std::string::npos);
   EXPECT_LE(searchable_text(m.value(), 5).size(), 5U);
+}
+
+TEST(MimeContent, FormatsRfc5322DatesInUtcAndReadsThemBack) {
+  EXPECT_EQ(format_rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+  EXPECT_EQ(format_rfc5322_date(1700000000), "Tue, 14 Nov 2023 22:13:20 +0000");
+  EXPECT_EQ(format_rfc5322_date(951782400), "Tue, 29 Feb 2000 00:00:00 +0000");  // a leap day
+  EXPECT_EQ(format_rfc5322_date(1796342400), "Fri, 04 Dec 2026 00:00:00 +0000");
+  EXPECT_EQ(format_rfc5322_date(1709251199), "Thu, 29 Feb 2024 23:59:59 +0000");
+  EXPECT_EQ(format_rfc5322_date(951868800), "Wed, 01 Mar 2000 00:00:00 +0000");
+  EXPECT_EQ(format_rfc5322_date(253402300799), "Fri, 31 Dec 9999 23:59:59 +0000");
+  EXPECT_EQ(format_rfc5322_date(-5), "Thu, 01 Jan 1970 00:00:00 +0000");
+  EXPECT_EQ(format_rfc5322_date(std::numeric_limits<std::int64_t>::max()),
+            "Fri, 31 Dec 9999 23:59:59 +0000");
+  for (std::int64_t t = 0; t < 4'000'000'000; t += 9'876'543) {
+    EXPECT_EQ(parse_rfc5322_date(format_rfc5322_date(t)), t);
+  }
 }
 
 }  // namespace

@@ -143,13 +143,6 @@ std::optional<std::vector<std::string>> report_formats(std::string_view v) {
   }
 }
 
-int hex_value(char c) noexcept {
-  if (is_ascii_digit(c)) return c - '0';
-  const char l = ascii_lower(c);
-  if (l >= 'a' && l <= 'f') return l - 'a' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string_view to_string(Policy p) noexcept {
@@ -256,26 +249,8 @@ std::optional<std::string> mailto_address(std::string_view uri) {
     return std::nullopt;
   }
   uri = uri.substr(0, bang);
-  uri = uri.substr(0, uri.find('?'));  // RFC 6068 hfields
-  std::string address;
-  address.reserve(uri.size());
-  for (std::size_t i = 0; i < uri.size(); ++i) {
-    char c = uri[i];
-    if (c == '%') {  // section 6.2: "," and "!" inside a URI arrive percent-encoded
-      if (i + 2 >= uri.size()) return std::nullopt;
-      const int hi = hex_value(uri[i + 1]);
-      const int lo = hex_value(uri[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == ',' || c == '<' || c == '>') return std::nullopt;
-    address += c;
-  }
-  const auto at = address.rfind('@');
-  if (at == std::string::npos || at == 0 || at + 1 == address.size()) return std::nullopt;
-  return address;
+  // RFC 6068 hfields go; section 6.2: "," and "!" inside a URI arrive percent-encoded.
+  return decode_mailto_address(uri.substr(0, uri.find('?')));
 }
 
 }  // namespace sealpost::auth::dmarc

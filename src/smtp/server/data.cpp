@@ -2,7 +2,6 @@
 // the per-message size limit and the global in-flight budget, checked, then handed to delivery.
 // The reply comes only after delivery answered: nothing is queued, nothing touches the disk.
 #include <algorithm>
-#include <ctime>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/strings.hpp"
+#include "mime/content.hpp"
 #include "smtp/protocol/data_reader.hpp"
 #include "smtp/server/session.hpp"
 
@@ -45,15 +45,6 @@ int count_received_headers(std::string_view content) {
   return hops;
 }
 
-std::string rfc5322_date() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[64];
-  (void)std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
-
 }  // namespace
 
 std::string Session::received_header() const {
@@ -68,7 +59,8 @@ std::string Session::received_header() const {
     h += "\r\n\t(using " + stream_.tls_version() + " with cipher " + stream_.tls_cipher() + ")";
   }
   h += "\r\n\tby " + ctx_.config.hostname + " (Sealpost) with " + proto + " id " + session_id_ +
-       "." + std::to_string(messages_ + 1) + ";\r\n\t" + rfc5322_date() + "\r\n";
+       "." + std::to_string(messages_ + 1) + ";\r\n\t" +
+       mime::format_rfc5322_date(core::unix_now()) + "\r\n";
   return h;
 }
 
@@ -200,6 +192,10 @@ asio::awaitable<void> Session::finish_message() {
   const auto started = std::chrono::steady_clock::now();
   if (count_received_headers(tx_->content) > kMaxHops) {
     reply(554, "5.4.6", "Too many hops: mail loop detected");
+    co_return;
+  }
+  if (submission()) {
+    co_await finish_submission();
     co_return;
   }
   std::string trace = received_header();
