@@ -55,6 +55,10 @@ int app_password_add(const std::filesystem::path& config, const std::string& add
 int app_password_list(const std::filesystem::path& config, const std::string& address);
 int app_password_revoke(const std::filesystem::path& config, const std::string& address,
                         const std::string& label);
+int queue_list(const std::filesystem::path& config);
+int queue_show(const std::filesystem::path& config, const std::string& id);
+int queue_retry(const std::filesystem::path& config, const std::string& id, bool all);
+int queue_drop(const std::filesystem::path& config, const std::string& id);
 struct DemoPorts {
   std::uint16_t smtp = 2525;
   std::uint16_t sink = 2526;

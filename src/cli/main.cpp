@@ -199,6 +199,26 @@ int main(int argc, char** argv) {
   with_config(als);
   als->callback([&] { status = cli::alias_list(config, name); });
 
+  std::string entry;
+  bool all = false;
+  auto* q = app.add_subcommand("queue", "the outbound queue")->require_subcommand(1);
+  auto* qls = q->add_subcommand("list", "queued and recently sent messages, newest first");
+  with_config(qls);
+  qls->callback([&] { status = cli::queue_list(config); });
+  auto* qshow = q->add_subcommand("show", "one entry: envelope, each recipient's state, content");
+  qshow->add_option("id", entry, "the ID `queue list` prints")->required();
+  with_config(qshow);
+  qshow->callback([&] { status = cli::queue_show(config, entry); });
+  auto* qretry = q->add_subcommand("retry", "make pending recipients due now");
+  qretry->add_option("id", entry, "the ID `queue list` prints");
+  qretry->add_flag("--all", all, "every pending entry");
+  with_config(qretry);
+  qretry->callback([&] { status = cli::queue_retry(config, entry, all); });
+  auto* qdrop = q->add_subcommand("drop", "delete an entry (no bounce is sent)");
+  qdrop->add_option("id", entry, "the ID `queue list` prints")->required();
+  with_config(qdrop);
+  qdrop->callback([&] { status = cli::queue_drop(config, entry); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,8 @@
 
 #include <condition_variable>
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include <boost/asio/signal_set.hpp>
@@ -18,6 +20,8 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "delivery/dispatcher.hpp"
+#include "delivery/local_routes.hpp"
+#include "delivery/submitter.hpp"
 #include "dns/resolver.hpp"
 #include "imap/server/session.hpp"
 #include "net/admission.hpp"
@@ -25,6 +29,8 @@
 #include "net/login_throttle.hpp"
 #include "net/tls.hpp"
 #include "pop3/server/session.hpp"
+#include "queue/queue.hpp"
+#include "queue/runner.hpp"
 #include "routing/router.hpp"
 #include "smtp/client/forwarder.hpp"
 #include "smtp/server/session.hpp"
@@ -84,6 +90,20 @@ class RoutingReloader {
   std::condition_variable_any cv_;
   std::jthread thread_;
 };
+
+// The queue's clock. Tests of retention and retries cannot wait days: SEALPOST_TEST_CLOCK_FILE
+// names a file holding seconds to add to the real time, read at each use.
+queue::Runner::Clock queue_clock() {
+  const char* file = std::getenv("SEALPOST_TEST_CLOCK_FILE");
+  if (!file || !*file) return [] { return core::unix_now(); };
+  spdlog::warn("queue clock offset by the file in SEALPOST_TEST_CLOCK_FILE (tests only)");
+  return [path = std::string(file)] {
+    std::ifstream in(path);
+    std::int64_t offset = 0;
+    if (!(in >> offset)) offset = 0;
+    return core::unix_now() + offset;
+  };
+}
 
 }  // namespace
 
@@ -208,6 +228,22 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
       config,           *store,   mailboxes,     blocking.get_executor(),
       server_tls.get(), throttle, user_sessions, hasher};
 
+  // The outbound queue: submission puts mail in, the runner delivers it (and our bounces).
+  const auto clock = queue_clock();
+  queue::Queue outbound(*store, key);
+  smtp::client::DomainRelay queue_relay(config, io.get_executor(), *resolver, client_tls.get());
+  delivery::LocalRoutes local_routes(router, dispatcher, config.hostname);
+  queue::Runner runner(config, outbound, queue_relay, &local_routes, io.get_executor(),
+                       blocking.get_executor(), clock);
+  delivery::Submitter submitter(
+      config, router, outbound, keyring, mailboxes, blocking.get_executor(),
+      [&runner] { runner.wake(); }, clock);
+  smtp::server::SubmissionContext submission_context{access_context, submitter};
+  smtp::server::ServerContext submission_smtp = context;
+  submission_smtp.submission = &submission_context;
+  submission_smtp.authenticator = nullptr;  // the user authenticated; nothing to verify inbound
+  submission_smtp.keyring = nullptr;
+
   std::vector<std::unique_ptr<net::Listener>> listeners;
   if (config.listen_smtp) {
     listeners.push_back(std::make_unique<net::Listener>(
@@ -219,6 +255,20 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
               context, std::move(socket), std::move(ticket), std::move(ip)));
         }));
   }
+  const auto add_submission = [&](const std::optional<Endpoint>& endpoint, bool tls) {
+    if (!endpoint) return;
+    listeners.push_back(std::make_unique<net::Listener>(
+        io, *endpoint, connections, hasher,
+        tls ? std::string()
+            : "421 4.7.0 " + config.hostname + " Too many connections, try again later\r\n",
+        [&submission_smtp, tls](asio::ip::tcp::socket socket, net::ConnectionLimiter::Ticket ticket,
+                                std::string ip) {
+          smtp::server::Session::start(std::make_shared<smtp::server::Session>(
+              submission_smtp, std::move(socket), std::move(ticket), std::move(ip), tls));
+        }));
+  };
+  add_submission(config.listen_submission, false);
+  add_submission(config.listen_submissions, true);
   // IMAP and POP3: the plaintext ports answer "busy" in their protocol; the TLS ports close.
   const auto add_access = [&](const std::optional<Endpoint>& endpoint, std::string busy, bool tls,
                               bool imap) {
@@ -256,14 +306,22 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
         {"imap", &config.listen_imap},
         {"imaps", &config.listen_imaps},
         {"pop3", &config.listen_pop3},
-        {"pop3s", &config.listen_pop3s}};
+        {"pop3s", &config.listen_pop3s},
+        {"submission", &config.listen_submission},
+        {"submissions", &config.listen_submissions}};
     for (const auto& [name, ep] : endpoints) {
       if (*ep) ports += fmt::format("{}={} ", name, (*ep)->to_string());
     }
     spdlog::info("listening {}hostname={} threads={}", ports, config.hostname, threads);
   }
 
-  RoutingReloader reloader(*store, router, reload_keys);
+  runner.start();
+  // A change by the CLI (a domain, a key, `sealpost queue retry`) reloads and wakes the queue.
+  const std::function<void()> on_change = [&reload_keys, &runner] {
+    reload_keys();
+    runner.wake();
+  };
+  RoutingReloader reloader(*store, router, on_change);
   std::jthread report_writer([&write_reports, &unix_now](const std::stop_token& stop) {
     std::mutex m;
     std::condition_variable_any cv;
@@ -284,6 +342,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
     if (ec) return;
     spdlog::info("stopping on signal {}", sig);
     for (auto& l : listeners) l->stop();
+    runner.stop();
     io.stop();
   });
   if (on_ready) on_ready(io);

@@ -10,6 +10,7 @@
 
 #include "core/domain.hpp"
 #include "core/strings.hpp"
+#include "queue/retry_schedule.hpp"
 
 namespace sealpost::core {
 namespace {
@@ -74,6 +75,25 @@ class TableReader {
     return v;
   }
 
+  // A duration: an integer of seconds, or a string such as "5d" or "1h30m".
+  std::optional<std::chrono::seconds> duration(std::string_view key, std::chrono::seconds min,
+                                               std::chrono::seconds max) {
+    const auto* node = get(key);
+    if (!node) return std::nullopt;
+    std::optional<std::chrono::seconds> v;
+    if (node->is_integer() && *node->value<std::int64_t>() >= 0) {
+      v = std::chrono::seconds(*node->value<std::int64_t>());
+    } else if (node->is_string()) {
+      v = queue::parse_duration(*node->value<std::string>());
+    }
+    if (!v) fail(key, "expected a duration such as 3600 or \"1h\" (s, m, h, d)");
+    if (*v < min || *v > max) {
+      fail(key, "must be between " + std::to_string(min.count()) + " and " +
+                    std::to_string(max.count()) + " seconds");
+    }
+    return v;
+  }
+
   std::optional<Endpoint> endpoint(std::string_view key) {
     const auto s = string(key);
     if (!s) return std::nullopt;
@@ -127,9 +147,9 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     throw ConfigError(msg.str());
   }
 
-  const std::set<std::string> known_tables{"server",    "listen", "tls",  "dns",
-                                           "transport", "relay",  "srs",  "privacy",
-                                           "log",       "limits", "auth", "access"};
+  const std::set<std::string> known_tables{"server", "listen", "tls",     "dns",       "transport",
+                                           "relay",  "srs",    "privacy", "log",       "limits",
+                                           "auth",   "access", "queue",   "submission"};
   for (const auto& [k, v] : root) {
     if (!known_tables.count(std::string(k.str()))) {
       throw ConfigError(source.string() + ": [" + std::string(k.str()) + "]: unknown section");
@@ -172,6 +192,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   c.listen_imaps = listen.endpoint("imaps");
   c.listen_pop3 = listen.endpoint("pop3");
   c.listen_pop3s = listen.endpoint("pop3s");
+  c.listen_submission = listen.endpoint("submission");
+  c.listen_submissions = listen.endpoint("submissions");
   listen.reject_unknown();
 
   TableReader tls(table("tls"), "tls", source);
@@ -330,6 +352,43 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   if ((c.listen_imaps || c.listen_pop3s) && !c.tls_cert) {
     throw ConfigError(source.string() + ": [listen] imaps/pop3s need [tls] cert and key");
   }
+  if ((c.listen_submission || c.listen_submissions) && !c.tls_cert) {
+    // RFC 8314: submission credentials travel only over TLS; there is no plaintext exception.
+    throw ConfigError(source.string() +
+                      ": [listen] submission/submissions need [tls] cert and key (AUTH is only "
+                      "offered over TLS)");
+  }
+
+  TableReader queue(table("queue"), "queue", source);
+  Queue& qc = c.queue;
+  if (auto v = queue.string("retry")) {
+    auto delays = queue::parse_delays(*v);
+    if (!delays) {
+      queue.fail("retry", "expected delays such as \"5m,10m,20m,1h,4h\" (each 1s to 7d)");
+    }
+    qc.retry_delays = std::move(*delays);
+  }
+  using std::chrono::hours;
+  using std::chrono::seconds;
+  if (auto v = queue.duration("lifetime", seconds(1), hours(24 * 30))) qc.lifetime = *v;
+  if (auto v = queue.duration("delay_notice", seconds(0), hours(24 * 30))) qc.delay_notice = *v;
+  if (auto v = queue.duration("retention", seconds(0), hours(24 * 366))) qc.retention = *v;
+  if (auto v = queue.integer("deliveries", 1, 10000))
+    qc.max_deliveries = static_cast<std::uint32_t>(*v);
+  if (auto v = queue.integer("per_destination", 1, 1000))
+    qc.max_per_destination = static_cast<std::uint32_t>(*v);
+  queue.reject_unknown();
+
+  TableReader submission(table("submission"), "submission", source);
+  Submission& sc = c.submission;
+  const auto rate = [&submission](std::string_view key, std::uint32_t& into) {
+    if (auto v = submission.integer(key, 1, 100'000'000)) into = static_cast<std::uint32_t>(*v);
+  };
+  rate("messages_per_user_hour", sc.messages_per_user_hour);
+  rate("messages_per_user_day", sc.messages_per_user_day);
+  rate("messages_per_domain_hour", sc.messages_per_domain_hour);
+  rate("messages_per_domain_day", sc.messages_per_domain_day);
+  submission.reject_unknown();
   return c;
 }
 
@@ -354,7 +413,9 @@ std::string describe_config(const Config& c) {
       {"imap", &c.listen_imap},
       {"imaps", &c.listen_imaps},
       {"pop3", &c.listen_pop3},
-      {"pop3s", &c.listen_pop3s}};
+      {"pop3s", &c.listen_pop3s},
+      {"submission", &c.listen_submission},
+      {"submissions", &c.listen_submissions}};
   for (const auto& [name, ep] : endpoints) {
     if (*ep) o << name << " = " << q((*ep)->to_string()) << "\n";
   }
@@ -405,6 +466,19 @@ std::string describe_config(const Config& c) {
     << "\npop3_idle_timeout = " << a.pop3_idle_timeout.count()
     << "\ncommand_line = " << a.max_command_line << "\nerrors_per_session = " << a.max_errors
     << "\n";
+  const Queue& qc = c.queue;
+  o << "\n[queue]\nretry = \"";
+  for (std::size_t i = 0; i < qc.retry_delays.size(); ++i) {
+    o << (i ? "," : "") << qc.retry_delays[i].count() << "s";
+  }
+  o << "\"\nlifetime = " << qc.lifetime.count() << "\ndelay_notice = " << qc.delay_notice.count()
+    << "\nretention = " << qc.retention.count() << "\ndeliveries = " << qc.max_deliveries
+    << "\nper_destination = " << qc.max_per_destination << "\n";
+  const Submission& sc = c.submission;
+  o << "\n[submission]\nmessages_per_user_hour = " << sc.messages_per_user_hour
+    << "\nmessages_per_user_day = " << sc.messages_per_user_day
+    << "\nmessages_per_domain_hour = " << sc.messages_per_domain_hour
+    << "\nmessages_per_domain_day = " << sc.messages_per_domain_day << "\n";
   return o.str();
 }
 

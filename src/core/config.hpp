@@ -73,6 +73,32 @@ struct Access {
   std::uint32_t max_errors = 50;
 };
 
+// [queue]: the encrypted outbound queue (submission, bounces, reports) and how it retries.
+struct Queue {
+  // Waits after the 1st, 2nd... failed attempt; the last one repeats (Postfix-like backoff).
+  std::vector<std::chrono::seconds> retry_delays{std::chrono::minutes(5),  std::chrono::minutes(10),
+                                                 std::chrono::minutes(20), std::chrono::minutes(40),
+                                                 std::chrono::minutes(80), std::chrono::hours(2),
+                                                 std::chrono::hours(3),    std::chrono::hours(4)};
+  // How long a message is retried before it bounces (RFC 5321 section 4.5.4.1: 4-5 days).
+  std::chrono::seconds lifetime{std::chrono::hours(24 * 5)};
+  // A "delayed" notice goes to the sender once a message has waited this long (0: never).
+  std::chrono::seconds delay_notice{std::chrono::hours(4)};
+  // After delivery the sealed content is kept this long, then replaced by a notice and deleted.
+  std::chrono::seconds retention{std::chrono::hours(24 * 30)};
+  // Simultaneous outbound transactions in all, and towards one destination domain.
+  std::uint32_t max_deliveries = 100;
+  std::uint32_t max_per_destination = 10;
+};
+
+// [submission]: what authenticated users may send (RFC 6409), per hour and per day.
+struct Submission {
+  std::uint32_t messages_per_user_hour = 300;
+  std::uint32_t messages_per_user_day = 2000;
+  std::uint32_t messages_per_domain_hour = 1000;
+  std::uint32_t messages_per_domain_day = 10000;
+};
+
 struct Config {
   std::filesystem::path source;  // the file it came from, for messages
 
@@ -83,10 +109,12 @@ struct Config {
 
   // [listen]
   std::optional<Endpoint> listen_smtp;
-  std::optional<Endpoint> listen_imap;   // 143: STARTTLS
-  std::optional<Endpoint> listen_imaps;  // 993: TLS from the first byte
-  std::optional<Endpoint> listen_pop3;   // 110: STLS
-  std::optional<Endpoint> listen_pop3s;  // 995: TLS from the first byte
+  std::optional<Endpoint> listen_imap;         // 143: STARTTLS
+  std::optional<Endpoint> listen_imaps;        // 993: TLS from the first byte
+  std::optional<Endpoint> listen_pop3;         // 110: STLS
+  std::optional<Endpoint> listen_pop3s;        // 995: TLS from the first byte
+  std::optional<Endpoint> listen_submission;   // 587: STARTTLS before AUTH (RFC 6409)
+  std::optional<Endpoint> listen_submissions;  // 465: TLS from the first byte (RFC 8314)
 
   // [tls]
   std::optional<std::filesystem::path> tls_cert;
@@ -131,6 +159,12 @@ struct Config {
 
   // [access]
   Access access;
+
+  // [queue]
+  Queue queue;
+
+  // [submission]
+  Submission submission;
 };
 
 // Reads and validates a config file. Throws ConfigError naming the file and the key.

@@ -126,5 +126,40 @@ TEST(ConfigTest, DescribeRoundTrips) {
   EXPECT_EQ(again.limits.max_message_size, c.limits.max_message_size);
 }
 
+TEST(ConfigTest, QueueAndSubmissionSettings) {
+  const Config d = parse("[server]\nhostname = \"mx.example.com\"\n");
+  EXPECT_EQ(d.queue.lifetime, std::chrono::hours(24 * 5));  // RFC 5321 4.5.4.1: 4-5 days
+  EXPECT_EQ(d.queue.retention, std::chrono::hours(24 * 30));
+  EXPECT_EQ(d.queue.retry_delays.front(), std::chrono::minutes(5));
+  EXPECT_GT(d.submission.messages_per_user_hour, 0U);
+
+  const Config c = parse(
+      "[queue]\nretry = \"1m, 5m,1h30m\"\nlifetime = \"3d\"\nretention = 86400\n"
+      "delay_notice = 0\nper_destination = 3\n"
+      "[submission]\nmessages_per_user_hour = 5\nmessages_per_domain_day = 50\n");
+  EXPECT_EQ(c.queue.retry_delays,
+            (std::vector<std::chrono::seconds>{std::chrono::minutes(1), std::chrono::minutes(5),
+                                               std::chrono::minutes(90)}));
+  EXPECT_EQ(c.queue.lifetime, std::chrono::hours(72));
+  EXPECT_EQ(c.queue.retention, std::chrono::hours(24));
+  EXPECT_EQ(c.queue.delay_notice.count(), 0);
+  EXPECT_EQ(c.queue.max_per_destination, 3U);
+  EXPECT_EQ(c.submission.messages_per_user_hour, 5U);
+  EXPECT_EQ(c.submission.messages_per_domain_day, 50U);
+  const Config again = parse(describe_config(c));
+  EXPECT_EQ(again.queue.retry_delays, c.queue.retry_delays);
+  EXPECT_EQ(again.queue.retention, c.queue.retention);
+  EXPECT_EQ(again.submission.messages_per_user_hour, 5U);
+
+  EXPECT_NE(error_of("[queue]\nretry = \"5x\"\n").find("queue.retry"), std::string::npos);
+  EXPECT_NE(error_of("[queue]\nlifetime = \"90d\"\n").find("queue.lifetime"), std::string::npos);
+  EXPECT_NE(error_of("[submission]\nmessages_per_user_hour = 0\n")
+                .find("submission.messages_per_user_hour"),
+            std::string::npos);
+  // Credentials never travel in plaintext: the submission ports need TLS.
+  EXPECT_NE(error_of("[listen]\nsubmission = \"127.0.0.1:587\"\n").find("need [tls]"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace sealpost::core

@@ -1,5 +1,7 @@
 #include "routing/router.hpp"
 
+#include <algorithm>
+
 #include "auth/srs/srs.hpp"
 #include "core/domain.hpp"
 #include "core/strings.hpp"
@@ -86,6 +88,33 @@ Route Router::route(const smtp::protocol::Mailbox& rcpt, bool had_source_route) 
     return reject(550, "5.1.1", "No such user here");
   }
   return r;
+}
+
+bool Router::may_send_as(const std::string& owner, std::string_view address) const {
+  const auto parts = core::split_address(address);
+  if (!parts) return false;
+  const auto domain = core::to_a_label(std::string(parts->second));
+  if (!domain) return false;
+  const std::string local = to_lower_ascii(parts->first);
+  const auto table = table_.load();
+  if (!table->domains.count(*domain)) return false;
+  // The first of exact, plus-base and catch-all that exists decides, as in route().
+  const auto decide = [&](const std::string& l) -> std::optional<bool> {
+    const std::string a = l + "@" + *domain;
+    const auto alias = table->aliases.find(a);
+    const bool is_mailbox = table->mailboxes.count(a) > 0;
+    if (alias == table->aliases.end() && !is_mailbox) return std::nullopt;
+    if (a == owner) return true;
+    return alias != table->aliases.end() &&
+           std::find(alias->second.begin(), alias->second.end(), owner) != alias->second.end();
+  };
+  if (auto d = decide(local)) return *d;
+  const auto plus = local.find('+');
+  if (plus != std::string::npos && plus > 0) {
+    if (auto d = decide(local.substr(0, plus))) return *d;
+  }
+  if (auto d = decide("*")) return *d;
+  return false;
 }
 
 }  // namespace sealpost::routing

@@ -44,6 +44,11 @@ class Router {
   void update(std::shared_ptr<const RoutingTable> table);
   [[nodiscard]] Route route(const smtp::protocol::Mailbox& rcpt, bool had_source_route) const;
   [[nodiscard]] bool hosts(const std::string& a_label_domain) const;
+  // Submission (RFC 6409 section 8.1 leaves who may send as whom to the server): `owner`, a
+  // mailbox's normalised address, may use `address` when it resolves, as RCPT would resolve it
+  // (exact, then plus-addressing, then the catch-all), to that mailbox or to an alias that
+  // delivers to it.
+  [[nodiscard]] bool may_send_as(const std::string& owner, std::string_view address) const;
 
  private:
   std::string hostname_;

@@ -58,6 +58,37 @@ struct CredentialRecord {
   std::int64_t created = 0;
 };
 
+// An outbound message (DESIGN.md "Submission"). Everything that tells who wrote to whom, and the
+// content, is sealed under the server key by the queue (queue/queue.hpp) before it gets here:
+// the store sees ids, times, states and reply codes only.
+struct QueueEntryRecord {
+  std::int64_t id = 0;
+  std::string token;  // the public id `sealpost queue` shows: random hex
+  std::string kind;   // "mail", "dsn" (a bounce we send), "report" (TLS-RPT, DMARC)
+  std::int64_t created = 0;
+  std::int64_t size = 0;  // of the content as queued
+  std::vector<unsigned char> envelope_sealed;
+  std::vector<unsigned char> content_sealed;
+  bool delay_notified = false;
+  std::int64_t retain_until = 0;  // 0 while any recipient is pending
+  bool redacted = false;
+};
+
+enum class RecipientState { kPending, kDelivered, kFailed };
+
+struct QueueRecipientRecord {
+  std::int64_t entry_id = 0;
+  int index = 0;  // position in the sealed envelope's recipient list
+  RecipientState state = RecipientState::kPending;
+  int attempts = 0;
+  std::int64_t next_attempt = 0;
+  int last_code = 0;
+  std::string last_enhanced;
+  std::string category;                      // queue::BounceCategory's name, empty when none
+  std::vector<unsigned char> detail_sealed;  // the remote's reply text and host; may be empty
+  std::int64_t updated = 0;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -98,6 +129,37 @@ class MetadataStore {
   // Sets a mailbox's quota (0: none); false when there is no such mailbox.
   virtual bool set_quota(const std::string& address, std::int64_t bytes) = 0;
   virtual std::vector<CredentialRecord> credentials(const std::string& address) = 0;
+
+  // The outbound queue. queue_add commits the entry and its recipients durably (fsync'd) before
+  // it returns: what it returns is what a 250 may be given for. Returns the entry's id.
+  virtual std::int64_t queue_add(const QueueEntryRecord& entry,
+                                 const std::vector<QueueRecipientRecord>& recipients) = 0;
+  virtual std::optional<QueueEntryRecord> queue_entry(std::int64_t id) = 0;
+  virtual std::optional<QueueEntryRecord> queue_entry_by_token(const std::string& token) = 0;
+  // Entries with a pending recipient due at `now` or earlier, soonest first, at most `limit`.
+  virtual std::vector<std::int64_t> queue_due(std::int64_t now, std::size_t limit) = 0;
+  // The earliest next_attempt of any pending recipient; nullopt when none is pending.
+  virtual std::optional<std::int64_t> queue_next_due() = 0;
+  virtual std::vector<QueueRecipientRecord> queue_recipients(std::int64_t entry_id) = 0;
+  // Every entry, newest first (for `sealpost queue list`), at most `limit`.
+  virtual std::vector<QueueEntryRecord> queue_list(std::size_t limit) = 0;
+  // Records attempts' outcomes in one transaction, and when no recipient is left pending sets
+  // the entry's retain_until.
+  virtual void queue_update(std::int64_t entry_id, const std::vector<QueueRecipientRecord>& changed,
+                            std::int64_t retain_until_if_done) = 0;
+  virtual void queue_set_delay_notified(std::int64_t entry_id) = 0;
+  // Makes pending recipients due at `now`: one entry (false when unknown) or every entry.
+  virtual bool queue_retry(std::int64_t entry_id, std::int64_t now) = 0;
+  virtual std::size_t queue_retry_all(std::int64_t now) = 0;
+  virtual bool queue_drop(std::int64_t entry_id) = 0;
+  // Finished entries whose retention has passed and that still hold their content.
+  virtual std::vector<std::int64_t> queue_due_for_redaction(std::int64_t now,
+                                                            std::size_t limit) = 0;
+  // Replaces the content (the caller seals the notice) and marks the entry redacted.
+  virtual void queue_redact(std::int64_t entry_id,
+                            const std::vector<unsigned char>& content_sealed) = 0;
+  // Counts for metrics: pending entries, and recipients per (state, category).
+  virtual std::vector<std::pair<std::string, std::int64_t>> queue_counts() = 0;
 
   // Changes whenever another process (the CLI) committed a change; cheap to poll.
   virtual std::uint64_t change_marker() = 0;

@@ -11,7 +11,7 @@ import unittest
 import dkim  # python3-dkim
 
 from dns_server import DnsServer
-from harness import Sealpost, free_port
+from harness import Sealpost, free_port, txt_value, zone_records
 
 MESSAGE = (b"From: Alice <alice@example.com>\r\n"
            b"To: Bob <bob@dest.test>\r\n"
@@ -21,16 +21,6 @@ MESSAGE = (b"From: Alice <alice@example.com>\r\n"
            b"\r\n"
            b"Hello,  this is\tthe body.\r\n"
            b"\r\n")
-
-
-def zone_records(dns_output):
-    """The zone-file lines of `sealpost domain dns`, without comments."""
-    return [l for l in dns_output.splitlines() if l and not l.startswith(";")]
-
-
-def txt_value(line):
-    """The TXT value of a zone-file line: its quoted strings joined."""
-    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', line)).replace('\\"', '"')
 
 
 class DkimInteropTest(unittest.TestCase):

@@ -6,6 +6,7 @@ their stop() with unittest's addCleanup).
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -53,6 +54,16 @@ def make_cert(directory, hostname="localhost"):
          "-addext", f"subjectAltName=DNS:{hostname}"],
         check=True, capture_output=True)
     return cert, key
+
+
+def zone_records(dns_output):
+    """The zone-file lines of `sealpost domain dns`, without comments."""
+    return [l for l in dns_output.splitlines() if l and not l.startswith(";")]
+
+
+def txt_value(line):
+    """The TXT value of a zone-file line: its quoted strings joined."""
+    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', line)).replace('\\"', '"')
 
 
 @dataclass

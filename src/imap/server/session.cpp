@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/strings.hpp"
+#include "crypto/random.hpp"
 #include "imap/protocol/response.hpp"
 #include "imap/server/session_impl.hpp"
 
@@ -19,18 +20,6 @@ namespace asio = boost::asio;
 using namespace protocol;
 
 namespace {
-
-std::string random_id() {
-  unsigned char bytes[6];
-  randombytes_buf(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
 
 // Before login, literals carry only names and credentials: no large APPEND from a stranger.
 ReaderLimits limits_before_login(const core::Config& config) {
@@ -75,7 +64,7 @@ Session::Session(access::AccessContext& context, asio::ip::tcp::socket socket,
       ticket_(std::move(ticket)),
       client_ip_(std::move(client_ip)),
       implicit_tls_(implicit_tls),
-      session_id_(random_id()),
+      session_id_(crypto::random_hex(6)),
       started_(std::chrono::steady_clock::now()),
       reader_(limits_before_login(context.config)),
       wake_(stream_.socket().get_executor()) {}

@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "crypto/random.hpp"
 #include "net/blocking.hpp"
 #include "pop3/server/connection.hpp"
 
@@ -18,18 +19,6 @@ namespace asio = boost::asio;
 using protocol::Verb;
 
 namespace {
-
-std::string random_id() {
-  unsigned char bytes[6];
-  randombytes_buf(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
 
 // Output is written once this much waits (a long LIST, a message being sent).
 constexpr std::size_t kFlushAt = std::size_t{64} * 1024;
@@ -52,7 +41,7 @@ Connection::Connection(access::AccessContext& context, asio::ip::tcp::socket soc
       ticket_(std::move(ticket)),
       client_ip_(std::move(client_ip)),
       implicit_tls_(implicit_tls),
-      session_id_(random_id()),
+      session_id_(crypto::random_hex(6)),
       started_(std::chrono::steady_clock::now()),
       login_deadline_(started_ + context.config.access.login_timeout) {}
 

@@ -8,7 +8,6 @@
 
 #include "auth/srs/srs.hpp"
 #include "core/domain.hpp"
-#include "dns/resolver.hpp"
 
 namespace sealpost::smtp::client {
 
@@ -17,9 +16,6 @@ using protocol::ServerReply;
 
 namespace {
 
-constexpr std::size_t kMaxMxHosts = 5;
-constexpr std::size_t kMaxAddressesPerHost = 2;
-constexpr std::size_t kMaxAttempts = 10;
 constexpr std::size_t kAcceptedMemoryEntries = 1'000'000;
 
 bool is_email_like(std::string_view word) {
@@ -59,97 +55,18 @@ std::string sanitize_remote_text(std::string_view text) {
   return out;
 }
 
-namespace {
-
-RelaySettings relay_settings(const core::Config& config, asio::ssl::context* client_tls) {
-  RelaySettings settings;
-  settings.helo_name = config.hostname;
-  settings.tls = client_tls;
-  settings.connect_timeout = config.limits.relay_connect_timeout;
-  settings.command_timeout = config.limits.relay_timeout;
-  return settings;
-}
-
-}  // namespace
-
 Forwarder::Forwarder(const core::Config& config, asio::any_io_executor executor,
                      dns::Resolver& resolver, const auth::srs::Srs& srs,
                      asio::ssl::context* client_tls)
-    : config_(config),
-      resolver_(resolver),
-      srs_(srs),
-      relay_(std::move(executor), relay_settings(config, client_tls)),
+    : srs_(srs),
+      relay_(config, std::move(executor), resolver, client_tls),
       memory_(config.limits.accepted_memory, kAcceptedMemoryEntries) {}
-
-asio::awaitable<std::vector<RelayTarget>> Forwarder::targets_for(const std::string& domain,
-                                                                 ServerReply& failure) {
-  std::vector<RelayTarget> targets;
-  if (const auto it = config_.transport.find(domain); it != config_.transport.end()) {
-    targets.push_back(
-        RelayTarget{asio::ip::make_address(it->second.host), it->second.port, it->second.host});
-    co_return targets;
-  }
-
-  auto mx = co_await resolver_.mx(domain);
-  std::vector<std::string> hosts;
-  switch (mx.status) {
-    case dns::Status::kTempFail:
-      failure = local_reply(451, "4.4.3", "Temporary DNS failure for the destination domain");
-      co_return targets;
-    case dns::Status::kNxDomain:
-      failure = local_reply(550, "5.1.2", "The destination domain does not exist");
-      co_return targets;
-    case dns::Status::kNoData:
-      hosts.push_back(domain);  // RFC 5321 section 5.1: the implicit MX
-      break;
-    case dns::Status::kOk:
-      if (mx.records.size() == 1 && (mx.records[0].host.empty() || mx.records[0].host == ".")) {
-        failure = local_reply(556, "5.1.10", "The destination domain accepts no mail (null MX)");
-        co_return targets;
-      }
-      for (const auto& r : mx.records) {
-        if (hosts.size() < kMaxMxHosts && !r.host.empty()) hosts.push_back(r.host);
-      }
-      break;
-  }
-  for (const auto& host : hosts) {
-    auto addrs = co_await resolver_.addresses(host);
-    if (addrs.status != dns::Status::kOk) continue;
-    std::size_t n = 0;
-    for (const auto& a : addrs.records) {
-      if (n++ >= kMaxAddressesPerHost) break;
-      targets.push_back(RelayTarget{a, config_.relay_port, host});
-    }
-  }
-  if (targets.empty()) {
-    failure = local_reply(451, "4.4.4", "No address found for the destination's mail hosts");
-  }
-  co_return targets;
-}
 
 asio::awaitable<Forwarder::DomainResult> Forwarder::deliver_domain(const std::string& domain,
                                                                    const RelayEnvelope& envelope,
                                                                    const RelayMessage& message) {
-  ServerReply failure;
-  const auto targets = co_await targets_for(domain, failure);
-  DomainResult result;
-  if (targets.empty()) {
-    result.per_recipient.assign(envelope.recipients.size(), failure);
-    co_return result;
-  }
-  RelayOutcome outcome;
-  std::size_t attempts = 0;
-  for (const auto& target : targets) {
-    if (attempts++ >= kMaxAttempts) break;
-    outcome = co_await relay_.relay(target, envelope, message, /*use_tls=*/true);
-    if (outcome.tls_failed) {
-      // Opportunistic TLS (RFC 7435): a failed handshake falls back to plaintext once.
-      outcome = co_await relay_.relay(target, envelope, message, /*use_tls=*/false);
-    }
-    if (!outcome.try_next_host) break;
-  }
-  result.per_recipient = std::move(outcome.per_recipient);
-  co_return result;
+  auto outcome = co_await relay_.deliver(domain, envelope, message);
+  co_return DomainResult{std::move(outcome.per_recipient)};
 }
 
 asio::awaitable<server::DeliveryReport> Forwarder::deliver(const server::DeliveryRequest& request) {

@@ -11,6 +11,7 @@
 
 #include "core/config.hpp"
 #include "smtp/client/accepted_memory.hpp"
+#include "smtp/client/domain_relay.hpp"
 #include "smtp/client/relay_client.hpp"
 #include "smtp/server/delivery.hpp"
 
@@ -40,13 +41,9 @@ class Forwarder final : public server::DeliveryAgent {
   boost::asio::awaitable<DomainResult> deliver_domain(const std::string& domain,
                                                       const RelayEnvelope& envelope,
                                                       const RelayMessage& message);
-  boost::asio::awaitable<std::vector<RelayTarget>> targets_for(const std::string& domain,
-                                                               protocol::ServerReply& failure);
 
-  const core::Config& config_;
-  dns::Resolver& resolver_;
   const auth::srs::Srs& srs_;
-  RelayClient relay_;
+  DomainRelay relay_;
   AcceptedMemory memory_;
 };
 

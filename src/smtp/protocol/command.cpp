@@ -130,6 +130,11 @@ Result<Command, Reply> parse_mail(std::string_view rest, Command cmd) {
       }
       seen_utf8 = true;
       cmd.mail.smtputf8 = true;
+    } else if (iequals(key, "AUTH")) {
+      if (cmd.mail.auth || eq == std::string_view::npos || value.empty()) {
+        return reject(501, "5.5.4", "Malformed AUTH parameter");
+      }
+      cmd.mail.auth = std::string(value);
     } else {
       return reject(555, "5.5.4", "Unsupported MAIL parameter");
     }

@@ -41,6 +41,9 @@ struct MailParameters {
   std::optional<std::uint64_t> size;
   BodyType body = BodyType::kSevenBit;
   bool smtputf8 = false;
+  // RFC 4954 section 5: AUTH=<> or AUTH=xtext-mailbox, as a relaying client sends it. Kept as
+  // sent; the submission server trusts only its own authentication, never this claim.
+  std::optional<std::string> auth;
 };
 
 struct Command {

@@ -15,6 +15,9 @@ void Session::on_helo(const protocol::Command& cmd, bool extended) {
   text += "\nSIZE " + std::to_string(ctx_.config.limits.max_message_size);
   text += "\n8BITMIME\nSMTPUTF8\nPIPELINING\nCHUNKING\nENHANCEDSTATUSCODES";
   if (ctx_.tls && !stream_.is_tls()) text += "\nSTARTTLS";
+  // RFC 4954 section 4 / RFC 8314: credentials only ever travel under TLS, so AUTH is offered
+  // only once it is active.
+  if (submission() && stream_.is_tls() && user_.empty()) text += "\nAUTH PLAIN LOGIN";
   reply(250, "", text);
 }
 

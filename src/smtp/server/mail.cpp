@@ -15,8 +15,8 @@ void Session::on_mail(const protocol::Command& cmd) {
     count_error();
     return;
   }
-  const bool has_params =
-      cmd.mail.size || cmd.mail.smtputf8 || cmd.mail.body != protocol::BodyType::kSevenBit;
+  const bool has_params = cmd.mail.size || cmd.mail.smtputf8 || cmd.mail.auth ||
+                          cmd.mail.body != protocol::BodyType::kSevenBit;
   if (!extended_ && has_params) {
     reply(555, "5.5.4", "MAIL parameters need EHLO");
     count_error();
@@ -30,6 +30,22 @@ void Session::on_mail(const protocol::Command& cmd) {
   if (cmd.mail.size && ctx_.budget.used() + *cmd.mail.size > limits.max_bytes_in_flight) {
     reply(452, "4.3.1", "Insufficient system resources, try again later");
     return;
+  }
+  if (submission()) {
+    if (user_.empty()) {
+      reply(530, "5.7.0", "Authentication required");
+      count_error();
+      return;
+    }
+    const std::string sender = cmd.path.null ? std::string() : cmd.path.mailbox.to_string();
+    if (auto refusal = ctx_.submission->agent.check_sender(user_, sender)) {
+      reply(*refusal);
+      return;
+    }
+    if (auto refusal = ctx_.submission->agent.check_rate(user_)) {
+      reply(*refusal);
+      return;
+    }
   }
   tx_.emplace(ctx_.budget);
   // A source route on the reverse-path is ignored (RFC 5321 section 3.3 / appendix C).

@@ -1,6 +1,7 @@
 // RCPT (RFC 5321 section 4.1.1.3): routing decides; we count, limit and throttle enumeration.
 #include <algorithm>
 
+#include "core/domain.hpp"
 #include "core/strings.hpp"
 #include "smtp/server/session.hpp"
 
@@ -20,6 +21,10 @@ void Session::on_rcpt(const protocol::Command& cmd) {
   }
   if (tx_->recipients >= limits.max_recipients) {
     reply(452, "4.5.3", "Too many recipients");
+    return;
+  }
+  if (submission()) {
+    on_rcpt_submission(cmd);
     return;
   }
   const routing::Route route = ctx_.router.route(cmd.path.mailbox, cmd.path.had_source_route);
@@ -51,6 +56,40 @@ void Session::on_rcpt(const protocol::Command& cmd) {
       tx_->destinations.push_back(d);
     }
   }
+  reply(250, "2.1.5", "Recipient OK");
+}
+
+// Submission relays anywhere for its authenticated user. A recipient in a domain we host must
+// exist, though: refusing it now beats a bounce later.
+void Session::on_rcpt_submission(const protocol::Command& cmd) {
+  if (cmd.path.had_source_route || cmd.path.mailbox.domain.empty()) {
+    reply(550, "5.7.1", "Source routes and bare local parts are not accepted");
+    return;
+  }
+  if (cmd.path.mailbox.domain_is_literal) {
+    reply(550, "5.7.1", "Address literals are not accepted as recipients");
+    return;
+  }
+  const auto domain = core::to_a_label(cmd.path.mailbox.domain);
+  if (!domain) {
+    reply(501, "5.1.3", "Bad recipient domain");
+    return;
+  }
+  if (ctx_.router.hosts(*domain)) {
+    const routing::Route route = ctx_.router.route(cmd.path.mailbox, false);
+    if (route.kind == routing::Route::Kind::kRejected) {
+      ++recipients_refused_;
+      reply(route.rejection);
+      return;
+    }
+  }
+  const std::string address = cmd.path.mailbox.to_string();
+  if (std::find(tx_->destinations.begin(), tx_->destinations.end(), address) ==
+      tx_->destinations.end()) {
+    tx_->destinations.push_back(address);
+  }
+  ++tx_->recipients;
+  ++recipients_ok_;
   reply(250, "2.1.5", "Recipient OK");
 }
 

@@ -12,6 +12,7 @@
 #include "net/admission.hpp"
 #include "routing/router.hpp"
 #include "smtp/server/delivery.hpp"
+#include "smtp/server/submission.hpp"
 
 namespace sealpost::smtp::server {
 
@@ -25,6 +26,9 @@ struct ServerContext {
   const core::ClientHasher& client_hasher;
   const auth::Authenticator* authenticator = nullptr;  // null: no inbound authentication
   const auth::dkim::KeyringHolder* keyring = nullptr;  // null: forwarded mail is not ARC-sealed
+  // Non-null on the submission ports (587, 465): AUTH is required, recipients are anywhere, and
+  // accepted mail goes to the submission agent instead of `delivery`.
+  SubmissionContext* submission = nullptr;
 };
 
 }  // namespace sealpost::smtp::server

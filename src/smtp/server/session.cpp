@@ -3,9 +3,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
-#include <sodium.h>
 
 #include "core/log.hpp"
+#include "crypto/random.hpp"
 
 namespace sealpost::smtp::server {
 
@@ -13,32 +13,17 @@ namespace asio = boost::asio;
 using protocol::Command;
 using protocol::Verb;
 
-namespace {
-
-std::string random_id() {
-  unsigned char bytes[6];
-  randombytes_buf(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
-
-}  // namespace
-
 Session::Session(ServerContext& context, asio::ip::tcp::socket socket,
-                 net::ConnectionLimiter::Ticket ticket, std::string client_ip)
+                 net::ConnectionLimiter::Ticket ticket, std::string client_ip, bool implicit_tls)
     : ctx_(context),
       stream_(std::move(socket)),
       dog_(stream_.socket().get_executor()),
       ticket_(std::move(ticket)),
       client_ip_(std::move(client_ip)),
-      session_id_(random_id()),
+      session_id_(crypto::random_hex(6)),
       started_(std::chrono::steady_clock::now()),
-      deadline_(started_ + context.config.limits.session_timeout) {}
+      deadline_(started_ + context.config.limits.session_timeout),
+      implicit_tls_(implicit_tls) {}
 
 void Session::start(const std::shared_ptr<Session>& session) {
   const auto ex = session->stream_.socket().get_executor();
@@ -145,7 +130,18 @@ asio::awaitable<Session::LineStatus> Session::next_line(std::string& line) {
 
 asio::awaitable<void> Session::run() {
   stream_.socket().set_option(asio::ip::tcp::no_delay(true));
-  reply(220, "", ctx_.config.hostname + " ESMTP Sealpost");
+  if (implicit_tls_) {
+    arm_idle();
+    boost::system::error_code ec;
+    co_await stream_.handshake_server(*ctx_.tls, ec);
+    if (ec) {
+      spdlog::info("session id={} client={} end=tls_failed", session_id_,
+                   ctx_.client_hasher.hash(client_ip_));
+      co_return;
+    }
+  }
+  reply(220, "",
+        ctx_.config.hostname + (submission() ? " ESMTP Sealpost submission" : " ESMTP Sealpost"));
 
   std::string line;
   while (!closing_) {
@@ -212,8 +208,12 @@ asio::awaitable<void> Session::run() {
         co_await on_starttls();
         break;
       case Verb::kAuth:
-        reply(502, "5.5.1", "AUTH is not available on this port");
-        count_error();
+        if (!submission()) {
+          reply(502, "5.5.1", "AUTH is not available on this port");
+          count_error();
+          break;
+        }
+        co_await on_auth(cmd);
         break;
     }
   }
@@ -223,10 +223,11 @@ asio::awaitable<void> Session::run() {
                       std::chrono::steady_clock::now() - started_)
                       .count();
   spdlog::info(
-      "session id={} client={} tls={} messages={} rcpt_ok={} rcpt_refused={} bytes={} errors={} "
-      "end={} ms={}",
-      session_id_, ctx_.client_hasher.hash(client_ip_), stream_.tls_version(), messages_,
-      recipients_ok_, recipients_refused_, bytes_, errors_, end_reason_, ms);
+      "session id={} client={} port={} tls={} messages={} rcpt_ok={} rcpt_refused={} bytes={} "
+      "errors={} end={} ms={}",
+      session_id_, ctx_.client_hasher.hash(client_ip_), submission() ? "submission" : "mx",
+      stream_.tls_version(), messages_, recipients_ok_, recipients_refused_, bytes_, errors_,
+      end_reason_, ms);
 }
 
 }  // namespace sealpost::smtp::server

@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "access/context.hpp"
 #include "net/admission.hpp"
 #include "net/stream.hpp"
 #include "net/watchdog.hpp"
@@ -23,8 +24,9 @@ namespace sealpost::smtp::server {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  // `implicit_tls`: TLS from the first byte (port 465, RFC 8314) instead of STARTTLS.
   Session(ServerContext& context, boost::asio::ip::tcp::socket socket,
-          net::ConnectionLimiter::Ticket ticket, std::string client_ip);
+          net::ConnectionLimiter::Ticket ticket, std::string client_ip, bool implicit_tls = false);
 
   // Starts the session on its own strand; it keeps itself alive until it ends.
   static void start(const std::shared_ptr<Session>& session);
@@ -70,7 +72,14 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> on_data();
   boost::asio::awaitable<void> on_bdat(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_starttls();
+  boost::asio::awaitable<void> on_auth(const protocol::Command& cmd);
+  // One SASL continuation (RFC 4954 section 4): "334 challenge", then the client's line; nullopt
+  // when the session ended or the exchange was refused (the reply is written).
+  boost::asio::awaitable<std::optional<std::string>> sasl_response(std::string_view challenge);
+  void on_rcpt_submission(const protocol::Command& cmd);
   boost::asio::awaitable<void> finish_message();
+  boost::asio::awaitable<void> finish_submission();
+  [[nodiscard]] bool submission() const noexcept { return ctx_.submission != nullptr; }
   std::string received_header() const;
   void reset_transaction() { tx_.reset(); }
 
@@ -89,6 +98,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::string helo_;
   bool extended_ = false;
+  bool implicit_tls_ = false;
+
+  // Submission: who logged in (AUTH), and their mailbox, open for the Sent copy.
+  std::string user_;
+  std::shared_ptr<store::mailbox::OpenMailbox> mailbox_;
+  access::SessionCounter::Ticket login_ticket_;
+  std::uint32_t auth_failures_ = 0;
   std::optional<Transaction> tx_;
   bool closing_ = false;
   std::string end_reason_ = "eof";

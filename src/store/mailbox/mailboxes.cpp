@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "core/clock.hpp"
+#include "crypto/random.hpp"
 #include "crypto/seal.hpp"
 #include "store/mailbox/encrypted_db.hpp"
 #include "store/mailbox/message_store.hpp"
@@ -15,15 +16,6 @@ namespace {
 
 std::string spool_context(const std::string& file_id) {
   return "sealpost spool key\n" + file_id;
-}
-
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> b(bytes);
-  randombytes_buf(b.data(), b.size());
-  std::string out(bytes * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), b.data(), b.size());
-  out.pop_back();
-  return out;
 }
 
 void remove_files(const std::filesystem::path& data_dir, const MailboxRecord& m) {
@@ -60,7 +52,7 @@ MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& 
   MailboxRecord m;
   m.address = address;
   m.domain = domain;
-  m.file_id = random_hex(16);
+  m.file_id = crypto::random_hex(16);
   m.spool_public_key = spool.public_key;
   m.spool_secret_sealed =
       crypto::seal(master.bytes(),

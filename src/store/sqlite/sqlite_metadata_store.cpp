@@ -10,14 +10,34 @@
 namespace sealpost::store {
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
+
+std::string_view state_name(RecipientState s) {
+  switch (s) {
+    case RecipientState::kPending:
+      return "pending";
+    case RecipientState::kDelivered:
+      return "delivered";
+    case RecipientState::kFailed:
+      return "failed";
+  }
+  return "pending";
+}
+
+RecipientState parse_state(std::string_view s) {
+  if (s == "delivered") return RecipientState::kDelivered;
+  if (s == "failed") return RecipientState::kFailed;
+  return RecipientState::kPending;
+}
 
 class SqliteMetadataStore final : public MetadataStore {
  public:
   explicit SqliteMetadataStore(const std::string& path) : db_(path) {
     ::chmod(path.c_str(), 0600);
     db_.exec("PRAGMA journal_mode = WAL");
-    db_.exec("PRAGMA synchronous = NORMAL");
+    // FULL, not NORMAL: in WAL mode NORMAL does not sync at commit, and a queued message must be
+    // durable before its 250 (DESIGN.md "Accept means durable").
+    db_.exec("PRAGMA synchronous = FULL");
     db_.exec("PRAGMA foreign_keys = ON");
     db_.exec("PRAGMA secure_delete = ON");
     migrate();
@@ -222,6 +242,200 @@ class SqliteMetadataStore final : public MetadataStore {
     return out;
   }
 
+  std::int64_t queue_add(const QueueEntryRecord& e,
+                         const std::vector<QueueRecipientRecord>& recipients) override {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction tx(db_);
+    db_.prepare(
+           "INSERT INTO queue(token, kind, created, size, envelope, content, delay_notified, "
+           "retain_until, redacted) VALUES(?, ?, ?, ?, ?, ?, 0, 0, 0)")
+        .bind(1, e.token)
+        .bind(2, e.kind)
+        .bind(3, e.created)
+        .bind(4, e.size)
+        .bind_blob(5, e.envelope_sealed)
+        .bind_blob(6, e.content_sealed)
+        .run();
+    const std::int64_t id = sqlite3_last_insert_rowid(db_.handle());
+    auto ins = db_.prepare(
+        "INSERT INTO queue_recipients(entry_id, idx, state, attempts, next_attempt, last_code, "
+        "last_enhanced, category, detail, updated) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& r : recipients) {
+      ins.bind(1, id)
+          .bind(2, std::int64_t{r.index})
+          .bind(3, state_name(r.state))
+          .bind(4, std::int64_t{r.attempts})
+          .bind(5, r.next_attempt)
+          .bind(6, std::int64_t{r.last_code})
+          .bind(7, r.last_enhanced)
+          .bind(8, r.category)
+          .bind_blob(9, r.detail_sealed)
+          .bind(10, r.updated);
+      ins.run();
+      ins.reset();
+    }
+    tx.commit();
+    return id;
+  }
+
+  std::optional<QueueEntryRecord> queue_entry(std::int64_t id) override {
+    std::lock_guard lock(mutex_);
+    auto v = query_queue("WHERE id = ?1", [&](sqlite::Statement& st) { st.bind(1, id); });
+    if (v.empty()) return std::nullopt;
+    return std::move(v.front());
+  }
+
+  std::optional<QueueEntryRecord> queue_entry_by_token(const std::string& token) override {
+    std::lock_guard lock(mutex_);
+    auto v = query_queue("WHERE token = ?1", [&](sqlite::Statement& st) { st.bind(1, token); });
+    if (v.empty()) return std::nullopt;
+    return std::move(v.front());
+  }
+
+  std::vector<std::int64_t> queue_due(std::int64_t now, std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::int64_t> out;
+    auto st = db_.prepare(
+        "SELECT entry_id, MIN(next_attempt) AS due FROM queue_recipients "
+        "WHERE state = 'pending' AND next_attempt <= ? GROUP BY entry_id ORDER BY due LIMIT ?");
+    st.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+    while (st.step()) out.push_back(st.integer(0));
+    return out;
+  }
+
+  std::optional<std::int64_t> queue_next_due() override {
+    std::lock_guard lock(mutex_);
+    auto st = db_.prepare("SELECT MIN(next_attempt) FROM queue_recipients WHERE state = 'pending'");
+    if (!st.step() || st.is_null(0)) return std::nullopt;
+    return st.integer(0);
+  }
+
+  std::vector<QueueRecipientRecord> queue_recipients(std::int64_t entry_id) override {
+    std::lock_guard lock(mutex_);
+    std::vector<QueueRecipientRecord> out;
+    auto st = db_.prepare(
+        "SELECT entry_id, idx, state, attempts, next_attempt, last_code, last_enhanced, category, "
+        "detail, updated FROM queue_recipients WHERE entry_id = ? ORDER BY idx");
+    st.bind(1, entry_id);
+    while (st.step()) {
+      QueueRecipientRecord r;
+      r.entry_id = st.integer(0);
+      r.index = static_cast<int>(st.integer(1));
+      r.state = parse_state(st.text(2));
+      r.attempts = static_cast<int>(st.integer(3));
+      r.next_attempt = st.integer(4);
+      r.last_code = static_cast<int>(st.integer(5));
+      r.last_enhanced = st.text(6);
+      r.category = st.text(7);
+      r.detail_sealed = st.blob(8);
+      r.updated = st.integer(9);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  std::vector<QueueEntryRecord> queue_list(std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    return query_queue("ORDER BY id DESC LIMIT ?1", [&](sqlite::Statement& st) {
+      st.bind(1, static_cast<std::int64_t>(limit));
+    });
+  }
+
+  void queue_update(std::int64_t entry_id, const std::vector<QueueRecipientRecord>& changed,
+                    std::int64_t retain_until_if_done) override {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction tx(db_);
+    auto up = db_.prepare(
+        "UPDATE queue_recipients SET state = ?, attempts = ?, next_attempt = ?, last_code = ?, "
+        "last_enhanced = ?, category = ?, detail = ?, updated = ? WHERE entry_id = ? AND idx = ?");
+    for (const auto& r : changed) {
+      up.bind(1, state_name(r.state))
+          .bind(2, std::int64_t{r.attempts})
+          .bind(3, r.next_attempt)
+          .bind(4, std::int64_t{r.last_code})
+          .bind(5, r.last_enhanced)
+          .bind(6, r.category)
+          .bind_blob(7, r.detail_sealed)
+          .bind(8, r.updated)
+          .bind(9, entry_id)
+          .bind(10, std::int64_t{r.index});
+      up.run();
+      up.reset();
+    }
+    if (!db_.prepare("SELECT 1 FROM queue_recipients WHERE entry_id = ? AND state = 'pending'")
+             .bind(1, entry_id)
+             .step()) {
+      db_.prepare("UPDATE queue SET retain_until = ? WHERE id = ? AND retain_until = 0")
+          .bind(1, retain_until_if_done)
+          .bind(2, entry_id)
+          .run();
+    }
+    tx.commit();
+  }
+
+  void queue_set_delay_notified(std::int64_t entry_id) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare("UPDATE queue SET delay_notified = 1 WHERE id = ?").bind(1, entry_id).run();
+  }
+
+  bool queue_retry(std::int64_t entry_id, std::int64_t now) override {
+    std::lock_guard lock(mutex_);
+    if (!db_.prepare("SELECT 1 FROM queue WHERE id = ?").bind(1, entry_id).step()) return false;
+    db_.prepare(
+           "UPDATE queue_recipients SET next_attempt = ? WHERE entry_id = ? AND state = 'pending'")
+        .bind(1, now)
+        .bind(2, entry_id)
+        .run();
+    return true;
+  }
+
+  std::size_t queue_retry_all(std::int64_t now) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare(
+           "UPDATE queue_recipients SET next_attempt = ? WHERE state = 'pending' AND "
+           "next_attempt > ?")
+        .bind(1, now)
+        .bind(2, now)
+        .run();
+    return static_cast<std::size_t>(db_.changes());
+  }
+
+  bool queue_drop(std::int64_t entry_id) override {
+    std::lock_guard lock(mutex_);
+    db_.prepare("DELETE FROM queue WHERE id = ?").bind(1, entry_id).run();
+    return db_.changes() > 0;
+  }
+
+  std::vector<std::int64_t> queue_due_for_redaction(std::int64_t now, std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::int64_t> out;
+    auto st = db_.prepare(
+        "SELECT id FROM queue WHERE redacted = 0 AND retain_until != 0 AND retain_until <= ? "
+        "ORDER BY retain_until LIMIT ?");
+    st.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+    while (st.step()) out.push_back(st.integer(0));
+    return out;
+  }
+
+  void queue_redact(std::int64_t entry_id, const std::vector<unsigned char>& sealed) override {
+    std::lock_guard lock(mutex_);
+    // secure_delete=ON overwrites the freed pages of the old (sealed) content with zeros.
+    db_.prepare("UPDATE queue SET content = ?, redacted = 1 WHERE id = ?")
+        .bind_blob(1, sealed)
+        .bind(2, entry_id)
+        .run();
+  }
+
+  std::vector<std::pair<std::string, std::int64_t>> queue_counts() override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    auto st = db_.prepare(
+        "SELECT state || ':' || category, COUNT(*) FROM queue_recipients GROUP BY state, "
+        "category ORDER BY 1");
+    while (st.step()) out.emplace_back(st.text(0), st.integer(1));
+    return out;
+  }
+
   std::uint64_t change_marker() override {
     std::lock_guard lock(mutex_);
     auto st = db_.prepare("PRAGMA data_version");
@@ -292,6 +506,36 @@ class SqliteMetadataStore final : public MetadataStore {
       PRAGMA user_version = 3;
     )sql");
     }
+    if (version < 4) {
+      db_.exec(R"sql(
+      CREATE TABLE IF NOT EXISTS queue(
+        id INTEGER PRIMARY KEY,
+        token TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        envelope BLOB NOT NULL,
+        content BLOB NOT NULL,
+        delay_notified INTEGER NOT NULL,
+        retain_until INTEGER NOT NULL,
+        redacted INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS queue_retention ON queue(redacted, retain_until);
+      CREATE TABLE IF NOT EXISTS queue_recipients(
+        entry_id INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt INTEGER NOT NULL,
+        last_code INTEGER NOT NULL,
+        last_enhanced TEXT NOT NULL,
+        category TEXT NOT NULL,
+        detail BLOB NOT NULL,
+        updated INTEGER NOT NULL,
+        PRIMARY KEY(entry_id, idx));
+      CREATE INDEX IF NOT EXISTS queue_due ON queue_recipients(state, next_attempt);
+      PRAGMA user_version = 4;
+    )sql");
+    }
     tx.commit();
   }
 
@@ -324,6 +568,31 @@ class SqliteMetadataStore final : public MetadataStore {
     while (st.step()) {
       out.push_back(DkimKeyRecord{st.text(0), st.text(1), st.text(2), st.blob(3), st.text(4),
                                   st.integer(5), st.integer(6), st.integer(7)});
+    }
+    return out;
+  }
+
+  template <typename Bind>
+  std::vector<QueueEntryRecord> query_queue(const std::string& tail, Bind&& bind) {
+    std::vector<QueueEntryRecord> out;
+    auto st = db_.prepare(
+        "SELECT id, token, kind, created, size, envelope, content, delay_notified, retain_until, "
+        "redacted FROM queue " +
+        tail);
+    bind(st);
+    while (st.step()) {
+      QueueEntryRecord e;
+      e.id = st.integer(0);
+      e.token = st.text(1);
+      e.kind = st.text(2);
+      e.created = st.integer(3);
+      e.size = st.integer(4);
+      e.envelope_sealed = st.blob(5);
+      e.content_sealed = st.blob(6);
+      e.delay_notified = st.integer(7) != 0;
+      e.retain_until = st.integer(8);
+      e.redacted = st.integer(9) != 0;
+      out.push_back(std::move(e));
     }
     return out;
   }

@@ -1,0 +1,213 @@
+#include "delivery/submitter.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/domain.hpp"
+#include "core/strings.hpp"
+#include "crypto/random.hpp"
+#include "mime/address_list.hpp"
+#include "mime/content.hpp"
+#include "net/blocking.hpp"
+
+namespace sealpost::delivery {
+
+namespace asio = boost::asio;
+using smtp::protocol::make_reply;
+using smtp::protocol::Reply;
+
+namespace {
+
+std::string unquote_local(std::string local) {
+  if (local.size() >= 2 && local.front() == '"' && local.back() == '"') {
+    std::string out;
+    for (std::size_t i = 1; i + 1 < local.size(); ++i) {
+      if (local[i] == '\\' && i + 2 < local.size()) ++i;
+      out += local[i];
+    }
+    return out;
+  }
+  return local;
+}
+
+}  // namespace
+
+void SendingRates::roll(Window& w, std::int64_t now) {
+  if (w.hour != now / 3600) {
+    w.hour = now / 3600;
+    w.in_hour = 0;
+  }
+  if (w.day != now / 86400) {
+    w.day = now / 86400;
+    w.in_day = 0;
+  }
+}
+
+bool SendingRates::allows(const std::string& key, const Limits& limits, std::int64_t now) {
+  const std::lock_guard lock(mutex_);
+  const auto it = windows_.find(key);
+  if (it == windows_.end()) return limits.per_hour > 0 && limits.per_day > 0;
+  roll(it->second, now);
+  return it->second.in_hour < limits.per_hour && it->second.in_day < limits.per_day;
+}
+
+void SendingRates::count(const std::string& key, std::int64_t now) {
+  const std::lock_guard lock(mutex_);
+  // A day's window of a key that sent nothing today is forgotten: memory stays bounded by the
+  // keys active today.
+  if (windows_.size() > 100'000) {
+    std::erase_if(windows_, [now](const auto& kv) { return kv.second.day != now / 86400; });
+  }
+  auto& w = windows_[key];
+  roll(w, now);
+  ++w.in_hour;
+  ++w.in_day;
+}
+
+std::string missing_submission_fields(const mime::Header& header, std::string_view domain,
+                                      std::int64_t now) {
+  bool has_date = false;
+  bool has_id = false;
+  for (const auto& f : header.fields) {
+    has_date = has_date || iequals(f.name, "Date");
+    has_id = has_id || iequals(f.name, "Message-ID");
+  }
+  std::string out;
+  if (!has_date) out += "Date: " + mime::format_rfc5322_date(now) + "\r\n";
+  if (!has_id)
+    out += "Message-ID: <" + crypto::random_hex(16) + "@" + std::string(domain) + ">\r\n";
+  return out;
+}
+
+Submitter::Submitter(const core::Config& config, const routing::Router& router, queue::Queue& queue,
+                     const auth::dkim::KeyringHolder& keyring,
+                     store::mailbox::MailboxDirectory& mailboxes, asio::any_io_executor blocking,
+                     std::function<void()> queued, Clock clock)
+    : config_(config),
+      router_(router),
+      queue_(queue),
+      keyring_(keyring),
+      mailboxes_(mailboxes),
+      blocking_(std::move(blocking)),
+      queued_(std::move(queued)),
+      clock_(std::move(clock)) {}
+
+std::optional<Reply> Submitter::check_sender(const std::string& owner,
+                                             std::string_view sender) const {
+  if (sender.empty()) {
+    return make_reply(550, "5.7.1", "The null sender is not accepted for submission");
+  }
+  if (!router_.may_send_as(owner, sender)) {
+    return make_reply(550, "5.7.1", "Sender address is not one of the authenticated user's");
+  }
+  return std::nullopt;
+}
+
+std::optional<Reply> Submitter::check_rate(const std::string& owner) {
+  const auto now = clock_();
+  const auto& s = config_.submission;
+  if (!rates_.allows("user:" + owner, {s.messages_per_user_hour, s.messages_per_user_day}, now)) {
+    return make_reply(451, "4.7.1",
+                      "Sending limit reached for this account (" +
+                          std::to_string(s.messages_per_user_hour) + " per hour, " +
+                          std::to_string(s.messages_per_user_day) + " per day), try again later");
+  }
+  const auto domain = queue::domain_of(owner);
+  if (!rates_.allows("domain:" + domain, {s.messages_per_domain_hour, s.messages_per_domain_day},
+                     now)) {
+    return make_reply(451, "4.7.1",
+                      "Sending limit reached for this domain (" +
+                          std::to_string(s.messages_per_domain_hour) + " per hour, " +
+                          std::to_string(s.messages_per_domain_day) + " per day), try again later");
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& request) {
+  const auto header = mime::split_header(request.content);
+  if (!header) co_return make_reply(554, "5.6.0", "The message header cannot be read");
+
+  // RFC 5322 section 3.6: exactly one From:, and every author in it must be the user's.
+  std::string_view from_value;
+  int from_fields = 0;
+  for (const auto& f : header->fields) {
+    if (iequals(f.name, "From")) {
+      ++from_fields;
+      from_value = f.value;
+    }
+  }
+  if (from_fields != 1) {
+    co_return make_reply(554, "5.6.0", "The message must have exactly one From: header field");
+  }
+  const auto authors = mime::parse_address_list(from_value);
+  if (authors.empty()) co_return make_reply(554, "5.6.0", "The From: header field has no address");
+  for (const auto& a : authors) {
+    if (!router_.may_send_as(std::string(request.owner), unquote_local(a.local) + "@" + a.domain)) {
+      co_return make_reply(550, "5.7.1", "From: address is not one of the authenticated user's");
+    }
+  }
+  const auto from_domain =
+      core::to_a_label(authors.front().domain).value_or(authors.front().domain);
+
+  const auto now = clock_();
+  std::string message = missing_submission_fields(*header, from_domain, now);
+  message += request.content;
+
+  // DKIM: every key the From: domain signs with now (RFC 6376 section 3.5; RFC 8463).
+  std::string signatures;
+  const auto ring = keyring_.get();
+  for (const auto& k : ring->keys(from_domain)) {
+    auth::dkim::SignOptions o;
+    o.domain = from_domain;
+    o.selector = k.selector;
+    o.timestamp = static_cast<std::uint64_t>(now);
+    auto field = auth::dkim::sign(message, k.key, o);
+    if (field) {
+      signatures += field.value();
+    } else {
+      spdlog::warn("submission dkim signing failed selector={}", k.selector);
+    }
+  }
+  if (!signatures.empty()) message.insert(0, signatures);
+
+  queue::Envelope envelope;
+  envelope.owner = std::string(request.owner);
+  envelope.sender = std::string(request.sender);
+  envelope.recipients = request.recipients;
+  envelope.smtputf8 = request.smtputf8;
+  envelope.eightbit = request.eightbit;
+  queue::Queue::Added added;
+  try {
+    added = co_await net::run_blocking(blocking_,
+                                       [&] { return queue_.add(envelope, message, "mail", now); });
+  } catch (const std::exception& e) {
+    spdlog::error("submission not queued: {}", e.what());
+    co_return make_reply(451, "4.3.0", "Could not queue the message, try again later");
+  }
+  rates_.count("user:" + std::string(request.owner), now);
+  rates_.count("domain:" + queue::domain_of(request.owner), now);
+  if (queued_) queued_();
+
+  // The copy in Sent (the session holds the mailbox open since AUTH). A full mailbox or a
+  // failing copy does not undo the submission: the message is queued already.
+  if (request.mailbox) {
+    try {
+      co_await net::run_blocking(blocking_, [&] {
+        const auto facts = mailboxes_.facts() ? mailboxes_.facts()(message) : std::nullopt;
+        request.mailbox->with([&](store::mailbox::MessageStore& store) {
+          store::mailbox::NewMessage m;
+          m.raw = message;
+          m.internal_date = now;
+          m.flags = store::mailbox::kSeen;
+          m.facts = facts ? &*facts : nullptr;
+          return store.append(store.special_folder(store::mailbox::SpecialUse::kSent).id, m);
+        });
+        request.mailbox->changed();
+      });
+    } catch (const std::exception& e) {
+      spdlog::warn("submission sent copy not stored: {}", e.what());
+    }
+  }
+  co_return make_reply(250, "2.0.0", "Queued as " + added.token);
+}
+
+}  // namespace sealpost::delivery

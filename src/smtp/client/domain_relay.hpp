@@ -1,0 +1,47 @@
+// Delivery of one envelope to one destination domain: the transport map or the domain's MX hosts
+// (RFC 5321 section 5.1: implicit MX, null MX per RFC 7505), each host's addresses in turn, and
+// opportunistic STARTTLS (RFC 7435) with a plaintext retry when the handshake fails. Shared by
+// the in-memory forwarder and the outbound queue, so both reach other servers the same way.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "core/config.hpp"
+#include "smtp/client/relay_client.hpp"
+
+namespace sealpost::dns {
+class Resolver;
+}
+
+namespace sealpost::smtp::client {
+
+struct DomainOutcome {
+  std::vector<protocol::ServerReply> per_recipient;  // one per envelope recipient
+  std::string remote_host;  // the host that gave the answers; empty when none was reached
+};
+
+class DomainRelay {
+ public:
+  DomainRelay(const core::Config& config, boost::asio::any_io_executor executor,
+              dns::Resolver& resolver, boost::asio::ssl::context* client_tls);
+
+  boost::asio::awaitable<DomainOutcome> deliver(const std::string& domain,
+                                                const RelayEnvelope& envelope,
+                                                const RelayMessage& message);
+
+  // Where mail for `domain` goes, in order; empty with `failure` set when nowhere.
+  boost::asio::awaitable<std::vector<RelayTarget>> targets_for(const std::string& domain,
+                                                               protocol::ServerReply& failure);
+
+ private:
+  const core::Config& config_;
+  dns::Resolver& resolver_;
+  RelayClient relay_;
+};
+
+}  // namespace sealpost::smtp::client

@@ -1,0 +1,416 @@
+"""Submission (RFC 6409 on 587 with STARTTLS, RFC 8314 on 465 with TLS) and the encrypted outbound
+queue behind it, driven by real clients (Python's smtplib and swaks) and delivered to real SMTP
+sinks (python3-aiosmtpd) through the transport map: AUTH only over TLS, no sending as someone
+else, DKIM signatures that dkimpy verifies, retries after temporary failures, "mailbox full"
+deferred rather than bounced, a DSN for an unknown recipient, the copy in Sent, rate limits, and
+nothing lost when the process is killed with mail queued."""
+
+import email
+import email.policy
+import imaplib
+import os
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import time
+import unittest
+
+import dkim  # python3-dkim
+
+from harness import RawClient, Sealpost, Sink, txt_value, zone_records
+
+PASSWORD = "correct horse battery staple"
+ALICE = "alice@example.com"
+
+
+def client_tls():
+    """The test certificate is self-signed."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def message(subject, sender=ALICE, to="bob@dest.test", body="Hello from the test.",
+            extra=""):
+    return (f"From: Alice <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\n{extra}\r\n"
+            f"{body}\r\n").encode()
+
+
+class TlsRaw(RawClient):
+    """RawClient that can switch to TLS after STARTTLS, or start in TLS (port 465)."""
+
+    def __init__(self, port, implicit_tls=False):
+        super().__init__(port, timeout=30)
+        if implicit_tls:
+            self.sock = client_tls().wrap_socket(self.sock)
+
+    def starttls(self):
+        code, _ = self.cmd("STARTTLS")
+        assert code == 220, code
+        self.sock = client_tls().wrap_socket(self.sock)
+
+
+class SubmissionCase(unittest.TestCase):
+    """A server with submission ports, the domain example.com, the mailboxes alice@ and bob@, and
+    the alias hello@ -> alice@ and me@home.test; dest.test and home.test are sinks."""
+    queue = 'retry = "1s"\n'
+    submission = ""
+
+    def setUp(self):
+        self.sink = Sink(tls=True).start()
+        self.addCleanup(self.sink.stop)
+        self.home = Sink().start()  # where hello@example.com also forwards
+        self.addCleanup(self.home.stop)
+        extra = "[queue]\n" + self.queue
+        if self.submission:
+            extra += "\n[submission]\n" + self.submission
+        self.mx = Sealpost(transport={"dest.test": self.sink.port, "home.test": self.home.port},
+                           listen=("submission", "submissions", "imaps"), extra=extra)
+        self.addCleanup(self.mx.cleanup)
+        self.mx.cli("domain", "add", "example.com")
+        self.pw = os.path.join(self.mx.dir, "pw")
+        with open(self.pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        self.mx.cli("mailbox", "add", ALICE, "--password-file", self.pw)
+        self.mx.cli("alias", "add", "hello@example.com", "--forward", ALICE,
+                    "--forward", "me@home.test")
+        self.mx.cli("mailbox", "add", "bob@example.com", "--password-file", self.pw)
+        self.mx.start()
+        self.port = self.mx.ports["submission"]
+        self.tls_port = self.mx.ports["submissions"]
+
+    def smtp(self):
+        s = smtplib.SMTP("127.0.0.1", self.port, timeout=60)
+        s.starttls(context=client_tls())
+        s.login(ALICE, PASSWORD)
+        return s
+
+    def dkim_records(self):
+        lines = zone_records(self.mx.cli("domain", "dns", "example.com").stdout)
+        return {l.split()[0].rstrip(".").encode(): txt_value(l).encode() for l in lines
+                if "._domainkey." in l}
+
+
+class SubmissionTest(SubmissionCase):
+    def test_starttls_and_implicit_tls_deliver_signed_mail_that_dkimpy_verifies(self):
+        with self.smtp() as s:
+            refused = s.sendmail(ALICE, ["bob@dest.test"], message("over 587"))
+            self.assertEqual(refused, {})
+        with smtplib.SMTP_SSL("127.0.0.1", self.tls_port, timeout=60,
+                              context=client_tls()) as s:
+            s.login(ALICE, PASSWORD)
+            code, text = s.mail(ALICE)
+            self.assertEqual(code, 250)
+            s.rcpt("bob@dest.test")
+            code, text = s.data(message("over 465"))
+            self.assertEqual(code, 250)
+            self.assertRegex(text.decode(), r"^2\.0\.0 Queued as [0-9a-f]{16}$")
+        got = self.sink.wait_for(2, timeout=30)
+        self.assertEqual(len(got), 2)
+        records = self.dkim_records()
+
+        def dnsfunc(name, timeout=5):
+            return records.get(name.rstrip(b".") if isinstance(name, bytes)
+                               else name.encode().rstrip(b"."))
+
+        for m in got:
+            self.assertEqual(m.mail_from, ALICE)
+            self.assertEqual(m.rcpt_tos, ["bob@dest.test"])
+            self.assertTrue(m.tls, "the relay used STARTTLS when the sink did not offer it?")
+            parsed = email.message_from_bytes(m.content, policy=email.policy.default)
+            self.assertIsNotNone(parsed["Date"], "a missing Date: is added")
+            self.assertRegex(parsed["Message-ID"], r"^<[0-9a-f]{32}@example\.com>$")
+            self.assertEqual(m.content.count(b"DKIM-Signature:"), 2)
+            self.assertTrue(dkim.DKIM(m.content).verify(idx=0, dnsfunc=dnsfunc), "RSA signature")
+            self.assertTrue(dkim.DKIM(m.content).verify(idx=1, dnsfunc=dnsfunc),
+                            "Ed25519 signature")
+
+    def test_swaks_authenticates_with_plain_and_login(self):
+        for auth, tls in (("PLAIN", "--tls"), ("LOGIN", "--tlsc")):
+            port = self.port if tls == "--tls" else self.tls_port
+            r = subprocess.run(
+                ["swaks", "--server", f"127.0.0.1:{port}", tls, "--auth", auth,
+                 "--auth-user", ALICE, "--auth-password", PASSWORD, "--from", ALICE,
+                 "--to", "bob@dest.test", "--header", f"Subject: swaks {auth}",
+                 "--h-From", f"<{ALICE}>"],
+                capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("235 2.7.0 Authentication successful", r.stdout)
+        got = self.sink.wait_for(2, timeout=30)
+        self.assertEqual(sorted(m.content.split(b"Subject: ")[1].split(b"\r\n")[0] for m in got),
+                         [b"swaks LOGIN", b"swaks PLAIN"])
+
+    def test_no_auth_before_tls_and_no_mail_before_auth(self):
+        c = TlsRaw(self.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply()[0], 220)
+        code, text = c.cmd("EHLO client.test")
+        self.assertEqual(code, 250)
+        self.assertIn("STARTTLS", text)
+        self.assertNotIn("AUTH", text, "AUTH is not offered before TLS")
+        plain = "AGFsaWNlQGV4YW1wbGUuY29tAGNvcnJlY3QgaG9yc2UgYmF0dGVyeSBzdGFwbGU="
+        self.assertEqual(c.cmd("AUTH PLAIN " + plain),
+                         (538, "5.7.11 Encryption required for requested authentication mechanism"))
+        self.assertEqual(c.cmd(f"MAIL FROM:<{ALICE}>")[0], 530)
+        c.starttls()
+        code, text = c.cmd("EHLO client.test")
+        self.assertIn("AUTH PLAIN LOGIN", text)
+        self.assertNotIn("STARTTLS", text)
+        self.assertEqual(c.cmd(f"MAIL FROM:<{ALICE}>"), (530, "5.7.0 Authentication required"))
+        self.assertEqual(c.cmd("AUTH CRAM-MD5")[0], 504)
+        # LOGIN by hand: the two challenges, then success.
+        self.assertEqual(c.cmd("AUTH LOGIN"), (334, "VXNlcm5hbWU6"))
+        self.assertEqual(c.cmd("YWxpY2VAZXhhbXBsZS5jb20="), (334, "UGFzc3dvcmQ6"))
+        self.assertEqual(c.cmd("Y29ycmVjdCBob3JzZSBiYXR0ZXJ5IHN0YXBsZQ=="),
+                         (235, "2.7.0 Authentication successful"))
+        self.assertEqual(c.cmd("AUTH PLAIN " + plain)[0], 503, "only once per session")
+
+    def test_wrong_password_fails_and_cancel_works(self):
+        c = TlsRaw(self.tls_port, implicit_tls=True)
+        self.addCleanup(c.close)
+        c.reply()
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("AUTH PLAIN"), (334, ""))
+        self.assertEqual(c.cmd("*"), (501, "5.7.0 Authentication cancelled"))
+        bad = "AGFsaWNlQGV4YW1wbGUuY29tAHdyb25n"  # alice@example.com / wrong
+        self.assertEqual(c.cmd("AUTH PLAIN " + bad),
+                         (535, "5.7.8 Authentication credentials invalid"))
+        self.assertEqual(c.cmd("AUTH PLAIN not-base64!")[0], 501)
+
+    def test_sending_as_someone_else_is_refused(self):
+        with self.smtp() as s:
+            code, text = s.mail("bob@example.com")
+            self.assertEqual(code, 550, "bob's address is not alice's")
+            self.assertIn(b"5.7.1", text)
+            s.rset()
+            code, _ = s.mail("someone@elsewhere.test")
+            self.assertEqual(code, 550)
+            s.rset()
+            # The envelope is hers but the From: header is not.
+            s.mail(ALICE)
+            s.rcpt("bob@dest.test")
+            code, text = s.data(message("spoofed", sender="ceo@example.com"))
+            self.assertEqual(code, 550)
+            self.assertIn(b"From: address", text)
+            # Her alias (it forwards to her mailbox) and plus-addressing are hers.
+            s.rset()
+            s.sendmail("hello@example.com", ["bob@dest.test"],
+                       message("as alias", sender="hello@example.com"))
+            s.sendmail("alice+news@example.com", ["bob@dest.test"],
+                       message("as plus", sender="alice+news@example.com"))
+            # A local recipient that does not exist is refused at RCPT.
+            s.mail(ALICE)
+            code, _ = s.rcpt("nobody@example.com")
+            self.assertEqual(code, 550)
+        got = self.sink.wait_for(2, timeout=30)
+        self.assertEqual(sorted(m.mail_from for m in got),
+                         ["alice+news@example.com", "hello@example.com"])
+        self.assertNotIn(b"spoofed", b"".join(m.content for m in got))
+
+    def test_temporary_failures_are_retried_until_delivered_once(self):
+        self.sink.data_replies = ["421 4.7.0 Too many connections, try again later",
+                                  "451 4.3.0 Temporary local problem"]
+        with self.smtp() as s:
+            s.sendmail(ALICE, ["bob@dest.test"], message("retried"))
+        got = self.sink.wait_for(1, timeout=30)
+        self.assertEqual(len(got), 1)
+        time.sleep(2.5)  # another retry would have happened by now
+        self.assertEqual(len(self.sink.messages), 1, "delivered exactly once")
+        self.assertEqual(self.sink.attempts, 3)
+        self.assertEqual(self.home.messages, [], "no bounce for a message that got through")
+
+    def test_mailbox_full_is_retried_not_bounced(self):
+        self.sink.rcpt_replies["full@dest.test"] = \
+            "552 5.2.2 The recipient's inbox is out of storage space"
+        with self.smtp() as s:
+            s.sendmail("hello@example.com", ["full@dest.test"],
+                       message("to a full mailbox", sender="hello@example.com"))
+        deadline = time.monotonic() + 30
+        while self.mx.log_text().count("queue entry=") < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertGreaterEqual(self.mx.log_text().count("queue entry="), 3,
+                                "tried again and again")
+        self.assertEqual(self.home.messages, [], "no bounce while it is retried")
+        del self.sink.rcpt_replies["full@dest.test"]
+        got = self.sink.wait_for(1, timeout=30)
+        self.assertEqual([m.rcpt_tos for m in got], [["full@dest.test"]])
+
+    def test_unknown_recipient_bounces_to_the_senders_alias(self):
+        self.sink.rcpt_replies["nobody@dest.test"] = \
+            "550 5.1.1 The email account that you tried to reach does not exist"
+        with self.smtp() as s:
+            s.sendmail("hello@example.com", ["nobody@dest.test", "bob@dest.test"],
+                       message("half bounces", sender="hello@example.com",
+                               body="SECRET-BODY-MARKER"))
+        got = self.home.wait_for(1, timeout=30)
+        self.assertEqual(len(got), 1, "the DSN reaches the alias's forward")
+        dsn = got[0]
+        self.assertEqual(dsn.rcpt_tos, ["me@home.test"])
+        parsed = email.message_from_bytes(dsn.content, policy=email.policy.default)
+        self.assertEqual(parsed.get_content_type(), "multipart/report")
+        self.assertEqual(parsed.get_param("report-type"), "delivery-status")
+        self.assertIn(b"Final-Recipient: rfc822; nobody@dest.test", dsn.content)
+        self.assertIn(b"Status: 5.1.1", dsn.content)
+        self.assertIn(b"Action: failed", dsn.content)
+        self.assertIn(b"Subject: half bounces", dsn.content, "the original's header is there")
+        self.assertNotIn(b"SECRET-BODY-MARKER", dsn.content, "its body is not")
+        self.assertNotIn(b"bob@dest.test\r\nAction", dsn.content)
+        self.assertEqual(len(self.sink.wait_for(1)), 1, "the good recipient got it")
+
+    def test_sent_copy_lands_in_the_senders_sent_folder(self):
+        with self.smtp() as s:
+            s.sendmail(ALICE, ["bob@dest.test"], message("keep a copy"))
+        self.sink.wait_for(1, timeout=30)
+        imap = imaplib.IMAP4_SSL("127.0.0.1", self.mx.ports["imaps"], ssl_context=client_tls())
+        self.addCleanup(imap.logout)
+        imap.login(ALICE, PASSWORD)
+        typ, data = imap.select("Sent", readonly=True)
+        self.assertEqual((typ, data), ("OK", [b"1"]))
+        typ, data = imap.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT DKIM-SIGNATURE)])")
+        self.assertIn(b"\\Seen", data[0][0])
+        self.assertIn(b"Subject: keep a copy", data[0][1])
+        self.assertIn(b"DKIM-Signature:", data[0][1], "the copy is what was sent")
+
+    def test_logs_name_no_address_or_subject(self):
+        with self.smtp() as s:
+            s.sendmail("hello@example.com", ["bob@dest.test"],
+                       message("LOGGED-SUBJECT?", sender="hello@example.com"))
+        self.sink.wait_for(1, timeout=30)
+        log = self.mx.log_text()
+        for secret in ("alice", "hello@", "bob@", "dest.test", "LOGGED-SUBJECT"):
+            self.assertNotIn(secret, log)
+        self.assertIn("submission session=", log)
+
+
+class QueueAdminTest(SubmissionCase):
+    queue = 'retry = "1h"\nretention = "30d"\n'
+
+    def setUp(self):
+        # The queue's clock, which the test moves (SEALPOST_TEST_CLOCK_FILE: seconds to add).
+        self.clock = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"clock-{os.getpid()}")
+        with open(self.clock, "w") as f:
+            f.write("0\n")
+        os.environ["SEALPOST_TEST_CLOCK_FILE"] = self.clock
+        self.addCleanup(os.environ.pop, "SEALPOST_TEST_CLOCK_FILE", None)
+        self.addCleanup(os.remove, self.clock)
+        super().setUp()
+
+    def advance(self, seconds):
+        with open(self.clock, "w") as f:
+            f.write(f"{seconds}\n")
+
+    def entries(self):
+        out = self.mx.cli("queue", "list").stdout.splitlines()
+        return [line.split() for line in out[1:]]
+
+    def test_list_show_retry_drop_and_redaction_after_retention(self):
+        self.sink.data_replies = ["451 4.3.0 Not now"]
+        with self.smtp() as s:
+            s.sendmail(ALICE, ["bob@dest.test"], message("KEEP-ME-30-DAYS", body="BODY-TEXT"))
+            s.sendmail(ALICE, ["gone@dest.test"], message("to be dropped"))
+        deadline = time.monotonic() + 30
+        while self.sink.attempts < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        # One was deferred for an hour (451), the other delivered.
+        rows = {r[0]: r for r in self.entries()}
+        self.assertEqual(len(rows), 2)
+        pending = [r for r in rows.values() if r[4] == "1"]
+        self.assertEqual(len(pending), 1, rows)
+        pending_id = pending[0][0]
+        show = self.mx.cli("queue", "show", pending_id).stdout
+        self.assertIn("attempts=1", show)
+        self.assertIn("last=451 (other)", show)
+        # retry makes it due now: the running server delivers it within seconds.
+        self.mx.cli("queue", "retry", pending_id)
+        got = self.sink.wait_for(2, timeout=30)
+        self.assertEqual(len(got), 2)
+        shown = self.mx.cli("queue", "show", pending_id).stdout
+        self.assertIn("delivered", shown)
+        self.assertIn("content kept until:", shown)
+        self.assertIn("BODY-TEXT", shown, "within the retention period the content is kept")
+
+        other = next(i for i in rows if i != pending_id)
+        self.mx.cli("queue", "drop", other)
+        self.assertEqual([r[0] for r in self.entries()], [pending_id])
+        self.assertNotEqual(self.mx.cli("queue", "show", other, check=False).returncode, 0)
+
+        # 30 days and a minute later the content is replaced by the notice.
+        self.advance(30 * 86400 + 60)
+        deadline = time.monotonic() + 30
+        while "redacted: yes" not in self.mx.cli("queue", "show", pending_id).stdout and \
+                time.monotonic() < deadline:
+            time.sleep(0.2)
+        shown = self.mx.cli("queue", "show", pending_id).stdout
+        self.assertIn("redacted: yes", shown)
+        self.assertIn("This message was successfully sent. It has been redacted and purged for "
+                      "your security and privacy.", shown)
+        self.assertNotIn("BODY-TEXT", shown)
+        self.assertNotIn("KEEP-ME-30-DAYS", shown)
+        self.mx.stop()
+        for root, _, files in os.walk(self.mx.data_dir):
+            for f in files:
+                with open(os.path.join(root, f), "rb") as fh:
+                    self.assertNotIn(b"BODY-TEXT", fh.read())
+
+
+class SubmissionRateTest(SubmissionCase):
+    submission = "messages_per_user_hour = 2\n"
+
+    def test_the_third_message_in_an_hour_waits(self):
+        with self.smtp() as s:
+            s.sendmail(ALICE, ["bob@dest.test"], message("one"))
+            s.sendmail(ALICE, ["bob@dest.test"], message("two"))
+            code, text = s.mail(ALICE)
+            self.assertEqual(code, 451)
+            self.assertIn(b"4.7.1 Sending limit reached for this account (2 per hour", text)
+
+
+class QueueCrashTest(unittest.TestCase):
+    def test_killed_with_mail_queued_delivers_every_message_after_restart(self):
+        sink = Sink()
+        sink.data_replies = ["451 4.3.0 Not yet"] * 1000  # nothing gets through at first
+        sink.start()
+        self.addCleanup(sink.stop)
+        mx = Sealpost(transport={"dest.test": sink.port}, listen=("submission",),
+                      extra='[queue]\nretry = "1s"\n')
+        self.addCleanup(mx.cleanup)
+        mx.cli("domain", "add", "example.com")
+        pw = os.path.join(mx.dir, "pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        mx.cli("mailbox", "add", ALICE, "--password-file", pw)
+        mx.start()
+        with smtplib.SMTP("127.0.0.1", mx.ports["submission"], timeout=60) as s:
+            s.starttls(context=client_tls())
+            s.login(ALICE, PASSWORD)
+            for i in range(20):
+                s.sendmail(ALICE, ["bob@dest.test"],
+                           message(f"queued {i}", extra=f"Message-ID: <crash-{i}@example.com>\r\n"))
+        time.sleep(1.5)
+        os.kill(mx.proc.pid, signal.SIGKILL)
+        mx.proc.wait()
+        mx.log.close()
+        self.assertEqual(sink.messages, [])
+        # The queue is sealed: neither content nor envelope is readable in any file.
+        for root, _, files in os.walk(mx.data_dir):
+            for f in files:
+                with open(os.path.join(root, f), "rb") as fh:
+                    blob = fh.read()
+                self.assertNotIn(b"queued 1", blob, f"no plaintext in {f}")
+                self.assertNotIn(b"Hello from the test", blob, f"no plaintext in {f}")
+                self.assertNotIn(b"bob@dest.test", blob, f"no recipient in {f}")
+        sink.data_replies = []
+        mx.start()
+        got = sink.wait_for(20, timeout=60)
+        ids = sorted({m.content.split(b"Message-ID: <")[1].split(b">")[0] for m in got})
+        self.assertEqual(ids, sorted(f"crash-{i}@example.com".encode() for i in range(20)))
+        time.sleep(2)
+        self.assertEqual(len(sink.messages), 20, "each exactly once")
+
+
+if __name__ == "__main__":
+    unittest.main()
