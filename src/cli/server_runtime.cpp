@@ -33,6 +33,7 @@
 #include "queue/runner.hpp"
 #include "routing/router.hpp"
 #include "smtp/client/forwarder.hpp"
+#include "smtp/client/sts_policies.hpp"
 #include "smtp/server/session.hpp"
 #include "store/mailbox/facts.hpp"
 #include "store/metadata_store.hpp"
@@ -167,8 +168,20 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
     spdlog::warn("tls.cert and tls.key are not set: STARTTLS is not offered");
   }
   const auto client_tls = net::make_client_tls();
+  const auto verified_tls = net::make_verifying_client_tls(config.relay_ca_file);
+  // DANE needs DNSSEC: without a trust anchor nothing is secure, so nothing would apply.
+  std::unique_ptr<asio::ssl::context> dane_tls;
+  if (config.dane && !config.dns_trust_anchor.empty()) dane_tls = net::make_dane_client_tls();
+  std::unique_ptr<smtp::client::StsPolicies> sts;
+  if (config.mta_sts) {
+    sts = std::make_unique<smtp::client::StsPolicies>(
+        io.get_executor(), *resolver,
+        smtp::client::StsPolicies::Options{config.mta_sts_port, verified_tls.get(),
+                                           std::chrono::seconds(30)});
+  }
 
-  smtp::client::Forwarder forwarder(config, io.get_executor(), *resolver, srs, client_tls.get());
+  smtp::client::Forwarder forwarder(config, io.get_executor(), *resolver, srs, client_tls.get(),
+                                    verified_tls.get(), sts.get(), dane_tls.get());
   // Blocking work (SQLite, zstd, fsync, Argon2id) runs here, never on the I/O threads. Declared
   // after the io_context: destroyed first, it finishes what runs before the sessions go.
   asio::thread_pool blocking(std::max(2U, threads));
@@ -231,7 +244,8 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   // The outbound queue: submission puts mail in, the runner delivers it (and our bounces).
   const auto clock = queue_clock();
   queue::Queue outbound(*store, key);
-  smtp::client::DomainRelay queue_relay(config, io.get_executor(), *resolver, client_tls.get());
+  smtp::client::DomainRelay queue_relay(config, io.get_executor(), *resolver, client_tls.get(),
+                                        verified_tls.get(), sts.get(), dane_tls.get());
   delivery::LocalRoutes local_routes(router, dispatcher, config.hostname);
   queue::Runner runner(config, outbound, queue_relay, &local_routes, io.get_executor(),
                        blocking.get_executor(), clock);

@@ -245,6 +245,18 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
 
   TableReader relay(table("relay"), "relay", source);
   if (auto p = relay.integer("port", 1, 65535)) c.relay_port = static_cast<std::uint16_t>(*p);
+  if (auto v = relay.boolean("mta_sts")) c.mta_sts = *v;
+  if (auto v = relay.boolean("dane")) c.dane = *v;
+  if (auto p = relay.integer("mta_sts_port", 1, 65535)) {
+    c.mta_sts_port = static_cast<std::uint16_t>(*p);
+  }
+  if (auto f = relay.string("ca_file")) {
+    if (f->empty()) relay.fail("ca_file", "must not be empty");
+    c.relay_ca_file = std::filesystem::path(*f);
+    if (c.relay_ca_file->is_relative()) {
+      c.relay_ca_file = std::filesystem::absolute(source).parent_path() / *c.relay_ca_file;
+    }
+  }
   relay.reject_unknown();
 
   TableReader srs(table("srs"), "srs", source);
@@ -432,7 +444,9 @@ std::string describe_config(const Config& c) {
     << "timeout = " << c.dns_timeout.count() << "\n";
   o << "\n[transport]\n";
   for (const auto& [d, ep] : c.transport) o << q(d) << " = " << q(ep.to_string()) << "\n";
-  o << "\n[relay]\nport = " << c.relay_port << "\n";
+  o << "\n[relay]\nport = " << c.relay_port << "\nmta_sts = " << (c.mta_sts ? "true" : "false")
+    << "\ndane = " << (c.dane ? "true" : "false") << "\nmta_sts_port = " << c.mta_sts_port << "\n";
+  if (c.relay_ca_file) o << "ca_file = " << q(c.relay_ca_file->string()) << "\n";
   o << "\n[srs]\ndomain = " << q(c.srs_domain) << "\nmax_age_days = " << c.srs_max_age_days << "\n";
   o << "\n[auth]\nenabled = " << (c.auth_enabled ? "true" : "false")
     << "\ndmarc_reject_action = " << q(c.dmarc_reject_action)

@@ -131,6 +131,16 @@ struct Config {
 
   // [relay]
   std::uint16_t relay_port = 25;  // port used for MX hosts (tests point it at a sink)
+  // Enforce the destinations' MTA-STS policies (RFC 8461): in "enforce" mode only the listed MX
+  // hosts, only over TLS with a certificate that verifies, or the message waits.
+  bool mta_sts = true;
+  // DANE (RFC 7672): where a destination's MX and TLSA records are DNSSEC-secure, TLS is required
+  // and the certificate must match them. Needs a DNSSEC trust anchor ([dns] trust_anchor).
+  bool dane = true;
+  std::uint16_t mta_sts_port = 443;  // where policy hosts answer HTTPS (tests point it elsewhere)
+  // Certificate authorities trusted for verified TLS (MTA-STS policy hosts and MX hosts), in
+  // addition to the system's (/etc/ssl/certs).
+  std::optional<std::filesystem::path> relay_ca_file;
 
   // [srs]
   std::string srs_domain;  // default: hostname

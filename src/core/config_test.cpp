@@ -156,6 +156,11 @@ TEST(ConfigTest, QueueAndSubmissionSettings) {
   EXPECT_NE(error_of("[submission]\nmessages_per_user_hour = 0\n")
                 .find("submission.messages_per_user_hour"),
             std::string::npos);
+  const Config r = parse("[relay]\nmta_sts = false\nmta_sts_port = 8443\nca_file = \"ca.pem\"\n");
+  EXPECT_FALSE(r.mta_sts);
+  EXPECT_EQ(r.mta_sts_port, 8443);
+  EXPECT_EQ(r.relay_ca_file, std::filesystem::path("/etc/sealpost/ca.pem"));
+  EXPECT_TRUE(d.mta_sts);  // on by default
   // Credentials never travel in plaintext: the submission ports need TLS.
   EXPECT_NE(error_of("[listen]\nsubmission = \"127.0.0.1:587\"\n").find("need [tls]"),
             std::string::npos);

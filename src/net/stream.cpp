@@ -43,11 +43,20 @@ asio::awaitable<void> Stream::handshake_server(ssl::context& ctx, boost::system:
 }
 
 asio::awaitable<void> Stream::handshake_client(ssl::context& ctx, const std::string& sni,
-                                               boost::system::error_code& ec) {
+                                               boost::system::error_code& ec,
+                                               const std::function<bool(SSL*)>& prepare) {
   tls_ = std::make_unique<ssl::stream<asio::ip::tcp::socket&>>(socket_, ctx);
   if (!sni.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), sni.c_str());
+  if (prepare && !prepare(tls_->native_handle())) {
+    ec = asio::error::invalid_argument;
+    co_return;
+  }
   auto [e] = co_await tls_->async_handshake(ssl::stream_base::client, kNoThrow);
   ec = e;
+}
+
+long Stream::tls_verify_result() const {
+  return tls_ ? SSL_get_verify_result(tls_->native_handle()) : X509_V_OK;
 }
 
 std::string Stream::tls_version() const {

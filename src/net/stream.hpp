@@ -2,6 +2,7 @@
 // writes that report errors as values: a peer going away is normal, not exceptional.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,9 +26,14 @@ class Stream {
 
   boost::asio::awaitable<void> handshake_server(boost::asio::ssl::context& ctx,
                                                 boost::system::error_code& ec);
+  // `prepare` sets up what this connection verifies (a host name, DANE TLSA records) on the
+  // SSL object before the handshake; false from it fails the handshake with invalid_argument.
   boost::asio::awaitable<void> handshake_client(boost::asio::ssl::context& ctx,
                                                 const std::string& sni,
-                                                boost::system::error_code& ec);
+                                                boost::system::error_code& ec,
+                                                const std::function<bool(SSL*)>& prepare = {});
+  // OpenSSL's X509_V_* result of the last handshake's verification (X509_V_OK when none).
+  [[nodiscard]] long tls_verify_result() const;
 
   [[nodiscard]] bool is_tls() const noexcept { return tls_ != nullptr; }
   [[nodiscard]] std::string tls_version() const;

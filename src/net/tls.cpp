@@ -54,6 +54,74 @@ std::unique_ptr<ssl::context> make_client_tls() {
   return ctx;
 }
 
+std::unique_ptr<ssl::context> make_verifying_client_tls(
+    const std::optional<std::filesystem::path>& extra_ca_file) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  restrict_versions(*ctx);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_default_verify_paths(native);
+  if (extra_ca_file &&
+      SSL_CTX_load_verify_locations(native, extra_ca_file->c_str(), nullptr) != 1) {
+    throw std::runtime_error(extra_ca_file->string() + ": cannot load the CA certificates");
+  }
+  ctx->set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
+bool require_host_name(SSL* ssl, const std::string& host) {
+  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  return SSL_set1_host(ssl, host.c_str()) == 1;
+}
+
+std::unique_ptr<ssl::context> make_dane_client_tls() {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  restrict_versions(*ctx);
+  if (SSL_CTX_dane_enable(ctx->native_handle()) <= 0) {
+    throw std::runtime_error("OpenSSL cannot enable DANE");
+  }
+  ctx->set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
+bool require_dane(SSL* ssl, const std::string& mx_host, const std::string& next_hop_domain,
+                  const std::vector<dns::TlsaRecord>& records) {
+  if (SSL_dane_enable(ssl, mx_host.c_str()) <= 0) return false;
+  if (!next_hop_domain.empty() && next_hop_domain != mx_host) {
+    SSL_add1_host(ssl, next_hop_domain.c_str());
+  }
+  SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+  int added = 0;
+  for (const auto& r : records) {
+    if (r.usage != 2 && r.usage != 3) continue;
+    if (SSL_dane_tlsa_add(ssl, r.usage, r.selector, r.matching_type, r.data.data(), r.data.size()) >
+        0) {
+      ++added;
+    }
+  }
+  return added > 0;
+}
+
+std::string_view verify_failure_kind(long verify_result) {
+  switch (verify_result) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+      return "certificate-host-mismatch";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "certificate-expired";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return "certificate-not-trusted";
+    case X509_V_ERR_DANE_NO_MATCH:
+      return "tlsa-invalid";
+    default:
+      return "validation-failure";
+  }
+}
+
 void write_self_signed(const std::string& hostname, const std::filesystem::path& cert,
                        const std::filesystem::path& key) {
   EVP_PKEY* pkey = EVP_EC_gen("P-256");

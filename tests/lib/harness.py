@@ -44,6 +44,35 @@ def wait_for_port(port, timeout=20.0, proc=None):
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
+def make_ca(directory):
+    """A test certificate authority: (ca_cert, ca_key) made with the openssl command."""
+    cert = os.path.join(directory, "ca.pem")
+    key = os.path.join(directory, "ca-key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=Sealpost Test CA",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=keyCertSign"],
+        check=True, capture_output=True)
+    return cert, key
+
+
+def make_signed_cert(directory, ca, names, stem):
+    """A certificate for `names` (the first is the CN) signed by `ca`: (cert, key)."""
+    cert = os.path.join(directory, f"{stem}.pem")
+    key = os.path.join(directory, f"{stem}-key.pem")
+    csr = os.path.join(directory, f"{stem}.csr")
+    ext = os.path.join(directory, f"{stem}.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+                    "-subj", f"/CN={names[0]}"], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1],
+                    "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext],
+                   check=True, capture_output=True)
+    return cert, key
+
+
 def make_cert(directory, hostname="localhost"):
     """A self-signed certificate and key, made with the openssl command."""
     cert = os.path.join(directory, "cert.pem")
@@ -114,8 +143,10 @@ class Sink:
     tls: offer STARTTLS with a self-signed certificate.
     """
 
-    def __init__(self, tls=False, workdir=None):
-        self.port = free_port()
+    def __init__(self, tls=False, workdir=None, port=None, cert=None):
+        """cert: (certfile, keyfile) to offer instead of a self-signed "sink.test" one; port: a
+        port to listen on (e.g. the one a stopped sink used)."""
+        self.port = port or free_port()
         self.messages = []
         self.rcpt_replies = {}
         self.data_replies = []
@@ -125,8 +156,11 @@ class Sink:
         kwargs = {"enable_SMTPUTF8": True, "decode_data": False}
         self._tmp = None
         if tls:
-            self._tmp = tempfile.mkdtemp(prefix="sink-tls-")
-            cert, key = make_cert(self._tmp, "sink.test")
+            if cert:
+                cert, key = cert
+            else:
+                self._tmp = tempfile.mkdtemp(prefix="sink-tls-")
+                cert, key = make_cert(self._tmp, "sink.test")
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(cert, key)
             kwargs["tls_context"] = ctx

@@ -1,6 +1,10 @@
 #include "smtp/client/domain_relay.hpp"
 
+#include <algorithm>
+
+#include "core/clock.hpp"
 #include "dns/resolver.hpp"
+#include "smtp/client/sts_policies.hpp"
 
 namespace sealpost::smtp::client {
 
@@ -13,10 +17,13 @@ constexpr std::size_t kMaxMxHosts = 5;
 constexpr std::size_t kMaxAddressesPerHost = 2;
 constexpr std::size_t kMaxAttempts = 10;
 
-RelaySettings relay_settings(const core::Config& config, asio::ssl::context* client_tls) {
+RelaySettings relay_settings(const core::Config& config, asio::ssl::context* client_tls,
+                             asio::ssl::context* verified_tls, asio::ssl::context* dane_tls) {
   RelaySettings settings;
   settings.helo_name = config.hostname;
   settings.tls = client_tls;
+  settings.verified_tls = verified_tls;
+  settings.dane_tls = dane_tls;
   settings.connect_timeout = config.limits.relay_connect_timeout;
   settings.command_timeout = config.limits.relay_timeout;
   return settings;
@@ -25,21 +32,28 @@ RelaySettings relay_settings(const core::Config& config, asio::ssl::context* cli
 }  // namespace
 
 DomainRelay::DomainRelay(const core::Config& config, asio::any_io_executor executor,
-                         dns::Resolver& resolver, asio::ssl::context* client_tls)
+                         dns::Resolver& resolver, asio::ssl::context* client_tls,
+                         asio::ssl::context* verified_tls, StsPolicies* sts,
+                         asio::ssl::context* dane_tls)
     : config_(config),
       resolver_(resolver),
-      relay_(std::move(executor), relay_settings(config, client_tls)) {}
+      sts_(sts),
+      dane_(dane_tls != nullptr),
+      relay_(std::move(executor), relay_settings(config, client_tls, verified_tls, dane_tls)) {}
 
 asio::awaitable<std::vector<RelayTarget>> DomainRelay::targets_for(const std::string& domain,
                                                                    ServerReply& failure) {
   std::vector<RelayTarget> targets;
   if (const auto it = config_.transport.find(domain); it != config_.transport.end()) {
-    targets.push_back(
-        RelayTarget{asio::ip::make_address(it->second.host), it->second.port, it->second.host});
+    targets.push_back(RelayTarget{asio::ip::make_address(it->second.host), it->second.port,
+                                  it->second.host, {}});
     co_return targets;
   }
 
   auto mx = co_await resolver_.mx(domain);
+  // RFC 7672 section 2.2.1: DANE applies only where the MX RRset (or, without one, the domain's
+  // own addresses) is DNSSEC-secure; then each host whose address and TLSA records are secure.
+  const bool secure_mx = mx.security == dns::Security::kSecure;
   std::vector<std::string> hosts;
   switch (mx.status) {
     case dns::Status::kTempFail:
@@ -50,6 +64,7 @@ asio::awaitable<std::vector<RelayTarget>> DomainRelay::targets_for(const std::st
       co_return targets;
     case dns::Status::kNoData:
       hosts.push_back(domain);  // RFC 5321 section 5.1: the implicit MX
+      // A secure denial of the MX records leaves the domain's own records to decide.
       break;
     case dns::Status::kOk:
       if (mx.records.size() == 1 && (mx.records[0].host.empty() || mx.records[0].host == ".")) {
@@ -61,17 +76,40 @@ asio::awaitable<std::vector<RelayTarget>> DomainRelay::targets_for(const std::st
       }
       break;
   }
+  bool dane_lookup_failed = false;
   for (const auto& host : hosts) {
     auto addrs = co_await resolver_.addresses(host);
     if (addrs.status != dns::Status::kOk) continue;
+    std::vector<dns::TlsaRecord> tlsa;
+    if (dane_ && secure_mx && addrs.security == dns::Security::kSecure) {
+      auto answer = co_await resolver_.tlsa("_25._tcp." + host);
+      if (answer.status == dns::Status::kOk && answer.security == dns::Security::kSecure) {
+        // Section 3.1: only DANE-TA(2) and DANE-EE(3) mean anything for SMTP.
+        for (auto& r : answer.records) {
+          if ((r.usage == 2 || r.usage == 3) && r.selector <= 1 && r.matching_type <= 2) {
+            tlsa.push_back(std::move(r));
+          }
+        }
+      } else if (answer.status == dns::Status::kTempFail ||
+                 answer.security == dns::Security::kBogus) {
+        // Section 2.2: a host whose TLSA records cannot be had securely is not used now; the
+        // mail waits rather than going without the authentication the domain asked for.
+        dane_lookup_failed = true;
+        continue;
+      }
+    }
     std::size_t n = 0;
     for (const auto& a : addrs.records) {
       if (n++ >= kMaxAddressesPerHost) break;
-      targets.push_back(RelayTarget{a, config_.relay_port, host});
+      targets.push_back(RelayTarget{a, config_.relay_port, host, tlsa});
     }
   }
   if (targets.empty()) {
-    failure = local_reply(451, "4.4.4", "No address found for the destination's mail hosts");
+    failure = dane_lookup_failed
+                  ? local_reply(451, "4.7.5",
+                                "DANE: the destination's TLSA records cannot be "
+                                "verified now")
+                  : local_reply(451, "4.4.4", "No address found for the destination's mail hosts");
   }
   co_return targets;
 }
@@ -79,9 +117,28 @@ asio::awaitable<std::vector<RelayTarget>> DomainRelay::targets_for(const std::st
 asio::awaitable<DomainOutcome> DomainRelay::deliver(const std::string& domain,
                                                     const RelayEnvelope& envelope,
                                                     const RelayMessage& message) {
+  std::optional<StsPolicy> policy;
+  if (sts_ && !config_.transport.count(domain)) {
+    policy = co_await sts_->policy_for(domain, core::unix_now());
+  }
   ServerReply failure;
-  const auto targets = co_await targets_for(domain, failure);
+  auto targets = co_await targets_for(domain, failure);
+  // RFC 8461 section 2: where DANE applies, it takes precedence over MTA-STS.
+  const bool dane = std::any_of(targets.begin(), targets.end(),
+                                [](const RelayTarget& t) { return !t.tlsa.empty(); });
+  const bool enforce = !dane && policy && policy->mode == StsMode::kEnforce;
   DomainOutcome result;
+  result.mta_sts_enforced = enforce;
+  if (enforce && !targets.empty()) {
+    // RFC 8461 section 4.1: only MX hosts the policy names may receive the mail.
+    std::erase_if(
+        targets, [&](const RelayTarget& t) { return !sts_policy_allows_mx(*policy, t.host_name); });
+    if (targets.empty()) {
+      failure = local_reply(451, "4.7.5",
+                            "MTA-STS: none of the destination's MX hosts is listed in its policy");
+      result.tls_failure = "validation-failure";
+    }
+  }
   if (targets.empty()) {
     result.per_recipient.assign(envelope.recipients.size(), failure);
     co_return result;
@@ -90,12 +147,16 @@ asio::awaitable<DomainOutcome> DomainRelay::deliver(const std::string& domain,
   std::size_t attempts = 0;
   for (const auto& target : targets) {
     if (attempts++ >= kMaxAttempts) break;
-    outcome = co_await relay_.relay(target, envelope, message, /*use_tls=*/true);
-    if (outcome.tls_failed) {
+    const TlsMode mode = !target.tlsa.empty() ? TlsMode::kDane
+                         : enforce            ? TlsMode::kVerified
+                                              : TlsMode::kOpportunistic;
+    outcome = co_await relay_.relay(target, envelope, message, mode);
+    if (outcome.tls_failed && mode == TlsMode::kOpportunistic) {
       // Opportunistic TLS (RFC 7435): a failed handshake falls back to plaintext once.
-      outcome = co_await relay_.relay(target, envelope, message, /*use_tls=*/false);
+      outcome = co_await relay_.relay(target, envelope, message, TlsMode::kNone);
     }
     result.remote_host = target.host_name;
+    result.tls_failure = outcome.tls_failure;
     if (!outcome.try_next_host) break;
   }
   result.per_recipient = std::move(outcome.per_recipient);

@@ -29,7 +29,9 @@ class Forwarder final : public server::DeliveryAgent {
   // `executor` runs the outbound connections (each on a strand of its own).
   Forwarder(const core::Config& config, boost::asio::any_io_executor executor,
             dns::Resolver& resolver, const auth::srs::Srs& srs,
-            boost::asio::ssl::context* client_tls);
+            boost::asio::ssl::context* client_tls,
+            boost::asio::ssl::context* verified_tls = nullptr, StsPolicies* sts = nullptr,
+            boost::asio::ssl::context* dane_tls = nullptr);
 
   boost::asio::awaitable<server::DeliveryReport> deliver(
       const server::DeliveryRequest& request) override;

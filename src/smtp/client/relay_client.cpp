@@ -14,12 +14,14 @@
 #include <spdlog/spdlog.h>
 
 #include "net/stream.hpp"
+#include "net/tls.hpp"
 #include "net/watchdog.hpp"
 #include "smtp/protocol/data_writer.hpp"
 
 namespace sealpost::smtp::client {
 
 namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 using protocol::ServerReply;
 
 ServerReply local_reply(int code, std::string_view enhanced, std::string_view text) {
@@ -44,6 +46,7 @@ struct Connection {
   std::string in;
   ServerReply ehlo;  // the capabilities the host announced
   std::string failure;
+  std::string tls_failure;  // TLS-RPT result type when required TLS could not be had
 
   asio::awaitable<bool> read_reply(ServerReply& reply) {
     while (true) {
@@ -101,7 +104,15 @@ RelayOutcome all_recipients(const RelayEnvelope& env, const ServerReply& reply, 
   return out;
 }
 
+// Failures of required TLS: RFC 3463 X.7.5 ("cryptographic failure"), as Postfix words them;
+// temporary, so the message waits for the destination to be fixed.
+constexpr std::string_view kTlsRequired = "TLS is required, but was not offered by the host";
+constexpr std::string_view kTlsNotVerified = "Server certificate not verified";
+
 RelayOutcome host_failure(const RelayEnvelope& env, std::string_view text) {
+  if (text == kTlsRequired || text == kTlsNotVerified) {
+    return all_recipients(env, local_reply(451, "4.7.5", text), /*next=*/true);
+  }
   return all_recipients(env, local_reply(451, "4.4.1", text), /*next=*/true);
 }
 
@@ -133,7 +144,7 @@ std::uint64_t declared_size_limit(const ServerReply& ehlo) {
 // Connect, greeting, EHLO (HELO as a fallback), STARTTLS when offered and wanted. Returns the
 // failure text, or empty on success.
 asio::awaitable<std::string> establish(Connection& conn, const RelayTarget& target,
-                                       const RelaySettings& settings, bool use_tls,
+                                       const RelaySettings& settings, TlsMode mode,
                                        bool& tls_failed) {
   conn.dog.arm_for(settings.connect_timeout);
   const asio::ip::tcp::endpoint ep(target.address, target.port);
@@ -160,16 +171,44 @@ asio::awaitable<std::string> establish(Connection& conn, const RelayTarget& targ
     conn.ehlo.lines.resize(1);  // HELO: no extensions
   }
 
-  if (use_tls && settings.tls && conn.ehlo.has_extension("STARTTLS")) {
+  // Verified TLS (MTA-STS enforce or DANE) is required TLS: no STARTTLS, no mail.
+  const bool required = mode == TlsMode::kVerified || mode == TlsMode::kDane;
+  ssl::context* ctx = mode == TlsMode::kVerified ? settings.verified_tls
+                      : mode == TlsMode::kDane   ? settings.dane_tls
+                                                 : settings.tls;
+  if (required && (!ctx || !conn.ehlo.has_extension("STARTTLS"))) {
+    conn.tls_failure = "starttls-not-supported";
+    co_return std::string(kTlsRequired);
+  }
+  if (mode != TlsMode::kNone && ctx && conn.ehlo.has_extension("STARTTLS")) {
     if (!co_await conn.send("STARTTLS\r\n") || !co_await conn.read_reply(reply)) {
       co_return conn.failure;
     }
+    if (required && reply.code != 220) {
+      conn.tls_failure = "starttls-not-supported";
+      co_return std::string(kTlsRequired);
+    }
     if (reply.code == 220) {
       if (!conn.in.empty()) co_return "Destination sent data before TLS";
+      std::function<bool(SSL*)> prepare;
+      if (mode == TlsMode::kVerified) {
+        prepare = [&target](SSL* s) { return net::require_host_name(s, target.host_name); };
+      } else if (mode == TlsMode::kDane) {
+        prepare = [&target](SSL* s) {
+          return net::require_dane(s, target.host_name, std::string(), target.tlsa);
+        };
+      }
       boost::system::error_code ec;
-      co_await conn.stream.handshake_client(*settings.tls, target.host_name, ec);
+      co_await conn.stream.handshake_client(*ctx, target.host_name, ec, prepare);
       if (ec) {
         tls_failed = true;
+        if (required) {
+          const long v = conn.stream.tls_verify_result();
+          conn.tls_failure = v == X509_V_OK
+                                 ? (mode == TlsMode::kDane ? "tlsa-invalid" : "validation-failure")
+                                 : std::string(net::verify_failure_kind(v));
+          co_return std::string(kTlsNotVerified);
+        }
         co_return "TLS handshake with destination failed";
       }
       if (!co_await conn.send(ehlo_cmd) || !co_await conn.read_reply(conn.ehlo)) {
@@ -321,18 +360,20 @@ asio::awaitable<Transaction> run_on_connection(std::shared_ptr<Connection> conn,
                                                const RelayTarget& target,
                                                const RelaySettings& settings,
                                                const RelayEnvelope& env,
-                                               const RelayMessage& message, bool use_tls) {
+                                               const RelayMessage& message, TlsMode mode) {
   if (fresh) {
     bool tls_failed = false;
-    const std::string failure = co_await establish(*conn, target, settings, use_tls, tls_failed);
+    const std::string failure = co_await establish(*conn, target, settings, mode, tls_failed);
     if (!failure.empty()) {
       Transaction t{host_failure(env, failure)};
       t.outcome.tls_failed = tls_failed;
+      t.outcome.tls_failure = conn->tls_failure;
       conn->close();
       co_return t;
     }
   }
   Transaction t = co_await transact(*conn, settings, env, message, !fresh);
+  t.outcome.tls = conn->stream.is_tls();
   if (t.reusable && settings.reuse_for.count() > 0) {
     conn->dog.arm_for(settings.reuse_for);
   } else {
@@ -346,9 +387,12 @@ asio::awaitable<Transaction> run_on_connection(std::shared_ptr<Connection> conn,
   co_return t;
 }
 
-std::string pool_key(const RelayTarget& target, bool use_tls) {
+// A connection serves only transactions that asked for the same TLS: one made opportunistically
+// never carries mail that requires a verified peer.
+std::string pool_key(const RelayTarget& target, TlsMode mode) {
+  static constexpr std::string_view kModes[] = {"plain", "tls", "verified", "dane"};
   return target.address.to_string() + "|" + std::to_string(target.port) + "|" +
-         (use_tls ? "tls" : "plain") + "|" + target.host_name;
+         std::string(kModes[static_cast<int>(mode)]) + "|" + target.host_name;
 }
 
 }  // namespace
@@ -402,8 +446,8 @@ RelayClient::~RelayClient() = default;
 
 asio::awaitable<RelayOutcome> RelayClient::relay(const RelayTarget& target,
                                                  const RelayEnvelope& envelope,
-                                                 const RelayMessage& message, bool use_tls) {
-  const std::string key = pool_key(target, use_tls);
+                                                 const RelayMessage& message, TlsMode mode) {
+  const std::string key = pool_key(target, mode);
   std::shared_ptr<Connection> conn = pool_->take(key);
   while (true) {
     const bool fresh = conn == nullptr;
@@ -413,7 +457,7 @@ asio::awaitable<RelayOutcome> RelayClient::relay(const RelayTarget& target,
     }
     // The transaction runs on the connection's strand; this coroutine waits for it.
     Transaction t = co_await asio::co_spawn(
-        conn->strand, run_on_connection(conn, fresh, target, settings_, envelope, message, use_tls),
+        conn->strand, run_on_connection(conn, fresh, target, settings_, envelope, message, mode),
         asio::use_awaitable);
     spdlog::debug("relay fresh={} stale={} reusable={} tls_failed={}", fresh, t.stale, t.reusable,
                   t.outcome.tls_failed);

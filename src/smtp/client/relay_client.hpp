@@ -15,6 +15,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "dns/lookup.hpp"
 #include "smtp/protocol/reply_parser.hpp"
 
 namespace sealpost::smtp::client {
@@ -23,6 +24,8 @@ struct RelayTarget {
   boost::asio::ip::address address;
   std::uint16_t port = 25;
   std::string host_name;  // the MX name (SNI), or the address text for transport-map hosts
+  // The host's DNSSEC-secure, usable TLSA records (RFC 7672): non-empty means DANE applies.
+  std::vector<dns::TlsaRecord> tlsa;
 };
 
 struct RelayEnvelope {
@@ -38,9 +41,23 @@ struct RelayMessage {
   [[nodiscard]] std::size_t size() const noexcept { return trace.size() + content.size(); }
 };
 
+// How a transaction uses TLS.
+enum class TlsMode {
+  kNone,           // plaintext (after an opportunistic handshake failed)
+  kOpportunistic,  // STARTTLS when offered, no certificate checks (RFC 7435)
+  // STARTTLS required, the chain verified and the MX host named by the certificate (MTA-STS
+  // "enforce", RFC 8461 section 4.2): otherwise the host is not used.
+  kVerified,
+  // DANE (RFC 7672): STARTTLS required, the certificate matched against the target's TLSA
+  // records; no plaintext fallback.
+  kDane,
+};
+
 struct RelaySettings {
   std::string helo_name;
-  boost::asio::ssl::context* tls = nullptr;  // null: never STARTTLS
+  boost::asio::ssl::context* tls = nullptr;           // null: never STARTTLS
+  boost::asio::ssl::context* verified_tls = nullptr;  // for TlsMode::kVerified; null: refused
+  boost::asio::ssl::context* dane_tls = nullptr;      // for TlsMode::kDane; null: refused
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{120};
   // How long a connection is kept after a transaction for the next message to the same host
@@ -55,6 +72,10 @@ struct RelayOutcome {
   bool try_next_host = false;
   // The TLS handshake failed: opportunistic TLS may retry the same host in plaintext.
   bool tls_failed = false;
+  bool tls = false;  // the transaction ran under TLS
+  // Why TLS could not be used as required, in TLS-RPT's words (RFC 8460 section 4.3:
+  // "starttls-not-supported", "certificate-host-mismatch"...); empty when it could.
+  std::string tls_failure;
   std::vector<protocol::ServerReply> per_recipient;  // one per envelope recipient
 };
 
@@ -69,7 +90,7 @@ class RelayClient {
 
   boost::asio::awaitable<RelayOutcome> relay(const RelayTarget& target,
                                              const RelayEnvelope& envelope,
-                                             const RelayMessage& message, bool use_tls);
+                                             const RelayMessage& message, TlsMode tls);
 
   [[nodiscard]] const RelaySettings& settings() const noexcept { return settings_; }
 
