@@ -6,8 +6,13 @@
 #include <fstream>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -31,9 +36,11 @@
 #include "pop3/server/session.hpp"
 #include "queue/queue.hpp"
 #include "queue/runner.hpp"
+#include "queue/tls_reports.hpp"
 #include "routing/router.hpp"
 #include "smtp/client/forwarder.hpp"
 #include "smtp/client/sts_policies.hpp"
+#include "smtp/client/tls_results.hpp"
 #include "smtp/server/session.hpp"
 #include "store/mailbox/facts.hpp"
 #include "store/metadata_store.hpp"
@@ -106,6 +113,31 @@ queue::Runner::Clock queue_clock() {
   };
 }
 
+// TLS-RPT: at each UTC midnight (of the queue's clock) the day's results go out as reports. (A
+// plain function, not a capturing lambda: a lambda's captures die before its coroutine does.)
+asio::awaitable<void> tls_report_loop(const core::Config& config, queue::Runner::Clock clock,
+                                      smtp::client::TlsResults& results, dns::Resolver& resolver,
+                                      queue::Queue& outbound, queue::Runner& runner,
+                                      asio::any_io_executor blocking,
+                                      const auth::dkim::KeyringHolder& keyring) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::int64_t day = clock() / 86400;
+  while (true) {
+    timer.expires_after(std::chrono::seconds(1));
+    co_await timer.async_wait(asio::use_awaitable);
+    const std::int64_t today = clock() / 86400;
+    if (today == day) continue;
+    try {
+      co_await queue::send_tls_reports(results.take(), day * 86400, today * 86400, config, resolver,
+                                       outbound, blocking, keyring);
+      runner.wake();
+    } catch (const std::exception& e) {
+      spdlog::error("tls reports not sent: {}", e.what());
+    }
+    day = today;
+  }
+}
+
 }  // namespace
 
 void prepare_data_dir(const core::Config& config) {
@@ -172,6 +204,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   // DANE needs DNSSEC: without a trust anchor nothing is secure, so nothing would apply.
   std::unique_ptr<asio::ssl::context> dane_tls;
   if (config.dane && !config.dns_trust_anchor.empty()) dane_tls = net::make_dane_client_tls();
+  smtp::client::TlsResults tls_results;  // TLS-RPT: counted as mail goes out, reported daily
   std::unique_ptr<smtp::client::StsPolicies> sts;
   if (config.mta_sts) {
     sts = std::make_unique<smtp::client::StsPolicies>(
@@ -181,7 +214,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   }
 
   smtp::client::Forwarder forwarder(config, io.get_executor(), *resolver, srs, client_tls.get(),
-                                    verified_tls.get(), sts.get(), dane_tls.get());
+                                    verified_tls.get(), sts.get(), dane_tls.get(), &tls_results);
   // Blocking work (SQLite, zstd, fsync, Argon2id) runs here, never on the I/O threads. Declared
   // after the io_context: destroyed first, it finishes what runs before the sessions go.
   asio::thread_pool blocking(std::max(2U, threads));
@@ -245,7 +278,8 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   const auto clock = queue_clock();
   queue::Queue outbound(*store, key);
   smtp::client::DomainRelay queue_relay(config, io.get_executor(), *resolver, client_tls.get(),
-                                        verified_tls.get(), sts.get(), dane_tls.get());
+                                        verified_tls.get(), sts.get(), dane_tls.get(),
+                                        &tls_results);
   delivery::LocalRoutes local_routes(router, dispatcher, config.hostname);
   queue::Runner runner(config, outbound, queue_relay, &local_routes, io.get_executor(),
                        blocking.get_executor(), clock);
@@ -330,6 +364,11 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   }
 
   runner.start();
+  // TLS-RPT: at each UTC midnight (of the queue's clock) the day's results go out as reports.
+  asio::co_spawn(io,
+                 tls_report_loop(config, clock, tls_results, *resolver, outbound, runner,
+                                 blocking.get_executor(), keyring),
+                 asio::detached);
   // A change by the CLI (a domain, a key, `sealpost queue retry`) reloads and wakes the queue.
   const std::function<void()> on_change = [&reload_keys, &runner] {
     reload_keys();

@@ -4,7 +4,12 @@ certificate a test CA signed (Sealpost trusts it through [relay] ca_file), and a
 every MX host. A domain in "enforce" mode gets its mail only from an MX host its policy lists, only
 over TLS with a certificate valid for that host: otherwise the message waits in the queue."""
 
+import base64
+import email
+import email.policy
+import gzip
 import http.server
+import json
 import os
 import shutil
 import smtplib
@@ -40,6 +45,8 @@ def records():
         if d != "open":
             out += [f'_mta-sts.{d}.test. 300 IN TXT "v=STSv1; id=20261204T000000"',
                     f"mta-sts.{d}.test. 300 IN A 127.0.0.1"]
+    # secure.test wants TLS reports (RFC 8460).
+    out.append('_smtp._tls.secure.test. 300 IN TXT "v=TLSRPTv1; rua=mailto:tls@reports.test"')
     return out
 
 
@@ -89,8 +96,17 @@ class MtaStsTest(unittest.TestCase):
         self.sink_port = free_port()
         self.sink = Sink(port=self.sink_port).start()  # no STARTTLS at first
         self.addCleanup(lambda: self.sink.stop())
+        self.reports = Sink().start()
+        self.addCleanup(self.reports.stop)
+        # The queue's clock, which the test moves a day ahead to get the day's TLS reports.
+        self.clock = os.path.join(self.work, "clock")
+        with open(self.clock, "w") as f:
+            f.write("0\n")
+        os.environ["SEALPOST_TEST_CLOCK_FILE"] = self.clock
+        self.addCleanup(os.environ.pop, "SEALPOST_TEST_CLOCK_FILE", None)
         self.mx = Sealpost(
             dns_port=self.dns.port, listen=("submission",),
+            transport={"reports.test": self.reports.port},
             extra=f'[relay]\nport = {self.sink_port}\nmta_sts_port = {self.https.server_port}\n'
                   f'ca_file = "{self.ca[0]}"\n\n[queue]\nretry = "1h"\n')
         self.addCleanup(self.mx.cleanup)
@@ -172,6 +188,35 @@ class MtaStsTest(unittest.TestCase):
         log = self.mx.log_text()
         for secret in ("secure.test", "badcert", "bob@", "alice"):
             self.assertNotIn(secret, log)
+
+        # A day later secure.test gets its TLS report (RFC 8460): one session without STARTTLS,
+        # then one that verified.
+        with open(self.clock, "w") as f:
+            f.write("86400\n")
+        got = self.reports.wait_for(1, timeout=30)
+        self.assertEqual(len(got), 1, "one report, for the one domain that asks")
+        report = got[0]
+        self.assertEqual(report.mail_from, "<>", "reports go from the null sender")
+        self.assertEqual(report.rcpt_tos, ["tls@reports.test"])
+        msg = email.message_from_bytes(report.content, policy=email.policy.default)
+        self.assertEqual(msg.get_content_type(), "multipart/report")
+        self.assertEqual(msg.get_param("report-type"), "tlsrpt")
+        self.assertEqual(msg["TLS-Report-Domain"], "secure.test")
+        self.assertTrue(msg["Subject"].startswith("Report Domain: secure.test Submitter: "))
+        attachment = next(p for p in msg.iter_parts()
+                          if p.get_content_type() == "application/tlsrpt+gzip")
+        self.assertTrue(attachment.get_filename().endswith(".json.gz"))
+        data = json.loads(gzip.decompress(attachment.get_content()))
+        self.assertEqual(len(data["policies"]), 1)
+        policy = data["policies"][0]
+        self.assertEqual(policy["policy"]["policy-type"], "sts")
+        self.assertEqual(policy["policy"]["policy-domain"], "secure.test")
+        self.assertIn("mode: enforce", policy["policy"]["policy-string"])
+        self.assertEqual(policy["summary"]["total-successful-session-count"], 1)
+        self.assertGreaterEqual(policy["summary"]["total-failure-session-count"], 1)
+        kinds = {d["result-type"] for d in policy["failure-details"]}
+        self.assertEqual(kinds, {"starttls-not-supported"})
+        self.assertEqual(policy["failure-details"][0]["receiving-mx-hostname"], "mx.secure.test")
 
 
 if __name__ == "__main__":

@@ -357,6 +357,39 @@ class QueueAdminTest(SubmissionCase):
                     self.assertNotIn(b"BODY-TEXT", fh.read())
 
 
+    def test_a_message_waiting_four_hours_sends_one_delay_notice_then_a_bounce(self):
+        self.sink.data_replies = ["451 4.2.0 Try again later"] * 1000
+        with self.smtp() as s:
+            s.sendmail("hello@example.com", ["slow@dest.test"],
+                       message("slow one", sender="hello@example.com", body="NOT-IN-A-DSN"))
+        deadline = time.monotonic() + 30
+        while self.sink.attempts < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.home.messages, [], "no notice in the first hours")
+        self.advance(4 * 3600 + 60)  # past [queue] delay_notice, and the 1h retry is due
+        got = self.home.wait_for(1, timeout=30)
+        self.assertEqual(len(got), 1, "one delay notice to the sender's alias")
+        notice = got[0].content
+        self.assertIn(b"Action: delayed", notice)
+        self.assertIn(b"Final-Recipient: rfc822; slow@dest.test", notice)
+        self.assertIn(b"Will-Retry-Until:", notice)
+        self.assertNotIn(b"NOT-IN-A-DSN", notice)
+        self.advance(8 * 3600 + 120)  # another try: still deferred, but no second notice
+        deadline = time.monotonic() + 30
+        while self.sink.attempts < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)
+        self.assertEqual(len(self.home.messages), 1, "the delay notice is sent once")
+        # Past [queue] lifetime (5 days) the message bounces: a final DSN.
+        self.advance(5 * 86400 + 3600)
+        got = self.home.wait_for(2, timeout=30)
+        self.assertEqual(len(got), 2)
+        self.assertIn(b"Action: failed", got[1].content)
+        self.assertIn(b"Status: 4.2.0", got[1].content)
+        rows = self.entries()
+        self.assertTrue(any(r[6] == "1" for r in rows), rows)  # FAILED column
+
+
 class SubmissionRateTest(SubmissionCase):
     submission = "messages_per_user_hour = 2\n"
 

@@ -6,7 +6,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+
+#include "core/gzip.hpp"
 
 namespace sealpost::auth::dmarc {
 
@@ -53,23 +54,6 @@ std::string tag(const char* name, std::string_view value) {
 
 const char* alignment(Alignment a) {
   return a == Alignment::kStrict ? "s" : "r";
-}
-
-std::string gzip(const std::string& data) {
-  z_stream z{};
-  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw std::runtime_error("zlib: deflateInit2 failed");
-  }
-  std::string out(deflateBound(&z, data.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  if (rc != Z_STREAM_END) throw std::runtime_error("zlib: deflate failed");
-  return out;
 }
 
 void write_file(const std::filesystem::path& p, const std::string& data) {
@@ -180,7 +164,7 @@ std::vector<std::filesystem::path> write_reports(const std::vector<Report>& repo
     const std::string base = org_name + "!" + r.policy_domain + "!" + std::to_string(r.begin) +
                              "!" + std::to_string(r.end);
     const auto xml = dir / (base + ".xml.gz");
-    write_file(xml, gzip(to_xml(r, org_name, "postmaster@" + org_name, id)));
+    write_file(xml, core::gzip(to_xml(r, org_name, "postmaster@" + org_name, id)));
     std::string rua;
     for (const auto& a : to) rua += a + "\n";
     write_file(dir / (base + ".rua"), rua);

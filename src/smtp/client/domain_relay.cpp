@@ -5,6 +5,7 @@
 #include "core/clock.hpp"
 #include "dns/resolver.hpp"
 #include "smtp/client/sts_policies.hpp"
+#include "smtp/client/tls_results.hpp"
 
 namespace sealpost::smtp::client {
 
@@ -34,19 +35,20 @@ RelaySettings relay_settings(const core::Config& config, asio::ssl::context* cli
 DomainRelay::DomainRelay(const core::Config& config, asio::any_io_executor executor,
                          dns::Resolver& resolver, asio::ssl::context* client_tls,
                          asio::ssl::context* verified_tls, StsPolicies* sts,
-                         asio::ssl::context* dane_tls)
+                         asio::ssl::context* dane_tls, TlsResults* results)
     : config_(config),
       resolver_(resolver),
       sts_(sts),
       dane_(dane_tls != nullptr),
+      results_(results),
       relay_(std::move(executor), relay_settings(config, client_tls, verified_tls, dane_tls)) {}
 
 asio::awaitable<std::vector<RelayTarget>> DomainRelay::targets_for(const std::string& domain,
                                                                    ServerReply& failure) {
   std::vector<RelayTarget> targets;
   if (const auto it = config_.transport.find(domain); it != config_.transport.end()) {
-    targets.push_back(RelayTarget{asio::ip::make_address(it->second.host), it->second.port,
-                                  it->second.host, {}});
+    targets.push_back(
+        RelayTarget{asio::ip::make_address(it->second.host), it->second.port, it->second.host, {}});
     co_return targets;
   }
 
@@ -114,6 +116,21 @@ asio::awaitable<std::vector<RelayTarget>> DomainRelay::targets_for(const std::st
   co_return targets;
 }
 
+namespace {
+
+std::string tlsa_text(const dns::TlsaRecord& r) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = std::to_string(r.usage) + " " + std::to_string(r.selector) + " " +
+                    std::to_string(r.matching_type) + " ";
+  for (const auto b : r.data) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
 asio::awaitable<DomainOutcome> DomainRelay::deliver(const std::string& domain,
                                                     const RelayEnvelope& envelope,
                                                     const RelayMessage& message) {
@@ -126,17 +143,46 @@ asio::awaitable<DomainOutcome> DomainRelay::deliver(const std::string& domain,
   // RFC 8461 section 2: where DANE applies, it takes precedence over MTA-STS.
   const bool dane = std::any_of(targets.begin(), targets.end(),
                                 [](const RelayTarget& t) { return !t.tlsa.empty(); });
-  const bool enforce = !dane && policy && policy->mode == StsMode::kEnforce;
+  const bool sts = !dane && policy.has_value();
+  const bool enforce = sts && policy->mode == StsMode::kEnforce;
   DomainOutcome result;
   result.mta_sts_enforced = enforce;
-  if (enforce && !targets.empty()) {
-    // RFC 8461 section 4.1: only MX hosts the policy names may receive the mail.
-    std::erase_if(
-        targets, [&](const RelayTarget& t) { return !sts_policy_allows_mx(*policy, t.host_name); });
-    if (targets.empty()) {
-      failure = local_reply(451, "4.7.5",
-                            "MTA-STS: none of the destination's MX hosts is listed in its policy");
-      result.tls_failure = "validation-failure";
+
+  // TLS-RPT (RFC 8460): each session toward a destination with a policy is counted.
+  const auto report = [&](const RelayTarget* target, const std::string& tls_failure) {
+    if (!results_ || (!dane && !sts)) return;
+    TlsResults::Session s;
+    s.policy_domain = domain;
+    s.type = dane ? TlsPolicyType::kTlsa : TlsPolicyType::kSts;
+    if (dane && target) {
+      for (const auto& r : target->tlsa) s.policy_strings.push_back(tlsa_text(r));
+    } else if (sts) {
+      s.policy_strings = sts_policy_strings(*policy);
+    }
+    if (target) {
+      s.mx_host = target->host_name;
+      s.receiving_ip = target->address.to_string();
+    }
+    s.failure = tls_failure;
+    results_->record(s);
+  };
+
+  if (sts && !targets.empty()) {
+    // RFC 8461 section 4.1: only MX hosts the policy names may receive the mail ("testing":
+    // reported, not enforced).
+    const auto listed = std::count_if(targets.begin(), targets.end(), [&](const RelayTarget& t) {
+      return sts_policy_allows_mx(*policy, t.host_name);
+    });
+    if (listed == 0) report(nullptr, "validation-failure");
+    if (enforce) {
+      std::erase_if(targets, [&](const RelayTarget& t) {
+        return !sts_policy_allows_mx(*policy, t.host_name);
+      });
+      if (targets.empty()) {
+        failure = local_reply(
+            451, "4.7.5", "MTA-STS: none of the destination's MX hosts is listed in its policy");
+        result.tls_failure = "validation-failure";
+      }
     }
   }
   if (targets.empty()) {
@@ -148,10 +194,24 @@ asio::awaitable<DomainOutcome> DomainRelay::deliver(const std::string& domain,
   for (const auto& target : targets) {
     if (attempts++ >= kMaxAttempts) break;
     const TlsMode mode = !target.tlsa.empty() ? TlsMode::kDane
-                         : enforce            ? TlsMode::kVerified
+                         : sts                ? TlsMode::kVerified
                                               : TlsMode::kOpportunistic;
     outcome = co_await relay_.relay(target, envelope, message, mode);
-    if (outcome.tls_failed && mode == TlsMode::kOpportunistic) {
+    if (mode != TlsMode::kOpportunistic) {
+      // A session only counts when TLS was tried: an unreachable host is no TLS result.
+      if (!outcome.tls_failure.empty()) {
+        report(&target, outcome.tls_failure);
+      } else if (outcome.tls) {
+        report(&target, {});
+      }
+    }
+    bool opportunistic = mode == TlsMode::kOpportunistic;
+    if (sts && !enforce && !outcome.tls_failure.empty()) {
+      // "testing" (RFC 8461 section 5): the failure is reported, the mail goes anyway.
+      outcome = co_await relay_.relay(target, envelope, message, TlsMode::kOpportunistic);
+      opportunistic = true;
+    }
+    if (outcome.tls_failed && opportunistic) {
       // Opportunistic TLS (RFC 7435): a failed handshake falls back to plaintext once.
       outcome = co_await relay_.relay(target, envelope, message, TlsMode::kNone);
     }

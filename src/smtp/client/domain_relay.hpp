@@ -31,6 +31,7 @@ struct DomainOutcome {
 };
 
 class StsPolicies;
+class TlsResults;
 
 class DomainRelay {
  public:
@@ -39,7 +40,7 @@ class DomainRelay {
   DomainRelay(const core::Config& config, boost::asio::any_io_executor executor,
               dns::Resolver& resolver, boost::asio::ssl::context* client_tls,
               boost::asio::ssl::context* verified_tls = nullptr, StsPolicies* sts = nullptr,
-              boost::asio::ssl::context* dane_tls = nullptr);
+              boost::asio::ssl::context* dane_tls = nullptr, TlsResults* results = nullptr);
 
   boost::asio::awaitable<DomainOutcome> deliver(const std::string& domain,
                                                 const RelayEnvelope& envelope,
@@ -55,6 +56,7 @@ class DomainRelay {
   dns::Resolver& resolver_;
   StsPolicies* sts_;
   bool dane_;
+  TlsResults* results_;  // null: TLS-RPT off
   RelayClient relay_;
 };
 

@@ -58,9 +58,10 @@ std::string sanitize_remote_text(std::string_view text) {
 Forwarder::Forwarder(const core::Config& config, asio::any_io_executor executor,
                      dns::Resolver& resolver, const auth::srs::Srs& srs,
                      asio::ssl::context* client_tls, asio::ssl::context* verified_tls,
-                     StsPolicies* sts, asio::ssl::context* dane_tls)
+                     StsPolicies* sts, asio::ssl::context* dane_tls, TlsResults* results)
     : srs_(srs),
-      relay_(config, std::move(executor), resolver, client_tls, verified_tls, sts, dane_tls),
+      relay_(config, std::move(executor), resolver, client_tls, verified_tls, sts, dane_tls,
+             results),
       memory_(config.limits.accepted_memory, kAcceptedMemoryEntries) {}
 
 asio::awaitable<Forwarder::DomainResult> Forwarder::deliver_domain(const std::string& domain,

@@ -31,7 +31,7 @@ class Forwarder final : public server::DeliveryAgent {
             dns::Resolver& resolver, const auth::srs::Srs& srs,
             boost::asio::ssl::context* client_tls,
             boost::asio::ssl::context* verified_tls = nullptr, StsPolicies* sts = nullptr,
-            boost::asio::ssl::context* dane_tls = nullptr);
+            boost::asio::ssl::context* dane_tls = nullptr, TlsResults* results = nullptr);
 
   boost::asio::awaitable<server::DeliveryReport> deliver(
       const server::DeliveryRequest& request) override;

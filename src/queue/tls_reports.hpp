@@ -1,0 +1,45 @@
+// TLS-RPT (RFC 8460) reports of our outbound TLS sessions, sent once a day through the queue to
+// every domain that asks for them (`_smtp._tls` TXT record, mailto: URIs): the day's counts per
+// policy domain (smtp::client::TlsResults) as the section 4.4 JSON, gzip'd, in a
+// multipart/report; report-type="tlsrpt" message (section 5.3), DKIM-signed when we hold keys
+// for our host name's domain. https: URIs are not posted to yet.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "auth/dkim/keyring.hpp"
+#include "core/config.hpp"
+#include "queue/queue.hpp"
+#include "smtp/client/tls_rpt.hpp"
+
+namespace sealpost::dns {
+class Resolver;
+}
+
+namespace sealpost::queue {
+
+struct TlsReportMail {
+  std::string from;                     // our reporting address
+  std::vector<std::string> recipients;  // the domain's mailto: addresses
+  std::string message_id;               // without <>
+  std::string boundary;
+  std::int64_t now = 0;
+};
+
+// The report message for one policy domain (CRLF lines), unsigned.
+std::string tls_report_message(const smtp::client::TlsReport& report, const TlsReportMail& mail);
+
+// Queues the reports for `results` (the period [start, end) in Unix seconds). Returns how many
+// reports were queued.
+boost::asio::awaitable<std::size_t> send_tls_reports(
+    std::vector<smtp::client::TlsPolicyResult> results, std::int64_t start, std::int64_t end,
+    const core::Config& config, dns::Resolver& resolver, Queue& queue,
+    boost::asio::any_io_executor blocking, const auth::dkim::KeyringHolder& keyring);
+
+}  // namespace sealpost::queue
