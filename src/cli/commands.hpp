@@ -56,6 +56,7 @@ int app_password_list(const std::filesystem::path& config, const std::string& ad
 int app_password_revoke(const std::filesystem::path& config, const std::string& address,
                         const std::string& label);
 int queue_list(const std::filesystem::path& config);
+int queue_stats(const std::filesystem::path& config);
 int queue_show(const std::filesystem::path& config, const std::string& id);
 int queue_retry(const std::filesystem::path& config, const std::string& id, bool all);
 int queue_drop(const std::filesystem::path& config, const std::string& id);

@@ -205,6 +205,9 @@ int main(int argc, char** argv) {
   auto* qls = q->add_subcommand("list", "queued and recently sent messages, newest first");
   with_config(qls);
   qls->callback([&] { status = cli::queue_list(config); });
+  auto* qstats = q->add_subcommand("stats", "recipients by state and bounce category (metrics)");
+  with_config(qstats);
+  qstats->callback([&] { status = cli::queue_stats(config); });
   auto* qshow = q->add_subcommand("show", "one entry: envelope, each recipient's state, content");
   qshow->add_option("id", entry, "the ID `queue list` prints")->required();
   with_config(qshow);

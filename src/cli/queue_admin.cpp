@@ -123,6 +123,23 @@ int queue_show(const std::filesystem::path& path, const std::string& id) {
   return 0;
 }
 
+int queue_stats(const std::filesystem::path& path) {
+  const auto config = core::load_config(path);
+  auto store = open_metadata_store(config);
+  // Prometheus text format, as the metrics endpoint will serve it: recipients by state and by
+  // the bounce classifier's category of their last answer.
+  std::cout << "# HELP sealpost_queue_recipients Queued recipients by state and category of the "
+               "last answer.\n# TYPE sealpost_queue_recipients gauge\n";
+  for (const auto& [key, count] : store->queue_counts()) {
+    const auto colon = key.find(':');
+    const auto state = key.substr(0, colon);
+    const auto category = colon == std::string::npos ? std::string() : key.substr(colon + 1);
+    std::cout << "sealpost_queue_recipients{state=\"" << state << "\",category=\""
+              << (category.empty() ? "none" : category) << "\"} " << count << "\n";
+  }
+  return 0;
+}
+
 int queue_retry(const std::filesystem::path& path, const std::string& id, bool all) {
   if (all == !id.empty()) throw std::runtime_error("give an ID or --all");
   const auto config = core::load_config(path);

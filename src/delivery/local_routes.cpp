@@ -19,7 +19,7 @@ boost::asio::awaitable<smtp::protocol::ServerReply> LocalRoutes::deliver(
   smtp::server::DeliveryRequest request;
   request.sender = envelope.sender;
   request.destinations = route.destinations;
-  if (route.mailbox) request.mailboxes.push_back(*route.mailbox);
+  request.mailboxes = route.mailboxes;
   request.smtputf8 = envelope.smtputf8;
   request.eightbit = envelope.eightbit;
   // Our trace field (RFC 5321 section 4.4), without any client address: the message came from

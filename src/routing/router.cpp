@@ -73,8 +73,23 @@ Route Router::route(const smtp::protocol::Mailbox& rcpt, bool had_source_route) 
     const auto alias = table->aliases.find(address);
     const auto mailbox = table->mailboxes.find(address);
     if (alias == table->aliases.end() && mailbox == table->mailboxes.end()) return false;
-    r = forward(alias == table->aliases.end() ? std::vector<std::string>{} : alias->second);
-    if (mailbox != table->mailboxes.end()) r.mailbox = mailbox->second;
+    r = forward({});
+    if (mailbox != table->mailboxes.end()) r.mailboxes.push_back(mailbox->second);
+    if (alias != table->aliases.end()) {
+      for (const auto& d : alias->second) {
+        const auto parts = core::split_address(d);
+        const auto local_box = parts ? table->mailboxes.find(to_lower_ascii(parts->first) + "@" +
+                                                             to_lower_ascii(parts->second))
+                                     : table->mailboxes.end();
+        if (local_box == table->mailboxes.end()) {
+          r.destinations.push_back(d);
+        } else if (std::none_of(r.mailboxes.begin(), r.mailboxes.end(), [&](const auto& m) {
+                     return m.address == local_box->second.address;
+                   })) {
+          r.mailboxes.push_back(local_box->second);
+        }
+      }
+    }
     return true;
   };
   bool hit = find(local);
@@ -84,7 +99,7 @@ Route Router::route(const smtp::protocol::Mailbox& rcpt, bool had_source_route) 
     if (plus != std::string::npos && plus > 0) hit = find(local.substr(0, plus));
   }
   if (!hit) hit = find("*");
-  if (!hit || (r.destinations.empty() && !r.mailbox)) {
+  if (!hit || (r.destinations.empty() && r.mailboxes.empty())) {
     return reject(550, "5.1.1", "No such user here");
   }
   return r;

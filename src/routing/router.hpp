@@ -32,8 +32,10 @@ struct Route {
   enum class Kind { kForward, kBounce, kRejected };
   Kind kind = Kind::kRejected;
   std::vector<std::string> destinations;  // kForward / kBounce: where the message is relayed
-  std::optional<store::mailbox::LocalMailbox> mailbox;  // kForward: also stored here
-  smtp::protocol::Reply rejection;                      // kRejected
+  // kForward: also stored in these: the address's own mailbox, and the mailboxes its alias
+  // forwards to on this server (delivered here, not relayed to ourselves over port 25).
+  std::vector<store::mailbox::LocalMailbox> mailboxes;
+  smtp::protocol::Reply rejection;  // kRejected
 };
 
 class Router {

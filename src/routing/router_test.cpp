@@ -22,6 +22,8 @@ class RouterTest : public ::testing::Test {
     table->aliases["leser@xn--bcher-kva.example"] = {"leser@dest.test"};
     table->aliases["*@catch.example"] = {"all@dest.test"};
     table->aliases["named@catch.example"] = {"named@dest.test"};
+    table->aliases["team@example.com"] = {"Alice@Example.com", "hello@example.com", "x@dest.test",
+                                          "alice@example.com"};
     table->mailboxes["alice@example.com"] = {"alice@example.com", "f00d", {}, 0};
     table->mailboxes["hello@example.com"] = {"hello@example.com", "beef", {}, 0};
     router_.update(table);
@@ -48,15 +50,24 @@ TEST_F(RouterTest, MailboxesAreKnownAddressesAndCanAlsoForward) {
   const Route only = route("Alice", "example.com");
   ASSERT_EQ(only.kind, Route::Kind::kForward);
   EXPECT_TRUE(only.destinations.empty());
-  ASSERT_TRUE(only.mailbox);
-  EXPECT_EQ(only.mailbox->file_id, "f00d");
+  ASSERT_EQ(only.mailboxes.size(), 1U);
+  EXPECT_EQ(only.mailboxes[0].file_id, "f00d");
   // Plus-addressing reaches the mailbox too.
-  ASSERT_TRUE(route("alice+news", "example.com").mailbox);
+  EXPECT_EQ(route("alice+news", "example.com").mailboxes.size(), 1U);
   // An address with both an alias and a mailbox keeps a copy and forwards.
   const Route both = route("hello", "example.com");
-  ASSERT_TRUE(both.mailbox);
+  EXPECT_EQ(both.mailboxes.size(), 1U);
   EXPECT_EQ(both.destinations.size(), 2U);
-  EXPECT_FALSE(route("user", "example.com").mailbox);
+  EXPECT_TRUE(route("user", "example.com").mailboxes.empty());
+}
+
+TEST_F(RouterTest, AliasesToOurOwnMailboxesDeliverHereNotThroughPort25) {
+  const Route r = route("team", "example.com");
+  ASSERT_EQ(r.kind, Route::Kind::kForward);
+  EXPECT_EQ(r.destinations, std::vector<std::string>{"x@dest.test"});
+  ASSERT_EQ(r.mailboxes.size(), 2U) << "each mailbox once, whatever the case";
+  EXPECT_EQ(r.mailboxes[0].file_id, "f00d");
+  EXPECT_EQ(r.mailboxes[1].file_id, "beef");
 }
 
 TEST_F(RouterTest, LocalPartAndDomainAreCaseInsensitive) {

@@ -259,6 +259,14 @@ class SubmissionTest(SubmissionCase):
         self.assertNotIn(b"SECRET-BODY-MARKER", dsn.content, "its body is not")
         self.assertNotIn(b"bob@dest.test\r\nAction", dsn.content)
         self.assertEqual(len(self.sink.wait_for(1)), 1, "the good recipient got it")
+        # The alias also delivers into alice's mailbox (here, not through port 25): the DSN is
+        # in her INBOX.
+        imap = imaplib.IMAP4_SSL("127.0.0.1", self.mx.ports["imaps"], ssl_context=client_tls())
+        self.addCleanup(imap.logout)
+        imap.login(ALICE, PASSWORD)
+        imap.select("INBOX", readonly=True)
+        typ, data = imap.search(None, "HEADER", "Content-Type", "multipart/report")
+        self.assertEqual(len(data[0].split()), 1, "the DSN is in alice's INBOX")
 
     def test_sent_copy_lands_in_the_senders_sent_folder(self):
         with self.smtp() as s:
@@ -358,7 +366,7 @@ class QueueAdminTest(SubmissionCase):
 
 
     def test_a_message_waiting_four_hours_sends_one_delay_notice_then_a_bounce(self):
-        self.sink.data_replies = ["451 4.2.0 Try again later"] * 1000
+        self.sink.data_replies = ["421 4.7.0 Too many concurrent connections, try later"] * 1000
         with self.smtp() as s:
             s.sendmail("hello@example.com", ["slow@dest.test"],
                        message("slow one", sender="hello@example.com", body="NOT-IN-A-DSN"))
@@ -385,9 +393,15 @@ class QueueAdminTest(SubmissionCase):
         got = self.home.wait_for(2, timeout=30)
         self.assertEqual(len(got), 2)
         self.assertIn(b"Action: failed", got[1].content)
-        self.assertIn(b"Status: 4.2.0", got[1].content)
+        self.assertIn(b"Status: 4.7.0", got[1].content)
         rows = self.entries()
         self.assertTrue(any(r[6] == "1" for r in rows), rows)  # FAILED column
+        # The bounce categories are in the metrics.
+        time.sleep(1)
+        stats = self.mx.cli("queue", "stats").stdout
+        self.assertIn('sealpost_queue_recipients{state="failed",category="capacity"} 1', stats)
+        # ...and the two notices were delivered (to the alias's forward and to alice's mailbox).
+        self.assertIn('sealpost_queue_recipients{state="delivered",category="none"} 2', stats)
 
 
 class SubmissionRateTest(SubmissionCase):

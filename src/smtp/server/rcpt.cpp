@@ -45,10 +45,11 @@ void Session::on_rcpt(const protocol::Command& cmd) {
       !route.destinations.empty()) {
     tx_->seal_domain = to_lower_ascii(cmd.path.mailbox.domain);
   }
-  if (route.mailbox &&
-      std::none_of(tx_->mailboxes.begin(), tx_->mailboxes.end(),
-                   [&](const auto& m) { return m.address == route.mailbox->address; })) {
-    tx_->mailboxes.push_back(*route.mailbox);
+  for (const auto& box : route.mailboxes) {
+    if (std::none_of(tx_->mailboxes.begin(), tx_->mailboxes.end(),
+                     [&](const auto& m) { return m.address == box.address; })) {
+      tx_->mailboxes.push_back(box);
+    }
   }
   for (const auto& d : route.destinations) {
     if (std::find(tx_->destinations.begin(), tx_->destinations.end(), d) ==
