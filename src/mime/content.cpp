@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/clock.hpp"
 #include "core/strings.hpp"
 #include "mime/charset.hpp"
 
@@ -251,28 +252,13 @@ std::string decode_transfer_encoding(std::string_view body, std::string_view enc
 
 std::string format_rfc5322_date(std::int64_t unix_time) {
   constexpr std::int64_t kMax = 253402300799;  // 9999-12-31 23:59:59
-  const std::int64_t t = std::clamp<std::int64_t>(unix_time, 0, kMax);
-  const std::int64_t days = t / 86400;
-  const std::int64_t secs = t % 86400;
-  // Howard Hinnant's civil_from_days, for days since 1970-01-01 (non-negative here): no locale,
-  // no time zone database, no gmtime_r in the pure layer.
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = z / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  static constexpr const char* kWeekdays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  const auto c = core::civil_time(std::clamp<std::int64_t>(unix_time, 0, kMax));
+  static constexpr const char* kWeekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kWeekdays[days % 7],
-                static_cast<int>(day), kMonths[month - 1], static_cast<int>(year),
-                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
-                static_cast<int>(secs % 60));
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kWeekdays[c.weekday],
+                c.day, kMonths[c.month - 1], static_cast<int>(c.year), c.hour, c.minute, c.second);
   return buf;
 }
 

@@ -6,8 +6,6 @@ DNSSEC-secure, mail goes only over TLS to a certificate that matches them; other
 import hashlib
 import os
 import shutil
-import smtplib
-import ssl
 import subprocess
 import tempfile
 import time
@@ -83,22 +81,11 @@ class DaneTest(unittest.TestCase):
             f.write(text.replace('trust_anchor = ""', f'trust_anchor = "{anchor_file}"'))
         self.addCleanup(self.mx.cleanup)
         self.mx.cli("domain", "add", "example.com")
-        pw = os.path.join(self.mx.dir, "pw")
-        with open(pw, "w") as f:
-            f.write(PASSWORD + "\n")
-        self.mx.cli("mailbox", "add", ALICE, "--password-file", pw)
+        self.mx.add_mailbox(ALICE, PASSWORD)
         self.mx.start()
 
     def send(self, *recipients):
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        with smtplib.SMTP("127.0.0.1", self.mx.ports["submission"], timeout=60) as s:
-            s.starttls(context=ctx)
-            s.login(ALICE, PASSWORD)
-            for rcpt in recipients:
-                s.sendmail(ALICE, [rcpt], (f"From: {ALICE}\r\nTo: {rcpt}\r\n"
-                                           f"Subject: to {rcpt}\r\n\r\nHello.\r\n").encode())
+        self.mx.submit(ALICE, PASSWORD, recipients)
 
     def shown_after_attempt(self, domain, timeout=30):
         """`queue show` of the entry for `domain` once it has been attempted."""

@@ -12,7 +12,6 @@ import http.server
 import json
 import os
 import shutil
-import smtplib
 import ssl
 import tempfile
 import threading
@@ -111,22 +110,11 @@ class MtaStsTest(unittest.TestCase):
                   f'ca_file = "{self.ca[0]}"\n\n[queue]\nretry = "1h"\n')
         self.addCleanup(self.mx.cleanup)
         self.mx.cli("domain", "add", "example.com")
-        pw = os.path.join(self.mx.dir, "pw")
-        with open(pw, "w") as f:
-            f.write(PASSWORD + "\n")
-        self.mx.cli("mailbox", "add", ALICE, "--password-file", pw)
+        self.mx.add_mailbox(ALICE, PASSWORD)
         self.mx.start()
 
     def send(self, *recipients):
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        with smtplib.SMTP("127.0.0.1", self.mx.ports["submission"], timeout=60) as s:
-            s.starttls(context=ctx)
-            s.login(ALICE, PASSWORD)
-            for rcpt in recipients:
-                s.sendmail(ALICE, [rcpt], (f"From: {ALICE}\r\nTo: {rcpt}\r\n"
-                                           f"Subject: to {rcpt}\r\n\r\nHello.\r\n").encode())
+        self.mx.submit(ALICE, PASSWORD, recipients)
 
     def shown(self):
         """`queue show` of every entry, by recipient domain."""

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -242,6 +243,26 @@ class Sealpost:
         if check and result.returncode != 0:
             raise AssertionError(f"sealpost {' '.join(args)} failed: {result.stderr}")
         return result
+
+    def add_mailbox(self, address, password):
+        """Creates a sealed mailbox (its domain must be hosted) with that password."""
+        pw = os.path.join(self.dir, "pw-" + address)
+        with open(pw, "w") as f:
+            f.write(password + "\n")
+        self.cli("mailbox", "add", address, "--password-file", pw)
+
+    def submit(self, user, password, recipients, port_name="submission"):
+        """Logs in on the submission port (STARTTLS, AUTH) and sends one short message from
+        `user` to each recipient."""
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False  # the test certificate is self-signed
+        ctx.verify_mode = ssl.CERT_NONE
+        with smtplib.SMTP("127.0.0.1", self.ports[port_name], timeout=60) as s:
+            s.starttls(context=ctx)
+            s.login(user, password)
+            for rcpt in recipients:
+                s.sendmail(user, [rcpt], (f"From: {user}\r\nTo: {rcpt}\r\n"
+                                          f"Subject: to {rcpt}\r\n\r\nHello.\r\n").encode())
 
     def cli_bytes(self, *args, input=b"", check=True):
         """Runs a subcommand with `input` on stdin; stdout and stderr as bytes."""

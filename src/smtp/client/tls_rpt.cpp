@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/clock.hpp"
 #include "core/strings.hpp"
 
 namespace sealpost::smtp::client {
@@ -207,31 +208,14 @@ std::string_view bounded(std::string_view s, std::size_t max) noexcept {
 std::string rfc3339(std::int64_t t) {
   constexpr std::int64_t kMin = -62167219200;  // 0000-01-01T00:00:00Z
   constexpr std::int64_t kMax = 253402300799;  // 9999-12-31T23:59:59Z
-  t = std::clamp(t, kMin, kMax);
-  std::int64_t days = t / 86400;
-  std::int64_t secs = t % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t doe = days - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-
-  const auto two = [](std::int64_t v) {
+  const auto c = core::civil_time(std::clamp(t, kMin, kMax));
+  const auto two = [](int v) {
     return std::string(1, static_cast<char>('0' + v / 10)) + static_cast<char>('0' + v % 10);
   };
-  std::string y = std::to_string(year);
+  std::string y = std::to_string(c.year);
   y.insert(0, 4 - y.size(), '0');
-  return y + "-" + two(month) + "-" + two(day) + "T" + two(secs / 3600) + ":" +
-         two(secs / 60 % 60) + ":" + two(secs % 60) + "Z";
+  return y + "-" + two(c.month) + "-" + two(c.day) + "T" + two(c.hour) + ":" + two(c.minute) + ":" +
+         two(c.second) + "Z";
 }
 
 // Writes members of one JSON object, placing the commas.
