@@ -65,6 +65,7 @@ struct DemoPorts {
   std::uint16_t sink = 2526;
   std::uint16_t imap = 2143;
   std::uint16_t pop3 = 2110;
+  std::uint16_t submission = 2587;
 };
 int demo(const std::filesystem::path& dir, const DemoPorts& ports);
 

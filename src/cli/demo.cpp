@@ -104,7 +104,7 @@ asio::awaitable<void> sink_session(tcp::socket socket) {
       std::string rcpts;
       for (const auto& r : to) rcpts += (rcpts.empty() ? "" : ", ") + r;
       std::cout << "\n[demo sink] message arrived for " << rcpts << "\n"
-                << "            envelope sender (SRS-rewritten): " << from << "\n"
+                << "            envelope sender (SRS-rewritten when forwarded): " << from << "\n"
                 << "            " << message.size()
                 << " bytes, Subject: " << header_value(message, "Subject") << "\n"
                 << "            Authentication-Results: "
@@ -156,6 +156,7 @@ int demo(const std::filesystem::path& dir_in, const DemoPorts& ports) {
                  "[listen]\nsmtp = \"127.0.0.1:" +
                  std::to_string(port) + "\"\nimap = \"127.0.0.1:" + std::to_string(ports.imap) +
                  "\"\npop3 = \"127.0.0.1:" + std::to_string(ports.pop3) +
+                 "\"\nsubmission = \"127.0.0.1:" + std::to_string(ports.submission) +
                  "\"\n\n"
                  "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\n"
                  "# inbox.test stands for a real mailbox provider: the demo's sink.\n"
@@ -189,6 +190,8 @@ int demo(const std::filesystem::path& dir_in, const DemoPorts& ports) {
               << "' (sealed: one encrypted SQLite file)\n"
               << "  IMAP        127.0.0.1:" << ports.imap << ", POP3 127.0.0.1:" << ports.pop3
               << " (STARTTLS/STLS before the password)\n"
+              << "  submission  127.0.0.1:" << ports.submission
+              << " (STARTTLS, then AUTH with the mailbox's password)\n"
               << "  inbox.test  a sink inside this demo on 127.0.0.1:" << sink_port
               << "; what it receives is printed here\n"
               << "  files       " << dir.string() << " (config: sealpost.toml)\n\n"
@@ -200,6 +203,12 @@ int demo(const std::filesystem::path& dir_in, const DemoPorts& ports) {
               << " --from someone@sender.test\n"
               << "  curl --insecure --ssl-reqd --user '" << kDemoMailbox << ":" << kDemoPassword
               << "' 'imap://127.0.0.1:" << ports.imap << "/INBOX;MAILINDEX=1'\n\n"
+              << "Send as " << kDemoMailbox
+              << " (queued encrypted, DKIM-signed, a copy in Sent), to the sink:\n\n"
+              << "  swaks --server 127.0.0.1:" << ports.submission << " --tls --auth PLAIN"
+              << " --auth-user " << kDemoMailbox << " --auth-password " << kDemoPassword
+              << " --from " << kDemoMailbox << " --h-From '<" << kDemoMailbox << ">'"
+              << " --to you@inbox.test\n\n"
               << "Manage it with the same config, e.g.:\n\n"
               << "  build/sealpost alias add '*@example.test' --forward you@inbox.test --config "
               << config_path.string() << "\n"

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   demo->add_option("--imap-port", demo_ports.imap, "IMAP port (STARTTLS)")->capture_default_str();
   demo->add_option("--pop3-port", demo_ports.pop3, "POP3 port (STLS)")->capture_default_str();
+  demo->add_option("--submission-port", demo_ports.submission, "submission port (STARTTLS)")
+      ->capture_default_str();
   demo->callback([&] { status = cli::demo(demo_dir, demo_ports); });
 
   auto* cfg = app.add_subcommand("config", "configuration")->require_subcommand(1);

@@ -18,12 +18,14 @@ class DemoTest(unittest.TestCase):
         work = tempfile.mkdtemp(prefix="sealpost-demo-")
         self.addCleanup(shutil.rmtree, work, True)
         port, sink_port, imap_port, pop3_port = free_port(), free_port(), free_port(), free_port()
+        submission_port = free_port()
         out_path = os.path.join(work, "out.log")
         out = open(out_path, "wb")
         self.addCleanup(out.close)
         proc = subprocess.Popen([SEALPOST_BIN, "demo", "--dir", os.path.join(work, "demo"),
                                  "--port", str(port), "--sink-port", str(sink_port),
-                                 "--imap-port", str(imap_port), "--pop3-port", str(pop3_port)],
+                                 "--imap-port", str(imap_port), "--pop3-port", str(pop3_port),
+                                 "--submission-port", str(submission_port)],
                                 stdout=out, stderr=subprocess.STDOUT)
 
         def stop():
@@ -39,7 +41,7 @@ class DemoTest(unittest.TestCase):
             with open(out_path, "rb") as f:
                 text = f.read().decode("utf-8", "replace")
         commands = [l.strip() for l in text.splitlines() if l.strip().startswith(("swaks ", "curl "))]
-        self.assertEqual(len(commands), 3, text)
+        self.assertEqual(len(commands), 4, text)
         command = commands[0]
         self.assertIn("--from someone@sender.test", command)
         result = subprocess.run(command.split(), capture_output=True, text=True, timeout=60)
@@ -63,6 +65,19 @@ class DemoTest(unittest.TestCase):
         self.assertEqual(read.returncode, 0, read.stderr)
         self.assertIn(b"Return-Path: <someone@sender.test>", read.stdout)
         self.assertIn(b"This is a test mailing", read.stdout)  # swaks's default body
+
+        # The printed submission: alice sends to the sink, DKIM-signed by example.test.
+        self.assertIn(f"127.0.0.1:{submission_port} --tls --auth PLAIN", commands[3])
+        sent = subprocess.run(shlex.split(commands[3]), capture_output=True, text=True, timeout=60)
+        self.assertEqual(sent.returncode, 0, sent.stdout + sent.stderr)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and text.count("message arrived") < 2:
+            time.sleep(0.1)
+            with open(out_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        self.assertEqual(text.count("message arrived for <you@inbox.test>"), 2, text)
+        self.assertRegex(text, r"first header: DKIM-Signature: v=1; a=(rsa|ed25519)-sha256; "
+                               r"c=relaxed/relaxed; d=example\.test;")
 
 
 if __name__ == "__main__":
