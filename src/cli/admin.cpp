@@ -7,6 +7,7 @@
 #include "core/config.hpp"
 #include "core/domain.hpp"
 #include "core/strings.hpp"
+#include "queue/retry_schedule.hpp"
 #include "smtp/protocol/address.hpp"
 #include "store/mailbox/mailboxes.hpp"
 #include "store/metadata_store.hpp"
@@ -73,7 +74,40 @@ int domain_remove(const std::filesystem::path& path, const std::string& domain) 
 
 int domain_list(const std::filesystem::path& path) {
   const auto config = core::load_config(path);
-  for (const auto& d : open_metadata_store(config)->list_domains()) std::cout << d << "\n";
+  auto store = open_metadata_store(config);
+  const auto retentions = store->domain_retentions();
+  for (const auto& d : store->list_domains()) {
+    std::cout << d;
+    if (const auto it = retentions.find(d); it != retentions.end()) {
+      std::cout << "  retention=" << it->second << "s";
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int domain_retention(const std::filesystem::path& path, const std::string& domain,
+                     const std::string& period) {
+  const auto config = core::load_config(path);
+  const auto d = require_domain(domain);
+  std::optional<std::int64_t> seconds;
+  if (period != "default") {
+    const auto parsed = queue::parse_duration(period);
+    if (!parsed && period != "0") {
+      throw std::runtime_error("not a duration: " + period + " (e.g. 7d, 12h, 0, or default)");
+    }
+    seconds = parsed ? parsed->count() : 0;
+  }
+  if (!open_metadata_store(config)->set_domain_retention(d, seconds)) {
+    throw std::runtime_error("domain " + d + " is not hosted here");
+  }
+  if (seconds) {
+    std::cout << "sent mail of " << d << " keeps its sealed content " << *seconds
+              << " s after delivery, then it is redacted\n";
+  } else {
+    std::cout << "sent mail of " << d << " follows [queue] retention ("
+              << config.queue.retention.count() << " s)\n";
+  }
   return 0;
 }
 

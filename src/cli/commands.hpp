@@ -22,6 +22,8 @@ int serve(const std::filesystem::path& config);
 int domain_add(const std::filesystem::path& config, const std::string& domain);
 int domain_remove(const std::filesystem::path& config, const std::string& domain);
 int domain_list(const std::filesystem::path& config);
+int domain_retention(const std::filesystem::path& config, const std::string& domain,
+                     const std::string& period);
 int alias_add(const std::filesystem::path& config, const std::string& address,
               const std::vector<std::string>& forwards);
 int alias_remove(const std::filesystem::path& config, const std::string& address);

@@ -52,6 +52,13 @@ int main(int argc, char** argv) {
   drm->add_option("domain", name)->required();
   with_config(drm);
   drm->callback([&] { status = cli::domain_remove(config, name); });
+  std::string period;
+  auto* dret = domain->add_subcommand(
+      "retention", "how long sent mail keeps its sealed content after delivery (then redacted)");
+  dret->add_option("domain", name)->required();
+  dret->add_option("period", period, "e.g. 30d, 12h, 0 (redact at once), or default")->required();
+  with_config(dret);
+  dret->callback([&] { status = cli::domain_retention(config, name, period); });
   auto* dls = domain->add_subcommand("list", "list hosted domains");
   with_config(dls);
   dls->callback([&] { status = cli::domain_list(config); });

@@ -363,6 +363,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
     spdlog::info("listening {}hostname={} threads={}", ports, config.hostname, threads);
   }
 
+  runner.set_retentions(store->domain_retentions());
   runner.start();
   // TLS-RPT: at each UTC midnight (of the queue's clock) the day's results go out as reports.
   asio::co_spawn(io,
@@ -370,8 +371,9 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
                                  blocking.get_executor(), keyring),
                  asio::detached);
   // A change by the CLI (a domain, a key, `sealpost queue retry`) reloads and wakes the queue.
-  const std::function<void()> on_change = [&reload_keys, &runner] {
+  const std::function<void()> on_change = [&reload_keys, &runner, &store] {
     reload_keys();
+    runner.set_retentions(store->domain_retentions());
     runner.wake();
   };
   RoutingReloader reloader(*store, router, on_change);

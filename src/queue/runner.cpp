@@ -73,6 +73,11 @@ void Runner::stop() {
   });
 }
 
+void Runner::set_retentions(std::map<std::string, std::int64_t> per_domain) {
+  retentions_.store(
+      std::make_shared<const std::map<std::string, std::int64_t>>(std::move(per_domain)));
+}
+
 std::map<std::string, std::uint64_t> Runner::outcomes() const {
   const std::lock_guard lock(outcomes_mutex_);
   return outcomes_;
@@ -227,7 +232,15 @@ asio::awaitable<void> Runner::process(std::int64_t id) {
       if (entry.recipients[i].record.state == store::RecipientState::kPending) delayed.push_back(i);
     }
   }
-  const auto retain_until = now + config_.queue.retention.count();
+  // The sending domain's own retention, else the server's ([queue] retention).
+  std::int64_t retention = config_.queue.retention.count();
+  {
+    const auto own = retentions_.load();
+    const auto domain =
+        domain_of(entry.envelope.owner.empty() ? entry.envelope.sender : entry.envelope.owner);
+    if (const auto it = own->find(domain); it != own->end()) retention = it->second;
+  }
+  const auto retain_until = now + retention;
   co_await net::run_blocking(blocking_, [&] {
     if (!changed.empty()) queue_.store().queue_update(entry.record.id, changed, retain_until);
     // Bounces go back through the queue; never for a bounce (RFC 3461 section 6.2: no DSN for a

@@ -9,6 +9,7 @@
 // Everything runs on one strand; the store is only touched on the worker pool.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,6 +54,9 @@ class Runner {
   void wake();
   void stop();
 
+  // Domains with their own retention (seconds), from the metadata store; thread-safe.
+  void set_retentions(std::map<std::string, std::int64_t> per_domain);
+
   // Outcomes since start, by BounceCategory name ("delivered" for successes); thread-safe copy.
   [[nodiscard]] std::map<std::string, std::uint64_t> outcomes() const;
 
@@ -84,6 +88,8 @@ class Runner {
     std::shared_ptr<boost::asio::steady_timer> freed;  // cancelled when a slot frees
   };
   std::map<std::string, Destination> destinations_;
+  std::atomic<std::shared_ptr<const std::map<std::string, std::int64_t>>> retentions_{
+      std::make_shared<const std::map<std::string, std::int64_t>>()};
   mutable std::mutex outcomes_mutex_;
   std::map<std::string, std::uint64_t> outcomes_;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -98,6 +99,12 @@ class MetadataStore {
   // Removes the domain and its aliases; false when it was not hosted.
   virtual bool remove_domain(const std::string& domain) = 0;
   virtual std::vector<std::string> list_domains() = 0;
+  // How long a domain's sent mail keeps its sealed content in the queue after delivery; nullopt
+  // puts it back to the server's [queue] retention. False when the domain is not hosted.
+  virtual bool set_domain_retention(const std::string& domain,
+                                    std::optional<std::int64_t> seconds) = 0;
+  // The domains that have their own retention, in seconds.
+  virtual std::map<std::string, std::int64_t> domain_retentions() = 0;
 
   // Creates the alias, or adds forwards to an existing one. Throws StoreError when the domain
   // is not hosted.

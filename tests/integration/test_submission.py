@@ -365,6 +365,29 @@ class QueueAdminTest(SubmissionCase):
                     self.assertNotIn(b"BODY-TEXT", fh.read())
 
 
+    def test_a_domain_can_keep_sent_mail_shorter(self):
+        out = self.mx.cli("domain", "retention", "example.com", "2h").stdout
+        self.assertIn("7200 s after delivery", out)
+        self.assertIn("example.com  retention=7200s", self.mx.cli("domain", "list").stdout)
+        bad = self.mx.cli("domain", "retention", "nowhere.test", "1d", check=False)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("not hosted", bad.stderr)
+        time.sleep(1.5)  # the running server picks the change up within a second
+        with self.smtp() as s:
+            s.sendmail(ALICE, ["bob@dest.test"], message("short-lived", body="GONE-SOON"))
+        self.sink.wait_for(1, timeout=30)
+        time.sleep(0.5)
+        entry = self.entries()[0][0]
+        self.assertIn("GONE-SOON", self.mx.cli("queue", "show", entry).stdout)
+        self.advance(2 * 3600 + 120)  # past example.com's 2 h, far from the server's 30 d
+        deadline = time.monotonic() + 30
+        while "redacted: yes" not in self.mx.cli("queue", "show", entry).stdout and \
+                time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertNotIn("GONE-SOON", self.mx.cli("queue", "show", entry).stdout)
+        self.mx.cli("domain", "retention", "example.com", "default")
+        self.assertNotIn("retention=", self.mx.cli("domain", "list").stdout)
+
     def test_a_message_waiting_four_hours_sends_one_delay_notice_then_a_bounce(self):
         self.sink.data_replies = ["421 4.7.0 Too many concurrent connections, try later"] * 1000
         with self.smtp() as s:

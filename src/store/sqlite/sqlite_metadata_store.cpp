@@ -10,7 +10,7 @@
 namespace sealpost::store {
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 std::string_view state_name(RecipientState s) {
   switch (s) {
@@ -63,6 +63,27 @@ class SqliteMetadataStore final : public MetadataStore {
     std::vector<std::string> out;
     auto st = db_.prepare("SELECT name FROM domains ORDER BY name");
     while (st.step()) out.push_back(st.text(0));
+    return out;
+  }
+
+  bool set_domain_retention(const std::string& domain,
+                            std::optional<std::int64_t> seconds) override {
+    std::lock_guard lock(mutex_);
+    auto st = db_.prepare("UPDATE domains SET retention = ? WHERE name = ?");
+    if (seconds) {
+      st.bind(1, *seconds);
+    } else {
+      st.bind_null(1);
+    }
+    st.bind(2, domain).run();
+    return db_.changes() > 0;
+  }
+
+  std::map<std::string, std::int64_t> domain_retentions() override {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, std::int64_t> out;
+    auto st = db_.prepare("SELECT name, retention FROM domains WHERE retention IS NOT NULL");
+    while (st.step()) out[st.text(0)] = st.integer(1);
     return out;
   }
 
@@ -534,6 +555,12 @@ class SqliteMetadataStore final : public MetadataStore {
         PRIMARY KEY(entry_id, idx));
       CREATE INDEX IF NOT EXISTS queue_due ON queue_recipients(state, next_attempt);
       PRAGMA user_version = 4;
+    )sql");
+    }
+    if (version < 5) {
+      db_.exec(R"sql(
+      ALTER TABLE domains ADD COLUMN retention INTEGER;
+      PRAGMA user_version = 5;
     )sql");
     }
     tx.commit();
