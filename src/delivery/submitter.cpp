@@ -149,7 +149,11 @@ asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& 
       core::to_a_label(authors.front().domain).value_or(authors.front().domain);
 
   const auto now = clock_();
-  std::string message = missing_submission_fields(*header, from_domain, now);
+  // Our trace field (RFC 5321 section 4.4, RFC 3848 ESMTPSA) names no client: neither its
+  // address nor its HELO name (often the user's machine name) leaves this server.
+  std::string message = "Received: by " + config_.hostname + " (Sealpost) with ESMTPSA;\r\n\t" +
+                        mime::format_rfc5322_date(now) + "\r\n";
+  message += missing_submission_fields(*header, from_domain, now);
   message += request.content;
 
   // DKIM: every key the From: domain signs with now (RFC 6376 section 3.5; RFC 8463).

@@ -122,6 +122,9 @@ class SubmissionTest(SubmissionCase):
             self.assertTrue(m.tls, "the relay used STARTTLS when the sink did not offer it?")
             parsed = email.message_from_bytes(m.content, policy=email.policy.default)
             self.assertIsNotNone(parsed["Date"], "a missing Date: is added")
+            # Our Received: names no client (no address, no HELO name).
+            self.assertRegex(parsed["Received"], r"^by mx\.sealpost\.test \(Sealpost\) with ESMTPSA;")
+            self.assertNotIn(b"127.0.0.1", m.content)
             self.assertRegex(parsed["Message-ID"], r"^<[0-9a-f]{32}@example\.com>$")
             self.assertEqual(m.content.count(b"DKIM-Signature:"), 2)
             self.assertTrue(dkim.DKIM(m.content).verify(idx=0, dnsfunc=dnsfunc), "RSA signature")
