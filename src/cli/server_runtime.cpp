@@ -119,7 +119,8 @@ asio::awaitable<void> tls_report_loop(const core::Config& config, queue::Runner:
                                       smtp::client::TlsResults& results, dns::Resolver& resolver,
                                       queue::Queue& outbound, queue::Runner& runner,
                                       asio::any_io_executor blocking,
-                                      const auth::dkim::KeyringHolder& keyring) {
+                                      const auth::dkim::KeyringHolder& keyring,
+                                      asio::ssl::context* https_tls) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::int64_t day = clock() / 86400;
   while (true) {
@@ -129,7 +130,7 @@ asio::awaitable<void> tls_report_loop(const core::Config& config, queue::Runner:
     if (today == day) continue;
     try {
       co_await queue::send_tls_reports(results.take(), day * 86400, today * 86400, config, resolver,
-                                       outbound, blocking, keyring);
+                                       outbound, blocking, keyring, https_tls);
       runner.wake();
     } catch (const std::exception& e) {
       spdlog::error("tls reports not sent: {}", e.what());
@@ -368,7 +369,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   // TLS-RPT: at each UTC midnight (of the queue's clock) the day's results go out as reports.
   asio::co_spawn(io,
                  tls_report_loop(config, clock, tls_results, *resolver, outbound, runner,
-                                 blocking.get_executor(), keyring),
+                                 blocking.get_executor(), keyring, verified_tls.get()),
                  asio::detached);
   // A change by the CLI (a domain, a key, `sealpost queue retry`) reloads and wakes the queue.
   const std::function<void()> on_change = [&reload_keys, &runner, &store] {

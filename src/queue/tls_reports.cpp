@@ -1,13 +1,16 @@
 #include "queue/tls_reports.hpp"
 
+#include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
 #include "access/login.hpp"
 #include "core/gzip.hpp"
+#include "core/strings.hpp"
 #include "crypto/random.hpp"
 #include "dns/resolver.hpp"
 #include "mime/content.hpp"
 #include "net/blocking.hpp"
+#include "smtp/client/https_client.hpp"
 
 namespace sealpost::queue {
 
@@ -70,15 +73,16 @@ asio::awaitable<std::size_t> send_tls_reports(std::vector<TlsPolicyResult> resul
                                               std::int64_t start, std::int64_t end,
                                               const core::Config& config, dns::Resolver& resolver,
                                               Queue& queue, asio::any_io_executor blocking,
-                                              const auth::dkim::KeyringHolder& keyring) {
+                                              const auth::dkim::KeyringHolder& keyring,
+                                              asio::ssl::context* https_tls) {
   std::size_t queued = 0;
+  std::size_t posted = 0;
   for (auto& result : results) {
     const auto txt = co_await resolver.txt("_smtp._tls." + result.policy_domain);
     if (txt.status != dns::Status::kOk) continue;
     const auto record = smtp::client::parse_tlsrpt_record(txt.records);
     if (!record) continue;
     const auto addresses = smtp::client::tlsrpt_mailto_addresses(*record);
-    if (addresses.empty()) continue;
 
     TlsReport report;
     report.organization_name = config.hostname;
@@ -87,6 +91,34 @@ asio::awaitable<std::size_t> send_tls_reports(std::vector<TlsPolicyResult> resul
     report.contact_info = "postmaster@" + config.hostname;
     report.report_id = crypto::random_hex(16);
     report.policies.push_back(std::move(result));
+    // Section 5.4: an https: URI gets the gzip'd report POSTed, as application/tlsrpt+gzip.
+    for (const auto& uri : record->rua) {
+      if (!https_tls || !uri.starts_with("https://")) continue;
+      const auto rest = std::string_view(uri).substr(8);
+      const auto slash = rest.find('/');
+      const auto authority = rest.substr(0, slash);
+      smtp::client::HttpsRequest post;
+      post.method = "POST";
+      post.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+      const auto colon = authority.rfind(':');
+      post.host = std::string(authority.substr(0, colon));
+      if (colon != std::string_view::npos) {
+        const auto port = parse_decimal(authority.substr(colon + 1), 5);
+        if (!port || *port == 0 || *port > 65535) continue;
+        post.port = static_cast<std::uint16_t>(*port);
+      }
+      post.content_type = "application/tlsrpt+gzip";
+      post.body = core::gzip(smtp::client::tls_report_json(report));
+      const auto answer = co_await smtp::client::https_request(co_await asio::this_coro::executor,
+                                                               resolver, *https_tls, post);
+      if (answer.status >= 200 && answer.status < 300) {
+        ++posted;
+      } else {
+        spdlog::info("tls report post failed status={} {}", answer.status, answer.error);
+      }
+    }
+    if (addresses.empty()) continue;
+
     TlsReportMail mail;
     mail.from = "tlsrpt-noreply@" + config.hostname;
     mail.recipients = addresses;
@@ -121,7 +153,7 @@ asio::awaitable<std::size_t> send_tls_reports(std::vector<TlsPolicyResult> resul
                                [&] { return queue.add(envelope, message, "report", end); });
     ++queued;
   }
-  if (queued > 0) spdlog::info("tls reports queued count={}", queued);
+  if (queued + posted > 0) spdlog::info("tls reports queued={} posted={}", queued, posted);
   co_return queued;
 }
 

@@ -2,7 +2,7 @@
 // every domain that asks for them (`_smtp._tls` TXT record, mailto: URIs): the day's counts per
 // policy domain (smtp::client::TlsResults) as the section 4.4 JSON, gzip'd, in a
 // multipart/report; report-type="tlsrpt" message (section 5.3), DKIM-signed when we hold keys
-// for our host name's domain. https: URIs are not posted to yet.
+// for our host name's domain. https: URIs get the gzip'd JSON POSTed (section 5.4).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "auth/dkim/keyring.hpp"
 #include "core/config.hpp"
@@ -40,6 +41,7 @@ std::string tls_report_message(const smtp::client::TlsReport& report, const TlsR
 boost::asio::awaitable<std::size_t> send_tls_reports(
     std::vector<smtp::client::TlsPolicyResult> results, std::int64_t start, std::int64_t end,
     const core::Config& config, dns::Resolver& resolver, Queue& queue,
-    boost::asio::any_io_executor blocking, const auth::dkim::KeyringHolder& keyring);
+    boost::asio::any_io_executor blocking, const auth::dkim::KeyringHolder& keyring,
+    boost::asio::ssl::context* https_tls);
 
 }  // namespace sealpost::queue

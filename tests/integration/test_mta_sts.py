@@ -37,7 +37,7 @@ POLICIES = {
 }
 
 
-def records():
+def records(https_port):
     out = []
     for d in ("secure", "open", "other", "badcert", "testing"):
         out += [f"{d}.test. 300 IN MX 10 mx.{d}.test.", f"mx.{d}.test. 300 IN A 127.0.0.1"]
@@ -45,12 +45,23 @@ def records():
             out += [f'_mta-sts.{d}.test. 300 IN TXT "v=STSv1; id=20261204T000000"',
                     f"mta-sts.{d}.test. 300 IN A 127.0.0.1"]
     # secure.test wants TLS reports (RFC 8460).
-    out.append('_smtp._tls.secure.test. 300 IN TXT "v=TLSRPTv1; rua=mailto:tls@reports.test"')
+    out.append('_smtp._tls.secure.test. 300 IN TXT "v=TLSRPTv1; rua=mailto:tls@reports.test,'
+               f'https://rua.secure.test:{https_port}/tlsrpt"')
+    out.append("rua.secure.test. 300 IN A 127.0.0.1")
     return out
 
 
 class PolicyHandler(http.server.BaseHTTPRequestHandler):
     fetches = []
+    posts = []
+
+    def do_POST(self):
+        host = (self.headers.get("Host") or "").split(":")[0]
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        PolicyHandler.posts.append((host, self.path, self.headers.get("Content-Type"), body))
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self):
         host = (self.headers.get("Host") or "").split(":")[0]
@@ -75,7 +86,8 @@ class MtaStsTest(unittest.TestCase):
         self.work = tempfile.mkdtemp(prefix="mta-sts-test-")
         self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
         self.ca = make_ca(self.work)
-        policy_cert = make_signed_cert(self.work, self.ca, list(POLICIES), "policy")
+        policy_cert = make_signed_cert(self.work, self.ca, list(POLICIES) + ["rua.secure.test"],
+                                       "policy")
         self.mx_cert = make_signed_cert(self.work, self.ca, ["mx.secure.test"], "mx")
 
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -86,9 +98,10 @@ class MtaStsTest(unittest.TestCase):
         self.addCleanup(self.https.server_close)
         self.addCleanup(self.https.shutdown)
         PolicyHandler.fetches = []
+        PolicyHandler.posts = []
 
         self.dns = DnsServer(["secure.test", "open.test", "other.test", "badcert.test",
-                              "testing.test"], records())
+                              "testing.test"], records(self.https.server_port))
         self.dns.start()
         self.addCleanup(self.dns.stop)
 
@@ -205,6 +218,14 @@ class MtaStsTest(unittest.TestCase):
         kinds = {d["result-type"] for d in policy["failure-details"]}
         self.assertEqual(kinds, {"starttls-not-supported"})
         self.assertEqual(policy["failure-details"][0]["receiving-mx-hostname"], "mx.secure.test")
+        # ...and the same report was POSTed to its https: address (RFC 8460 section 5.4).
+        self.assertEqual(len(PolicyHandler.posts), 1)
+        host, path, ctype, body = PolicyHandler.posts[0]
+        self.assertEqual((host, path, ctype), ("rua.secure.test", "/tlsrpt",
+                                               "application/tlsrpt+gzip"))
+        posted = json.loads(gzip.decompress(body))
+        self.assertEqual(posted["policies"], data["policies"])
+        self.assertEqual(posted["report-id"], data["report-id"])
 
 
 if __name__ == "__main__":
