@@ -54,6 +54,7 @@ bench: build
 	bench/smtp_forward.sh
 	bench/auth.sh
 	bench/mailbox.sh
+	bench/submission.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'fuzz/*.cpp' 'bench/*.cpp')
