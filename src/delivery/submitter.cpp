@@ -1,5 +1,6 @@
 #include "delivery/submitter.hpp"
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/domain.hpp"
@@ -191,25 +192,27 @@ asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& 
   rates_.count("domain:" + queue::domain_of(request.owner), now);
   if (queued_) queued_();
 
-  // The copy in Sent (the session holds the mailbox open since AUTH). A full mailbox or a
-  // failing copy does not undo the submission: the message is queued already.
+  // The copy in Sent (the session holds the mailbox open since AUTH), made after the answer: it
+  // is a convenience, not the message, so the client does not wait for a second fsync. A full
+  // mailbox or a failing copy does not undo the submission.
   if (request.mailbox) {
-    try {
-      co_await net::run_blocking(blocking_, [&] {
-        const auto facts = mailboxes_.facts() ? mailboxes_.facts()(message) : std::nullopt;
-        request.mailbox->with([&](store::mailbox::MessageStore& store) {
+    asio::post(blocking_, [mailbox = request.mailbox, copy = std::move(message), now,
+                           facts_of = mailboxes_.facts()] {
+      try {
+        const auto facts = facts_of ? facts_of(copy) : std::nullopt;
+        mailbox->with([&](store::mailbox::MessageStore& store) {
           store::mailbox::NewMessage m;
-          m.raw = message;
+          m.raw = copy;
           m.internal_date = now;
           m.flags = store::mailbox::kSeen;
           m.facts = facts ? &*facts : nullptr;
           return store.append(store.special_folder(store::mailbox::SpecialUse::kSent).id, m);
         });
-        request.mailbox->changed();
-      });
-    } catch (const std::exception& e) {
-      spdlog::warn("submission sent copy not stored: {}", e.what());
-    }
+        mailbox->changed();
+      } catch (const std::exception& e) {
+        spdlog::warn("submission sent copy not stored: {}", e.what());
+      }
+    });
   }
   co_return make_reply(250, "2.0.0", "Queued as " + added.token);
 }

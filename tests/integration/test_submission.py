@@ -278,7 +278,13 @@ class SubmissionTest(SubmissionCase):
         imap = imaplib.IMAP4_SSL("127.0.0.1", self.mx.ports["imaps"], ssl_context=client_tls())
         self.addCleanup(imap.logout)
         imap.login(ALICE, PASSWORD)
-        typ, data = imap.select("Sent", readonly=True)
+        # The copy is made right after the 250: give it a moment.
+        deadline = time.monotonic() + 10
+        while True:
+            typ, data = imap.select("Sent", readonly=True)
+            if data != [b"0"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         self.assertEqual((typ, data), ("OK", [b"1"]))
         typ, data = imap.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT DKIM-SIGNATURE)])")
         self.assertIn(b"\\Seen", data[0][0])
