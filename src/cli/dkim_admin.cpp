@@ -149,15 +149,9 @@ int dkim_sign(const std::filesystem::path& path, const std::string& domain) {
   const auto ring = auth::dkim::Keyring::load(*store, server_key(config), core::unix_now());
   const std::string message{std::istreambuf_iterator<char>(std::cin), {}};
   if (ring->keys(d).empty()) throw std::runtime_error("domain " + d + " has no active DKIM key");
-  std::string fields;
-  for (const auto& k : ring->keys(d)) {
-    auth::dkim::SignOptions o;
-    o.domain = d;
-    o.selector = k.selector;
-    auto f = auth::dkim::sign(message, k.key, o);
-    if (!f) throw std::runtime_error("cannot sign: the message is malformed or has no From");
-    fields += *f;
-  }
+  const std::string fields = ring->sign(message, d);
+  if (fields.empty())
+    throw std::runtime_error("cannot sign: the message is malformed or has no From");
   std::cout << fields << message;
   return 0;
 }

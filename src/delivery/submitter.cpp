@@ -158,21 +158,7 @@ asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& 
   message += request.content;
 
   // DKIM: every key the From: domain signs with now (RFC 6376 section 3.5; RFC 8463).
-  std::string signatures;
-  const auto ring = keyring_.get();
-  for (const auto& k : ring->keys(from_domain)) {
-    auth::dkim::SignOptions o;
-    o.domain = from_domain;
-    o.selector = k.selector;
-    o.timestamp = static_cast<std::uint64_t>(now);
-    auto field = auth::dkim::sign(message, k.key, o);
-    if (field) {
-      signatures += field.value();
-    } else {
-      spdlog::warn("submission dkim signing failed selector={}", k.selector);
-    }
-  }
-  if (!signatures.empty()) message.insert(0, signatures);
+  message.insert(0, keyring_.get()->sign(message, from_domain, static_cast<std::uint64_t>(now)));
 
   queue::Envelope envelope;
   envelope.owner = std::string(request.owner);

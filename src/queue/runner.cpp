@@ -78,11 +78,6 @@ void Runner::set_retentions(std::map<std::string, std::int64_t> per_domain) {
       std::make_shared<const std::map<std::string, std::int64_t>>(std::move(per_domain)));
 }
 
-std::map<std::string, std::uint64_t> Runner::outcomes() const {
-  const std::lock_guard lock(outcomes_mutex_);
-  return outcomes_;
-}
-
 asio::awaitable<void> Runner::loop() {
   while (!stopped_) {
     woken_ = false;
@@ -160,15 +155,12 @@ asio::awaitable<void> Runner::process(std::int64_t id) {
     rec.last_enhanced = reply.enhanced;
     r.detail = host + "\n" + reply.text();
     rec.detail_sealed = queue_.seal_detail(entry.record, rec.index, r.detail);
-    std::string outcome;
     if (reply.positive()) {
       rec.state = store::RecipientState::kDelivered;
       rec.category.clear();
-      outcome = "delivered";
     } else {
       const auto verdict = classify(reply.code, reply.enhanced, reply.text());
       rec.category = std::string(to_string(verdict.category));
-      outcome = rec.category;
       std::optional<std::int64_t> next;
       if (verdict.action == BounceAction::kDefer) {
         next = next_attempt(schedule_, static_cast<std::uint32_t>(rec.attempts),
@@ -183,8 +175,6 @@ asio::awaitable<void> Runner::process(std::int64_t id) {
     }
     r.record = rec;
     changed.push_back(std::move(rec));
-    const std::lock_guard lock(outcomes_mutex_);
-    ++outcomes_[outcome];
   };
 
   for (const auto& [domain, indices] : by_domain) {
@@ -224,8 +214,8 @@ asio::awaitable<void> Runner::process(std::int64_t id) {
   });
   const bool notify_delay = pending && entry.record.kind == "mail" &&
                             !entry.record.delay_notified &&
-                            config_.queue.delay_notice.count() > 0 &&
-                            now - entry.record.created >= config_.queue.delay_notice.count();
+                            schedule_.delay_notice_after.count() > 0 &&
+                            now - entry.record.created >= schedule_.delay_notice_after.count();
   std::vector<std::size_t> delayed;
   if (notify_delay) {
     for (std::size_t i = 0; i < entry.recipients.size(); ++i) {

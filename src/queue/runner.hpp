@@ -57,9 +57,6 @@ class Runner {
   // Domains with their own retention (seconds), from the metadata store; thread-safe.
   void set_retentions(std::map<std::string, std::int64_t> per_domain);
 
-  // Outcomes since start, by BounceCategory name ("delivered" for successes); thread-safe copy.
-  [[nodiscard]] std::map<std::string, std::uint64_t> outcomes() const;
-
  private:
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> process(std::int64_t id);
@@ -90,8 +87,6 @@ class Runner {
   std::map<std::string, Destination> destinations_;
   std::atomic<std::shared_ptr<const std::map<std::string, std::int64_t>>> retentions_{
       std::make_shared<const std::map<std::string, std::int64_t>>()};
-  mutable std::mutex outcomes_mutex_;
-  std::map<std::string, std::uint64_t> outcomes_;
 };
 
 }  // namespace sealpost::queue

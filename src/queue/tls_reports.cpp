@@ -129,22 +129,11 @@ asio::awaitable<std::size_t> send_tls_reports(std::vector<TlsPolicyResult> resul
 
     // DKIM-sign with the keys of our host name's domain (or a parent) when we host it.
     const auto ring = keyring.get();
-    std::string name = config.hostname;
-    while (name.find('.') != std::string::npos) {
-      const auto& keys = ring->keys(name);
-      if (!keys.empty()) {
-        std::string signatures;
-        for (const auto& k : keys) {
-          auth::dkim::SignOptions o;
-          o.domain = name;
-          o.selector = k.selector;
-          auto field = auth::dkim::sign(message, k.key, o);
-          if (field) signatures += field.value();
-        }
-        message.insert(0, signatures);
-        break;
-      }
-      name.erase(0, name.find('.') + 1);
+    for (std::string name = config.hostname; name.find('.') != std::string::npos;
+         name.erase(0, name.find('.') + 1)) {
+      if (ring->keys(name).empty()) continue;
+      message.insert(0, ring->sign(message, name));
+      break;
     }
 
     Envelope envelope;  // the null sender: a report that cannot be delivered bounces nowhere

@@ -145,8 +145,6 @@ class MetadataStore {
   virtual std::optional<QueueEntryRecord> queue_entry_by_token(const std::string& token) = 0;
   // Entries with a pending recipient due at `now` or earlier, soonest first, at most `limit`.
   virtual std::vector<std::int64_t> queue_due(std::int64_t now, std::size_t limit) = 0;
-  // The earliest next_attempt of any pending recipient; nullopt when none is pending.
-  virtual std::optional<std::int64_t> queue_next_due() = 0;
   virtual std::vector<QueueRecipientRecord> queue_recipients(std::int64_t entry_id) = 0;
   // Every entry, newest first (for `sealpost queue list`), at most `limit`.
   virtual std::vector<QueueEntryRecord> queue_list(std::size_t limit) = 0;

@@ -99,4 +99,18 @@ const std::vector<NamedKey>& Keyring::keys(const std::string& domain) const {
   return it == keys_.end() ? none : it->second;
 }
 
+std::string Keyring::sign(std::string_view message, const std::string& domain,
+                          std::uint64_t timestamp) const {
+  std::string fields;
+  for (const auto& k : keys(domain)) {
+    SignOptions o;
+    o.domain = domain;
+    o.selector = k.selector;
+    o.timestamp = timestamp;
+    auto field = dkim::sign(message, k.key, o);
+    if (field) fields += field.value();
+  }
+  return fields;
+}
+
 }  // namespace sealpost::auth::dkim

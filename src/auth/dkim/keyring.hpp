@@ -41,6 +41,11 @@ class Keyring {
                                              std::int64_t now);
   // Empty when the domain has none.
   [[nodiscard]] const std::vector<NamedKey>& keys(const std::string& domain) const;
+  // The DKIM-Signature fields of every key `domain` signs with now (RSA and Ed25519, RFC 8463),
+  // to put on top of `message`; empty when it has none or the message cannot be signed.
+  // `timestamp`: t=, 0 for the clock.
+  [[nodiscard]] std::string sign(std::string_view message, const std::string& domain,
+                                 std::uint64_t timestamp = 0) const;
 
  private:
   std::map<std::string, std::vector<NamedKey>> keys_;

@@ -146,7 +146,6 @@ asio::awaitable<DomainOutcome> DomainRelay::deliver(const std::string& domain,
   const bool sts = !dane && policy.has_value();
   const bool enforce = sts && policy->mode == StsMode::kEnforce;
   DomainOutcome result;
-  result.mta_sts_enforced = enforce;
 
   // TLS-RPT (RFC 8460): each session toward a destination with a policy is counted.
   const auto report = [&](const RelayTarget* target, const std::string& tls_failure) {

@@ -26,7 +26,6 @@ namespace sealpost::smtp::client {
 struct DomainOutcome {
   std::vector<protocol::ServerReply> per_recipient;  // one per envelope recipient
   std::string remote_host;  // the host that gave the answers; empty when none was reached
-  bool mta_sts_enforced = false;
   std::string tls_failure;  // the last host's TLS-RPT result type when required TLS failed
 };
 

@@ -324,13 +324,6 @@ class SqliteMetadataStore final : public MetadataStore {
     return out;
   }
 
-  std::optional<std::int64_t> queue_next_due() override {
-    std::lock_guard lock(mutex_);
-    auto st = db_.prepare("SELECT MIN(next_attempt) FROM queue_recipients WHERE state = 'pending'");
-    if (!st.step() || st.is_null(0)) return std::nullopt;
-    return st.integer(0);
-  }
-
   std::vector<QueueRecipientRecord> queue_recipients(std::int64_t entry_id) override {
     std::lock_guard lock(mutex_);
     std::vector<QueueRecipientRecord> out;
