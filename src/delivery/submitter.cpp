@@ -8,7 +8,6 @@
 #include "crypto/random.hpp"
 #include "mime/address_list.hpp"
 #include "mime/content.hpp"
-#include "net/blocking.hpp"
 
 namespace sealpost::delivery {
 
@@ -85,7 +84,7 @@ Submitter::Submitter(const core::Config& config, const routing::Router& router, 
                      std::function<void()> queued, Clock clock)
     : config_(config),
       router_(router),
-      queue_(queue),
+      committer_(queue, blocking),
       keyring_(keyring),
       mailboxes_(mailboxes),
       blocking_(std::move(blocking)),
@@ -168,8 +167,7 @@ asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& 
   envelope.eightbit = request.eightbit;
   queue::Queue::Added added;
   try {
-    added = co_await net::run_blocking(blocking_,
-                                       [&] { return queue_.add(envelope, message, "mail", now); });
+    added = co_await committer_.add(envelope, message, "mail", now);
   } catch (const std::exception& e) {
     spdlog::error("submission not queued: {}", e.what());
     co_return make_reply(451, "4.3.0", "Could not queue the message, try again later");
@@ -192,7 +190,10 @@ asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& 
           m.internal_date = now;
           m.flags = store::mailbox::kSeen;
           m.facts = facts ? &*facts : nullptr;
-          return store.append(store.special_folder(store::mailbox::SpecialUse::kSent).id, m);
+          // The message is durable in the queue: the copy need not cost a second fsync.
+          return store.append(store.special_folder(store::mailbox::SpecialUse::kSent).id, m,
+                              store::mailbox::MessageStore::Quota::kEnforce,
+                              store::mailbox::MessageStore::Sync::kDeferred);
         });
         mailbox->changed();
       } catch (const std::exception& e) {

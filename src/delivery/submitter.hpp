@@ -17,6 +17,7 @@
 #include "auth/dkim/keyring.hpp"
 #include "core/config.hpp"
 #include "mime/header.hpp"
+#include "queue/committer.hpp"
 #include "queue/queue.hpp"
 #include "routing/router.hpp"
 #include "smtp/server/submission.hpp"
@@ -61,7 +62,7 @@ class Submitter final : public smtp::server::SubmissionAgent {
  private:
   const core::Config& config_;
   const routing::Router& router_;
-  queue::Queue& queue_;
+  queue::Committer committer_;  // concurrent submissions share a commit (one fsync)
   const auth::dkim::KeyringHolder& keyring_;
   store::mailbox::MailboxDirectory& mailboxes_;
   boost::asio::any_io_executor blocking_;

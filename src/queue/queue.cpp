@@ -68,9 +68,10 @@ Queue::Queue(store::MetadataStore& store, std::span<const unsigned char> server_
   crypto_kdf_derive_from_key(key_.data(), key_.size(), 1, "spqueue1", server_key.data());
 }
 
-Queue::Added Queue::add(const Envelope& envelope, std::string_view content, std::string_view kind,
-                        std::int64_t now) {
-  store::QueueEntryRecord e;
+store::NewQueueEntry Queue::seal(const Envelope& envelope, std::string_view content,
+                                 std::string_view kind, std::int64_t now) const {
+  store::NewQueueEntry n;
+  auto& e = n.entry;
   e.token = crypto::random_hex(8);
   e.kind = std::string(kind);
   e.created = now;
@@ -78,16 +79,29 @@ Queue::Added Queue::add(const Envelope& envelope, std::string_view content, std:
   e.envelope_sealed =
       crypto::seal(key_.bytes(), encode_envelope(envelope), context("envelope", e.token));
   e.content_sealed = crypto::seal(key_.bytes(), content, context("content", e.token));
-  std::vector<store::QueueRecipientRecord> recipients;
-  recipients.reserve(envelope.recipients.size());
+  n.recipients.reserve(envelope.recipients.size());
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
     store::QueueRecipientRecord r;
     r.index = static_cast<int>(i);
     r.next_attempt = now;
     r.updated = now;
-    recipients.push_back(std::move(r));
+    n.recipients.push_back(std::move(r));
   }
-  return Added{store_.queue_add(e, recipients), e.token};
+  return n;
+}
+
+std::vector<Queue::Added> Queue::commit(std::span<const store::NewQueueEntry> entries) {
+  const auto ids = store_.queue_add(entries);
+  std::vector<Added> out;
+  out.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], entries[i].entry.token});
+  return out;
+}
+
+Queue::Added Queue::add(const Envelope& envelope, std::string_view content, std::string_view kind,
+                        std::int64_t now) {
+  const auto entry = seal(envelope, content, kind, now);
+  return commit(std::span(&entry, 1)).front();
 }
 
 std::optional<std::int64_t> Queue::id_of(const std::string& token) {

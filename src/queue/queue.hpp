@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,11 @@ class Queue {
   // Seals and commits durably. `kind`: "mail", "dsn", "report".
   Added add(const Envelope& envelope, std::string_view content, std::string_view kind,
             std::int64_t now);
+  // add() in two steps, so that many entries can share one commit (queue::Committer): seal
+  // needs no store; commit stores them all in one transaction, all or none, in order.
+  [[nodiscard]] store::NewQueueEntry seal(const Envelope& envelope, std::string_view content,
+                                          std::string_view kind, std::int64_t now) const;
+  std::vector<Added> commit(std::span<const store::NewQueueEntry> entries);
 
   // Opens an entry (envelope, content, recipients). nullopt when it is gone; throws when the
   // sealed values do not open (a wrong server key, or tampering).

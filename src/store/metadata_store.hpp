@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -90,6 +91,12 @@ struct QueueRecipientRecord {
   std::int64_t updated = 0;
 };
 
+// A queue entry not yet stored: its sealed values and its recipients' first records.
+struct NewQueueEntry {
+  QueueEntryRecord entry;
+  std::vector<QueueRecipientRecord> recipients;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -137,10 +144,10 @@ class MetadataStore {
   virtual bool set_quota(const std::string& address, std::int64_t bytes) = 0;
   virtual std::vector<CredentialRecord> credentials(const std::string& address) = 0;
 
-  // The outbound queue. queue_add commits the entry and its recipients durably (fsync'd) before
-  // it returns: what it returns is what a 250 may be given for. Returns the entry's id.
-  virtual std::int64_t queue_add(const QueueEntryRecord& entry,
-                                 const std::vector<QueueRecipientRecord>& recipients) = 0;
+  // The outbound queue. queue_add commits the entries and their recipients durably (fsync'd)
+  // before it returns, all in one transaction (a group commit: one fsync for many messages), all
+  // or none: what it returns is what a 250 may be given for. Returns the entries' ids in order.
+  virtual std::vector<std::int64_t> queue_add(std::span<const NewQueueEntry> entries) = 0;
   virtual std::optional<QueueEntryRecord> queue_entry(std::int64_t id) = 0;
   virtual std::optional<QueueEntryRecord> queue_entry_by_token(const std::string& token) = 0;
   // Entries with a pending recipient due at `now` or earlier, soonest first, at most `limit`.

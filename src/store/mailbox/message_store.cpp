@@ -175,14 +175,16 @@ bool valid_folder_name(std::string_view name) {
 }
 
 // Commits durably: the MX answers 250 once this returned (WAL + synchronous=FULL fsyncs the log).
+// With `full` false, the connection's NORMAL: the WAL is synced by the next durable commit.
 class DurableTransaction {
  public:
-  explicit DurableTransaction(sqlite::Database& db) : db_(db) {
-    db_.exec("PRAGMA synchronous = FULL");
+  explicit DurableTransaction(sqlite::Database& db, bool full = true) : db_(db), full_(full) {
+    if (full_) db_.exec("PRAGMA synchronous = FULL");
     tx_.emplace(db_);
   }
   ~DurableTransaction() {
     tx_.reset();
+    if (!full_) return;
     try {
       db_.exec("PRAGMA synchronous = NORMAL");
     } catch (...) {  // NOLINT(bugprone-empty-catch): the connection is being torn down
@@ -194,6 +196,7 @@ class DurableTransaction {
 
  private:
   sqlite::Database& db_;
+  bool full_;
   std::optional<sqlite::Transaction> tx_;
 };
 
@@ -394,10 +397,11 @@ std::int64_t MessageStore::thread_for(const MessageFacts& facts, std::int64_t bo
 }
 
 std::vector<Appended> MessageStore::append(std::int64_t folder_id,
-                                           std::span<const NewMessage> messages, Quota quota) {
+                                           std::span<const NewMessage> messages, Quota quota,
+                                           Sync sync) {
   std::vector<Appended> out;
   out.reserve(messages.size());
-  DurableTransaction tx(*db_);
+  DurableTransaction tx(*db_, sync == Sync::kFull);
   auto f = db_->prepare("SELECT uidnext, highest_modseq FROM folders WHERE id = ?");
   f.bind(1, folder_id);
   if (!f.step()) throw StoreError("no such folder");

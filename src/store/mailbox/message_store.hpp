@@ -100,13 +100,17 @@ class MessageStore {
   Folder create_folder(std::string_view name, SpecialUse use = SpecialUse::kNone);
 
   enum class Quota { kEnforce, kIgnore };  // kIgnore: mail already accepted (the spool import)
+  // kFull: durable once append returns (mail something answered for). kDeferred: consistent, but
+  // synced by the next durable commit or checkpoint, so a power loss may take it back: for a copy
+  // whose original is durable elsewhere (the Sent copy of a queued message).
+  enum class Sync { kFull, kDeferred };
   // Adds messages to a folder in one transaction (all or none). Throws QuotaExceeded when they
   // do not fit.
   std::vector<Appended> append(std::int64_t folder_id, std::span<const NewMessage> messages,
-                               Quota quota = Quota::kEnforce);
-  Appended append(std::int64_t folder_id, const NewMessage& message,
-                  Quota quota = Quota::kEnforce) {
-    return append(folder_id, std::span<const NewMessage>(&message, 1), quota).front();
+                               Quota quota = Quota::kEnforce, Sync sync = Sync::kFull);
+  Appended append(std::int64_t folder_id, const NewMessage& message, Quota quota = Quota::kEnforce,
+                  Sync sync = Sync::kFull) {
+    return append(folder_id, std::span<const NewMessage>(&message, 1), quota, sync).front();
   }
 
   // The message's bytes as delivered, or nullopt when there is no such UID.

@@ -263,40 +263,45 @@ class SqliteMetadataStore final : public MetadataStore {
     return out;
   }
 
-  std::int64_t queue_add(const QueueEntryRecord& e,
-                         const std::vector<QueueRecipientRecord>& recipients) override {
+  std::vector<std::int64_t> queue_add(std::span<const NewQueueEntry> entries) override {
     std::lock_guard lock(mutex_);
+    std::vector<std::int64_t> ids;
+    ids.reserve(entries.size());
     sqlite::Transaction tx(db_);
-    db_.prepare(
-           "INSERT INTO queue(token, kind, created, size, envelope, content, delay_notified, "
-           "retain_until, redacted) VALUES(?, ?, ?, ?, ?, ?, 0, 0, 0)")
-        .bind(1, e.token)
-        .bind(2, e.kind)
-        .bind(3, e.created)
-        .bind(4, e.size)
-        .bind_blob(5, e.envelope_sealed)
-        .bind_blob(6, e.content_sealed)
-        .run();
-    const std::int64_t id = sqlite3_last_insert_rowid(db_.handle());
-    auto ins = db_.prepare(
+    auto entry = db_.prepare(
+        "INSERT INTO queue(token, kind, created, size, envelope, content, delay_notified, "
+        "retain_until, redacted) VALUES(?, ?, ?, ?, ?, ?, 0, 0, 0)");
+    auto recipient = db_.prepare(
         "INSERT INTO queue_recipients(entry_id, idx, state, attempts, next_attempt, last_code, "
         "last_enhanced, category, detail, updated) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    for (const auto& r : recipients) {
-      ins.bind(1, id)
-          .bind(2, std::int64_t{r.index})
-          .bind(3, state_name(r.state))
-          .bind(4, std::int64_t{r.attempts})
-          .bind(5, r.next_attempt)
-          .bind(6, std::int64_t{r.last_code})
-          .bind(7, r.last_enhanced)
-          .bind(8, r.category)
-          .bind_blob(9, r.detail_sealed)
-          .bind(10, r.updated);
-      ins.run();
-      ins.reset();
+    for (const auto& [e, recipients] : entries) {
+      entry.bind(1, e.token)
+          .bind(2, e.kind)
+          .bind(3, e.created)
+          .bind(4, e.size)
+          .bind_blob(5, e.envelope_sealed)
+          .bind_blob(6, e.content_sealed);
+      entry.run();
+      entry.reset();
+      const std::int64_t id = sqlite3_last_insert_rowid(db_.handle());
+      for (const auto& r : recipients) {
+        recipient.bind(1, id)
+            .bind(2, std::int64_t{r.index})
+            .bind(3, state_name(r.state))
+            .bind(4, std::int64_t{r.attempts})
+            .bind(5, r.next_attempt)
+            .bind(6, std::int64_t{r.last_code})
+            .bind(7, r.last_enhanced)
+            .bind(8, r.category)
+            .bind_blob(9, r.detail_sealed)
+            .bind(10, r.updated);
+        recipient.run();
+        recipient.reset();
+      }
+      ids.push_back(id);
     }
     tx.commit();
-    return id;
+    return ids;
   }
 
   std::optional<QueueEntryRecord> queue_entry(std::int64_t id) override {

@@ -1,0 +1,166 @@
+#include "queue/committer.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <gtest/gtest.h>
+
+#include "store/sqlite/database.hpp"
+
+namespace sealpost::queue {
+namespace {
+
+namespace asio = boost::asio;
+
+class CommitterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sealpost-committer-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "sealpost.db").string();
+    store_ = store::open_sqlite_metadata_store(path_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<store::MetadataStore> store_;
+  std::vector<unsigned char> server_key_ = std::vector<unsigned char>(32, 7);
+};
+
+struct Result {
+  std::optional<Queue::Added> added;
+  std::string error;
+};
+
+asio::awaitable<void> submit(Committer& committer, Envelope envelope, std::string content,
+                             Result& out) {
+  try {
+    out.added = co_await committer.add(envelope, content, "mail", 1796342400);
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+}
+
+// Polls until `ready` holds (the committer's state changes on other threads); false after 4 s.
+template <typename F>
+bool eventually(F ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Submits contents[i] for each i in [from, to) on `io`, recipient "rcpt<i>@example.net".
+void spawn(asio::io_context& io, Committer& committer, const std::vector<std::string>& contents,
+           std::vector<Result>& results, std::size_t from, std::size_t to) {
+  for (std::size_t i = from; i < to; ++i) {
+    Envelope e;
+    e.owner = "user@example.com";
+    e.sender = "user@example.com";
+    e.recipients = {"rcpt" + std::to_string(i) + "@example.net"};
+    asio::co_spawn(io, submit(committer, e, contents[i], results[i]), asio::detached);
+  }
+}
+
+// While a commit waits for the disk (here: for another writer's lock), the submissions that
+// arrive queue up and the next commit takes them all: 1 + 19 messages, 2 commits, every message
+// stored under its own id with its own content and envelope.
+TEST_F(CommitterTest, SubmissionsThatArriveDuringACommitShareTheNextOne) {
+  Queue queue(*store_, server_key_);
+  asio::thread_pool pool(2);
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  Committer committer(queue, pool.get_executor());
+  std::thread runner([&io] { io.run(); });
+
+  store::sqlite::Database blocker(path_);
+  blocker.exec("BEGIN IMMEDIATE");  // holds the write lock: the first commit waits for it
+  std::vector<std::string> contents;
+  contents.reserve(20);
+  for (int i = 0; i < 20; ++i) contents.push_back("message " + std::to_string(i) + "\r\n");
+  std::vector<Result> results(contents.size());
+  spawn(io, committer, contents, results, 0, 1);
+  EXPECT_TRUE(eventually([&] { return committer.stats().commits == 1; }));
+  spawn(io, committer, contents, results, 1, contents.size());
+  EXPECT_TRUE(eventually([&] { return committer.stats().waiting == contents.size() - 1; }))
+      << "all but the first wait behind the running commit";
+  blocker.exec("ROLLBACK");
+  guard.reset();
+  runner.join();
+  pool.join();
+
+  const auto stats = committer.stats();
+  EXPECT_EQ(stats.commits, 2U);
+  EXPECT_EQ(stats.entries, contents.size());
+  EXPECT_EQ(stats.waiting, 0U);
+  std::set<std::int64_t> ids;
+  for (std::size_t i = 0; i < contents.size(); ++i) {
+    ASSERT_TRUE(results[i].added) << results[i].error;
+    ids.insert(results[i].added->id);
+    const auto entry = queue.load(results[i].added->id);
+    ASSERT_TRUE(entry);
+    EXPECT_EQ(entry->content, contents[i]);
+    EXPECT_EQ(entry->envelope.recipients,
+              std::vector<std::string>{"rcpt" + std::to_string(i) + "@example.net"});
+    EXPECT_EQ(entry->record.token, results[i].added->token);
+  }
+  EXPECT_EQ(ids.size(), contents.size());
+}
+
+// One entry the store refuses (here: a trigger refuses content of 13 octets) fails alone: the
+// others in its commit are retried one by one and queued; its submitter hears of the failure.
+TEST_F(CommitterTest, AnEntryTheStoreRefusesFailsAloneNotItsWholeCommit) {
+  Queue queue(*store_, server_key_);
+  asio::thread_pool pool(2);
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  Committer committer(queue, pool.get_executor());
+  std::thread runner([&io] { io.run(); });
+
+  store::sqlite::Database other(path_);
+  other.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON queue WHEN NEW.size = 13 "
+      "BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  other.exec("BEGIN IMMEDIATE");
+  const std::vector<std::string> contents = {"first\r\n", "second\r\n", "refused here\n",
+                                             "fourth\r\n", "fifth\r\n"};
+  ASSERT_EQ(contents[2].size(), 13U);
+  std::vector<Result> results(contents.size());
+  spawn(io, committer, contents, results, 0, 1);
+  EXPECT_TRUE(eventually([&] { return committer.stats().commits == 1; }));
+  spawn(io, committer, contents, results, 1, contents.size());
+  EXPECT_TRUE(eventually([&] { return committer.stats().waiting == contents.size() - 1; }));
+  other.exec("COMMIT");
+  guard.reset();
+  runner.join();
+  pool.join();
+
+  EXPECT_EQ(committer.stats().commits, 2U) << "the four shared a commit before the retries";
+  for (std::size_t i = 0; i < contents.size(); ++i) {
+    if (i == 2) {
+      EXPECT_FALSE(results[i].added);
+      EXPECT_NE(results[i].error.find("refused"), std::string::npos) << results[i].error;
+      continue;
+    }
+    ASSERT_TRUE(results[i].added) << i << ": " << results[i].error;
+    const auto entry = queue.load(results[i].added->id);
+    ASSERT_TRUE(entry);
+    EXPECT_EQ(entry->content, contents[i]);
+  }
+  EXPECT_EQ(store_->queue_list(10).size(), contents.size() - 1);
+}
+
+}  // namespace
+}  // namespace sealpost::queue
