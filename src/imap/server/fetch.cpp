@@ -285,7 +285,7 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
     // RFC 7162 section 3.2.6: the UIDs in the set expunged since the given MODSEQ.
     const auto since = *args.changed_since;
     const auto gone =
-        co_await with_store([id, since](MessageStore& s) { return s.expunged_since(id, since); });
+        co_await read_store([id, since](MessageStore& s) { return s.expunged_since(id, since); });
     const std::uint32_t largest = sel_->uids.empty() ? 0 : sel_->uids.back();
     std::vector<std::uint32_t> vanished;
     for (const auto u : gone) {
@@ -313,7 +313,7 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
     bool batch_ok = true;
     co_await net::run_blocking(ctx_.blocking, [&] {
       std::vector<Fetched> fetched;
-      mailbox_->with([&](MessageStore& s) {
+      const auto load = [&](MessageStore& s) {
         if (set_seen) {
           const auto r =
               s.store_flags(id, batch, MessageStore::FlagChange::kAdd, store::mailbox::kSeen, {});
@@ -329,7 +329,13 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
           f.info = std::move(info);
           fetched.push_back(std::move(f));
         }
-      });
+      };
+      // Setting \Seen writes; anything else reads beside the other sessions.
+      if (set_seen) {
+        mailbox_->with(load);
+      } else {
+        mailbox_->read(load);
+      }
       RenderOptions o = options;
       o.add_flags = !seen_modseqs.empty();
       for (const auto& f : fetched) {

@@ -279,7 +279,7 @@ asio::awaitable<void> Session::on_list(const Command& cmd) {
   };
   std::vector<Row> rows;
   const bool want_status = args.returns.status;
-  co_await with_store([&](MessageStore& s) {
+  co_await read_store([&](MessageStore& s) {
     for (auto& f : s.folders()) {
       rows.push_back({std::move(f), {}});
     }
@@ -395,7 +395,7 @@ asio::awaitable<void> Session::on_status(const Command& cmd) {
   std::optional<Folder> folder;
   MessageStore::Counts counts;
   if (name) {
-    co_await with_store([&](MessageStore& s) {
+    co_await read_store([&](MessageStore& s) {
       folder = s.folder(*name);
       if (folder) counts = s.counts(folder->id);
     });

@@ -714,6 +714,24 @@ class Threader {
 
 }  // namespace
 
+bool needs_full_text(const SearchKey& key) {
+  switch (key.type) {
+    case SearchKeyType::kBody:
+    case SearchKeyType::kText:
+    case SearchKeyType::kFrom:
+    case SearchKeyType::kTo:
+    case SearchKeyType::kCc:
+    case SearchKeyType::kBcc:
+    case SearchKeyType::kSubject:
+      if (!key.text.empty()) return true;
+      break;
+    default:
+      break;
+  }
+  return std::any_of(key.children.begin(), key.children.end(),
+                     [](const SearchKey& c) { return needs_full_text(c); });
+}
+
 asio::awaitable<void> Session::on_search(const Command& cmd) {
   const auto& args = std::get<Search>(cmd.arguments);
   if (!charset_ok(args.charset)) {
@@ -722,7 +740,7 @@ asio::awaitable<void> Session::on_search(const Command& cmd) {
   }
   const auto id = sel_->folder_id;
   bool uses_modseq = false;
-  const auto matches = co_await with_store([&, id](MessageStore& s) {
+  const auto matches = co_await search_store(args.criteria, [&, id](MessageStore& s) {
     return run_search(s, id, sel_->uids, sel_->saved, args.criteria, uses_modseq);
   });
   if (uses_modseq) condstore_ = true;
@@ -784,7 +802,7 @@ asio::awaitable<void> Session::on_sort(const Command& cmd) {
     co_return;
   }
   const auto id = sel_->folder_id;
-  const auto sorted = co_await with_store([&, id](MessageStore& s) {
+  const auto sorted = co_await search_store(args.criteria, [&, id](MessageStore& s) {
     bool uses_modseq = false;
     auto matches = run_search(s, id, sel_->uids, sel_->saved, args.criteria, uses_modseq);
     std::vector<std::pair<SortFields, Match>> rows;
@@ -846,7 +864,7 @@ asio::awaitable<void> Session::on_thread(const Command& cmd) {
     co_return;
   }
   const auto id = sel_->folder_id;
-  std::string rendered = co_await with_store([&, id](MessageStore& s) {
+  std::string rendered = co_await search_store(args.criteria, [&, id](MessageStore& s) {
     bool uses_modseq = false;
     const auto matches = run_search(s, id, sel_->uids, sel_->saved, args.criteria, uses_modseq);
     std::vector<Threader::Input> input(matches.size());

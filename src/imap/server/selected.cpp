@@ -166,7 +166,7 @@ asio::awaitable<void> Session::refresh(bool allow_expunge) {
   };
   const std::int64_t id = sel_->folder_id;
   const std::uint64_t since = sel_->modseq;
-  Delta d = co_await with_store([id, since](MessageStore& s) {
+  Delta d = co_await read_store([id, since](MessageStore& s) {
     Delta out;
     const auto folders = s.folders();
     const auto f =
@@ -260,7 +260,7 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
   const std::uint64_t version = mailbox_->version();
   Snapshot snap;
   if (name) {
-    snap = co_await with_store([&](MessageStore& s) {
+    snap = co_await read_store([&](MessageStore& s) {
       Snapshot out;
       out.folder = s.folder(*name);
       if (!out.folder) return out;

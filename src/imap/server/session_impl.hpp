@@ -32,6 +32,9 @@
 
 namespace sealpost::imap::server {
 
+// Whether a SEARCH program asks the full-text index (BODY, TEXT, FROM, TO, CC, BCC, SUBJECT).
+bool needs_full_text(const protocol::SearchKey& key);
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(access::AccessContext& context, boost::asio::ip::tcp::socket socket,
@@ -80,6 +83,24 @@ class Session : public std::enable_shared_from_this<Session> {
   auto with_store(F f) {
     return net::run_blocking(ctx_.blocking, [this, f]() mutable {
       return mailbox_->with([&](store::mailbox::MessageStore& s) { return f(s); });
+    });
+  }
+  // The same for work that only reads: on one of the mailbox's readers, beside other sessions'
+  // reads and writes (OpenMailbox::read).
+  template <typename F>
+  auto read_store(F f) {
+    return net::run_blocking(ctx_.blocking, [this, f]() mutable {
+      return mailbox_->read([&](store::mailbox::MessageStore& s) { return f(s); });
+    });
+  }
+  // read_store for SEARCH, SORT and THREAD: a reader searches what the writer has indexed, so
+  // when the criteria use the full-text index the writer first indexes what waits.
+  template <typename F>
+  auto search_store(const protocol::SearchKey& criteria, F f) {
+    const bool index = needs_full_text(criteria);
+    return net::run_blocking(ctx_.blocking, [this, f, index]() mutable {
+      if (index) mailbox_->with([](store::mailbox::MessageStore& s) { s.index_pending(); });
+      return mailbox_->read([&](store::mailbox::MessageStore& s) { return f(s); });
     });
   }
 

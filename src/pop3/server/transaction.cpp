@@ -74,7 +74,7 @@ asio::awaitable<void> Connection::on_retr(const protocol::Command& cmd, bool top
   bool failed = false;
   try {
     raw = co_await net::run_blocking(ctx_.blocking, [&] {
-      return login_.mailbox->with(
+      return login_.mailbox->read(
           [&](MessageStore& message_store) { return message_store.raw(folder_, uid); });
     });
   } catch (const std::exception& e) {

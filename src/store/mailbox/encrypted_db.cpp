@@ -7,8 +7,11 @@
 namespace sealpost::store::mailbox {
 
 std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& file,
-                                                 const crypto::SecretBytes& key) {
+                                                 const crypto::SecretBytes& key, Access access) {
   if (key.size() != 32) throw StoreError("a mailbox key is 32 bytes");
+  if (access == Access::kReadOnly && !std::filesystem::exists(file)) {
+    throw StoreError(file.string() + ": no such mailbox database");
+  }
   auto db = std::make_unique<sqlite::Database>(file.string());
   ::chmod(file.c_str(), 0600);
   sqlite3* h = db->handle();
@@ -43,6 +46,12 @@ std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& fi
       "PRAGMA foreign_keys = ON;"
       "PRAGMA temp_store = 1;"
       "PRAGMA busy_timeout = 5000;");
+  if (access == Access::kReadOnly) {
+    // A reader sits beside the writer for the mailbox's open life: a smaller page cache (1 MiB,
+    // not SQLite's 2) bounds what each logged-in user costs.
+    db->exec("PRAGMA query_only = ON; PRAGMA cache_size = -1024;");
+    return db;
+  }
   db->optimize_on_close();
   return db;
 }

@@ -11,9 +11,15 @@
 
 namespace sealpost::store::mailbox {
 
-// Opens or creates the file. Throws StoreError("... cannot be opened with this key") when the key
-// is not the file's (SQLite's SQLITE_NOTADB at the first read), and for any other failure.
+enum class Access {
+  kReadWrite,  // opens or creates the file
+  kReadOnly,   // an existing file; the connection refuses to write (PRAGMA query_only)
+};
+
+// Throws StoreError("... cannot be opened with this key") when the key is not the file's
+// (SQLite's SQLITE_NOTADB at the first read), and for any other failure.
 std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& file,
-                                                 const crypto::SecretBytes& key);
+                                                 const crypto::SecretBytes& key,
+                                                 Access access = Access::kReadWrite);
 
 }  // namespace sealpost::store::mailbox

@@ -29,6 +29,54 @@ void OpenMailbox::unwatch(std::uint64_t id) {
   watchers_.erase(id);
 }
 
+OpenMailbox::Snapshot::Snapshot(Lease& lease) : lease_(lease) {
+  try {
+    lease_.store->database().exec("BEGIN");
+  } catch (...) {
+    lease_.broken = true;
+    throw;
+  }
+}
+
+OpenMailbox::Snapshot::~Snapshot() {
+  try {
+    lease_.store->database().exec("COMMIT");  // ends the read transaction; nothing to write
+  } catch (...) {
+    lease_.broken = true;
+  }
+}
+
+std::unique_ptr<MessageStore> OpenMailbox::acquire_reader() {
+  if (!open_reader_) return nullptr;
+  {
+    const std::lock_guard lock(readers_mutex_);
+    if (!idle_readers_.empty()) {
+      auto reader = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return reader;
+    }
+    if (readers_ >= max_readers_) return nullptr;
+    ++readers_;
+  }
+  try {
+    return open_reader_();
+  } catch (const std::exception& e) {
+    spdlog::warn("mailbox reader not opened, reading through the writer: {}", e.what());
+    const std::lock_guard lock(readers_mutex_);
+    --readers_;
+    return nullptr;
+  }
+}
+
+void OpenMailbox::release_reader(std::unique_ptr<MessageStore> reader, bool broken) {
+  const std::lock_guard lock(readers_mutex_);
+  if (broken) {
+    --readers_;
+    return;  // closed here; the next read opens a fresh one
+  }
+  idle_readers_.push_back(std::move(reader));
+}
+
 MailboxDirectory::MailboxDirectory(std::filesystem::path data_dir, FactsFunction facts)
     : data_dir_(std::move(data_dir)), facts_(std::move(facts)) {}
 
@@ -64,7 +112,15 @@ std::shared_ptr<OpenMailbox> MailboxDirectory::open(const Unlocked& unlocked) {
     const std::lock_guard lock(mutex_);
     if (const auto it = open_.find(address); it != open_.end()) open = it->second.lock();
     if (open) return open;  // another login got there first; it imported the spool too
-    open = std::make_shared<OpenMailbox>(address, std::move(store));
+    // Readers get the key for the mailbox's open life, as the writer holds it already.
+    auto key = std::make_shared<const crypto::SecretBytes>(
+        crypto::SecretBytes::copy_of(unlocked.master_key.bytes()));
+    OpenMailbox::ReaderFactory readers = [file = database_file(data_dir_, unlocked.record), key,
+                                          quota = store->quota_bytes()] {
+      return std::make_unique<MessageStore>(open_encrypted(file, *key, Access::kReadOnly), quota,
+                                            MessageStore::Role::kReader);
+    };
+    open = std::make_shared<OpenMailbox>(address, std::move(store), std::move(readers));
     open_[address] = open;
   }
   // What arrived during the first import; from now on deliveries find the mailbox open.

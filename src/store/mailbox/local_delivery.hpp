@@ -31,16 +31,37 @@ namespace sealpost::store::mailbox {
 using FactsFunction = std::function<std::optional<MessageFacts>(std::string_view raw)>;
 
 // A mailbox whose owner is logged in: its store, shared by the owner's sessions and delivery.
+// One writer connection, used by one thread at a time (with), and up to `max_readers` read-only
+// connections opened as reads need them (read): WAL lets those read beside the writer and each
+// other, so a FETCH or SEARCH does not wait behind another session's APPEND.
 class OpenMailbox {
  public:
-  OpenMailbox(std::string address, std::unique_ptr<MessageStore> store)
-      : address_(std::move(address)), store_(std::move(store)) {}
+  using ReaderFactory = std::function<std::unique_ptr<MessageStore>()>;
+  static constexpr std::size_t kDefaultReaders = 2;
+
+  OpenMailbox(std::string address, std::unique_ptr<MessageStore> store,
+              ReaderFactory open_reader = {}, std::size_t max_readers = kDefaultReaders)
+      : address_(std::move(address)),
+        store_(std::move(store)),
+        open_reader_(std::move(open_reader)),
+        max_readers_(max_readers) {}
   [[nodiscard]] const std::string& address() const { return address_; }
   // Runs `f(MessageStore&)` with the store to itself.
   template <typename F>
   auto with(F&& f) {
     const std::lock_guard lock(mutex_);
     return f(*store_);
+  }
+  // Runs `f(MessageStore&)` on a reader of its own, in one read transaction: a consistent
+  // snapshot of what was committed when it began (at least every change that bumped version()
+  // before the call). `f` must only read: the connection refuses writes. Without a reader to
+  // spare (all busy, or none could be opened) it runs as with().
+  template <typename F>
+  auto read(F&& f) {
+    Lease lease(*this, acquire_reader());
+    if (!lease.store) return with(std::forward<F>(f));
+    const Snapshot snapshot(lease);
+    return f(*lease.store);
   }
 
   // Every change committed through any session or delivery bumps the version and runs the
@@ -52,9 +73,38 @@ class OpenMailbox {
   void unwatch(std::uint64_t id);
 
  private:
+  struct Lease {
+    OpenMailbox& mailbox;
+    std::unique_ptr<MessageStore> store;
+    bool broken = false;  // its transaction did not end cleanly: closed, not reused
+    Lease(OpenMailbox& m, std::unique_ptr<MessageStore> s) : mailbox(m), store(std::move(s)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (store) mailbox.release_reader(std::move(store), broken);
+    }
+  };
+  class Snapshot {
+   public:
+    explicit Snapshot(Lease& lease);
+    ~Snapshot();
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+   private:
+    Lease& lease_;
+  };
+  std::unique_ptr<MessageStore> acquire_reader();
+  void release_reader(std::unique_ptr<MessageStore> reader, bool broken);
+
   std::string address_;
   std::mutex mutex_;
   std::unique_ptr<MessageStore> store_;
+  ReaderFactory open_reader_;
+  std::size_t max_readers_;
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<MessageStore>> idle_readers_;
+  std::size_t readers_ = 0;  // open, idle or leased
   std::atomic<std::uint64_t> version_{0};
   std::mutex watchers_mutex_;
   std::uint64_t next_watcher_ = 1;

@@ -1,6 +1,8 @@
 #include "store/mailbox/local_delivery.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <thread>
 
 #include <boost/asio/thread_pool.hpp>
@@ -37,6 +39,47 @@ class LocalDeliveryTest : public ::testing::Test {
 
 std::string msg(const std::string& subject) {
   return "From: x@example.org\r\nSubject: " + subject + "\r\n\r\nbody " + subject + "\r\n";
+}
+
+// Reads of an open mailbox run on readers of their own: one completes while another thread
+// holds the writer (an APPEND waiting for its fsync, say), sees what the writer committed, and
+// cannot write.
+TEST_F(LocalDeliveryTest, ReadersReadBesideTheWriterAndRefuseToWrite) {
+  MailboxDirectory directory(dir, nullptr);
+  auto unlocked = unlock(*meta, "alice@example.com", "pw", kFast);
+  ASSERT_TRUE(unlocked);
+  auto open = directory.open(*unlocked);
+  ASSERT_EQ(deliver_local(directory, target, msg("one"), false, 1000), LocalOutcome::kStored);
+
+  std::atomic<bool> holding{false};
+  std::atomic<bool> release{false};
+  std::thread writer([&] {
+    open->with([&](MessageStore&) {
+      holding = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  });
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto read = std::async(std::launch::async, [&] {
+    return open->read(
+        [](MessageStore& s) { return s.raw(s.special_folder(SpecialUse::kInbox).id, 1); });
+  });
+  const bool done = read.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  release = true;
+  writer.join();
+  EXPECT_TRUE(done) << "the read waited for the writer";
+  const auto raw = read.get();
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(*raw, msg("one"));
+
+  EXPECT_THROW(open->read([](MessageStore& s) { s.create_folder("Elsewhere"); }), StoreError);
+  EXPECT_FALSE(open->with([](MessageStore& s) { return s.folder("Elsewhere").has_value(); }));
+  // The reader that refused is still usable, and sees the writer's next commit.
+  ASSERT_EQ(deliver_local(directory, target, msg("two"), false, 1001), LocalOutcome::kStored);
+  EXPECT_EQ(open->read([](MessageStore& s) {
+    return s.messages(s.special_folder(SpecialUse::kInbox).id).size();
+  }),
+            2U);
 }
 
 TEST_F(LocalDeliveryTest, LockedMailGoesToTheSpoolAndMovesInAtLogin) {

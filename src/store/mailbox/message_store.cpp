@@ -279,8 +279,9 @@ std::size_t header_length(std::string_view raw) {
   return raw.size();
 }
 
-MessageStore::MessageStore(std::unique_ptr<sqlite::Database> db, std::uint64_t quota_bytes)
-    : db_(std::move(db)), quota_bytes_(quota_bytes) {
+MessageStore::MessageStore(std::unique_ptr<sqlite::Database> db, std::uint64_t quota_bytes,
+                           Role role)
+    : db_(std::move(db)), quota_bytes_(quota_bytes), role_(role) {
   create_schema();
 }
 
@@ -291,6 +292,7 @@ void MessageStore::create_schema() {
     if (st.step()) version = std::stoi(st.text(0));
     if (version >= kSchemaVersion) return;  // the folders exist
   }
+  if (role_ == Role::kReader) throw StoreError("the mailbox's schema is not current");
   sqlite::Transaction tx(*db_);
   if (version == 2) {
     // Schema 2 kept the message bytes in bodies.data: move them to body_data.
@@ -501,6 +503,7 @@ std::vector<Appended> MessageStore::append(std::int64_t folder_id,
 }
 
 void MessageStore::index_pending() {
+  if (!db_->prepare("SELECT 1 FROM fts_pending LIMIT 1").step()) return;
   sqlite::Transaction tx(*db_);
   index_pending_locked();
   tx.commit();
@@ -938,7 +941,7 @@ std::vector<std::uint32_t> MessageStore::search_text(std::int64_t folder_id,
     }
     match += '"';
   }
-  if (!match.empty()) index_pending();
+  if (!match.empty() && role_ == Role::kWriter) index_pending();
   std::vector<std::uint32_t> out;
   auto st = match.empty() ? db_->prepare("SELECT uid FROM messages WHERE folder = ? ORDER BY uid")
                           : db_->prepare(

@@ -89,9 +89,14 @@ class QuotaExceeded : public StoreError {
 
 class MessageStore {
  public:
-  // Takes an open (encrypted) database; creates or upgrades the schema and the standard folders.
-  // `quota_bytes` 0 means no quota.
-  explicit MessageStore(std::unique_ptr<sqlite::Database> db, std::uint64_t quota_bytes = 0);
+  // kWriter: the one connection that changes the mailbox. kReader: a read-only connection
+  // (encrypted_db's Access::kReadOnly) beside it, for reads that need not wait for the writer;
+  // its SEARCH relies on the writer having indexed first (index_pending).
+  enum class Role { kWriter, kReader };
+  // Takes an open (encrypted) database; a writer creates or upgrades the schema and the standard
+  // folders, a reader requires them. `quota_bytes` 0 means no quota.
+  explicit MessageStore(std::unique_ptr<sqlite::Database> db, std::uint64_t quota_bytes = 0,
+                        Role role = Role::kWriter);
 
   [[nodiscard]] std::vector<Folder> folders();
   [[nodiscard]] std::optional<Folder> folder(std::string_view name);
@@ -197,8 +202,9 @@ class MessageStore {
                                                           std::int64_t thread);
 
   // Indexes the messages waiting for the full-text index. Appends queue their search text (a
-  // delivery writes no FTS5 segment of its own) and index once 64 are waiting; a search indexes
-  // first, so it always sees every message.
+  // delivery writes no FTS5 segment of its own) and index once 64 are waiting; a writer's search
+  // indexes first, so it always sees every message (a reader's sees what the writer indexed).
+  // Cheap when nothing waits: no write transaction is begun.
   void index_pending();
 
   [[nodiscard]] std::uint64_t usage_bytes();
@@ -213,6 +219,7 @@ class MessageStore {
 
   std::unique_ptr<sqlite::Database> db_;
   std::uint64_t quota_bytes_;
+  Role role_;
 };
 
 // zstd, as bodies are stored (exposed for tests and export).
