@@ -13,7 +13,8 @@
 # Then the ratios Sealpost/Dovecot.
 #
 #   bench/imap.sh [-c CLIENTS] [-d SECONDS] [-i IDLE_SESSIONS] [-n MESSAGES] [-l LOGINS]
-#                 [-s dovecot,sealpost] [-H]
+#                 [-p IDLE_PAUSE] [-s dovecot,sealpost] [-H]
+#   -p sets each loop's IDLE pause (0.2 s; 0 makes the load phase saturate the server).
 #   -H also measures Dovecot with imap_hibernate_timeout (its setting for many IDLE clients).
 #   SEALPOST_BIN=path overrides build/sealpost.
 set -euo pipefail
@@ -24,16 +25,18 @@ idle=1000
 messages=2000
 logins=100
 servers=dovecot,sealpost
-while getopts "c:d:i:n:l:s:H" opt; do
+pause=0.2
+while getopts "c:d:i:n:l:p:s:H" opt; do
   case $opt in
     c) clients=$OPTARG ;;
     d) duration=$OPTARG ;;
     i) idle=$OPTARG ;;
     n) messages=$OPTARG ;;
     l) logins=$OPTARG ;;
+    p) pause=$OPTARG ;;
     s) servers=$OPTARG ;;
     H) servers="$servers,dovecot-hibernate" ;;
-    *) echo "usage: $0 [-c clients] [-d seconds] [-i idle_sessions] [-n messages] [-l logins]" \
+    *) echo "usage: $0 [-c clients] [-d seconds] [-i idle_sessions] [-n messages] [-l logins] [-p pause]" \
          "[-s dovecot,sealpost] [-H]" >&2; exit 2 ;;
   esac
 done
@@ -55,4 +58,5 @@ hard=$(ulimit -Hn)
 ulimit -Sn "$(ulimit -Hn)"
 
 exec /usr/bin/python3 "$root/bench/imap_load.py" -c "$clients" -d "$duration" -i "$idle" \
-  -n "$messages" -l "$logins" --servers "$servers" --sealpost-bin "$sealpost"
+  -n "$messages" -l "$logins" --idle-pause "$pause" --servers "$servers" \
+  --sealpost-bin "$sealpost"
