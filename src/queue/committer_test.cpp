@@ -5,13 +5,12 @@
 #include <set>
 #include <thread>
 
-#include <unistd.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "store/sqlite/database.hpp"
 
@@ -62,46 +61,59 @@ bool eventually(F ready) {
   return true;
 }
 
-// Submits contents[i] for each i in [from, to) on `io`, recipient "rcpt<i>@example.net".
-void spawn(asio::io_context& io, Committer& committer, const std::vector<std::string>& contents,
-           std::vector<Result>& results, std::size_t from, std::size_t to) {
-  for (std::size_t i = from; i < to; ++i) {
-    Envelope e;
-    e.owner = "user@example.com";
-    e.sender = "user@example.com";
-    e.recipients = {"rcpt" + std::to_string(i) + "@example.net"};
-    asio::co_spawn(io, submit(committer, e, contents[i], results[i]), asio::detached);
+// A committer on a pool of 2, its callers' coroutines on an io_context run by a thread of its own.
+struct Running {
+  explicit Running(Queue& queue) : committer(queue, pool.get_executor()) {}
+
+  // Submits contents[i] (recipient "rcpt<i>@example.net") for each i in [from, to).
+  void spawn(const std::vector<std::string>& contents, std::vector<Result>& results,
+             std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      Envelope e;
+      e.owner = "user@example.com";
+      e.sender = "user@example.com";
+      e.recipients = {"rcpt" + std::to_string(i) + "@example.net"};
+      asio::co_spawn(io, submit(committer, e, contents[i], results[i]), asio::detached);
+    }
   }
-}
+  // The first submission alone, then the rest while its commit waits for `lock` (a connection
+  // holding the write lock), which is then ended with `end_lock`.
+  std::vector<Result> submit_behind(store::sqlite::Database& lock, std::string_view end_lock,
+                                    const std::vector<std::string>& contents) {
+    std::vector<Result> results(contents.size());
+    spawn(contents, results, 0, 1);
+    EXPECT_TRUE(eventually([&] { return committer.stats().commits == 1; }));
+    spawn(contents, results, 1, contents.size());
+    EXPECT_TRUE(eventually([&] { return committer.stats().waiting == contents.size() - 1; }))
+        << "all but the first wait behind the running commit";
+    lock.exec(end_lock);
+    guard.reset();
+    runner.join();
+    pool.join();
+    return results;
+  }
+
+  asio::thread_pool pool{2};
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
+  Committer committer;
+  std::thread runner{[this] { io.run(); }};
+};
 
 // While a commit waits for the disk (here: for another writer's lock), the submissions that
 // arrive queue up and the next commit takes them all: 1 + 19 messages, 2 commits, every message
 // stored under its own id with its own content and envelope.
 TEST_F(CommitterTest, SubmissionsThatArriveDuringACommitShareTheNextOne) {
   Queue queue(*store_, server_key_);
-  asio::thread_pool pool(2);
-  asio::io_context io;
-  auto guard = asio::make_work_guard(io);
-  Committer committer(queue, pool.get_executor());
-  std::thread runner([&io] { io.run(); });
-
+  Running running(queue);
   store::sqlite::Database blocker(path_);
-  blocker.exec("BEGIN IMMEDIATE");  // holds the write lock: the first commit waits for it
+  blocker.exec("BEGIN IMMEDIATE");
   std::vector<std::string> contents;
   contents.reserve(20);
   for (int i = 0; i < 20; ++i) contents.push_back("message " + std::to_string(i) + "\r\n");
-  std::vector<Result> results(contents.size());
-  spawn(io, committer, contents, results, 0, 1);
-  EXPECT_TRUE(eventually([&] { return committer.stats().commits == 1; }));
-  spawn(io, committer, contents, results, 1, contents.size());
-  EXPECT_TRUE(eventually([&] { return committer.stats().waiting == contents.size() - 1; }))
-      << "all but the first wait behind the running commit";
-  blocker.exec("ROLLBACK");
-  guard.reset();
-  runner.join();
-  pool.join();
+  const auto results = running.submit_behind(blocker, "ROLLBACK", contents);
 
-  const auto stats = committer.stats();
+  const auto stats = running.committer.stats();
   EXPECT_EQ(stats.commits, 2U);
   EXPECT_EQ(stats.entries, contents.size());
   EXPECT_EQ(stats.waiting, 0U);
@@ -123,12 +135,7 @@ TEST_F(CommitterTest, SubmissionsThatArriveDuringACommitShareTheNextOne) {
 // others in its commit are retried one by one and queued; its submitter hears of the failure.
 TEST_F(CommitterTest, AnEntryTheStoreRefusesFailsAloneNotItsWholeCommit) {
   Queue queue(*store_, server_key_);
-  asio::thread_pool pool(2);
-  asio::io_context io;
-  auto guard = asio::make_work_guard(io);
-  Committer committer(queue, pool.get_executor());
-  std::thread runner([&io] { io.run(); });
-
+  Running running(queue);
   store::sqlite::Database other(path_);
   other.exec(
       "CREATE TRIGGER refuse BEFORE INSERT ON queue WHEN NEW.size = 13 "
@@ -137,17 +144,9 @@ TEST_F(CommitterTest, AnEntryTheStoreRefusesFailsAloneNotItsWholeCommit) {
   const std::vector<std::string> contents = {"first\r\n", "second\r\n", "refused here\n",
                                              "fourth\r\n", "fifth\r\n"};
   ASSERT_EQ(contents[2].size(), 13U);
-  std::vector<Result> results(contents.size());
-  spawn(io, committer, contents, results, 0, 1);
-  EXPECT_TRUE(eventually([&] { return committer.stats().commits == 1; }));
-  spawn(io, committer, contents, results, 1, contents.size());
-  EXPECT_TRUE(eventually([&] { return committer.stats().waiting == contents.size() - 1; }));
-  other.exec("COMMIT");
-  guard.reset();
-  runner.join();
-  pool.join();
+  const auto results = running.submit_behind(other, "COMMIT", contents);
 
-  EXPECT_EQ(committer.stats().commits, 2U) << "the four shared a commit before the retries";
+  EXPECT_EQ(running.committer.stats().commits, 2U) << "the four shared a commit before the retries";
   for (std::size_t i = 0; i < contents.size(); ++i) {
     if (i == 2) {
       EXPECT_FALSE(results[i].added);

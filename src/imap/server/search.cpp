@@ -29,6 +29,22 @@ using store::mailbox::MessageStore;
 
 namespace {
 
+// Whether this key itself (not its children) is answered from the full-text index.
+bool uses_full_text(const SearchKey& key) {
+  switch (key.type) {
+    case SearchKeyType::kBody:
+    case SearchKeyType::kText:
+    case SearchKeyType::kFrom:
+    case SearchKeyType::kTo:
+    case SearchKeyType::kCc:
+    case SearchKeyType::kBcc:
+    case SearchKeyType::kSubject:
+      return !key.text.empty();
+    default:
+      return false;
+  }
+}
+
 constexpr std::int64_t kDay = 86400;
 // As much body text as the full-text index holds of a message (store/mailbox/facts.cpp).
 constexpr std::size_t kMaxSearchText = std::size_t{1} << 20;
@@ -120,25 +136,11 @@ class Evaluator {
 
   // Runs the full-text queries the criteria need, once each.
   void prepare(const SearchKey& key) {
-    switch (key.type) {
-      case SearchKeyType::kBody:
-      case SearchKeyType::kText:
-      case SearchKeyType::kFrom:
-      case SearchKeyType::kTo:
-      case SearchKeyType::kCc:
-      case SearchKeyType::kBcc:
-      case SearchKeyType::kSubject:
-        if (!key.text.empty() && !hits_.count(&key)) {
-          const auto uids = store_.search_text(folder_, key.text);
-          hits_[&key] = std::set<std::uint32_t>(uids.begin(), uids.end());
-        }
-        break;
-      case SearchKeyType::kModSeq:
-        uses_modseq_ = true;
-        break;
-      default:
-        break;
+    if (uses_full_text(key) && !hits_.count(&key)) {
+      const auto uids = store_.search_text(folder_, key.text);
+      hits_[&key] = std::set<std::uint32_t>(uids.begin(), uids.end());
     }
+    if (key.type == SearchKeyType::kModSeq) uses_modseq_ = true;
     for (const auto& c : key.children) prepare(c);
   }
 
@@ -715,21 +717,8 @@ class Threader {
 }  // namespace
 
 bool needs_full_text(const SearchKey& key) {
-  switch (key.type) {
-    case SearchKeyType::kBody:
-    case SearchKeyType::kText:
-    case SearchKeyType::kFrom:
-    case SearchKeyType::kTo:
-    case SearchKeyType::kCc:
-    case SearchKeyType::kBcc:
-    case SearchKeyType::kSubject:
-      if (!key.text.empty()) return true;
-      break;
-    default:
-      break;
-  }
-  return std::any_of(key.children.begin(), key.children.end(),
-                     [](const SearchKey& c) { return needs_full_text(c); });
+  return uses_full_text(key) || std::any_of(key.children.begin(), key.children.end(),
+                                            [](const SearchKey& c) { return needs_full_text(c); });
 }
 
 asio::awaitable<void> Session::on_search(const Command& cmd) {
