@@ -30,6 +30,22 @@ RecipientState parse_state(std::string_view s) {
   return RecipientState::kPending;
 }
 
+// A recipient's columns in the order both queue_recipients statements use: state, attempts,
+// next_attempt, last_code, last_enhanced, category, detail, updated, then entry_id and idx.
+sqlite::Statement& bind_recipient(sqlite::Statement& st, std::int64_t entry_id,
+                                  const QueueRecipientRecord& r) {
+  return st.bind(1, state_name(r.state))
+      .bind(2, std::int64_t{r.attempts})
+      .bind(3, r.next_attempt)
+      .bind(4, std::int64_t{r.last_code})
+      .bind(5, r.last_enhanced)
+      .bind(6, r.category)
+      .bind_blob(7, r.detail_sealed)
+      .bind(8, r.updated)
+      .bind(9, entry_id)
+      .bind(10, std::int64_t{r.index});
+}
+
 class SqliteMetadataStore final : public MetadataStore {
  public:
   explicit SqliteMetadataStore(const std::string& path) : db_(path) {
@@ -272,8 +288,8 @@ class SqliteMetadataStore final : public MetadataStore {
         "INSERT INTO queue(token, kind, created, size, envelope, content, delay_notified, "
         "retain_until, redacted) VALUES(?, ?, ?, ?, ?, ?, 0, 0, 0)");
     auto recipient = db_.prepare(
-        "INSERT INTO queue_recipients(entry_id, idx, state, attempts, next_attempt, last_code, "
-        "last_enhanced, category, detail, updated) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "INSERT INTO queue_recipients(state, attempts, next_attempt, last_code, last_enhanced, "
+        "category, detail, updated, entry_id, idx) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (const auto& [e, recipients] : entries) {
       entry.bind(1, e.token)
           .bind(2, e.kind)
@@ -285,17 +301,7 @@ class SqliteMetadataStore final : public MetadataStore {
       entry.reset();
       const std::int64_t id = sqlite3_last_insert_rowid(db_.handle());
       for (const auto& r : recipients) {
-        recipient.bind(1, id)
-            .bind(2, std::int64_t{r.index})
-            .bind(3, state_name(r.state))
-            .bind(4, std::int64_t{r.attempts})
-            .bind(5, r.next_attempt)
-            .bind(6, std::int64_t{r.last_code})
-            .bind(7, r.last_enhanced)
-            .bind(8, r.category)
-            .bind_blob(9, r.detail_sealed)
-            .bind(10, r.updated);
-        recipient.run();
+        bind_recipient(recipient, id, r).run();
         recipient.reset();
       }
       ids.push_back(id);
@@ -382,17 +388,7 @@ class SqliteMetadataStore final : public MetadataStore {
         "UPDATE queue_recipients SET state = ?, attempts = ?, next_attempt = ?, last_code = ?, "
         "last_enhanced = ?, category = ?, detail = ?, updated = ? WHERE entry_id = ? AND idx = ?");
     for (const auto& r : changed) {
-      up.bind(1, state_name(r.state))
-          .bind(2, std::int64_t{r.attempts})
-          .bind(3, r.next_attempt)
-          .bind(4, std::int64_t{r.last_code})
-          .bind(5, r.last_enhanced)
-          .bind(6, r.category)
-          .bind_blob(7, r.detail_sealed)
-          .bind(8, r.updated)
-          .bind(9, entry_id)
-          .bind(10, std::int64_t{r.index});
-      up.run();
+      bind_recipient(up, entry_id, r).run();
       up.reset();
     }
     if (!db_.prepare("SELECT 1 FROM queue_recipients WHERE entry_id = ? AND state = 'pending'")
