@@ -161,5 +161,24 @@ TEST_F(CommitterTest, AnEntryTheStoreRefusesFailsAloneNotItsWholeCommit) {
   EXPECT_EQ(store_->queue_list(10).size(), contents.size() - 1);
 }
 
+// The store checkpoints its WAL on a thread of its own (no commit waits for the database file):
+// after thousands of pages of queued mail, checkpoints have run and the WAL starts over instead of
+// growing with everything ever written.
+TEST_F(CommitterTest, TheStoreCheckpointsInTheBackground) {
+  Queue queue(*store_, server_key_);
+  Envelope e;
+  e.recipients = {"a@example.net"};
+  const std::string content(8000, 'x');
+  int added = 0;
+  for (; added < 1500; ++added) queue.add(e, content, "mail", 1796342400);
+  EXPECT_TRUE(eventually([&] {
+    queue.add(e, content, "mail", 1796342400);
+    ++added;
+    return store_->wal_state().pages < 100;
+  })) << "the WAL started over once the checkpointer copied it all";
+  EXPECT_GT(store_->wal_state().checkpoints, 0U);
+  EXPECT_EQ(store_->queue_list(5000).size(), static_cast<std::size_t>(added));
+}
+
 }  // namespace
 }  // namespace sealpost::queue

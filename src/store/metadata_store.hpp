@@ -148,6 +148,13 @@ class MetadataStore {
   // before it returns, all in one transaction (a group commit: one fsync for many messages), all
   // or none: what it returns is what a 250 may be given for. Returns the entries' ids in order.
   virtual std::vector<std::int64_t> queue_add(std::span<const NewQueueEntry> entries) = 0;
+  // The write-ahead log, for tests: checkpoints completed in the background since the store was
+  // opened, and the log's pages after the last commit.
+  struct WalState {
+    std::uint64_t checkpoints = 0;
+    int pages = 0;
+  };
+  [[nodiscard]] virtual WalState wal_state() const = 0;
   virtual std::optional<QueueEntryRecord> queue_entry(std::int64_t id) = 0;
   virtual std::optional<QueueEntryRecord> queue_entry_by_token(const std::string& token) = 0;
   // Entries with a pending recipient due at `now` or earlier, soonest first, at most `limit`.

@@ -1,6 +1,9 @@
 // The embedded metadata store. WAL mode so the CLI can write while the server reads; the
 // server notices the CLI's commits through PRAGMA data_version (see change_marker).
+#include <condition_variable>
 #include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include <sys/stat.h>
 
@@ -48,7 +51,7 @@ sqlite::Statement& bind_recipient(sqlite::Statement& st, std::int64_t entry_id,
 
 class SqliteMetadataStore final : public MetadataStore {
  public:
-  explicit SqliteMetadataStore(const std::string& path) : db_(path) {
+  explicit SqliteMetadataStore(const std::string& path) : path_(path), db_(path) {
     ::chmod(path.c_str(), 0600);
     db_.exec("PRAGMA journal_mode = WAL");
     // FULL, not NORMAL: in WAL mode NORMAL does not sync at commit, and a queued message must be
@@ -57,6 +60,29 @@ class SqliteMetadataStore final : public MetadataStore {
     db_.exec("PRAGMA foreign_keys = ON");
     db_.exec("PRAGMA secure_delete = ON");
     migrate();
+    // Checkpoints run on a thread and connection of their own: left to the committing
+    // connection, every ~1000 pages one commit (and every submission waiting for it) would also
+    // wait for the database file to be written and fsync'd, the submission latency's tail.
+    db_.exec("PRAGMA wal_autocheckpoint = 0");
+    sqlite3_wal_hook(db_.handle(), &SqliteMetadataStore::on_wal_commit, this);
+    checkpointer_ = std::jthread([this](const std::stop_token& stop) { checkpoint_loop(stop); });
+  }
+
+  ~SqliteMetadataStore() override {
+    {
+      const std::lock_guard lock(checkpoint_mutex_);  // no wake-up lost between check and wait
+      checkpointer_.request_stop();
+    }
+    checkpoint_wanted_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+    sqlite3_wal_hook(db_.handle(), nullptr, nullptr);
+  }
+  SqliteMetadataStore(const SqliteMetadataStore&) = delete;
+  SqliteMetadataStore& operator=(const SqliteMetadataStore&) = delete;
+
+  WalState wal_state() const override {
+    const std::lock_guard lock(checkpoint_mutex_);
+    return {checkpoints_, wal_pages_};
   }
 
   void add_domain(const std::string& domain) override {
@@ -656,8 +682,63 @@ class SqliteMetadataStore final : public MetadataStore {
     return out;
   }
 
+  // The WAL after a commit holds `pages` frames: past the threshold, the checkpointer is woken.
+  // Should it fall far behind (writes never pausing long enough for a checkpoint to copy every
+  // frame, so the WAL never starts over), the committing connection checkpoints itself, as
+  // SQLite's autocheckpoint would.
+  static int on_wal_commit(void* self, sqlite3* db, const char* /*name*/, int pages) {
+    auto* store = static_cast<SqliteMetadataStore*>(self);
+    {
+      const std::lock_guard lock(store->checkpoint_mutex_);
+      store->wal_pages_ = pages;
+      if (pages >= kCheckpointPages) store->checkpoint_requested_ = true;
+    }
+    if (pages >= kCheckpointPages) store->checkpoint_wanted_.notify_one();
+    if (pages >= kInlineCheckpointPages) {
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpoint_loop(const std::stop_token& stop) {
+    std::unique_ptr<sqlite::Database> db;
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoint_mutex_);
+        checkpoint_wanted_.wait(lock,
+                                [&] { return checkpoint_requested_ || stop.stop_requested(); });
+        if (stop.stop_requested()) return;
+        checkpoint_requested_ = false;
+      }
+      try {
+        if (!db) db = std::make_unique<sqlite::Database>(path_);
+        // PASSIVE: copies what no reader still needs, never waits for readers or writers, and
+        // commits go on meanwhile; the WAL starts over once it has all been copied.
+        const int rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                                 nullptr, nullptr);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+          throw StoreError(std::string("checkpoint: ") + sqlite3_errmsg(db->handle()));
+        }
+        const std::lock_guard lock(checkpoint_mutex_);
+        ++checkpoints_;
+      } catch (const std::exception&) {
+        db.reset();  // tried again at the next request; the WAL only grows meanwhile
+      }
+    }
+  }
+
+  static constexpr int kCheckpointPages = 1000;  // SQLite's own autocheckpoint threshold
+  static constexpr int kInlineCheckpointPages = 16 * kCheckpointPages;
+
+  std::string path_;
   std::mutex mutex_;
   sqlite::Database db_;
+  mutable std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_requested_ = false;
+  std::uint64_t checkpoints_ = 0;
+  int wal_pages_ = 0;
+  std::jthread checkpointer_;  // last: stopped before the rest goes
 };
 
 }  // namespace
