@@ -5,9 +5,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -71,5 +74,24 @@ class Watchdog {
   bool stopped_ = false;
   std::atomic<bool> expired_{false};
 };
+
+namespace detail {
+// Holds `owner` (the session that has `dog` and `stream` as members) alive while `dog` runs.
+// A plain function, not a capturing coroutine lambda: see Watchdog::run.
+inline boost::asio::awaitable<void> watch(std::shared_ptr<void> owner, Watchdog& dog,
+                                          Stream& stream) {
+  co_await dog.run(stream, /*warn_first=*/true);
+}
+}  // namespace detail
+
+// Starts a connection on its socket's executor: its watchdog (warning first, so the protocol
+// can say goodbye) and its protocol coroutine `serve`, which stops the watchdog when it ends.
+// Both keep `owner` alive.
+inline void start_watched(std::shared_ptr<void> owner, Watchdog& dog, Stream& stream,
+                          boost::asio::awaitable<void> serve) {
+  const auto ex = stream.socket().get_executor();
+  boost::asio::co_spawn(ex, detail::watch(std::move(owner), dog, stream), boost::asio::detached);
+  boost::asio::co_spawn(ex, std::move(serve), boost::asio::detached);
+}
 
 }  // namespace sealpost::net

@@ -74,13 +74,7 @@ Session::~Session() {
 }
 
 void Session::start(const std::shared_ptr<Session>& session) {
-  const auto ex = session->stream_.socket().get_executor();
-  asio::co_spawn(ex, watch(session), asio::detached);
-  asio::co_spawn(ex, serve(session), asio::detached);
-}
-
-asio::awaitable<void> Session::watch(std::shared_ptr<Session> self) {
-  co_await self->dog_.run(self->stream_, /*warn_first=*/true);
+  net::start_watched(session, session->dog_, session->stream_, serve(session));
 }
 
 asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {

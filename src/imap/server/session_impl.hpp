@@ -56,7 +56,6 @@ class Session : public std::enable_shared_from_this<Session> {
   };
 
   // ---- session.cpp
-  static boost::asio::awaitable<void> watch(std::shared_ptr<Session> self);
   static boost::asio::awaitable<void> serve(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> run();
   // The next framed unit from the client (reading as needed); nullopt when the connection ended.

@@ -35,7 +35,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class State { kAuthorization, kTransaction };
   enum class LineStatus { kLine, kTooLong, kClosed };
 
-  static boost::asio::awaitable<void> watch(std::shared_ptr<Connection> self);
   static boost::asio::awaitable<void> serve(std::shared_ptr<Connection> self);
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> dispatch(protocol::Command& cmd);

@@ -46,15 +46,7 @@ Connection::Connection(access::AccessContext& context, asio::ip::tcp::socket soc
       login_deadline_(started_ + context.config.access.login_timeout) {}
 
 void Connection::start(const std::shared_ptr<Connection>& connection) {
-  const auto ex = connection->stream_.socket().get_executor();
-  asio::co_spawn(ex, watch(connection), asio::detached);
-  asio::co_spawn(ex, serve(connection), asio::detached);
-}
-
-// Plain functions rather than capturing coroutine lambdas: g++ 12 double-frees the captures of a
-// lambda that appears in a co_await expression.
-asio::awaitable<void> Connection::watch(std::shared_ptr<Connection> self) {
-  co_await self->dog_.run(self->stream_, /*warn_first=*/true);
+  net::start_watched(connection, connection->dog_, connection->stream_, serve(connection));
 }
 
 asio::awaitable<void> Connection::serve(std::shared_ptr<Connection> self) {

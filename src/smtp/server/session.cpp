@@ -26,15 +26,7 @@ Session::Session(ServerContext& context, asio::ip::tcp::socket socket,
       implicit_tls_(implicit_tls) {}
 
 void Session::start(const std::shared_ptr<Session>& session) {
-  const auto ex = session->stream_.socket().get_executor();
-  asio::co_spawn(ex, watch(session), asio::detached);
-  asio::co_spawn(ex, serve(session), asio::detached);
-}
-
-// Plain functions rather than capturing coroutine lambdas: g++ 12 double-frees the captures of a
-// lambda that appears in a co_await expression.
-asio::awaitable<void> Session::watch(std::shared_ptr<Session> self) {
-  co_await self->dog_.run(self->stream_, /*warn_first=*/true);
+  net::start_watched(session, session->dog_, session->stream_, serve(session));
 }
 
 asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {

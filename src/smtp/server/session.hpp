@@ -53,7 +53,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   enum class LineStatus { kLine, kTooLong, kBareLineEnding, kClosed };
 
-  static boost::asio::awaitable<void> watch(std::shared_ptr<Session> self);
   static boost::asio::awaitable<void> serve(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<LineStatus> next_line(std::string& line);
