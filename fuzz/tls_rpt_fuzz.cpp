@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mime/report_mail.hpp"
 #include "smtp/client/tls_rpt.hpp"
 
 namespace {
@@ -184,7 +185,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!valid_utf8(json) || !JsonChecker(json).document()) __builtin_trap();
 
-  const std::string name = tls_report_filename(piece(0), piece(1), t, end, piece(2));
+  const std::string name =
+      sealpost::mime::report_filename(piece(0), piece(1), t, end, piece(2), "json.gz");
   if (!name.ends_with(".json.gz")) __builtin_trap();
   for (char c : name) {
     // Lowercase domains; unique-id = 1*(ALPHA / DIGIT) may have capitals.
@@ -192,7 +194,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     c == '-' || c == '.' || c == '_' || c == '!';
     if (!ok) __builtin_trap();
   }
-  const std::string subject = tls_report_subject(piece(0), piece(1), piece(2));
+  const std::string subject = sealpost::mime::report_subject(piece(0), piece(1), piece(2));
   for (char c : subject) {
     if (c < 0x20 || c >= 0x7f) __builtin_trap();
   }

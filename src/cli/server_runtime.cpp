@@ -35,6 +35,7 @@
 #include "net/tls.hpp"
 #include "pop3/server/session.hpp"
 #include "queue/queue.hpp"
+#include "queue/report_outbox.hpp"
 #include "queue/runner.hpp"
 #include "queue/tls_reports.hpp"
 #include "routing/router.hpp"
@@ -115,12 +116,9 @@ queue::Runner::Clock queue_clock() {
 
 // TLS-RPT: at each UTC midnight (of the queue's clock) the day's results go out as reports. (A
 // plain function, not a capturing lambda: a lambda's captures die before its coroutine does.)
-asio::awaitable<void> tls_report_loop(const core::Config& config, queue::Runner::Clock clock,
-                                      smtp::client::TlsResults& results, dns::Resolver& resolver,
-                                      queue::Queue& outbound, queue::Runner& runner,
-                                      asio::any_io_executor blocking,
-                                      const auth::dkim::KeyringHolder& keyring,
-                                      asio::ssl::context* https_tls) {
+asio::awaitable<void> tls_report_loop(queue::Runner::Clock clock, smtp::client::TlsResults& results,
+                                      dns::Resolver& resolver, queue::ReportOutbox& outbox,
+                                      queue::Runner& runner, asio::ssl::context* https_tls) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::int64_t day = clock() / 86400;
   while (true) {
@@ -129,8 +127,8 @@ asio::awaitable<void> tls_report_loop(const core::Config& config, queue::Runner:
     const std::int64_t today = clock() / 86400;
     if (today == day) continue;
     try {
-      co_await queue::send_tls_reports(results.take(), day * 86400, today * 86400, config, resolver,
-                                       outbound, blocking, keyring, https_tls);
+      co_await queue::send_tls_reports(results.take(), day * 86400, today * 86400, resolver, outbox,
+                                       https_tls);
       runner.wake();
     } catch (const std::exception& e) {
       spdlog::error("tls reports not sent: {}", e.what());
@@ -284,6 +282,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   delivery::LocalRoutes local_routes(router, dispatcher, config.hostname);
   queue::Runner runner(config, outbound, queue_relay, &local_routes, io.get_executor(),
                        blocking.get_executor(), clock);
+  queue::ReportOutbox report_outbox(config, outbound, blocking.get_executor(), keyring);
   delivery::Submitter submitter(
       config, router, outbound, keyring, mailboxes, blocking.get_executor(),
       [&runner] { runner.wake(); }, clock);
@@ -367,10 +366,9 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   runner.set_retentions(store->domain_retentions());
   runner.start();
   // TLS-RPT: at each UTC midnight (of the queue's clock) the day's results go out as reports.
-  asio::co_spawn(io,
-                 tls_report_loop(config, clock, tls_results, *resolver, outbound, runner,
-                                 blocking.get_executor(), keyring, verified_tls.get()),
-                 asio::detached);
+  asio::co_spawn(
+      io, tls_report_loop(clock, tls_results, *resolver, report_outbox, runner, verified_tls.get()),
+      asio::detached);
   // A change by the CLI (a domain, a key, `sealpost queue retry`) reloads and wakes the queue.
   const std::function<void()> on_change = [&reload_keys, &runner, &store] {
     reload_keys();

@@ -299,25 +299,6 @@ void append_policy_result(std::string& out, const TlsPolicyResult& p) {
   }
 }
 
-// Keeps the characters a domain name in text form can hold, lowercased, without a trailing dot.
-std::string domain_part(std::string_view d) {
-  std::string out;
-  for (char c : d) {
-    if (is_alnum(c) || c == '-' || c == '.' || c == '_') out += ascii_lower(c);
-  }
-  if (!out.empty() && out.back() == '.') out.pop_back();
-  return out;
-}
-
-// Visible ASCII only: what may stand in an unstructured header field without encoding.
-std::string visible_ascii(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c > 0x20 && c < 0x7f) out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<TlsRptRecord> parse_tlsrpt_record(const std::vector<std::string>& txt_rrset) {
@@ -400,29 +381,6 @@ std::string tls_report_json(const TlsReport& r) {
     a += ']';
   }
   return out;
-}
-
-std::string tls_report_filename(std::string_view receiver, std::string_view policy_domain,
-                                std::int64_t start, std::int64_t end, std::string_view unique_id) {
-  // filename = receiver "!" policy-domain "!" begin-timestamp "!" end-timestamp
-  //            [ "!" unique-id ] "." extension; unique-id = 1*(ALPHA / DIGIT)
-  std::string name = domain_part(receiver) + "!" + domain_part(policy_domain) + "!" +
-                     std::to_string(std::max<std::int64_t>(start, 0)) + "!" +
-                     std::to_string(std::max<std::int64_t>(end, 0));
-  std::string id;
-  for (char c : unique_id) {
-    if (is_alnum(c)) id += c;
-  }
-  if (!id.empty()) name += "!" + id;
-  return name + ".json.gz";
-}
-
-std::string tls_report_subject(std::string_view policy_domain, std::string_view submitter,
-                               std::string_view report_id) {
-  std::string id = visible_ascii(report_id);
-  std::erase_if(id, [](char c) { return c == '<' || c == '>'; });
-  return "Report Domain: " + visible_ascii(policy_domain) +
-         " Submitter: " + visible_ascii(submitter) + " Report-ID: <" + id + ">";
 }
 
 }  // namespace sealpost::smtp::client

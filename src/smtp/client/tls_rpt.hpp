@@ -1,7 +1,8 @@
 // SMTP TLS Reporting (RFC 8460): the _smtp._tls TXT record that says where a domain wants its
-// reports, and the JSON report, file name and Subject a sender builds for it. The record comes
-// from DNS and the report carries strings seen on the wire (host names, TLS error texts), so the
-// parser is bounded and the builder escapes everything; sending lives elsewhere.
+// reports, and the JSON report a sender builds for it (its file name and Subject are DMARC's:
+// mime/report_mail.hpp). The record comes from DNS and the report carries strings seen on the
+// wire (host names, TLS error texts), so the parser is bounded and the builder escapes
+// everything; sending lives elsewhere.
 #pragma once
 
 #include <cstddef>
@@ -88,19 +89,5 @@ struct TlsReport {
 // optional fields are omitted: contact-info, policy-string, mx-host, failure-details and a
 // detail's sending-mta-ip, receiving-mx-hostname, receiving-ip and failure-reason-code.
 std::string tls_report_json(const TlsReport& r);
-
-// RFC 8460 5.1 file name, with ".json.gz":
-// "<receiver>!<policy-domain>!<begin-timestamp>!<end-timestamp>[!unique-id].json.gz".
-// Characters a domain name cannot hold are dropped (as is a trailing dot), negative timestamps are
-// written as 0, and unique-id keeps only its letters and digits (omitted when none are left), so
-// the name is always safe in a Content-Disposition parameter.
-std::string tls_report_filename(std::string_view receiver, std::string_view policy_domain,
-                                std::int64_t start, std::int64_t end, std::string_view unique_id);
-
-// RFC 8460 5.3 (email transport) Subject: "Report Domain: <policy-domain> Submitter: <submitter>
-// Report-ID: <id>", the report id in angle brackets as its ABNF has it (added unless present).
-// Controls, spaces and non-ASCII are dropped from the parts, so the result is one safe header line.
-std::string tls_report_subject(std::string_view policy_domain, std::string_view submitter,
-                               std::string_view report_id);
 
 }  // namespace sealpost::smtp::client

@@ -328,40 +328,5 @@ TEST(TlsReport, FailureCountsAreSummedAndReasonsBounded) {
   EXPECT_EQ(json.find(std::string(kTlsRptMaxReasonOctets + 1, 'b')), std::string::npos);
 }
 
-// --- file name and Subject (RFC 8460 5.1, 5.3) ---------------------------------------------------
-
-TEST(TlsReportFilename, FollowsSection51) {
-  EXPECT_EQ(tls_report_filename("mail.sender.example", "recipient.example", 1470013207, 1470186007,
-                                "001"),
-            "mail.sender.example!recipient.example!1470013207!1470186007!001.json.gz");
-  EXPECT_EQ(
-      tls_report_filename("mail.sender.example", "recipient.example", 1470013207, 1470186007, ""),
-      "mail.sender.example!recipient.example!1470013207!1470186007.json.gz");
-}
-
-TEST(TlsReportFilename, KeepsOnlyWhatTheGrammarAllows) {
-  EXPECT_EQ(
-      tls_report_filename("Mail.Sender.Example.", "re\"ci/pi\r\nent.example", -5, 10, "a-b_c!d"),
-      "mail.sender.example!recipient.example!0!10!abcd.json.gz");
-  EXPECT_EQ(tls_report_filename("a.example", "b.example", 1, 2, "!-_"),
-            "a.example!b.example!1!2.json.gz");
-}
-
-TEST(TlsReportSubject, FollowsSection53) {
-  EXPECT_EQ(tls_report_subject("company-y.example", "mail.sender.example",
-                               "<735ff.e317+bf22029@mailexample.net>"),
-            "Report Domain: company-y.example Submitter: mail.sender.example Report-ID: "
-            "<735ff.e317+bf22029@mailexample.net>");
-  EXPECT_EQ(tls_report_subject("company-y.example", "mail.sender.example", "abc@mx.example"),
-            "Report Domain: company-y.example Submitter: mail.sender.example Report-ID: "
-            "<abc@mx.example>");
-}
-
-TEST(TlsReportSubject, CannotBreakTheHeaderLine) {
-  EXPECT_EQ(
-      tls_report_subject("a.example\r\nBcc: x@evil.example", "s.example\x01", "<id\n@x>\xc3\xa9"),
-      "Report Domain: a.exampleBcc:x@evil.example Submitter: s.example Report-ID: <id@x>");
-}
-
 }  // namespace
 }  // namespace sealpost::smtp::client
