@@ -36,6 +36,7 @@ std::string require_destination(const std::string& text) {
 
 int config_check(const std::filesystem::path& path) {
   const auto config = core::load_config(path);
+  for (const auto& w : config.warnings) std::cerr << path.string() << ": warning: " << w << "\n";
   std::cout << "# " << path.string() << ": OK. Effective configuration:\n\n"
             << core::describe_config(config);
   return 0;

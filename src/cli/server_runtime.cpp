@@ -34,6 +34,7 @@
 #include "net/login_throttle.hpp"
 #include "net/tls.hpp"
 #include "pop3/server/session.hpp"
+#include "queue/dmarc_reports.hpp"
 #include "queue/queue.hpp"
 #include "queue/report_outbox.hpp"
 #include "queue/runner.hpp"
@@ -114,11 +115,29 @@ queue::Runner::Clock queue_clock() {
   };
 }
 
-// TLS-RPT: at each UTC midnight (of the queue's clock) the day's results go out as reports. (A
-// plain function, not a capturing lambda: a lambda's captures die before its coroutine does.)
-asio::awaitable<void> tls_report_loop(queue::Runner::Clock clock, smtp::client::TlsResults& results,
-                                      dns::Resolver& resolver, queue::ReportOutbox& outbox,
-                                      queue::Runner& runner, asio::ssl::context* https_tls) {
+// What the MX counted for DMARC aggregate reports since the last take, queued. (Plain functions,
+// not capturing lambdas: a lambda's captures die before its coroutine does.)
+asio::awaitable<void> queue_dmarc_reports(auth::dmarc::AggregateReporter* reporter,
+                                          const auth::dmarc::PublicSuffixList* psl,
+                                          std::int64_t now, dns::Resolver& resolver,
+                                          queue::ReportOutbox& outbox) {
+  if (!reporter || !psl) co_return;
+  try {
+    co_await queue::send_dmarc_reports(reporter->take(static_cast<std::uint64_t>(now)), resolver,
+                                       *psl, outbox);
+  } catch (const std::exception& e) {
+    spdlog::error("dmarc reports not sent: {}", e.what());
+  }
+}
+
+// At each UTC midnight (of the queue's clock) the day's reports go out: TLS-RPT for our outbound
+// sessions, DMARC aggregate reports for what the MX saw.
+asio::awaitable<void> daily_report_loop(queue::Runner::Clock clock,
+                                        smtp::client::TlsResults& tls_results,
+                                        auth::dmarc::AggregateReporter* dmarc,
+                                        const auth::dmarc::PublicSuffixList* psl,
+                                        dns::Resolver& resolver, queue::ReportOutbox& outbox,
+                                        queue::Runner& runner, asio::ssl::context* https_tls) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::int64_t day = clock() / 86400;
   while (true) {
@@ -127,14 +146,26 @@ asio::awaitable<void> tls_report_loop(queue::Runner::Clock clock, smtp::client::
     const std::int64_t today = clock() / 86400;
     if (today == day) continue;
     try {
-      co_await queue::send_tls_reports(results.take(), day * 86400, today * 86400, resolver, outbox,
-                                       https_tls);
-      runner.wake();
+      co_await queue::send_tls_reports(tls_results.take(), day * 86400, today * 86400, resolver,
+                                       outbox, https_tls);
     } catch (const std::exception& e) {
       spdlog::error("tls reports not sent: {}", e.what());
     }
+    co_await queue_dmarc_reports(dmarc, psl, clock(), resolver, outbox);
+    runner.wake();
     day = today;
   }
+}
+
+// A clean shutdown queues what the MX counted since midnight before the process ends, so a
+// restart loses no DMARC report; the queue delivers it once the server runs again. Then the
+// I/O threads stop.
+asio::awaitable<void> stop_after_reports(auth::dmarc::AggregateReporter* dmarc,
+                                         const auth::dmarc::PublicSuffixList* psl,
+                                         queue::Runner::Clock clock, dns::Resolver& resolver,
+                                         queue::ReportOutbox& outbox, asio::io_context& io) {
+  co_await queue_dmarc_reports(dmarc, psl, clock(), resolver, outbox);
+  io.stop();
 }
 
 }  // namespace
@@ -170,6 +201,13 @@ dns::Resolver::Options interactive_resolver_options(const core::Config& config) 
 int run_server(const core::Config& config, const std::function<void(asio::io_context&)>& on_ready) {
   (void)std::signal(SIGPIPE, SIG_IGN);
   core::init_logging(config.log_level);
+  for (const auto& w : config.warnings) spdlog::warn("config: {}", w);
+  // Earlier versions kept DMARC reports here as plaintext files; nothing reads them any more.
+  if (std::error_code ec; std::filesystem::is_directory(config.data_dir / "dmarc-reports", ec)) {
+    spdlog::warn(
+        "data_dir/dmarc-reports holds DMARC report files of an earlier version (sender metadata "
+        "in plaintext): reports are mailed now; remove the directory once you no longer need it");
+  }
   auto store = open_metadata_store(config);
   const auth::srs::Srs srs(auth::srs::load_or_create_key(config.data_dir / "srs.key"),
                            config.srs_domain, config.srs_max_age_days);
@@ -228,22 +266,14 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   };
   reload_keys();
 
-  // DMARC aggregate reports: counted in memory, written at each UTC midnight and at shutdown.
-  const auto unix_now = [] { return static_cast<std::uint64_t>(core::unix_now()); };
+  // DMARC aggregate reports: counted in memory only, mailed through the queue at each UTC midnight
+  // (of the queue's clock) and at shutdown.
+  const auto clock = queue_clock();
   std::unique_ptr<auth::dmarc::AggregateReporter> reporter;
-  if (config.auth_enabled && !config.dmarc_report_dir.empty()) {
-    reporter = std::make_unique<auth::dmarc::AggregateReporter>(unix_now());
+  if (config.auth_enabled && config.dmarc_reports) {
+    reporter = std::make_unique<auth::dmarc::AggregateReporter>(
+        static_cast<std::uint64_t>(std::max<std::int64_t>(clock(), 0)));
   }
-  const auto write_reports = [&reporter, &config, &unix_now] {
-    if (!reporter) return;
-    try {
-      const auto files = auth::dmarc::write_reports(reporter->take(unix_now()),
-                                                    config.dmarc_report_dir, config.hostname);
-      if (!files.empty()) spdlog::info("dmarc reports written count={}", files.size());
-    } catch (const std::exception& e) {
-      spdlog::error("dmarc reports not written: {}", e.what());
-    }
-  };
 
   std::optional<auth::dmarc::PublicSuffixList> psl;
   std::unique_ptr<auth::Authenticator> authenticator;
@@ -273,8 +303,8 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
       config,           *store,   mailboxes,     blocking.get_executor(),
       server_tls.get(), throttle, user_sessions, hasher};
 
-  // The outbound queue: submission puts mail in, the runner delivers it (and our bounces).
-  const auto clock = queue_clock();
+  // The outbound queue: submission puts mail in, the runner delivers it (and our bounces and
+  // reports).
   queue::Queue outbound(*store, key);
   smtp::client::DomainRelay queue_relay(config, io.get_executor(), *resolver, client_tls.get(),
                                         verified_tls.get(), sts.get(), dane_tls.get(),
@@ -365,10 +395,11 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
 
   runner.set_retentions(store->domain_retentions());
   runner.start();
-  // TLS-RPT: at each UTC midnight (of the queue's clock) the day's results go out as reports.
-  asio::co_spawn(
-      io, tls_report_loop(clock, tls_results, *resolver, report_outbox, runner, verified_tls.get()),
-      asio::detached);
+  const auth::dmarc::PublicSuffixList* report_psl = psl ? &*psl : nullptr;
+  asio::co_spawn(io,
+                 daily_report_loop(clock, tls_results, reporter.get(), report_psl, *resolver,
+                                   report_outbox, runner, verified_tls.get()),
+                 asio::detached);
   // A change by the CLI (a domain, a key, `sealpost queue retry`) reloads and wakes the queue.
   const std::function<void()> on_change = [&reload_keys, &runner, &store] {
     reload_keys();
@@ -376,20 +407,6 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
     runner.wake();
   };
   RoutingReloader reloader(*store, router, on_change);
-  std::jthread report_writer([&write_reports, &unix_now](const std::stop_token& stop) {
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::unique_lock lock(m);
-    std::uint64_t day = unix_now() / 86400;
-    while (!stop.stop_requested()) {
-      cv.wait_for(lock, stop, std::chrono::seconds(30), [] { return false; });
-      if (stop.stop_requested()) break;
-      if (unix_now() / 86400 != day) {
-        day = unix_now() / 86400;
-        write_reports();
-      }
-    }
-  });
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -397,7 +414,15 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
     spdlog::info("stopping on signal {}", sig);
     for (auto& l : listeners) l->stop();
     runner.stop();
-    io.stop();
+    asio::co_spawn(
+        io, stop_after_reports(reporter.get(), report_psl, clock, *resolver, report_outbox, io),
+        asio::detached);
+    // The reports wait for DNS (section 7.1's checks); a second signal does not.
+    signals.async_wait([&io](const boost::system::error_code& again, int) {
+      if (again) return;
+      spdlog::warn("stopping now, without waiting for the DMARC reports");
+      io.stop();
+    });
   });
   if (on_ready) on_ready(io);
 
@@ -405,9 +430,6 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& w : workers) w.join();
-  report_writer.request_stop();
-  report_writer.join();
-  write_reports();  // what was counted so far: a restart loses no report
   spdlog::info("stopped");
   return 0;
 }

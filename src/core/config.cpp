@@ -285,9 +285,23 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   }
   if (auto f = auth.string("public_suffix_list")) c.public_suffix_list = *f;
   if (auto b = auth.boolean("arc_seal")) c.arc_seal = *b;
-  if (auto d = auth.string("dmarc_report_dir")) c.dmarc_report_dir = *d;
-  if (!c.dmarc_report_dir.empty() && c.dmarc_report_dir.is_relative()) {
-    c.dmarc_report_dir = c.data_dir / c.dmarc_report_dir;
+  const auto reports = auth.boolean("dmarc_reports");
+  if (reports) c.dmarc_reports = *reports;
+  // Earlier versions wrote the reports as plaintext files into dmarc_report_dir; they are mailed
+  // now, and a config that names the directory still loads. "" used to turn reports off, and
+  // still does: an operator who chose to send none should not start sending by upgrading.
+  if (auto d = auth.string("dmarc_report_dir")) {
+    if (d->empty() && !reports) {
+      c.dmarc_reports = false;
+      c.warnings.emplace_back(
+          "auth.dmarc_report_dir is obsolete (reports are mailed, not written); \"\" is read as "
+          "auth.dmarc_reports = false");
+    } else {
+      c.warnings.emplace_back(
+          "auth.dmarc_report_dir is obsolete and ignored: DMARC aggregate reports are mailed to "
+          "the rua= addresses through the queue and no report file is written (auth.dmarc_reports "
+          "turns them off); the files an earlier version wrote there can be deleted");
+    }
   }
   auth.reject_unknown();
 
@@ -451,7 +465,7 @@ std::string describe_config(const Config& c) {
   o << "\n[auth]\nenabled = " << (c.auth_enabled ? "true" : "false")
     << "\ndmarc_reject_action = " << q(c.dmarc_reject_action)
     << "\nauthserv_id = " << q(c.authserv_id) << "\narc_seal = " << (c.arc_seal ? "true" : "false")
-    << "\ndmarc_report_dir = " << q(c.dmarc_report_dir.string())
+    << "\ndmarc_reports = " << (c.dmarc_reports ? "true" : "false")
     << "\npublic_suffix_list = " << q(c.public_suffix_list.string()) << "\n";
   o << "\n[privacy]\nreceived_client_address = " << (c.received_client_address ? "true" : "false")
     << "\n";

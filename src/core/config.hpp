@@ -101,6 +101,9 @@ struct Submission {
 
 struct Config {
   std::filesystem::path source;  // the file it came from, for messages
+  // Settings that were read but no longer do what they say (kept so an old config still loads):
+  // `config check` prints these and the server logs them at start.
+  std::vector<std::string> warnings;
 
   // [server]
   std::string hostname;
@@ -153,9 +156,9 @@ struct Config {
   std::string dmarc_reject_action = "reject";
   std::string authserv_id;  // Authentication-Results' name for us; default: hostname
   bool arc_seal = true;     // ARC-seal forwarded mail (two RSA-2048 signatures per message)
-  // DMARC aggregate reports for the domains that ask (rua=), written daily into this directory
-  // (relative: under data_dir) until the outbound path sends them; "" turns them off.
-  std::filesystem::path dmarc_report_dir = "dmarc-reports";
+  // DMARC aggregate reports (RFC 7489 section 7.2) for the domains that ask (rua=): counted in
+  // memory, mailed daily and at shutdown through the outbound queue.
+  bool dmarc_reports = true;
   std::filesystem::path public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
 
   // [privacy]

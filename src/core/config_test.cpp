@@ -126,6 +126,26 @@ TEST(ConfigTest, DescribeRoundTrips) {
   EXPECT_EQ(again.limits.max_message_size, c.limits.max_message_size);
 }
 
+TEST(ConfigTest, DmarcReportsAreMailedAndTheOldDirectoryKeyStillLoads) {
+  const Config d = parse("[server]\nhostname = \"mx.example.com\"\n");
+  EXPECT_TRUE(d.dmarc_reports);
+  EXPECT_TRUE(d.warnings.empty());
+  EXPECT_NE(describe_config(d).find("\ndmarc_reports = true\n"), std::string::npos);
+  EXPECT_FALSE(parse("[auth]\ndmarc_reports = false\n").dmarc_reports);
+
+  // The directory is no longer written: a config naming it loads, with a warning.
+  const Config dir = parse("[auth]\ndmarc_report_dir = \"dmarc-reports\"\n");
+  EXPECT_TRUE(dir.dmarc_reports);
+  ASSERT_EQ(dir.warnings.size(), 1U);
+  EXPECT_NE(dir.warnings[0].find("auth.dmarc_report_dir is obsolete and ignored"),
+            std::string::npos);
+  // "" turned reports off, and still does, unless dmarc_reports says otherwise.
+  const Config off = parse("[auth]\ndmarc_report_dir = \"\"\n");
+  EXPECT_FALSE(off.dmarc_reports);
+  ASSERT_EQ(off.warnings.size(), 1U);
+  EXPECT_TRUE(parse("[auth]\ndmarc_report_dir = \"\"\ndmarc_reports = true\n").dmarc_reports);
+}
+
 TEST(ConfigTest, QueueAndSubmissionSettings) {
   const Config d = parse("[server]\nhostname = \"mx.example.com\"\n");
   EXPECT_EQ(d.queue.lifetime, std::chrono::hours(24 * 5));  // RFC 5321 4.5.4.1: 4-5 days

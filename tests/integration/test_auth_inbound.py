@@ -1,14 +1,21 @@
 """Inbound authentication on the MX, end to end: SPF, DKIM (signed by dkimpy) and DMARC looked up
 in a real DNS server (unbound on 127.0.0.1); the verdict in Authentication-Results on the
-forwarded copy, p=reject failures refused at DATA with 550 5.7.1, forged results removed."""
+forwarded copy, p=reject failures refused at DATA with 550 5.7.1, forged results removed. DMARC
+aggregate reports go through the outbound queue to an SMTP sink standing for the rua= addresses'
+servers."""
 
 import base64
+import email
+import email.policy
+import gzip
 import os
+import re
 import smtplib
 import subprocess
 import tempfile
 import time
 import unittest
+import xml.etree.ElementTree as ET
 
 import dkim  # python3-dkim
 
@@ -42,29 +49,47 @@ class InboundAuthTest(unittest.TestCase):
             'good.test. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"',
             '_dmarc.good.test. 300 IN TXT "v=DMARC1; p=reject"',
             'spoofed.test. 300 IN TXT "v=spf1 ip4:192.0.2.1 -all"',
-            '_dmarc.spoofed.test. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:r@spoofed.test"',
+            # Reports to the domain itself, to reports.test (which agreed to take spoofed.test's,
+            # RFC 7489 7.1), to unverified.test (which did not), and to an address taking none
+            # over 100 octets.
+            '_dmarc.spoofed.test. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:r@spoofed.test,'
+            'mailto:agg@reports.test,mailto:nope@unverified.test,mailto:tiny@spoofed.test!100"',
             'quar.test. 300 IN TXT "v=spf1 ip4:192.0.2.1 -all"',
             '_dmarc.quar.test. 300 IN TXT "v=DMARC1; p=quarantine"',
             '_dmarc.signed.test. 300 IN TXT "v=DMARC1; p=reject; adkim=s"',
             f'sel._domainkey.signed.test. 300 IN TXT "v=DKIM1; k=rsa; p=" {key_txt}',
+            # p=none: delivered, and reported to reports.test and unverified.test.
+            'ext.test. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"',
+            '_dmarc.ext.test. 300 IN TXT "v=DMARC1; p=none; '
+            'rua=mailto:nope@unverified.test,mailto:agg@reports.test"',
+            'spoofed.test._report._dmarc.reports.test. 300 IN TXT "v=DMARC1"',
+            'ext.test._report._dmarc.reports.test. 300 IN TXT "v=DMARC1;"',
         ]
-        cls.zones = ["good.test", "spoofed.test", "quar.test", "signed.test"]
+        cls.zones = ["good.test", "spoofed.test", "quar.test", "signed.test", "ext.test",
+                     "reports.test", "unverified.test"]
         cls.dns = DnsServer(cls.zones, cls.records).start()
 
     @classmethod
     def tearDownClass(cls):
         cls.dns.stop()
 
-    def start(self, extra="", publish_own_records=False):
+    def start(self, extra="", publish_own_records=False, host_domain=False):
         self.sink = Sink().start()
         self.addCleanup(self.sink.stop)
+        # Where DMARC aggregate reports arrive, whichever rua= domain they go to.
+        self.reports = Sink().start()
+        self.addCleanup(self.reports.stop)
         # With publish_own_records, a DNS server of its own also serves example.com's records
         # as `sealpost domain dns` prints them (its DKIM keys, so its ARC seals can be checked).
         port = free_port() if publish_own_records else self.dns.port
-        self.mx = Sealpost(transport={"dest.test": self.sink.port}, dns_port=port,
-                           auth=True, extra=extra)
+        transport = {"dest.test": self.sink.port}
+        transport.update({d: self.reports.port
+                          for d in ("spoofed.test", "reports.test", "unverified.test")})
+        self.mx = Sealpost(transport=transport, dns_port=port, auth=True, extra=extra)
         self.addCleanup(self.mx.cleanup)
         self.mx.cli("domain", "add", "example.com")
+        if host_domain:  # our host name's domain: our reports are DKIM-signed with its keys
+            self.mx.cli("domain", "add", "sealpost.test")
         self.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
         if publish_own_records:
             own = [l for l in self.mx.cli("domain", "dns", "example.com").stdout.splitlines()
@@ -88,7 +113,7 @@ class InboundAuthTest(unittest.TestCase):
         self.assertIn("dmarc=pass (p=reject dis=none) header.from=good.test", h)
 
     def test_dmarc_reject_is_refused_at_data(self):
-        self.start()
+        self.start(host_domain=True)
         self.send("s@good.test", message("s@good.test"))  # good.test asks for no reports
         with self.assertRaises(smtplib.SMTPDataError) as err:
             self.send("s@spoofed.test", message("ceo@spoofed.test"))
@@ -102,21 +127,41 @@ class InboundAuthTest(unittest.TestCase):
         self.assertIn("reply=550", log)
         self.assertNotIn("spoofed.test", log)
         self.assertNotIn("ceo@", log)
-        # spoofed.test asked for aggregate reports (rua=): written at shutdown, gzip'd XML.
+        # spoofed.test asked for aggregate reports (rua=): queued (sealed) at a clean shutdown,
+        # delivered when the server runs again.
         with self.assertRaises(smtplib.SMTPDataError):
             self.send("s@spoofed.test", message("ceo@spoofed.test", "again"))
         self.mx.stop()
-        reports = os.path.join(self.mx.data_dir, "dmarc-reports")
-        names = sorted(os.listdir(reports))
-        self.assertEqual(len(names), 2, names)
-        xml_name = next(n for n in names if n.endswith(".xml.gz"))
-        self.assertTrue(xml_name.startswith(f"{AUTHSERV}!spoofed.test!"), xml_name)
-        import gzip
-        import xml.etree.ElementTree as ET
-        with gzip.open(os.path.join(reports, xml_name)) as f:
-            root = ET.parse(f).getroot()
+        self.assertEqual(self.mx.exit_code, 0)
+        log = self.mx.log_text()
+        self.assertIn("dmarc reports queued=1 failed=0 uris_unverified=1 "
+                      "uris_over_size_limit=1", log)
+        for secret in ("spoofed.test", "reports.test", "unverified.test", "tiny@"):
+            self.assertNotIn(secret, log)
+        self.assert_no_plaintext_report(b"Report Domain: spoofed.test")
+        self.assertEqual(self.reports.messages, [])
+
+        self.mx.start()
+        # One message, delivered once per destination domain: unverified.test never agreed,
+        # tiny@ takes nothing over 100 octets.
+        got = self.reports.wait_for(2, timeout=30)
+        time.sleep(1)
+        self.assertEqual(sorted(r for m in got for r in m.rcpt_tos),
+                         ["agg@reports.test", "r@spoofed.test"])
+        self.assertEqual(got[0].content, got[1].content)
+        report = got[0]
+        self.assertEqual(report.mail_from, "<>", "reports go from the null sender")
+        msg = email.message_from_bytes(report.content, policy=email.policy.default)
+        self.assertEqual(msg["To"], "r@spoofed.test, agg@reports.test")
+        self.assertRegex(msg["Subject"], r"^Report Domain: spoofed\.test Submitter: "
+                                         r"mx\.sealpost\.test Report-ID: <[0-9a-f]+@mx\.sealpost\.test>$")
+        self.assertEqual(msg["From"], "tlsrpt-noreply@mx.sealpost.test")
+        self.assertTrue(msg["Date"] and msg["Message-ID"])
+        root = self.report_xml(msg, "spoofed.test")
         self.assertEqual(root.findtext("policy_published/domain"), "spoofed.test")
         self.assertEqual(root.findtext("policy_published/p"), "reject")
+        self.assertEqual(root.findtext("report_metadata/org_name"), AUTHSERV)
+        self.assertIn(root.findtext("report_metadata/report_id"), msg["Subject"])
         records = root.findall("record")
         self.assertEqual(len(records), 1)
         self.assertEqual(records[0].findtext("row/source_ip"), "127.0.0.1")
@@ -125,8 +170,79 @@ class InboundAuthTest(unittest.TestCase):
         self.assertEqual(records[0].findtext("row/policy_evaluated/spf"), "fail")
         self.assertEqual(records[0].findtext("identifiers/header_from"), "spoofed.test")
         self.assertEqual(records[0].findtext("auth_results/spf/result"), "fail")
-        with open(os.path.join(reports, xml_name.replace(".xml.gz", ".rua"))) as f:
-            self.assertEqual(f.read(), "r@spoofed.test\n")
+        # We host our host name's domain: the report carries its DKIM signature, which dkimpy
+        # verifies against the keys `sealpost domain dns` publishes.
+        self.assertIn(b"DKIM-Signature:", report.content.split(b"\r\n\r\n", 1)[0])
+        self.assertTrue(dkim.verify(report.content, dnsfunc=self.own_keys("sealpost.test")),
+                        "the report's DKIM signature verifies")
+
+    def test_external_report_address_gets_reports_only_when_its_domain_agreed(self):
+        # The queue's clock, which the test moves a day ahead to get the day's reports.
+        clock = os.path.join(tempfile.mkdtemp(prefix="auth-clock-"), "clock")
+        with open(clock, "w") as f:
+            f.write("0\n")
+        os.environ["SEALPOST_TEST_CLOCK_FILE"] = clock
+        self.addCleanup(os.environ.pop, "SEALPOST_TEST_CLOCK_FILE", None)
+        self.start()
+        self.send("s@ext.test", message("s@ext.test", "p none"))
+        self.sink.wait_for(1)
+        with open(clock, "w") as f:
+            f.write("86400\n")
+        got = self.reports.wait_for(1, timeout=30)
+        self.assertEqual(len(got), 1)
+        # reports.test publishes ext.test._report._dmarc.reports.test; unverified.test publishes
+        # nothing and gets nothing.
+        self.assertEqual(got[0].rcpt_tos, ["agg@reports.test"])
+        msg = email.message_from_bytes(got[0].content, policy=email.policy.default)
+        self.assertTrue(msg["Subject"].startswith("Report Domain: ext.test Submitter: "))
+        self.assertNotIn("unverified.test", msg["To"])
+        records = self.report_xml(msg, "ext.test").findall("record")
+        self.assertEqual([(r.findtext("row/source_ip"), r.findtext("row/count"),
+                           r.findtext("row/policy_evaluated/disposition"))
+                          for r in records], [("127.0.0.1", "1", "none")])
+        self.assertIn("dmarc reports queued=1 failed=0 uris_unverified=1 uris_over_size_limit=0",
+                      self.mx.log_text())
+        # Nothing more goes at shutdown: the day's report is out, nothing was counted since.
+        self.mx.stop()
+        self.assertEqual(len(self.reports.messages), 1)
+        self.assert_no_plaintext_report(b"Report Domain: ext.test")
+
+    def report_xml(self, msg, policy_domain):
+        """The report's XML: its one application/gzip attachment, named as RFC 7489 7.2.1.1 says."""
+        parts = [p for p in msg.walk() if p.get_content_type() == "application/gzip"]
+        self.assertEqual(len(parts), 1)
+        name = parts[0].get_filename()
+        self.assertRegex(name, rf"^{re.escape(AUTHSERV)}!{re.escape(policy_domain)}!\d+!\d+\.xml\.gz$")
+        begin, end = (int(x) for x in name[:-len(".xml.gz")].split("!")[2:])
+        self.assertLessEqual(begin, end)
+        root = ET.fromstring(gzip.decompress(parts[0].get_content()))
+        self.assertEqual(root.findtext("report_metadata/date_range/begin"), str(begin))
+        self.assertEqual(root.findtext("report_metadata/date_range/end"), str(end))
+        return root
+
+    def own_keys(self, domain):
+        """A dkimpy dnsfunc answering with the DKIM keys `sealpost domain dns` prints."""
+        records = {}
+        for line in self.mx.cli("domain", "dns", domain).stdout.splitlines():
+            if "._domainkey." in line:
+                records[line.split()[0].rstrip(".").encode()] = "".join(
+                    re.findall(r'"([^"]*)"', line)).encode()
+
+        def dnsfunc(name, timeout=5):
+            if isinstance(name, str):
+                name = name.encode()
+            return records.get(name.rstrip(b"."))
+        return dnsfunc
+
+    def assert_no_plaintext_report(self, marker):
+        """No report file anywhere under the data directory, and no file there holding the
+        report in the clear (the queue seals it)."""
+        for root, _, files in os.walk(self.mx.data_dir):
+            for name in files:
+                self.assertFalse(name.endswith(".xml.gz"), os.path.join(root, name))
+                self.assertFalse(name.endswith(".rua"), os.path.join(root, name))
+                with open(os.path.join(root, name), "rb") as f:
+                    self.assertNotIn(marker, f.read(), os.path.join(root, name))
 
     def test_operator_can_quarantine_instead_of_reject(self):
         self.start(extra='[auth]\ndmarc_reject_action = "quarantine"\n')
@@ -206,19 +322,7 @@ class InboundAuthTest(unittest.TestCase):
         self.assertIn("ARC-Message-Signature: a=rsa-sha256;", h)
         self.assertIn(f"ARC-Authentication-Results: i=1; {AUTHSERV}; spf=pass", h)
         # The keys as `sealpost domain dns` publishes them; dkimpy validates the chain.
-        lines = [l for l in self.mx.cli("domain", "dns", "example.com").stdout.splitlines()
-                 if "._domainkey." in l]
-        records = {}
-        for l in lines:
-            import re
-            records[l.split()[0].rstrip(".").encode()] = "".join(re.findall(r'"([^"]*)"', l)).encode()
-
-        def dnsfunc(name, timeout=5):
-            if isinstance(name, str):
-                name = name.encode()
-            return records.get(name.rstrip(b"."))
-
-        cv, _, reason = dkim.arc_verify(content, dnsfunc=dnsfunc)
+        cv, _, reason = dkim.arc_verify(content, dnsfunc=self.own_keys("example.com"))
         self.assertEqual(cv, dkim.CV_Pass, reason)
 
     def test_arc_chain_of_an_earlier_hop_is_validated(self):

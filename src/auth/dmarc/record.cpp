@@ -63,13 +63,38 @@ std::optional<Alignment> alignment_of(std::string_view v) {
   return std::nullopt;
 }
 
-// What follows "!" in a report URI: 1*DIGIT [ "k" / "m" / "g" / "t" ].
-bool valid_size_limit(std::string_view s) noexcept {
+// What follows "!" in a report URI: 1*DIGIT [ "k" / "m" / "g" / "t" ], in octets. Section 6.2:
+// the units are powers of two. The digits are bounded (parse_decimal's 19); a limit past 2^64 - 1
+// octets is read as that, which no report reaches.
+std::optional<std::uint64_t> size_limit_octets(std::string_view s) noexcept {
+  unsigned shift = 0;
   if (!s.empty()) {
-    const char unit = ascii_lower(s.back());
-    if (unit == 'k' || unit == 'm' || unit == 'g' || unit == 't') s.remove_suffix(1);
+    switch (ascii_lower(s.back())) {
+      case 'k':
+        shift = 10;
+        break;
+      case 'm':
+        shift = 20;
+        break;
+      case 'g':
+        shift = 30;
+        break;
+      case 't':
+        shift = 40;
+        break;
+      default:
+        break;
+    }
+    if (shift != 0) s.remove_suffix(1);
   }
-  return parse_decimal(s).has_value();
+  const auto n = parse_decimal(s);
+  if (!n) return std::nullopt;
+  if (*n > (UINT64_MAX >> shift)) return UINT64_MAX;
+  return *n << shift;
+}
+
+bool valid_size_limit(std::string_view s) noexcept {
+  return size_limit_octets(s).has_value();
 }
 
 // RFC 3986 scheme ":" and something without whitespace; mailto: must also name one address.
@@ -251,6 +276,12 @@ std::optional<std::string> mailto_address(std::string_view uri) {
   uri = uri.substr(0, bang);
   // RFC 6068 hfields go; section 6.2: "," and "!" inside a URI arrive percent-encoded.
   return decode_mailto_address(uri.substr(0, uri.find('?')));
+}
+
+std::optional<std::uint64_t> report_size_limit(std::string_view uri) noexcept {
+  const auto bang = uri.find('!');
+  if (bang == std::string_view::npos) return std::nullopt;
+  return size_limit_octets(uri.substr(bang + 1));
 }
 
 }  // namespace sealpost::auth::dmarc

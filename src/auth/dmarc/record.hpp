@@ -3,6 +3,7 @@
 // as section 6.3 asks.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,5 +52,10 @@ Result<Record, RecordError> parse_record(std::string_view txt);
 // The address of a "mailto:" report URI without its "!size" suffix (and any "?hfields"),
 // percent-decoded; nullopt for other schemes and for malformed mailto: URIs.
 std::optional<std::string> mailto_address(std::string_view uri);
+
+// The "!size" limit of a report URI in octets (section 6.2: "mailto:a@example.com!10m" is
+// 10 * 2^20), the largest report the URI's owner takes; nullopt when the URI has none (or a
+// malformed one, which parse_record does not keep).
+std::optional<std::uint64_t> report_size_limit(std::string_view uri) noexcept;
 
 }  // namespace sealpost::auth::dmarc

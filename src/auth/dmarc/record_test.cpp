@@ -218,6 +218,32 @@ TEST(DmarcRecord, ExtractsMailtoAddresses) {
   }
 }
 
+// Section 6.2: "!" then digits and an optional unit, the units powers of two.
+TEST(DmarcRecord, ReadsTheSizeLimitOfAReportUri) {
+  EXPECT_FALSE(report_size_limit("mailto:a@example.com"));
+  EXPECT_EQ(*report_size_limit("mailto:a@example.com!500"), 500u);
+  EXPECT_EQ(*report_size_limit("mailto:a@example.com!0"), 0u);
+  EXPECT_EQ(*report_size_limit("mailto:a@example.com!2k"), 2048u);
+  EXPECT_EQ(*report_size_limit("mailto:a@example.com!10m"), 10u << 20);
+  EXPECT_EQ(*report_size_limit("mailto:a@example.com!10M"), 10u << 20);
+  EXPECT_EQ(*report_size_limit("mailto:a@example.com!1g"), 1u << 30);
+  EXPECT_EQ(*report_size_limit("mailto:a@example.com!3t"), std::uint64_t{3} << 40);
+  EXPECT_EQ(*report_size_limit("https://r.example/x!7k"), 7168u);
+  // Too large to be a size: read as the largest.
+  EXPECT_EQ(*report_size_limit("mailto:a@example.com!9999999999999999999t"), UINT64_MAX);
+  EXPECT_EQ(*report_size_limit("mailto:a@example.com!9999999999999999999"), 9999999999999999999u);
+  for (const char* bad :
+       {"mailto:a@example.com!", "mailto:a@example.com!k", "mailto:a@example.com!10x",
+        "mailto:a@example.com!-1", "mailto:a@example.com!99999999999999999999", "mailto:a@b!1 0"}) {
+    EXPECT_FALSE(report_size_limit(bad)) << bad;
+  }
+  // The limit stays with the URI through parse_record.
+  const auto r = parse_record("v=DMARC1; p=none; rua=mailto:a@example.com!1k,mailto:b@example.com");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(report_size_limit(r->rua[0]), 1024u);
+  EXPECT_FALSE(report_size_limit(r->rua[1]));
+}
+
 TEST(DmarcRecord, RecognisesDmarcRecords) {
   for (const char* yes :
        {"v=DMARC1", "v=DMARC1;", "v=DMARC1 ; p=none", "v = DMARC1;p=none", "V=DMARC1; p=none"}) {

@@ -1,12 +1,5 @@
 #include "auth/dmarc/report.hpp"
 
-#include <random>
-#include <stdexcept>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "core/gzip.hpp"
 
 namespace sealpost::auth::dmarc {
@@ -54,22 +47,6 @@ std::string tag(const char* name, std::string_view value) {
 
 const char* alignment(Alignment a) {
   return a == Alignment::kStrict ? "s" : "r";
-}
-
-void write_file(const std::filesystem::path& p, const std::string& data) {
-  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error(p.string() + ": cannot write");
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      throw std::runtime_error(p.string() + ": write failed");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
 }
 
 }  // namespace
@@ -146,31 +123,21 @@ std::string to_xml(const Report& r, const std::string& org_name, const std::stri
   return x;
 }
 
-std::vector<std::filesystem::path> write_reports(const std::vector<Report>& reports,
-                                                 const std::filesystem::path& dir,
-                                                 const std::string& org_name) {
-  std::vector<std::filesystem::path> written;
-  if (reports.empty()) return written;
-  std::filesystem::create_directories(dir);
-  ::chmod(dir.c_str(), 0700);
-  std::random_device rd;
-  for (const auto& r : reports) {
-    std::vector<std::string> to;
-    for (const auto& uri : r.record.rua) {
-      if (auto a = mailto_address(uri)) to.push_back(*a);
-    }
-    if (to.empty() || r.rows.empty()) continue;
-    const std::string id = std::to_string(r.end) + "." + std::to_string(rd());
-    const std::string base = org_name + "!" + r.policy_domain + "!" + std::to_string(r.begin) +
-                             "!" + std::to_string(r.end);
-    const auto xml = dir / (base + ".xml.gz");
-    write_file(xml, core::gzip(to_xml(r, org_name, "postmaster@" + org_name, id)));
-    std::string rua;
-    for (const auto& a : to) rua += a + "\n";
-    write_file(dir / (base + ".rua"), rua);
-    written.push_back(xml);
-  }
-  return written;
+std::string report_message(const Report& report, const std::string& org_name,
+                           const std::string& email, const std::string& report_id,
+                           const mime::ReportMail& mail) {
+  mime::ReportContent content;
+  content.subject = mime::report_subject(report.policy_domain, org_name, report_id);
+  // Aggregate reports are no multipart/report (that type is for failure reports, RFC 6591):
+  // section 7.2.1.1 asks only for a MIME message with the report in one of its parts.
+  content.multipart = "multipart/mixed";
+  content.text = "This is a DMARC aggregate report (RFC 7489) from " + org_name + ".";
+  content.attachment_type = "application/gzip";
+  content.attachment_name =
+      mime::report_filename(org_name, report.policy_domain, static_cast<std::int64_t>(report.begin),
+                            static_cast<std::int64_t>(report.end), "", "xml.gz");
+  content.attachment = core::gzip(to_xml(report, org_name, email, report_id));
+  return mime::report_message(mail, content);
 }
 
 }  // namespace sealpost::auth::dmarc

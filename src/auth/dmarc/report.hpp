@@ -1,10 +1,11 @@
 // DMARC aggregate reports (RFC 7489 section 7.2, appendix C): what this MX saw of the domains
-// whose policy asked for reports (rua=), counted in memory, written once a day (and at shutdown)
-// as gzip'd XML files with the addresses to send them to. Nothing else about a message is kept.
+// whose policy asked for reports (rua=), counted in memory only, and the message that carries a
+// domain's report once a day (and at shutdown) to its rua= addresses. Nothing else about a message
+// is kept, and no report is ever written to disk in the clear: sending is the queue's
+// (queue/dmarc_reports.hpp), which seals what it holds.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "auth/dmarc/record.hpp"
+#include "mime/report_mail.hpp"
 
 namespace sealpost::auth::dmarc {
 
@@ -61,10 +63,11 @@ class AggregateReporter {
 std::string to_xml(const Report& report, const std::string& org_name, const std::string& email,
                    const std::string& report_id);
 
-// Writes "<org>!<domain>!<begin>!<end>.xml.gz" (section 7.2.1.1) and "<same>.rua" (one address per
-// line) into `dir`, mode 0600; returns the paths written.
-std::vector<std::filesystem::path> write_reports(const std::vector<Report>& reports,
-                                                 const std::filesystem::path& dir,
-                                                 const std::string& org_name);
+// The report mail (section 7.2.1.1) to mail.recipients, unsigned: Subject "Report Domain:
+// <policy domain> Submitter: <org_name> Report-ID: <report_id>", a short text part, and to_xml()
+// gzip'd as an application/gzip attachment named "<org_name>!<policy domain>!<begin>!<end>.xml.gz".
+std::string report_message(const Report& report, const std::string& org_name,
+                           const std::string& email, const std::string& report_id,
+                           const mime::ReportMail& mail);
 
 }  // namespace sealpost::auth::dmarc
