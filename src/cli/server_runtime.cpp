@@ -168,6 +168,9 @@ asio::awaitable<void> stop_after_reports(auth::dmarc::AggregateReporter* dmarc,
   io.stop();
 }
 
+// How long a stop may wait for the DMARC reports to be queued (their DNS checks).
+constexpr std::chrono::seconds kReportsAtStop{20};
+
 }  // namespace
 
 void prepare_data_dir(const core::Config& config) {
@@ -409,6 +412,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   RoutingReloader reloader(*store, router, on_change);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer stop_deadline(io);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("stopping on signal {}", sig);
@@ -417,10 +421,18 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
     asio::co_spawn(
         io, stop_after_reports(reporter.get(), report_psl, clock, *resolver, report_outbox, io),
         asio::detached);
-    // The reports wait for DNS (section 7.1's checks); a second signal does not.
+    // The reports wait for DNS (section 7.1's checks); neither a second signal nor a service
+    // manager's stop timeout should: both end the wait, the latter after kReportsAtStop.
     signals.async_wait([&io](const boost::system::error_code& again, int) {
       if (again) return;
       spdlog::warn("stopping now, without waiting for the DMARC reports");
+      io.stop();
+    });
+    stop_deadline.expires_after(kReportsAtStop);
+    stop_deadline.async_wait([&io](const boost::system::error_code& cancelled) {
+      if (cancelled) return;
+      spdlog::warn("stopping now: the DMARC reports took longer than {} s",
+                   kReportsAtStop.count());
       io.stop();
     });
   });

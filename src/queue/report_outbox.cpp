@@ -21,7 +21,8 @@ std::string ReportOutbox::contact() const {
 
 mime::ReportMail ReportOutbox::mail(std::vector<std::string> recipients, std::int64_t now) const {
   mime::ReportMail mail;
-  mail.from = "tlsrpt-noreply@" + config_.hostname;
+  // One sender for TLS-RPT and DMARC reports: it sends reports, and reads no replies.
+  mail.from = "reports-noreply@" + config_.hostname;
   mail.recipients = std::move(recipients);
   mail.message_id = crypto::random_hex(16) + "@" + config_.hostname;
   mail.boundary = "=_report_" + crypto::random_hex(12);

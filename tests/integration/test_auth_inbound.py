@@ -155,7 +155,7 @@ class InboundAuthTest(unittest.TestCase):
         self.assertEqual(msg["To"], "r@spoofed.test, agg@reports.test")
         self.assertRegex(msg["Subject"], r"^Report Domain: spoofed\.test Submitter: "
                                          r"mx\.sealpost\.test Report-ID: <[0-9a-f]+@mx\.sealpost\.test>$")
-        self.assertEqual(msg["From"], "tlsrpt-noreply@mx.sealpost.test")
+        self.assertEqual(msg["From"], "reports-noreply@mx.sealpost.test")
         self.assertTrue(msg["Date"] and msg["Message-ID"])
         root = self.report_xml(msg, "spoofed.test")
         self.assertEqual(root.findtext("policy_published/domain"), "spoofed.test")
