@@ -1546,9 +1546,14 @@ class ImapMailboxTest(ServerTest):
         b.ok(f"UID STORE {uid} +FLAGS.SILENT (\\Deleted)")
         b.ok(f"UID EXPUNGE {uid}")
         self.assertTrue(a.pending(1.0))
-        self.assertEqual(a.response(),
-                         f"* {exists + 1} FETCH (UID {uid} FLAGS (\\Flagged \\Deleted))")
-        self.assertEqual(a.response(), f"* {exists + 1} EXPUNGE")
+        # The Deleted flag is told only if the idling session looked between the two commands
+        # (a flag change of a message since expunged need not be told); the EXPUNGE always is.
+        line = a.response()
+        if "FETCH" in line:
+            self.assertEqual(line, f"* {exists + 1} FETCH (UID {uid} FLAGS (\\Flagged \\Deleted))")
+            self.assertTrue(a.pending(1.0))
+            line = a.response()
+        self.assertEqual(line, f"* {exists + 1} EXPUNGE")
         a.send("DONE\r\n")
         self.assertEqual(a.until(tag), ([], f"{tag} OK IDLE terminated"))
         self.assertEqual(a.ok("NOOP"), [])
