@@ -87,7 +87,7 @@ Submitter::Submitter(const core::Config& config, const routing::Router& router, 
       committer_(queue, blocking),
       keyring_(keyring),
       mailboxes_(mailboxes),
-      blocking_(std::move(blocking)),
+      sent_copies_(asio::make_strand(blocking)),
       queued_(std::move(queued)),
       clock_(std::move(clock)) {}
 
@@ -180,8 +180,8 @@ asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& 
   // is a convenience, not the message, so the client does not wait for a second fsync. A full
   // mailbox or a failing copy does not undo the submission.
   if (request.mailbox) {
-    asio::post(blocking_, [mailbox = request.mailbox, copy = std::move(message), now,
-                           facts_of = mailboxes_.facts()] {
+    asio::post(sent_copies_, [mailbox = request.mailbox, copy = std::move(message), now,
+                              facts_of = mailboxes_.facts()] {
       try {
         const auto facts = facts_of ? facts_of(copy) : std::nullopt;
         mailbox->with([&](store::mailbox::MessageStore& store) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "auth/dkim/keyring.hpp"
 #include "core/config.hpp"
@@ -65,7 +66,9 @@ class Submitter final : public smtp::server::SubmissionAgent {
   queue::Committer committer_;  // concurrent submissions share a commit (one fsync)
   const auth::dkim::KeyringHolder& keyring_;
   store::mailbox::MailboxDirectory& mailboxes_;
-  boost::asio::any_io_executor blocking_;
+  // The Sent copies, one at a time on the pool: a burst of submissions must not fill the pool
+  // with copies while queue commits and mailbox reads wait for a thread.
+  boost::asio::strand<boost::asio::any_io_executor> sent_copies_;
   std::function<void()> queued_;
   Clock clock_;
   SendingRates rates_;
