@@ -28,6 +28,8 @@ while getopts "m:s:t:r:" opt; do
 done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
+sink_bin=/usr/sbin/smtp-sink
 sealpost=${SEALPOST_BIN:-$root/build/sealpost}
 bench_dkim=${SEALPOST_BENCH_DKIM:-$root/build/sealpost_bench_dkim}
 for b in "$sealpost" "$bench_dkim" /usr/sbin/smtp-source /usr/sbin/smtp-sink /usr/sbin/unbound; do
@@ -44,16 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2; return 1
-}
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; }
 
 echo "== DKIM: 4 KiB message, ${seconds}s per figure, one thread"
 "$bench_dkim" "$work/dkim" "$seconds" | tee "$work/dkim-sealpost.txt"
@@ -90,13 +82,8 @@ pids+=($!)
 sleep 0.5
 
 run() {  # auth on|checks|off -> prints messages/s
-  local auth=$1 sink_port sp_port sink_log start end
-  sink_port=$(free_port)
-  sink_log="$work/sink-$auth.log"
-  /usr/sbin/smtp-sink -u nobody -c "127.0.0.1:$sink_port" 1000 >"$sink_log" 2>&1 &
-  pids+=($!)
-  local sink_pid=$!
-  wait_port "$sink_port"
+  local auth=$1 sink_port sink_pid sink_log sp_port start end
+  start_sink "$auth"
   sp_port=$(free_port)
   local d="$work/sp-$auth-$(date +%s%N)"
   mkdir -p "$d"
@@ -131,7 +118,7 @@ TOML
     -t user@bench.test "127.0.0.1:$sp_port" >"$work/source-$auth.log" 2>&1
   end=$(now)
   local got
-  got=$(tr '\r' '\n' <"$sink_log" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2)
+  got=$(sink_count)
   kill "$sp_pid" "$sink_pid" 2>/dev/null || true
   if [ "$got" != "$messages" ]; then
     echo "LOST OR REFUSED MESSAGES with auth $auth: the sink has ${got:-0} of $messages" >&2

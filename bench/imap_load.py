@@ -36,6 +36,8 @@ import sys
 import tempfile
 import time
 
+from bench_stats import percentile
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import dovecot as dovecot_lib  # noqa: E402
@@ -404,13 +406,6 @@ class Client:
 
 
 # --- measurements --------------------------------------------------------------------------
-
-def percentile(values, p):
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
-
 
 async def timed(stats, name, coro):
     t0 = time.perf_counter()

@@ -25,6 +25,7 @@ while getopts "m:s:l:" opt; do
 done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 sealpost=${SEALPOST_BIN:-$root/build/sealpost}
 source_bin=/usr/sbin/smtp-source
 sink_bin=/usr/sbin/smtp-sink
@@ -37,14 +38,6 @@ chmod 755 "$work"  # Postfix's daemons run as the postfix user and must reach th
 pids=()
 postfix_dir=""
 tmpfs_mounted=""
-stop_postfix() {
-  [ -n "$postfix_dir" ] && [ -f "$postfix_dir/queue/pid/master.pid" ] || return 0
-  local master
-  master=$(tr -d ' ' <"$postfix_dir/queue/pid/master.pid")
-  kill "$master" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
-  rm -f "$postfix_dir/queue/pid/master.pid"
-}
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -53,34 +46,6 @@ cleanup() {
   [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_port() {
-  for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
-
-# Starts smtp-sink on a free port; sets sink_port and sink_log. It counts messages in its log
-# (-c prints running totals) so runs can check that nothing was lost.
-start_sink() {
-  sink_port=$(free_port)
-  sink_log="$work/sink-$1.log"
-  "$sink_bin" -u nobody -c "127.0.0.1:$sink_port" 1000 >"$sink_log" 2>&1 &
-  pids+=($!)
-  sink_pid=$!
-  wait_port "$sink_port"
-}
-
-sink_count() { tr '\r' '\n' <"$sink_log" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
-
-now() { date +%s.%N; }
-
-calc() { awk "BEGIN { print $* }"; }
 
 vmhwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
@@ -184,24 +149,8 @@ initial_destination_concurrency = $sessions
 maillog_file = ${BENCH_POSTFIX_LOG:-/dev/null}
 maillog_file_prefixes = /dev/null, $postfix_dir
 CF
-# The packaged master.cf, without chroot (our queue is not a chroot jail), smtpd on our port.
-awk -v port="$pf_port" '
-  /^smtp[ \t]+inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
-  /^[a-z]/ && NF >= 8 { $5 = "n" }
-  { print }' /etc/postfix/master.cf >"$postfix_dir/master.cf"
-grep -q '^postlog' "$postfix_dir/master.cf" ||
-  echo "postlog unix-dgram n - n - 1 postlogd" >>"$postfix_dir/master.cf"
-# The queue's directories, as postfix-files lays them out. Postfix's own `postfix -c DIR start`
-# insists that DIR be listed in /etc/postfix/main.cf, which we leave alone: start master directly.
-for d in incoming active deferred bounce defer trace flush corrupt hold saved private; do
-  install -d -o postfix -m 700 "$queue/$d"
-done
-install -d -o root -m 755 "$queue/pid"
-install -d -o postfix -g postdrop -m 710 "$queue/public"
-install -d -o postfix -g postdrop -m 730 "$queue/maildrop"
-MAIL_CONFIG="$postfix_dir" /usr/lib/postfix/sbin/master -c "$postfix_dir" -w || {
-  echo "Postfix's master did not start (BENCH_POSTFIX_LOG=FILE under $postfix_dir keeps its log)" >&2; exit 1; }
-wait_port "$pf_port"
+postfix_master_cf "$pf_port"
+start_postfix "$queue" "$pf_port"
 start=$(now)
 pf_smtp_time=$(run_source "$pf_port")
 wait_for_sink "$messages" 600 || {

@@ -48,6 +48,7 @@ done
 [ $((clients * messages)) -le 200000 ] || { echo "at most 200000 messages a run" >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 sealpost=${SEALPOST_BIN:-$root/build/sealpost}
 sink_bin=/usr/sbin/smtp-sink
 pf_master_bin=/usr/lib/postfix/sbin/master
@@ -62,14 +63,6 @@ work=$(mktemp -d /tmp/sealpost-bench-submission.XXXXXX)
 chmod 755 "$work"  # Postfix's and Dovecot's daemons run as their users and must reach their files
 pids=()
 postfix_dir=""
-stop_postfix() {
-  [ -n "$postfix_dir" ] && [ -f "$postfix_dir/queue/pid/master.pid" ] || return 0
-  local master
-  master=$(tr -d ' ' <"$postfix_dir/queue/pid/master.pid")
-  kill "$master" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
-  rm -f "$postfix_dir/queue/pid/master.pid"
-}
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do
@@ -82,26 +75,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_port() {
-  for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
-
-# An smtp-sink on a free port: sets sink_port and sink_log (-c keeps a running count there).
-start_sink() {
-  sink_port=$(free_port)
-  sink_log="$work/sink-$1.log"
-  "$sink_bin" -u nobody -c "127.0.0.1:$sink_port" 1000 >"$sink_log" 2>&1 &
-  pids+=($!)
-  wait_port "$sink_port"
-}
 
 password="submission bench password"
 users=()
@@ -250,36 +223,13 @@ initial_destination_concurrency = $concurrency
 maillog_file = ${BENCH_POSTFIX_LOG:-/dev/null}
 maillog_file_prefixes = /dev/null, $postfix_dir
 CF
-# The packaged master.cf without chroot (our queue is not a chroot jail), and in place of the
-# port-25 smtpd a submission smtpd on our port, as Debian's commented-out submission entry has it.
-awk -v port="$pf_port" '
-  /^smtp[ \t]+inet/ {
-    print "127.0.0.1:" port " inet n - n - - smtpd"
-    print "  -o syslog_name=postfix/submission"
-    print "  -o smtpd_tls_security_level=encrypt"
-    print "  -o smtpd_sasl_auth_enable=yes"
-    print "  -o smtpd_tls_auth_only=yes"
-    print "  -o smtpd_reject_unlisted_recipient=no"
-    print "  -o smtpd_client_restrictions=permit_sasl_authenticated,reject"
-    print "  -o smtpd_sender_restrictions=reject_sender_login_mismatch,permit_sasl_authenticated,reject"
-    print "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
-    print "  -o milter_macro_daemon_name=ORIGINATING"
-    next }
-  /^[a-z]/ && NF >= 8 { $5 = "n" }
-  { print }' /etc/postfix/master.cf >"$postfix_dir/master.cf"
-grep -q '^postlog' "$postfix_dir/master.cf" ||
-  echo "postlog unix-dgram n - n - 1 postlogd" >>"$postfix_dir/master.cf"
-# The queue's directories, as postfix-files lays them out. Postfix's own `postfix -c DIR start`
-# insists that DIR be listed in /etc/postfix/main.cf, which we leave alone: start master directly.
-for d in incoming active deferred bounce defer trace flush corrupt hold saved private; do
-  install -d -o postfix -m 700 "$queue/$d"
-done
-install -d -o root -m 755 "$queue/pid"
-install -d -o postfix -g postdrop -m 710 "$queue/public"
-install -d -o postfix -g postdrop -m 730 "$queue/maildrop"
-MAIL_CONFIG="$postfix_dir" "$pf_master_bin" -c "$postfix_dir" -w || {
-  echo "Postfix's master did not start (BENCH_POSTFIX_LOG=FILE under $postfix_dir keeps its log)" >&2; exit 1; }
-wait_port "$pf_port"
+# In place of the port-25 smtpd, a submission smtpd, as Debian's commented-out entry has it.
+postfix_master_cf "$pf_port" syslog_name=postfix/submission smtpd_tls_security_level=encrypt \
+  smtpd_sasl_auth_enable=yes smtpd_tls_auth_only=yes smtpd_reject_unlisted_recipient=no \
+  smtpd_client_restrictions=permit_sasl_authenticated,reject \
+  smtpd_sender_restrictions=reject_sender_login_mismatch,permit_sasl_authenticated,reject \
+  smtpd_relay_restrictions=permit_sasl_authenticated,reject milter_macro_daemon_name=ORIGINATING
+start_postfix "$queue" "$pf_port"
 pf_master=$(tr -d ' ' <"$queue/pid/master.pid")
 
 # --- the runs ----------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ import statistics
 import sys
 import time
 
+from bench_stats import percentile
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -166,13 +168,6 @@ class Client:
 
 
 # --- measurements ----------------------------------------------------------------------------
-
-def percentile(values, p):
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
-
 
 def sink_count(path):
     """The last `mesg=N` counter of an `smtp-sink -c` log (0 before its first message)."""
