@@ -5,7 +5,9 @@ its PID when the test ends, pass or fail (use the objects as context managers, o
 their stop() with unittest's addCleanup).
 """
 
+import fcntl
 import os
+import random
 import re
 import shutil
 import signal
@@ -25,18 +27,60 @@ SEALPOST_BIN = os.environ.get("SEALPOST_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build-asan", "sealpost")
 
 
+# free_port() hands out ports below the kernel's ephemeral range (32768-60999 on Debian), so no
+# outgoing connection of any process can take one between the pick and the server's bind, and
+# it records each port in a file shared by every test process on the machine (ctest runs them
+# in parallel), so two tests are not handed the same port while neither has bound it yet.
+_PORT_RANGE = (20000, 32768)
+_PORT_LEASE_S = 300
+_PORT_FILE = os.path.join(tempfile.gettempdir(), "sealpost-test-ports")
+
+
+def _bindable(port):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):  # a DNS server takes both
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP and UDP port on 127.0.0.1 that nothing is bound to right now and that no other
+    test was handed in the last few minutes."""
+    with open(_PORT_FILE + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        now = time.time()
+        leased = {}
+        try:
+            with open(_PORT_FILE) as f:
+                for line in f:
+                    port, _, at = line.partition(" ")
+                    if port.isdigit() and now - float(at or 0) < _PORT_LEASE_S:
+                        leased[int(port)] = float(at)
+        except (OSError, ValueError):
+            leased = {}
+        for _ in range(1000):
+            port = random.randrange(*_PORT_RANGE)
+            if port not in leased and _bindable(port):
+                break
+        else:
+            raise RuntimeError("no free port on 127.0.0.1")
+        leased[port] = now
+        with open(_PORT_FILE + ".tmp", "w") as f:
+            f.writelines(f"{p} {at}\n" for p, at in leased.items())
+        os.replace(_PORT_FILE + ".tmp", _PORT_FILE)
+        return port
 
 
-def wait_for_port(port, timeout=20.0, proc=None):
+def wait_for_port(port, timeout=20.0, proc=None, log=None):
+    """log: a function that returns the process's output, shown if it exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening")
+            raise RuntimeError(f"process exited with {proc.returncode} before listening"
+                               + (f": {log()[-2000:]}" if log else ""))
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -278,7 +322,7 @@ class Sealpost:
                                      stdout=self.log, stderr=subprocess.STDOUT)
         # Every listener is bound and listening before the server accepts on any: the SMTP
         # port answering means the others queue connections too (no probe that would log).
-        wait_for_port(self.port, proc=self.proc)
+        wait_for_port(self.port, proc=self.proc, log=self.log_text)
         return self
 
     def stop(self):
