@@ -703,14 +703,21 @@ class ImapMailboxTest(ServerTest):
         self.assertEqual(st["UIDVALIDITY"], v)
         u, t = w.cmd('SELECT "Sel-Box"')
         self.assertCountEqual(codes(u), [
-            f"* FLAGS {SYSTEM_FLAGS}", "* 3 EXISTS", "* 0 RECENT", "* OK [UNSEEN 2]",
+            f"* FLAGS {SYSTEM_FLAGS}", "* 3 EXISTS", "* 3 RECENT", "* OK [UNSEEN 2]",
             f"* OK [UIDVALIDITY {v}]", "* OK [UIDNEXT 4]", f"* OK [PERMANENTFLAGS {PERMANENT}]",
             f"* OK [HIGHESTMODSEQ {st['HIGHESTMODSEQ']}]"])
         self.assertEqual(t, f"t{w.count} OK [READ-WRITE] SELECT completed")
+        # RFC 3501 2.3.2: the first session to select new mail sees it \Recent, and only that
+        # one session.
+        self.assertEqual(w.ok("SEARCH RECENT"), ["* SEARCH 1 2 3"])
+        self.assertEqual(w.ok("SEARCH NEW"), ["* SEARCH 2 3"], "recent and not \\Seen")
+        self.assertEqual(w.ok("SEARCH OLD"), ["* SEARCH"])
+        self.assertEqual(w.ok("FETCH 1 FLAGS"), ["* 1 FETCH (FLAGS (\\Seen \\Recent))"])
         # SELECT while selected closes the first (RFC 9051 7.1 CLOSED, as Dovecot sends it).
         u, t = w.cmd('EXAMINE "Sel-Box"')
         self.assertEqual(codes(u)[0], "* OK [CLOSED]")
         self.assertIn("* OK [PERMANENTFLAGS ()]", codes(u))
+        self.assertIn("* 0 RECENT", codes(u), "the first SELECT took them")
         self.assertEqual(tagged_code(t), "OK [READ-ONLY]")
         # Read-only: no flag changes, BODY[] does not set \Seen, EXPUNGE refused.
         self.assertEqual(tagged_code(w.cmd("STORE 2 +FLAGS (\\Flagged)")[1]), "NO [READ-ONLY]")
@@ -924,7 +931,7 @@ class ImapMailboxTest(ServerTest):
         u = w.ok("FETCH 1:3 (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
         self.assertEqual(len(u), 3)
         self.assertEqual(fetch_value(u[0], "BODY[]"), raw)
-        self.assertEqual(fetch_value(u[0], "FLAGS"), "(\\Seen \\Flagged $Label)")
+        self.assertEqual(fetch_value(u[0], "FLAGS"), "(\\Seen \\Flagged \\Recent $Label)")
         self.assertEqual(fetch_value(u[0], "RFC822.SIZE"), str(len(raw)))
         got = fetch_value(u[0], "INTERNALDATE").decode()
         when = imaplib.Internaldate2tuple(f'INTERNALDATE "{got}"'.encode())
@@ -932,15 +939,17 @@ class ImapMailboxTest(ServerTest):
             b'INTERNALDATE "05-Mar-2024 10:11:12 +0100"')), "the same instant")
         self.assertEqual(fetch_value(u[1], "BODY[]"), lf.replace(b"\n", b"\r\n"))
         self.assertEqual(fetch_value(u[1], "RFC822.SIZE"), str(len(lf) + lf.count(b"\n")))
-        self.assertEqual(fetch_value(u[2], "FLAGS"), "(\\Draft)")
-        # APPEND to the selected mailbox: EXISTS at once (RFC 9051 6.3.12).
+        self.assertEqual(fetch_value(u[2], "FLAGS"), "(\\Draft \\Recent)")
+        # APPEND to the selected mailbox: EXISTS at once (RFC 9051 6.3.12), and the new
+        # message is this session's \Recent (RFC 3501 6.3.11).
         u, t = w.append("App-Box", message("append four"))
-        self.assertEqual(u, ["* 4 EXISTS"])
+        self.assertEqual(u, ["* 4 EXISTS", "* 4 RECENT"])
         self.assertEqual(tagged_code(t), f"OK [APPENDUID {v} 4]")
         # A message that is only a header (RFC 5322 3.5: the body is optional).
         bare = b"Subject: header only\r\nFrom: someone@sender.test\r\n\r\n"
         u, t = w.append("App-Box", bare)
-        self.assertEqual((u, tagged_code(t)), (["* 5 EXISTS"], f"OK [APPENDUID {v} 5]"))
+        self.assertEqual((u, tagged_code(t)), (["* 5 EXISTS", "* 5 RECENT"],
+                                               f"OK [APPENDUID {v} 5]"))
         u = w.ok("FETCH 5 (RFC822.SIZE BODY.PEEK[] BODY.PEEK[TEXT] BINARY.SIZE[1])")
         self.assertEqual(fetch_value(u[0], "BODY[]"), bare)
         self.assertEqual(fetch_value(u[0], "BODY[TEXT]"), b"")
@@ -986,7 +995,7 @@ class ImapMailboxTest(ServerTest):
         v, uids = self.fill(w, "Fetch-Box", [(MULTIPART, None, "05-Mar-2024 10:00:00 +0000"),
                                              message("plain one", "just text"), single])
         self.note("Multipart sample", "data.bin", "carol")
-        w.ok("SELECT Fetch-Box")
+        w.ok("SELECT Fetch-Box")  # the first SELECT: the messages are its \Recent
         envelope = ('("Tue, 05 Mar 2024 10:00:00 +0000" "Multipart sample" '
                     '(("Carol" NIL "carol" "sender.test")) (("Carol" NIL "carol" "sender.test")) '
                     '(("Carol" NIL "carol" "sender.test")) ((NIL NIL "alice" "example.com")) '
@@ -998,12 +1007,12 @@ class ImapMailboxTest(ServerTest):
         body = ('(("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 24 1)'
                 '("application" "octet-stream" ("name" "data.bin") NIL NIL "base64" 16) "mixed")')
         u = w.ok("FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
-        self.assertEqual(u, [f'* 1 FETCH (UID {uids[0]} FLAGS () INTERNALDATE '
+        self.assertEqual(u, [f'* 1 FETCH (UID {uids[0]} FLAGS (\\Recent) INTERNALDATE '
                              f'"05-Mar-2024 10:00:00 +0000" RFC822.SIZE {len(MULTIPART)} '
                              f'ENVELOPE {envelope} BODYSTRUCTURE {bodystructure})'])
         self.assertEqual(w.ok("FETCH 1 BODY"), [f"* 1 FETCH (BODY {body})"])
         self.assertEqual(w.ok("FETCH 1 FAST"), [
-            f'* 1 FETCH (FLAGS () INTERNALDATE "05-Mar-2024 10:00:00 +0000" '
+            f'* 1 FETCH (FLAGS (\\Recent) INTERNALDATE "05-Mar-2024 10:00:00 +0000" '
             f'RFC822.SIZE {len(MULTIPART)})'])
         # Sections, all with PEEK: \Seen stays unset.
         u = w.ok("FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[1.MIME] BODY.PEEK[1] "
@@ -1036,15 +1045,16 @@ class ImapMailboxTest(ServerTest):
                          ["* 1 FETCH (BODY[3] {0}\r\n BODY[1.2] {0}\r\n BINARY[3] {0}\r\n)"])
         self.assertEqual(w.ok("FETCH 1 (BODY.PEEK[]<100000.10>)"),
                          ["* 1 FETCH (BODY[]<100000> {0}\r\n)"], "a partial past the end is empty")
-        self.assertEqual(w.ok("FETCH 1 FLAGS"), ["* 1 FETCH (FLAGS ())"], "PEEK kept \\Seen off")
+        self.assertEqual(w.ok("FETCH 1 FLAGS"), ["* 1 FETCH (FLAGS (\\Recent))"],
+                         "PEEK kept \\Seen off")
         # BODY[] without PEEK sets \Seen and says so (RFC 9051 6.4.5).
         u = w.ok("FETCH 1 BODY[]")
         self.assertEqual(fetch_value(u[0], "BODY[]"), MULTIPART)
-        self.assertEqual(fetch_value(u[0], "FLAGS"), "(\\Seen)")
-        self.assertEqual(w.ok("FETCH 1 FLAGS"), ["* 1 FETCH (FLAGS (\\Seen))"])
+        self.assertEqual(fetch_value(u[0], "FLAGS"), "(\\Seen \\Recent)")
+        self.assertEqual(w.ok("FETCH 1 FLAGS"), ["* 1 FETCH (FLAGS (\\Seen \\Recent))"])
         u = w.ok("FETCH 2 (BINARY[1])")
         self.assertEqual(fetch_value(u[0], "BINARY[1]"), b"just text\r\n")
-        self.assertIn("FLAGS (\\Seen)", u[0], "BINARY without PEEK sets \\Seen too")
+        self.assertIn("FLAGS (\\Seen \\Recent)", u[0], "BINARY without PEEK sets \\Seen too")
         u = w.ok("FETCH 3 (BINARY.PEEK[1] BINARY.SIZE[1] BODY.PEEK[1])")
         self.assertEqual(fetch_value(u[0], "BINARY[1]"), b"caf\xc3\xa9\r\nline two\r\n",
                          "BINARY[1] of a single part undoes its base64")
@@ -1064,7 +1074,8 @@ class ImapMailboxTest(ServerTest):
         self.assertEqual(max(seqs), st["HIGHESTMODSEQ"])
         # UID FETCH names the UID; sequence numbers past the end are an error.
         self.assertEqual(w.ok(f"UID FETCH {uids[1]} (UID FLAGS)"),
-                         [f"* 2 FETCH (UID {uids[1]} FLAGS (\\Seen) MODSEQ ({seqs[1]}))"])
+                         [f"* 2 FETCH (UID {uids[1]} FLAGS (\\Seen \\Recent) "
+                          f"MODSEQ ({seqs[1]}))"])
         self.assertEqual(w.ok(f"UID FETCH {uids[1] + 10}:{uids[1] + 20} (FLAGS)"), [])
         self.assertEqual(w.cmd("FETCH 4 FLAGS")[1].split()[1], "BAD")
         # imaplib.
@@ -1075,11 +1086,64 @@ class ImapMailboxTest(ServerTest):
         typ, data = m.uid("FETCH", str(uids[0]), "(BODYSTRUCTURE)")
         self.assertEqual(data[0], f"1 (BODYSTRUCTURE {bodystructure} UID {uids[0]})".encode())
 
+    # ---- \Recent (IMAP4rev1)
+    def test_recent(self):
+        """RFC 3501 2.3.2: a message is \\Recent in the first session told of it, and in no
+        other; EXAMINE looks without taking it; STATUS counts what no session took yet."""
+        w = self.session()
+        self.fill(w, "Recent-Box", [message(f"recent {i}") for i in range(3)])
+
+        def recent_status():
+            return status_of(w.ok("STATUS Recent-Box (RECENT)"))["RECENT"]
+
+        self.assertEqual(recent_status(), 3)
+        e = self.session()
+        self.assertIn("* 3 RECENT", e.ok("EXAMINE Recent-Box"))
+        self.assertEqual(e.ok("SEARCH RECENT"), ["* SEARCH 1 2 3"])
+        self.assertEqual(e.ok("FETCH 1 FLAGS"), ["* 1 FETCH (FLAGS (\\Recent))"])
+        e.ok("CLOSE")
+        self.assertEqual(recent_status(), 3, "EXAMINE takes no \\Recent (RFC 3501 6.3.2)")
+        a, b = self.session(), self.session()
+        self.assertIn("* 3 RECENT", a.ok("SELECT Recent-Box"))
+        self.assertIn("* 0 RECENT", b.ok("SELECT Recent-Box"))
+        self.assertEqual(recent_status(), 0)
+        self.assertEqual(b.ok("SEARCH NEW"), ["* SEARCH"])
+        self.assertEqual(b.ok("SEARCH OLD"), ["* SEARCH 1 2 3"])
+        self.assertEqual(a.ok("STORE 1 +FLAGS (\\Seen)"), ["* 1 FETCH (FLAGS (\\Seen \\Recent))"],
+                         "a client cannot take \\Recent away")
+        self.assertEqual(a.ok("SEARCH NEW"), ["* SEARCH 2 3"])
+        self.assertEqual(a.ok("SEARCH RECENT SEEN"), ["* SEARCH 1"])
+        self.assertEqual(b.ok("NOOP"), ["* 1 FETCH (UID 1 FLAGS (\\Seen))"])
+        # Mail that comes while no session has the folder selected waits for the next one.
+        a.ok("UNSELECT")
+        b.ok("UNSELECT")
+        self.fill(w, "Recent-Box", [message("recent later")], create=False)
+        self.assertEqual(recent_status(), 1)
+        self.assertIn("* 1 RECENT", b.ok("SELECT Recent-Box"))
+        self.assertEqual(b.ok("FETCH 1,4 FLAGS"), ["* 1 FETCH (FLAGS (\\Seen))",
+                                                   "* 4 FETCH (FLAGS (\\Recent))"])
+        # IMAP4rev2 has no \Recent (RFC 9051 2.3.2): its sessions neither show nor take it.
+        r = self.session()
+        r.ok("ENABLE IMAP4rev2")
+        self.fill(w, "Recent-Box", [message("recent rev2")], create=False)
+        self.assertNotIn("RECENT", " ".join(r.ok("SELECT Recent-Box")))
+        self.assertEqual(r.ok("FETCH 5 FLAGS"), ["* 5 FETCH (FLAGS ())"])
+        self.assertEqual(b.ok("NOOP"), ["* 5 EXISTS", "* 2 RECENT"], "b still gets it")
+        self.assertEqual(b.ok("UID SEARCH RECENT"), ["* SEARCH 4 5"])
+        # imaplib reads the count from SELECT.
+        self.fill(w, "Recent-Box", [message("recent imaplib")], create=False)
+        m = self.imap()
+        m.select("Recent-Box", readonly=True)
+        self.assertEqual(m.response("RECENT"), ("RECENT", [b"1"]))
+
     # ---- STORE
     def test_store_flags_keywords_and_unchangedsince(self):
         w = self.session()
         v, uids = self.fill(w, "Store-Box", [message(f"store {i}") for i in range(3)])
-        w.ok("SELECT Store-Box")
+        # The first SELECT takes the new messages as its \Recent; after it they are not
+        # (test_recent), so the flags below are only what STORE sets.
+        self.assertIn("* 3 RECENT", w.ok("SELECT Store-Box"))
+        self.assertIn("* 0 RECENT", w.ok("SELECT Store-Box"))
         self.assertEqual(w.ok("STORE 1 +FLAGS (\\Flagged)"), ["* 1 FETCH (FLAGS (\\Flagged))"])
         self.assertEqual(w.ok("STORE 1 +FLAGS ($Work \\Seen)"),
                          ["* 1 FETCH (FLAGS (\\Seen \\Flagged $Work))"])
@@ -1153,9 +1217,13 @@ class ImapMailboxTest(ServerTest):
         # Flags and dates travel with the copies.
         w.ok("SELECT Copy-Dst")
         u = w.ok("FETCH 1:* (UID FLAGS)")
-        self.assertEqual(u, ["* 1 FETCH (UID 1 FLAGS (\\Flagged))", "* 2 FETCH (UID 2 FLAGS ())",
-                             "* 3 FETCH (UID 3 FLAGS ())", "* 4 FETCH (UID 4 FLAGS ())",
-                             "* 5 FETCH (UID 5 FLAGS ())", "* 6 FETCH (UID 6 FLAGS ())"])
+        # A copy is new in its folder: \Recent for the first to select it (RFC 3501 6.4.7).
+        self.assertEqual(u, ["* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))",
+                             "* 2 FETCH (UID 2 FLAGS (\\Recent))",
+                             "* 3 FETCH (UID 3 FLAGS (\\Recent))",
+                             "* 4 FETCH (UID 4 FLAGS (\\Recent))",
+                             "* 5 FETCH (UID 5 FLAGS (\\Recent))",
+                             "* 6 FETCH (UID 6 FLAGS (\\Recent))"])
         # Under QRESYNC, MOVE reports VANISHED (RFC 7162 3.2.10).
         q = self.session()
         q.ok("ENABLE QRESYNC")
@@ -1194,8 +1262,8 @@ class ImapMailboxTest(ServerTest):
         self.assertEqual(w.ok(f"UID EXPUNGE {uids[3]}"), ["* 2 EXPUNGE"])
         self.assertEqual(w.ok(f"UID EXPUNGE {uids[1]}:{uids[2]}"), [], "already gone")
         self.assertEqual(w.ok("FETCH 1:* (UID FLAGS)"), [
-            f"* 1 FETCH (UID {uids[0]} FLAGS (\\Deleted))",
-            f"* 2 FETCH (UID {uids[5]} FLAGS (\\Deleted))"])
+            f"* 1 FETCH (UID {uids[0]} FLAGS (\\Deleted \\Recent))",
+            f"* 2 FETCH (UID {uids[5]} FLAGS (\\Deleted \\Recent))"])
         self.assertEqual(w.ok("EXPUNGE"), ["* 1 EXPUNGE", "* 1 EXPUNGE"])
         self.assertEqual(w.ok("EXPUNGE"), [])
         u = w.ok("STATUS Exp-Box (MESSAGES UIDNEXT)")
@@ -1441,6 +1509,7 @@ class ImapMailboxTest(ServerTest):
         w = self.session()
         self.assertEqual(w.ok("ENABLE CONDSTORE"), ["* ENABLED CONDSTORE"])
         v, uids = self.fill(w, "Cond-Box", [message(f"cond {i}") for i in range(3)])
+        w.ok("SELECT Cond-Box")  # takes the new messages' \Recent (test_recent)
         u = codes(w.ok("SELECT Cond-Box"))
         h0 = int(next(re.match(r"\* OK \[HIGHESTMODSEQ (\d+)\]", x).group(1)
                       for x in u if "HIGHESTMODSEQ" in x))
@@ -1536,13 +1605,15 @@ class ImapMailboxTest(ServerTest):
         self.assertTrue(a.pending(1.0), "IDLE woke within a second of the 250")
         self.assertEqual(a.response(), f"* {exists + 1} EXISTS")
         self.assertLess(time.monotonic() - delivered, 1.0)
+        self.assertRegex(a.response(), r"^\* [1-9][0-9]* RECENT$", "the new mail is a's \\Recent")
         # Another session's flag change reaches the idling one.
         b = self.session()
         b.ok("SELECT INBOX")
         uid = int(re.search(r"UID (\d+)", b.ok(f"FETCH {exists + 1} (UID)")[0]).group(1))
         b.ok(f"UID STORE {uid} +FLAGS.SILENT (\\Flagged)")
         self.assertTrue(a.pending(1.0))
-        self.assertEqual(a.response(), f"* {exists + 1} FETCH (UID {uid} FLAGS (\\Flagged))")
+        self.assertEqual(a.response(),
+                         f"* {exists + 1} FETCH (UID {uid} FLAGS (\\Flagged \\Recent))")
         b.ok(f"UID STORE {uid} +FLAGS.SILENT (\\Deleted)")
         b.ok(f"UID EXPUNGE {uid}")
         self.assertTrue(a.pending(1.0))
@@ -1550,7 +1621,8 @@ class ImapMailboxTest(ServerTest):
         # (a flag change of a message since expunged need not be told); the EXPUNGE always is.
         line = a.response()
         if "FETCH" in line:
-            self.assertEqual(line, f"* {exists + 1} FETCH (UID {uid} FLAGS (\\Flagged \\Deleted))")
+            self.assertEqual(
+                line, f"* {exists + 1} FETCH (UID {uid} FLAGS (\\Flagged \\Deleted \\Recent))")
             self.assertTrue(a.pending(1.0))
             line = a.response()
         self.assertEqual(line, f"* {exists + 1} EXPUNGE")
@@ -1567,10 +1639,10 @@ class ImapMailboxTest(ServerTest):
     def test_two_sessions_see_each_others_changes(self):
         a, b = self.session(), self.session()
         v, uids = self.fill(a, "Two-Box", [message(f"two {i}") for i in range(6)])
-        a.ok("SELECT Two-Box")
-        b.ok("SELECT Two-Box")
-        b.ok("STORE 2 +FLAGS (\\Flagged)")
-        self.assertEqual(a.ok("NOOP"), [f"* 2 FETCH (UID {uids[1]} FLAGS (\\Flagged))"])
+        self.assertIn("* 6 RECENT", a.ok("SELECT Two-Box"))
+        self.assertIn("* 0 RECENT", b.ok("SELECT Two-Box"), "a was told first")
+        self.assertEqual(b.ok("STORE 2 +FLAGS (\\Flagged)"), ["* 2 FETCH (FLAGS (\\Flagged))"])
+        self.assertEqual(a.ok("NOOP"), [f"* 2 FETCH (UID {uids[1]} FLAGS (\\Flagged \\Recent))"])
         self.assertEqual(a.ok("NOOP"), [], "told once")
         # Expunges: several at once, the numbers shifting as each is reported.
         b.ok("STORE 2,3,5 +FLAGS.SILENT (\\Deleted)")
@@ -1586,13 +1658,14 @@ class ImapMailboxTest(ServerTest):
             f"* 1 FETCH (UID {uids[0]})", f"* 2 FETCH (UID {uids[3]})",
             f"* 3 FETCH (UID {uids[5]})"])
         # New mail from another session: EXISTS at the next command boundary.
-        b.append("Two-Box", message("two new"))
-        self.assertEqual(a.ok("NOOP"), ["* 4 EXISTS"])
+        # b, which has the mailbox selected, is told first and takes its \Recent.
+        self.assertEqual(b.append("Two-Box", message("two new"))[0], ["* 4 EXISTS", "* 1 RECENT"])
+        self.assertEqual(a.ok("NOOP"), ["* 4 EXISTS", "* 3 RECENT"])
         # A UID command may report expunges (RFC 9051 7.5.1) and then speaks of the new numbers.
         b.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
         b.ok("EXPUNGE")
         self.assertEqual(a.ok(f"UID FETCH {uids[3]} (FLAGS)"),
-                         [f"* 2 FETCH (FLAGS () UID {uids[3]})", "* 1 EXPUNGE"])
+                         [f"* 2 FETCH (FLAGS (\\Recent) UID {uids[3]})", "* 1 EXPUNGE"])
         self.assertEqual(a.ok("FETCH 1:* (UID)"), [
             f"* 1 FETCH (UID {uids[3]})", f"* 2 FETCH (UID {uids[5]})",
             f"* 3 FETCH (UID {uids[5] + 1})"])

@@ -575,8 +575,9 @@ CopyArrivalDate yes
         self.assertRegex(seen[-1], rb"^W\d+ OK")
         untagged, ok = a.command("STORE 2 +FLAGS (\\Flagged)")
         self.assertTrue(ok.startswith(b"OK"), ok)
-        self.assertTrue(any(re.match(rb"\* 2 FETCH \(.*FLAGS \(\\Flagged\)", l) for l in untagged),
-                        untagged)
+        # a selected first: the two messages are its \Recent (RFC 3501 2.3.2), not b's.
+        self.assertTrue(any(re.match(rb"\* 2 FETCH \(.*FLAGS \(\\Flagged \\Recent\)", l)
+                            for l in untagged), untagged)
         started = time.monotonic()
         m, seen, at = b.lines_until(rb"\* 2 FETCH \((.*)\)$", started + 1.0)
         self.assertIsNotNone(m, f"the idling session did not see the STORE: {seen!r}")
@@ -605,12 +606,18 @@ CopyArrivalDate yes
         self.assertIn(seen[:-1], ([], [b"* 2 EXISTS"]), "nothing more to tell after DONE")
 
         # Both agree on what is left, by sequence number: message 1 is now UID 2 (\Flagged),
-        # message 2 is UID 3.
+        # message 2 is UID 3. \Recent is each session's own (RFC 3501 2.3.2): UID 2 is a's,
+        # which selected first; UID 3 came while both idled, and is one session's.
+        got = {}
         for w in (a, b):
             untagged, ok = w.command("FETCH 1:* (UID FLAGS)")
             self.assertTrue(ok.startswith(b"OK"), ok)
-            self.assertEqual(untagged, [b"* 1 FETCH (UID 2 FLAGS (\\Flagged))",
-                                        b"* 2 FETCH (UID 3 FLAGS ())"])
+            self.assertEqual(len(untagged), 2, untagged)
+            got[w] = untagged
+        self.assertEqual(got[a][0], b"* 1 FETCH (UID 2 FLAGS (\\Flagged \\Recent))")
+        self.assertEqual(got[b][0], b"* 1 FETCH (UID 2 FLAGS (\\Flagged))")
+        self.assertEqual(sorted([got[a][1], got[b][1]]), [b"* 2 FETCH (UID 3 FLAGS ())",
+                                                          b"* 2 FETCH (UID 3 FLAGS (\\Recent))"])
 
         # An APPEND by one wakes the other's IDLE as a delivery does.
         tags[a] = a.idle()

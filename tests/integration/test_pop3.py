@@ -439,17 +439,18 @@ class Pop3ClientTest(Pop3Test):
         p.quit()
 
         # The IMAP session is told at its next command: RETR set \Seen, message 2 was expunged.
+        # (Its SELECT was the first to see the messages: they are its \Recent.)
         typ, _ = imap.noop()
         self.assertEqual(typ, "OK")
         self.assertEqual(imap.response("EXPUNGE")[1], [b"2"])
         remaining = sorted(by_uid)
         del remaining[1]
         self.assertEqual(imap.response("FETCH")[1],
-                         [f"{i} (UID {u} FLAGS (\\Seen))".encode()
+                         [f"{i} (UID {u} FLAGS (\\Seen \\Recent))".encode()
                           for i, u in enumerate(remaining, 1)])
         typ, data = imap.fetch("1:*", "(UID FLAGS)")
         self.assertEqual(typ, "OK")
-        self.assertEqual(data, [f"{i} (UID {u} FLAGS (\\Seen))".encode()
+        self.assertEqual(data, [f"{i} (UID {u} FLAGS (\\Seen \\Recent))".encode()
                                 for i, u in enumerate(remaining, 1)])
         # IMAP expunges one, flags the other: POP3's next session has one message, same id.
         imap.store("1", "+FLAGS", "(\\Deleted \\Flagged)")
@@ -461,7 +462,7 @@ class Pop3ClientTest(Pop3Test):
                          [f"{validity}.{remaining[1]}"])
         p.quit()
         typ, data = imap.fetch("1", "(FLAGS)")
-        self.assertEqual(data, [b"1 (FLAGS (\\Seen \\Flagged))"], "POP3 kept the flags")
+        self.assertEqual(data, [b"1 (FLAGS (\\Seen \\Flagged \\Recent))"], "POP3 kept the flags")
         imap.logout()
 
 

@@ -92,6 +92,7 @@ struct Fetched {
   MessageInfo info;
   std::optional<MessageFacts> facts;
   std::optional<std::string> raw;
+  bool recent = false;  // IMAP4rev1 \Recent, for this session
 };
 
 struct RenderOptions {
@@ -135,7 +136,7 @@ bool render(std::string& out, std::uint32_t seq, const Fetched& m,
         has_flags = true;
         sep();
         out += "FLAGS ";
-        append_flags(out, m.info.flags, m.info.keywords);
+        append_flags(out, m.info.flags, m.info.keywords, m.recent);
         break;
       case FetchAttribute::kInternalDate:
         sep();
@@ -249,7 +250,7 @@ bool render(std::string& out, std::uint32_t seq, const Fetched& m,
   if (o.add_flags && !has_flags) {
     sep();
     out += "FLAGS ";
-    append_flags(out, m.info.flags, m.info.keywords);
+    append_flags(out, m.info.flags, m.info.keywords, m.recent);
     has_flags = true;
   }
   if (((o.add_modseq && has_flags) || o.with_modseq) && !has_modseq) {
@@ -322,6 +323,7 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
         for (auto& info : s.messages(id, uid_intervals(batch))) {
           if (args.changed_since && info.modseq <= *args.changed_since) continue;
           Fetched f;
+          f.recent = is_recent(info.uid);
           if (needs.facts) f.facts = s.facts(id, info.uid);
           // Header fields only (what a client's message list asks for): the header alone is
           // read, parsed as a message without a body.

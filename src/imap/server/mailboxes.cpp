@@ -105,7 +105,7 @@ void append_status_items(std::string& out, const std::vector<StatusItem>& items,
         item("SIZE", c.size);
         break;
       case StatusItem::kRecent:
-        if (!rev2) item("RECENT", 0);
+        if (!rev2) item("RECENT", c.recent);
         break;
       case StatusItem::kHighestModSeq:
         item("HIGHESTMODSEQ", f.highest_modseq);

@@ -131,8 +131,13 @@ struct Lazy {
 class Evaluator {
  public:
   Evaluator(MessageStore& store, std::int64_t folder, const std::vector<std::uint32_t>& view,
-            const std::vector<std::uint32_t>& saved)
-      : store_(store), folder_(folder), view_(view), saved_(saved), lazy_(store, folder) {}
+            const std::vector<std::uint32_t>& saved, const std::vector<std::uint32_t>& recent)
+      : store_(store),
+        folder_(folder),
+        view_(view),
+        saved_(saved),
+        recent_(recent),
+        lazy_(store, folder) {}
 
   // Runs the full-text queries the criteria need, once each.
   void prepare(const SearchKey& key) {
@@ -151,6 +156,9 @@ class Evaluator {
   [[nodiscard]] bool uses_modseq() const { return uses_modseq_; }
 
  private:
+  [[nodiscard]] bool recent(std::uint32_t uid) const {
+    return std::binary_search(recent_.begin(), recent_.end(), uid);
+  }
   bool header_has(std::string_view field, std::string_view text) {
     const auto* msg = lazy_.header_message();
     if (!msg) return false;
@@ -189,11 +197,14 @@ class Evaluator {
     using T = SearchKeyType;
     switch (key.type) {
       case T::kAll:
-      case T::kOld:
         return true;
-      case T::kNew:
+      // IMAP4rev1's \Recent: none under IMAP4rev2, whose sessions hold no recent UIDs.
+      case T::kOld:
+        return !recent(m.uid);
       case T::kRecent:
-        return false;  // \Recent is not kept (it is gone from IMAP4rev2)
+        return recent(m.uid);
+      case T::kNew:
+        return recent(m.uid) && (m.flags & store::mailbox::kSeen) == 0;
       case T::kAnswered:
         return (m.flags & store::mailbox::kAnswered) != 0;
       case T::kDeleted:
@@ -285,6 +296,7 @@ class Evaluator {
   std::int64_t folder_;
   const std::vector<std::uint32_t>& view_;
   const std::vector<std::uint32_t>& saved_;
+  const std::vector<std::uint32_t>& recent_;
   Lazy lazy_;
   std::map<const SearchKey*, std::set<std::uint32_t>> hits_;
   bool uses_modseq_ = false;
@@ -298,9 +310,10 @@ struct Match {
 // The messages of the session's view that meet `criteria`, in sequence order.
 std::vector<Match> run_search(MessageStore& s, std::int64_t folder,
                               const std::vector<std::uint32_t>& view,
-                              const std::vector<std::uint32_t>& saved, const SearchKey& criteria,
+                              const std::vector<std::uint32_t>& saved,
+                              const std::vector<std::uint32_t>& recent, const SearchKey& criteria,
                               bool& uses_modseq) {
-  Evaluator ev(s, folder, view, saved);
+  Evaluator ev(s, folder, view, saved, recent);
   ev.prepare(criteria);
   uses_modseq = ev.uses_modseq();
   std::vector<Match> out;
@@ -730,7 +743,7 @@ asio::awaitable<void> Session::on_search(const Command& cmd) {
   const auto id = sel_->folder_id;
   bool uses_modseq = false;
   const auto matches = co_await search_store(args.criteria, [&, id](MessageStore& s) {
-    return run_search(s, id, sel_->uids, sel_->saved, args.criteria, uses_modseq);
+    return run_search(s, id, sel_->uids, sel_->saved, sel_->recent, args.criteria, uses_modseq);
   });
   if (uses_modseq) condstore_ = true;
   std::vector<std::uint32_t> numbers;
@@ -793,7 +806,8 @@ asio::awaitable<void> Session::on_sort(const Command& cmd) {
   const auto id = sel_->folder_id;
   const auto sorted = co_await search_store(args.criteria, [&, id](MessageStore& s) {
     bool uses_modseq = false;
-    auto matches = run_search(s, id, sel_->uids, sel_->saved, args.criteria, uses_modseq);
+    auto matches =
+        run_search(s, id, sel_->uids, sel_->saved, sel_->recent, args.criteria, uses_modseq);
     std::vector<std::pair<SortFields, Match>> rows;
     rows.reserve(matches.size());
     for (auto& m : matches) rows.emplace_back(sort_fields(s, id, m.info, args.order), std::move(m));
@@ -855,7 +869,8 @@ asio::awaitable<void> Session::on_thread(const Command& cmd) {
   const auto id = sel_->folder_id;
   std::string rendered = co_await search_store(args.criteria, [&, id](MessageStore& s) {
     bool uses_modseq = false;
-    const auto matches = run_search(s, id, sel_->uids, sel_->saved, args.criteria, uses_modseq);
+    const auto matches =
+        run_search(s, id, sel_->uids, sel_->saved, sel_->recent, args.criteria, uses_modseq);
     std::vector<Threader::Input> input(matches.size());
     for (std::size_t i = 0; i < matches.size(); ++i) {
       const auto& m = matches[i];

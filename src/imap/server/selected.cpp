@@ -21,7 +21,8 @@ using store::mailbox::Folder;
 using store::mailbox::MessageInfo;
 using store::mailbox::MessageStore;
 
-void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::string>& keywords) {
+void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::string>& keywords,
+                  bool recent) {
   out += '(';
   bool first = true;
   const auto add = [&](std::string_view f) {
@@ -34,6 +35,7 @@ void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::
   if (flags & store::mailbox::kFlagged) add("\\Flagged");
   if (flags & store::mailbox::kDeleted) add("\\Deleted");
   if (flags & store::mailbox::kDraft) add("\\Draft");
+  if (recent) add("\\Recent");
   for (const auto& k : keywords) add(k);
   out += ')';
 }
@@ -107,6 +109,37 @@ std::uint32_t Session::sequence_of(std::uint32_t uid) const {
   return static_cast<std::uint32_t>(it - u.begin() + 1);
 }
 
+bool Session::is_recent(std::uint32_t uid) const {
+  return sel_ && std::binary_search(sel_->recent.begin(), sel_->recent.end(), uid);
+}
+
+std::size_t Session::recent_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(sel_->recent.begin(), sel_->recent.end(), [this](std::uint32_t u) {
+        return std::binary_search(sel_->uids.begin(), sel_->uids.end(), u);
+      }));
+}
+
+asio::awaitable<void> Session::take_recent(std::uint32_t recent_uid,
+                                           const std::vector<std::uint32_t>& candidates) {
+  if (rev2_ || !sel_ || candidates.empty() || candidates.back() < recent_uid) co_return;
+  std::vector<std::uint32_t> got;
+  const auto id = sel_->folder_id;
+  if (sel_->read_only) {
+    std::copy_if(candidates.begin(), candidates.end(), std::back_inserter(got),
+                 [recent_uid](std::uint32_t u) { return u >= recent_uid; });
+  } else {
+    // Possibly more than the candidates (mail that arrived since they were read): the session
+    // is told of those later, and they are its \Recent then.
+    got = co_await with_store([id](MessageStore& s) { return s.claim_recent(id); });
+  }
+  if (!sel_ || sel_->folder_id != id || got.empty()) co_return;
+  auto& recent = sel_->recent;
+  const auto middle = recent.insert(recent.end(), got.begin(), got.end());
+  std::inplace_merge(recent.begin(), middle, recent.end());
+  recent.erase(std::unique(recent.begin(), recent.end()), recent.end());
+}
+
 bool Session::resolve(const SequenceSet& set, bool uid, std::vector<std::uint32_t>& out,
                       std::string& error) const {
   out.clear();
@@ -161,6 +194,7 @@ asio::awaitable<void> Session::refresh(bool allow_expunge) {
   struct Delta {
     bool folder_gone = false;
     std::uint64_t highest = 0;
+    std::uint32_t recent_uid = 0;
     std::vector<MessageInfo> changed;
     std::vector<std::uint32_t> gone;
   };
@@ -176,6 +210,7 @@ asio::awaitable<void> Session::refresh(bool allow_expunge) {
       return out;
     }
     out.highest = f->highest_modseq;
+    out.recent_uid = f->recent_uid;
     if (out.highest > since) {
       out.changed = s.changed_since(id, since);
       out.gone = s.expunged_since(id, since);
@@ -202,32 +237,42 @@ asio::awaitable<void> Session::refresh(bool allow_expunge) {
       out_ += "* " + std::to_string(it - uids.begin() + 1) + " EXPUNGE\r\n";
     }
     uids.erase(it);
+    const auto r = std::lower_bound(sel_->recent.begin(), sel_->recent.end(), u);
+    if (r != sel_->recent.end() && *r == u) sel_->recent.erase(r);
   }
   if (!vanished.empty()) {
     out_ += "* VANISHED ";
     append_sequence_set(out_, vanished);
     out_ += "\r\n";
   }
-  std::size_t added = 0;
-  std::string fetches;
+  std::vector<std::uint32_t> added;
+  std::vector<const MessageInfo*> flag_changes;
   for (const auto& m : d.changed) {
     if (uids.empty() || m.uid > uids.back()) {
       uids.push_back(m.uid);
-      ++added;
+      added.push_back(m.uid);
       continue;
     }
     if (own_modseqs_.count(m.modseq)) continue;
-    const auto seq = sequence_of(m.uid);
-    if (!seq) continue;
-    fetches += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS ";
-    append_flags(fetches, m.flags, m.keywords);
-    if (condstore_) fetches += " MODSEQ (" + std::to_string(m.modseq) + ")";
-    fetches += ")\r\n";
+    flag_changes.push_back(&m);
   }
+  co_await take_recent(d.recent_uid, added);
+  if (!sel_ || sel_->folder_id != id) co_return;
   // Only growth needs EXISTS: the EXPUNGEs above already told the client the new count
-  // (RFC 9051 section 7.5.1), and Dovecot sends none after them either.
-  if (added > 0) out_ += "* " + std::to_string(uids.size()) + " EXISTS\r\n";
-  out_ += fetches;
+  // (RFC 9051 section 7.5.1), and Dovecot sends none after them either. IMAP4rev1 clients are
+  // told the new count of \Recent with it (RFC 3501 7.3.2).
+  if (!added.empty()) {
+    out_ += "* " + std::to_string(sel_->uids.size()) + " EXISTS\r\n";
+    if (!rev2_) out_ += "* " + std::to_string(recent_count()) + " RECENT\r\n";
+  }
+  for (const auto* m : flag_changes) {
+    const auto seq = sequence_of(m->uid);
+    if (!seq) continue;
+    out_ += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m->uid) + " FLAGS ";
+    append_flags(out_, m->flags, m->keywords, is_recent(m->uid));
+    if (condstore_) out_ += " MODSEQ (" + std::to_string(m->modseq) + ")";
+    out_ += ")\r\n";
+  }
   if (d.highest > sel_->modseq) sel_->modseq = d.highest;
   own_modseqs_.erase(own_modseqs_.begin(), own_modseqs_.upper_bound(sel_->modseq));
 }
@@ -287,11 +332,12 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
   sel_->modseq = f.highest_modseq;
   seen_version_ = version;
   state_ = State::kSelected;
+  co_await take_recent(f.recent_uid, sel_->uids);
 
   out_ += "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
   out_ += "* " + std::to_string(sel_->uids.size()) + " EXISTS\r\n";
   if (!rev2_) {
-    out_ += "* 0 RECENT\r\n";
+    out_ += "* " + std::to_string(recent_count()) + " RECENT\r\n";
     if (snap.first_unseen) {
       const auto seq = sequence_of(snap.first_unseen);
       if (seq) out_ += "* OK [UNSEEN " + std::to_string(seq) + "] First unseen\r\n";
@@ -330,7 +376,7 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
       const auto seq = sequence_of(m.uid);
       if (!seq) continue;
       out_ += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS ";
-      append_flags(out_, m.flags, m.keywords);
+      append_flags(out_, m.flags, m.keywords, is_recent(m.uid));
       out_ += " MODSEQ (" + std::to_string(m.modseq) + "))\r\n";
     }
   }
@@ -409,7 +455,7 @@ asio::awaitable<void> Session::on_store(const Command& cmd) {
       const auto seq = sequence_of(m.uid);
       if (!seq) continue;
       out_ += "* " + std::to_string(seq) + " FETCH (FLAGS ";
-      append_flags(out_, m.flags, m.keywords);
+      append_flags(out_, m.flags, m.keywords, is_recent(m.uid));
       if (cmd.uid || qresync_) out_ += " UID " + std::to_string(m.uid);
       if (condstore_) out_ += " MODSEQ (" + std::to_string(m.modseq) + ")";
       out_ += ")\r\n";

@@ -53,6 +53,9 @@ class Session : public std::enable_shared_from_this<Session> {
     std::vector<std::uint32_t> uids;   // sequence number n is uids[n - 1]
     std::uint64_t modseq = 0;          // changes up to here have been reported
     std::vector<std::uint32_t> saved;  // SEARCH RETURN (SAVE) result, as UIDs (RFC 5182)
+    // IMAP4rev1's \Recent (RFC 3501 2.3.2), ascending: the UIDs this session claimed (read-write)
+    // or found unclaimed (EXAMINE). Empty under IMAP4rev2, which has no \Recent.
+    std::vector<std::uint32_t> recent;
   };
 
   // ---- session.cpp
@@ -137,6 +140,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool resolve(const protocol::SequenceSet& set, bool uid, std::vector<std::uint32_t>& uids,
                std::string& error) const;
   [[nodiscard]] std::uint32_t sequence_of(std::uint32_t uid) const;  // 0 when unknown
+  [[nodiscard]] bool is_recent(std::uint32_t uid) const;
+  // The \Recent messages the client knows of, for "* n RECENT".
+  [[nodiscard]] std::size_t recent_count() const;
+  // Takes the selected folder's messages from `first_uid` on as this session's \Recent: claimed
+  // in the store (read-write), or only seen (EXAMINE, which must not take \Recent from anyone,
+  // RFC 3501 6.3.2). `recent_uid` is the folder's mark as last read: nothing is claimed below it.
+  boost::asio::awaitable<void> take_recent(std::uint32_t recent_uid,
+                                           const std::vector<std::uint32_t>& candidates);
   void watch_mailbox();
   // The tagged NO for a write into a folder (APPEND, COPY, MOVE) that did not happen: no such
   // folder ([TRYCREATE]), the quota, or the store's error; false when it happened.
@@ -196,8 +207,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t bytes_out_ = 0;
 };
 
-// "(\\Seen \\Flagged keyword)"
-void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::string>& keywords);
+// "(\\Seen \\Flagged keyword)", with \\Recent (IMAP4rev1) when `recent`.
+void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::string>& keywords,
+                  bool recent = false);
 // The ranges of an ascending UID list, for MessageStore::messages().
 std::vector<std::pair<std::uint32_t, std::uint32_t>> uid_intervals(
     const std::vector<std::uint32_t>& uids);

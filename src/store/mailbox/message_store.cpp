@@ -12,7 +12,7 @@ namespace sealpost::store::mailbox {
 
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 constexpr int kZstdLevel = 3;
 constexpr std::size_t kMinCompressed = 512;  // smaller messages are stored as they are
 constexpr std::size_t kMaxKeywords = 64;
@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS folders(
   uidvalidity INTEGER NOT NULL,
   uidnext INTEGER NOT NULL DEFAULT 1,
   highest_modseq INTEGER NOT NULL DEFAULT 0,
-  subscribed INTEGER NOT NULL DEFAULT 1);
+  subscribed INTEGER NOT NULL DEFAULT 1,
+  recent_uid INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS bodies(
   id INTEGER PRIMARY KEY,
   size INTEGER NOT NULL,
@@ -160,11 +161,13 @@ Folder read_folder(const sqlite::Statement& st) {
   f.uidnext = static_cast<std::uint32_t>(st.integer(4));
   f.highest_modseq = static_cast<std::uint64_t>(st.integer(5));
   f.subscribed = st.integer(6) != 0;
+  f.recent_uid = static_cast<std::uint32_t>(st.integer(7));
   return f;
 }
 
 constexpr const char* kFolderColumns =
-    "SELECT id, name, special_use, uidvalidity, uidnext, highest_modseq, subscribed FROM folders ";
+    "SELECT id, name, special_use, uidvalidity, uidnext, highest_modseq, subscribed, recent_uid "
+    "FROM folders ";
 
 // A folder name: UTF-8 without controls, '/' separated non-empty levels, bounded.
 bool valid_folder_name(std::string_view name) {
@@ -301,6 +304,15 @@ void MessageStore::create_schema() {
         "INSERT INTO body_data SELECT id, NULL, data FROM bodies;"
         "DROP TRIGGER bodies_removed;"
         "ALTER TABLE bodies DROP COLUMN data;");
+  }
+  if ((version == 2 || version == 3) &&
+      !db_->prepare("SELECT 1 FROM pragma_table_info('folders') WHERE name = 'recent_uid'")
+           .step()) {
+    // Schema 4 keeps which messages sessions have been told are \Recent. What an older
+    // mailbox holds was there before: none of it is.
+    db_->exec(
+        "ALTER TABLE folders ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;"
+        "UPDATE folders SET recent_uid = uidnext;");
   }
   db_->exec(kSchema);
   for (const auto& f : kStandardFolders) {
@@ -638,8 +650,10 @@ std::vector<MessageInfo> MessageStore::changed_since(std::int64_t folder_id, std
 
 MessageStore::Counts MessageStore::counts(std::int64_t folder_id) {
   auto st = db_->prepare(
-      "SELECT count(*), total((m.flags & 1) = 0), total((m.flags & 8) != 0), total(b.size) "
-      "FROM messages m JOIN bodies b ON b.id = m.body WHERE m.folder = ?");
+      "SELECT count(*), total((m.flags & 1) = 0), total((m.flags & 8) != 0), total(b.size), "
+      "total(m.uid >= f.recent_uid) "
+      "FROM messages m JOIN bodies b ON b.id = m.body JOIN folders f ON f.id = m.folder "
+      "WHERE m.folder = ?");
   st.bind(1, folder_id);
   Counts c;
   if (st.step()) {
@@ -647,8 +661,29 @@ MessageStore::Counts MessageStore::counts(std::int64_t folder_id) {
     c.unseen = static_cast<std::uint32_t>(st.integer(1));
     c.deleted = static_cast<std::uint32_t>(st.integer(2));
     c.size = static_cast<std::uint64_t>(st.integer(3));
+    c.recent = static_cast<std::uint32_t>(st.integer(4));
   }
   return c;
+}
+
+std::vector<std::uint32_t> MessageStore::claim_recent(std::int64_t folder_id) {
+  const auto unclaimed = [&] {
+    auto st = db_->prepare("SELECT recent_uid < uidnext FROM folders WHERE id = ?");
+    st.bind(1, folder_id);
+    return st.step() && st.integer(0) != 0;
+  };
+  std::vector<std::uint32_t> out;
+  if (!unclaimed()) return out;  // the common case: no write transaction
+  sqlite::Transaction tx(*db_);
+  if (!unclaimed()) return out;  // another session claimed them first
+  auto st = db_->prepare(
+      "SELECT m.uid FROM messages m JOIN folders f ON f.id = m.folder "
+      "WHERE m.folder = ? AND m.uid >= f.recent_uid ORDER BY m.uid");
+  st.bind(1, folder_id);
+  while (st.step()) out.push_back(static_cast<std::uint32_t>(st.integer(0)));
+  db_->prepare("UPDATE folders SET recent_uid = uidnext WHERE id = ?").bind(1, folder_id).run();
+  tx.commit();
+  return out;
 }
 
 std::uint32_t MessageStore::first_unseen(std::int64_t folder_id) {

@@ -43,6 +43,10 @@ struct Folder {
   std::uint32_t uidnext = 1;
   std::uint64_t highest_modseq = 0;
   bool subscribed = true;
+  // IMAP4rev1's \Recent (RFC 3501 2.3.2): the messages from this UID on have not yet been
+  // claimed by a session, so the next session to select the folder read-write sees them
+  // \Recent (claim_recent), and STATUS counts them as RECENT.
+  std::uint32_t recent_uid = 1;
 };
 
 // What the MIME parser computed at delivery, stored with the message so that IMAP never
@@ -138,8 +142,14 @@ class MessageStore {
     std::uint32_t unseen = 0;
     std::uint32_t deleted = 0;
     std::uint64_t size = 0;
+    std::uint32_t recent = 0;  // messages no session has claimed as \Recent yet
   };
   [[nodiscard]] Counts counts(std::int64_t folder_id);
+  // Claims the folder's unclaimed messages as \Recent for the calling session (RFC 3501
+  // 2.3.2: the first session notified of a message sees it \Recent, later ones do not):
+  // returns their UIDs, ascending, and moves the folder's recent_uid past them. One
+  // transaction; nothing is written when there is nothing to claim.
+  std::vector<std::uint32_t> claim_recent(std::int64_t folder_id);
   // The lowest UID without \\Seen; 0 when every message is seen.
   [[nodiscard]] std::uint32_t first_unseen(std::int64_t folder_id);
   // The folder's UIDs in order (IMAP's sequence numbers are their positions).

@@ -138,10 +138,12 @@ TEST_F(MessageStoreTest, ASchemaTwoMailboxIsMigratedWithItsBytes) {
     store->append(inbox.id, nm(big, 1700000001, 0, {}, nullptr));
   }
   {
-    // Schema 2 had the whole message in bodies.data (zstd when bodies.compressed) and no
-    // body_data table.
+    // Schema 2 had the whole message in bodies.data (zstd when bodies.compressed), no
+    // body_data table and no folders.recent_uid.
     auto db = open_encrypted(dir / "m.db", key);
-    db->exec("BEGIN; ALTER TABLE bodies ADD COLUMN data BLOB; DROP TABLE body_data;");
+    db->exec(
+        "BEGIN; ALTER TABLE folders DROP COLUMN recent_uid;"
+        "ALTER TABLE bodies ADD COLUMN data BLOB; DROP TABLE body_data;");
     auto put = db->prepare("UPDATE bodies SET data = ?, compressed = ? WHERE id = ?");
     const auto packed = compress(big);
     put.bind_blob(1, std::span(reinterpret_cast<const unsigned char*>(small.data()), small.size()))
@@ -157,15 +159,42 @@ TEST_F(MessageStoreTest, ASchemaTwoMailboxIsMigratedWithItsBytes) {
   EXPECT_EQ(*store->raw(inbox.id, 1), small);
   EXPECT_EQ(*store->raw(inbox.id, 2), big);
   EXPECT_EQ(*store->header(inbox.id, 2), big.substr(0, big.find("\r\n\r\n") + 4));
+  EXPECT_EQ(store->counts(inbox.id).recent, 0U) << "mail from before the upgrade is not \\Recent";
   const auto more = message("after", "migration");
   store->append(inbox.id, nm(more, 1700000002, kDeleted, {}, nullptr));
   EXPECT_EQ(*store->raw(inbox.id, 3), more);
+  EXPECT_EQ(store->counts(inbox.id).recent, 1U);
   EXPECT_EQ(store->expunge(inbox.id), std::vector<std::uint32_t>{3});
   EXPECT_EQ(store->usage_bytes(), small.size() + big.size());
   auto db = open_encrypted(dir / "m.db", key);
   auto left = db->prepare("SELECT count(*) FROM body_data");
   ASSERT_TRUE(left.step());
   EXPECT_EQ(left.integer(0), 2) << "an expunged message's bytes go with it";
+}
+
+TEST_F(MessageStoreTest, TheFirstSessionToClaimNewMessagesGetsThemRecent) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  const auto sent = store->special_folder(SpecialUse::kSent);
+  EXPECT_TRUE(store->claim_recent(inbox.id).empty());
+  for (int i = 0; i < 3; ++i) {
+    (void)store->append(inbox.id, nm(message("r" + std::to_string(i), "b"), 1, 0, {}, nullptr));
+  }
+  EXPECT_EQ(store->counts(inbox.id).recent, 3U) << "STATUS RECENT counts the unclaimed";
+  EXPECT_EQ(store->claim_recent(inbox.id), (std::vector<std::uint32_t>{1, 2, 3}));
+  EXPECT_TRUE(store->claim_recent(inbox.id).empty()) << "a second session sees none recent";
+  EXPECT_EQ(store->counts(inbox.id).recent, 0U);
+  EXPECT_EQ(store->folder("INBOX")->recent_uid, 4U);
+
+  (void)store->append(inbox.id, nm(message("r3", "b"), 1, kSeen, {}, nullptr));
+  const auto copied = store->copy(inbox.id, std::vector<std::uint32_t>{1, 4}, sent.id);
+  EXPECT_EQ(store->counts(sent.id).recent, 2U) << "a copy is recent in its new folder";
+  EXPECT_EQ(store->claim_recent(sent.id), copied.target);
+  (void)store->append(inbox.id, nm(message("r4", "b"), 1, kDeleted, {}, nullptr));
+  EXPECT_EQ(store->expunge(inbox.id), std::vector<std::uint32_t>{5});
+  EXPECT_EQ(store->claim_recent(inbox.id), std::vector<std::uint32_t>{4})
+      << "an expunged message is not claimed, and the mark moves past it";
+  EXPECT_EQ(store->folder("INBOX")->recent_uid, 6U);
 }
 
 TEST_F(MessageStoreTest, InvalidKeywordsAreRefused) {
