@@ -323,7 +323,7 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
     co_return;
   }
   const Folder& f = *snap.folder;
-  sel_.emplace();
+  sel_ = Selected{};
   sel_->folder_id = f.id;
   sel_->name = f.name;
   sel_->read_only = examine;

@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include "store/mailbox/page_cipher.hpp"
+
 namespace sealpost::store::mailbox {
 
 std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& file,
@@ -15,7 +17,9 @@ std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& fi
   auto db = std::make_unique<sqlite::Database>(file.string());
   ::chmod(file.c_str(), 0600);
   sqlite3* h = db->handle();
-  if (sqlite3mc_config(h, "cipher", CODEC_TYPE_CHACHA20) != CODEC_TYPE_CHACHA20) {
+  // SQLite3MC's ChaCha20-Poly1305 page format, computed with libsodium (page_cipher.hpp).
+  const int cipher = page_cipher_index();
+  if (sqlite3mc_config(h, "cipher", cipher) != cipher) {
     throw StoreError(file.string() + ": the ChaCha20-Poly1305 cipher is unavailable");
   }
   // "raw:" + the 32 key bytes: SQLite3MC uses them as the key, without its own KDF.
