@@ -16,8 +16,24 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   }
 }
 
+Statement::Statement(Database& owner, std::string_view sql) : db_(owner.db_) {
+  idle_ = owner.idle_for(sql, stmt_);
+  if (idle_ != nullptr) owner_ = &owner;
+  // PERSISTENT: a cached statement lives long, so SQLite keeps it out of its lookaside memory.
+  const unsigned flags = owner_ != nullptr ? SQLITE_PREPARE_PERSISTENT : 0;
+  if (stmt_ == nullptr && sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), flags,
+                                             &stmt_, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(stmt_);
+    fail(db_, "prepare");
+  }
+}
+
 Statement::~Statement() {
-  sqlite3_finalize(stmt_);
+  if (owner_ != nullptr) {
+    owner_->give_back(idle_, stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
@@ -106,7 +122,39 @@ Database::Database(const std::string& path) {
 
 Database::~Database() {
   if (optimize_on_close_) sqlite3_exec(db_, "PRAGMA optimize", nullptr, nullptr, nullptr);
+  for (auto& [sql, idle] : cache_) {
+    for (auto* stmt : idle) sqlite3_finalize(stmt);
+  }
   sqlite3_close(db_);
+}
+
+std::vector<sqlite3_stmt*>* Database::idle_for(std::string_view sql, sqlite3_stmt*& taken) {
+  const std::lock_guard lock(cache_mutex_);
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    if (cache_.size() >= kCachedTexts) return nullptr;
+    it = cache_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+  }
+  auto& idle = it->second;  // a node's value: its address outlives later insertions
+  if (!idle.empty()) {
+    taken = idle.back();
+    idle.pop_back();
+  }
+  return &idle;
+}
+
+void Database::give_back(std::vector<sqlite3_stmt*>* idle, sqlite3_stmt* stmt) {
+  // Ends any read it was in the middle of, as finalising would.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  {
+    const std::lock_guard lock(cache_mutex_);
+    if (idle->size() < kIdlePerText) {
+      idle->push_back(stmt);
+      return;
+    }
+  }
+  sqlite3_finalize(stmt);
 }
 
 void Database::exec(std::string_view sql) {
