@@ -1145,8 +1145,13 @@ class ImapMailboxTest(ServerTest):
         self.assertIn("* 3 RECENT", w.ok("SELECT Store-Box"))
         self.assertIn("* 0 RECENT", w.ok("SELECT Store-Box"))
         self.assertEqual(w.ok("STORE 1 +FLAGS (\\Flagged)"), ["* 1 FETCH (FLAGS (\\Flagged))"])
-        self.assertEqual(w.ok("STORE 1 +FLAGS ($Work \\Seen)"),
-                         ["* 1 FETCH (FLAGS (\\Seen \\Flagged $Work))"])
+        # A keyword new to the folder: the FLAGS list grows first (RFC 9051 7.3.5), as Dovecot
+        # tells it.
+        self.assertEqual(w.ok("STORE 1 +FLAGS ($Work \\Seen)"), [
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] "
+            "Flags permitted",
+            "* 1 FETCH (FLAGS (\\Seen \\Flagged $Work))"])
         self.assertEqual(w.ok("STORE 1 -FLAGS (\\Flagged)"), ["* 1 FETCH (FLAGS (\\Seen $Work))"])
         self.assertEqual(w.ok("STORE 1:2 FLAGS (\\Answered)"), [
             "* 1 FETCH (FLAGS (\\Answered))", "* 2 FETCH (FLAGS (\\Answered))"])
@@ -1157,8 +1162,23 @@ class ImapMailboxTest(ServerTest):
         self.assertEqual(w.ok("STORE 3 -FLAGS.SILENT (\\Deleted)"), [])
         self.assertEqual(w.ok("SEARCH KEYWORD $Work"), ["* SEARCH"])
         # Keywords are case-insensitive: the first spelling stays.
-        self.assertEqual(w.ok("STORE 2 +FLAGS ($Label1 $LABEL1)"),
-                         ["* 2 FETCH (FLAGS (\\Answered $Label1))"])
+        self.assertEqual(w.ok("STORE 2 +FLAGS ($Label1 $LABEL1)"), [
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work $Label1)",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work $Label1 "
+            "\\*)] Flags permitted",
+            "* 2 FETCH (FLAGS (\\Answered $Label1))"])
+        # Another session lists the folder's keywords in use when it selects; and learns a new
+        # one before the change that shows it.
+        o = self.session()
+        self.assertIn("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1)",
+                      o.ok("EXAMINE Store-Box"), "$Work is on no message any more")
+        w.ok("STORE 3 +FLAGS.SILENT ($Later)")
+        self.assertEqual(o.ok("NOOP"), [
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 $Later)",
+            "* OK [PERMANENTFLAGS ()] Read-only mailbox",
+            f"* 3 FETCH (UID {uids[2]} FLAGS ($Later))"])
+        w.ok("STORE 3 -FLAGS.SILENT ($Later)")
+        o.ok("NOOP")
         self.assertEqual(w.ok("STORE 2 +FLAGS ($label1)"),
                          ["* 2 FETCH (FLAGS (\\Answered $Label1))"])
         self.assertEqual(w.ok("SEARCH KEYWORD $LABEL1"), ["* SEARCH 2"])

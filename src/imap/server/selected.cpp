@@ -109,6 +109,34 @@ std::uint32_t Session::sequence_of(std::uint32_t uid) const {
   return static_cast<std::uint32_t>(it - u.begin() + 1);
 }
 
+void Session::append_flags_responses() {
+  std::string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+  for (const auto& k : sel_->keywords) {
+    flags += ' ';
+    flags += k;
+  }
+  out_ += "* FLAGS (" + flags + ")\r\n";
+  if (sel_->read_only) {
+    out_ += "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n";
+  } else {
+    out_ += "* OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted\r\n";
+  }
+}
+
+void Session::learn_keywords(const std::vector<std::string>& keywords) {
+  auto& known = sel_->keywords;
+  bool added = false;
+  for (const auto& k : keywords) {
+    if (known.size() >= kListedKeywords) break;
+    if (std::any_of(known.begin(), known.end(), [&](const auto& x) { return iequals(x, k); })) {
+      continue;
+    }
+    known.push_back(k);
+    added = true;
+  }
+  if (added) append_flags_responses();
+}
+
 bool Session::is_recent(std::uint32_t uid) const {
   return sel_ && std::binary_search(sel_->recent.begin(), sel_->recent.end(), uid);
 }
@@ -258,6 +286,7 @@ asio::awaitable<void> Session::refresh(bool allow_expunge) {
   }
   co_await take_recent(d.recent_uid, added);
   if (!sel_ || sel_->folder_id != id) co_return;
+  for (const auto& m : d.changed) learn_keywords(m.keywords);
   // Only growth needs EXISTS: the EXPUNGEs above already told the client the new count
   // (RFC 9051 section 7.5.1), and Dovecot sends none after them either. IMAP4rev1 clients are
   // told the new count of \Recent with it (RFC 3501 7.3.2).
@@ -300,6 +329,7 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
     std::uint32_t first_unseen = 0;
     std::vector<std::uint32_t> vanished;
     std::vector<MessageInfo> changed;
+    std::vector<std::string> keywords;
   };
   const auto* qr = args.qresync ? &*args.qresync : nullptr;
   const std::uint64_t version = mailbox_->version();
@@ -311,6 +341,7 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
       if (!out.folder) return out;
       out.uids = s.uids(out.folder->id);
       out.first_unseen = s.first_unseen(out.folder->id);
+      out.keywords = s.keywords(out.folder->id, kListedKeywords);
       if (qr && qr->uidvalidity == out.folder->uidvalidity) {
         out.vanished = s.expunged_since(out.folder->id, qr->modseq);
         out.changed = s.changed_since(out.folder->id, qr->modseq);
@@ -329,12 +360,13 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
   sel_->read_only = examine;
   sel_->uidvalidity = f.uidvalidity;
   sel_->uids = std::move(snap.uids);
+  sel_->keywords = std::move(snap.keywords);
   sel_->modseq = f.highest_modseq;
   seen_version_ = version;
   state_ = State::kSelected;
   co_await take_recent(f.recent_uid, sel_->uids);
 
-  out_ += "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
+  append_flags_responses();
   out_ += "* " + std::to_string(sel_->uids.size()) + " EXISTS\r\n";
   if (!rev2_) {
     out_ += "* " + std::to_string(recent_count()) + " RECENT\r\n";
@@ -345,13 +377,6 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
   }
   out_ += "* OK [UIDVALIDITY " + std::to_string(f.uidvalidity) + "] UIDs valid\r\n";
   out_ += "* OK [UIDNEXT " + std::to_string(f.uidnext) + "] Predicted next UID\r\n";
-  if (examine) {
-    out_ += "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n";
-  } else {
-    out_ +=
-        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags "
-        "permitted\r\n";
-  }
   out_ += "* OK [HIGHESTMODSEQ " + std::to_string(f.highest_modseq) + "] Highest\r\n";
   if (rev2_) {
     out_ += "* LIST () \"/\" ";
@@ -448,6 +473,9 @@ asio::awaitable<void> Session::on_store(const Command& cmd) {
   });
   for (const auto& c : result.changed) own_modseqs_.insert(c.modseq);
   if (!result.changed.empty()) mailbox_->changed();
+  if (change != MessageStore::FlagChange::kRemove && !result.changed.empty()) {
+    learn_keywords(keywords);
+  }
   const std::set<std::uint32_t> modified(result.modified.begin(), result.modified.end());
   if (want_all) {
     for (const auto& m : infos) {

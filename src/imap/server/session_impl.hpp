@@ -56,7 +56,10 @@ class Session : public std::enable_shared_from_this<Session> {
     // IMAP4rev1's \Recent (RFC 3501 2.3.2), ascending: the UIDs this session claimed (read-write)
     // or found unclaimed (EXAMINE). Empty under IMAP4rev2, which has no \Recent.
     std::vector<std::uint32_t> recent;
+    // The keywords the FLAGS response has listed (RFC 9051 7.3.5), at most kListedKeywords.
+    std::vector<std::string> keywords;
   };
+  static constexpr std::size_t kListedKeywords = 256;
 
   // ---- session.cpp
   static boost::asio::awaitable<void> serve(std::shared_ptr<Session> self);
@@ -141,6 +144,12 @@ class Session : public std::enable_shared_from_this<Session> {
                std::string& error) const;
   [[nodiscard]] std::uint32_t sequence_of(std::uint32_t uid) const;  // 0 when unknown
   [[nodiscard]] bool is_recent(std::uint32_t uid) const;
+  // "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]": the system flags and the selected
+  // folder's keywords (none permanent under EXAMINE).
+  void append_flags_responses();
+  // Tells the client of keywords it has not been told of yet (a new FLAGS list), as the session
+  // meets them in changes: before the FETCH responses that show them.
+  void learn_keywords(const std::vector<std::string>& keywords);
   // The \Recent messages the client knows of, for "* n RECENT".
   [[nodiscard]] std::size_t recent_count() const;
   // Takes the selected folder's messages from `first_uid` on as this session's \Recent: claimed

@@ -686,6 +686,22 @@ std::vector<std::uint32_t> MessageStore::claim_recent(std::int64_t folder_id) {
   return out;
 }
 
+std::vector<std::string> MessageStore::keywords(std::int64_t folder_id, std::size_t limit) {
+  std::vector<std::string> out;
+  auto st =
+      db_->prepare("SELECT DISTINCT keywords FROM messages WHERE folder = ? AND keywords <> ''");
+  st.bind(1, folder_id);
+  while (st.step() && out.size() < limit) {
+    for (auto& k : split(st.text(0), ' ')) {
+      if (out.size() < limit && !has_keyword(out, k)) out.push_back(std::move(k));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return to_lower_ascii(a) < to_lower_ascii(b);
+  });
+  return out;
+}
+
 std::uint32_t MessageStore::first_unseen(std::int64_t folder_id) {
   auto st = db_->prepare("SELECT min(uid) FROM messages WHERE folder = ? AND (flags & 1) = 0");
   st.bind(1, folder_id);

@@ -150,6 +150,9 @@ class MessageStore {
   // returns their UIDs, ascending, and moves the folder's recent_uid past them. One
   // transaction; nothing is written when there is nothing to claim.
   std::vector<std::uint32_t> claim_recent(std::int64_t folder_id);
+  // The keywords set on the folder's messages (each once, case-insensitively, in the spelling
+  // first met), sorted; at most `limit` of them: what IMAP's FLAGS response lists.
+  [[nodiscard]] std::vector<std::string> keywords(std::int64_t folder_id, std::size_t limit);
   // The lowest UID without \\Seen; 0 when every message is seen.
   [[nodiscard]] std::uint32_t first_unseen(std::int64_t folder_id);
   // The folder's UIDs in order (IMAP's sequence numbers are their positions).

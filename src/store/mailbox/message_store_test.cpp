@@ -197,6 +197,20 @@ TEST_F(MessageStoreTest, TheFirstSessionToClaimNewMessagesGetsThemRecent) {
   EXPECT_EQ(store->folder("INBOX")->recent_uid, 6U);
 }
 
+TEST_F(MessageStoreTest, TheKeywordsInUseOnceEachSorted) {
+  auto store = open();
+  const auto inbox = store->special_folder(SpecialUse::kInbox);
+  EXPECT_TRUE(store->keywords(inbox.id, 10).empty());
+  (void)store->append(inbox.id, nm(message("k1", "b"), 1, 0, {"$Work", "zeta"}, nullptr));
+  (void)store->append(inbox.id, nm(message("k2", "b"), 1, 0, {"$WORK", "Alpha"}, nullptr));
+  (void)store->append(inbox.id, nm(message("k3", "b"), 1, kSeen, {}, nullptr));
+  EXPECT_EQ(store->keywords(inbox.id, 10), (std::vector<std::string>{"$Work", "Alpha", "zeta"}))
+      << "case-insensitively once, sorted ignoring case";
+  EXPECT_EQ(store->keywords(inbox.id, 1).size(), 1U);
+  const auto sent = store->special_folder(SpecialUse::kSent);
+  EXPECT_TRUE(store->keywords(sent.id, 10).empty()) << "per folder";
+}
+
 TEST_F(MessageStoreTest, InvalidKeywordsAreRefused) {
   auto store = open();
   const auto inbox = store->special_folder(SpecialUse::kInbox);
