@@ -29,6 +29,7 @@ struct Needs {
   bool flags = false;
   bool uid = false;
   bool modseq = false;
+  bool size = false;  // RFC822.SIZE: the listing reads the bodies' sizes
 };
 
 Needs needs_of(const std::vector<FetchItem>& items) {
@@ -73,8 +74,10 @@ Needs needs_of(const std::vector<FetchItem>& items) {
         n.raw = n.whole = true;
         if (!i.peek) n.sets_seen = true;
         break;
-      case FetchAttribute::kInternalDate:
       case FetchAttribute::kRfc822Size:
+        n.size = true;
+        break;
+      case FetchAttribute::kInternalDate:
         break;
     }
   }
@@ -320,7 +323,8 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
               s.store_flags(id, batch, MessageStore::FlagChange::kAdd, store::mailbox::kSeen, {});
           for (const auto& c : r.changed) seen_modseqs.push_back(c.modseq);
         }
-        for (auto& info : s.messages(id, uid_intervals(batch))) {
+        const auto detail = needs.size ? MessageStore::Detail::kAll : MessageStore::Detail::kFlags;
+        for (auto& info : s.messages(id, uid_intervals(batch), detail)) {
           if (args.changed_since && info.modseq <= *args.changed_since) continue;
           Fetched f;
           f.recent = is_recent(info.uid);

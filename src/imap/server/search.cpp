@@ -307,18 +307,28 @@ struct Match {
   MessageInfo info;
 };
 
-// The messages of the session's view that meet `criteria`, in sequence order.
+// Whether the criteria compare sizes (LARGER, SMALLER).
+bool uses_size(const SearchKey& key) {
+  if (key.type == SearchKeyType::kLarger || key.type == SearchKeyType::kSmaller) return true;
+  return std::any_of(key.children.begin(), key.children.end(),
+                     [](const SearchKey& c) { return uses_size(c); });
+}
+
+// The messages of the session's view that meet `criteria`, in sequence order. `need_size`: the
+// caller reads their sizes (SORT SIZE).
 std::vector<Match> run_search(MessageStore& s, std::int64_t folder,
                               const std::vector<std::uint32_t>& view,
                               const std::vector<std::uint32_t>& saved,
                               const std::vector<std::uint32_t>& recent, const SearchKey& criteria,
-                              bool& uses_modseq) {
+                              bool& uses_modseq, bool need_size = false) {
   Evaluator ev(s, folder, view, saved, recent);
   ev.prepare(criteria);
   uses_modseq = ev.uses_modseq();
   std::vector<Match> out;
   if (view.empty()) return out;
-  for (auto& m : s.messages(folder, uid_intervals(view))) {
+  const auto detail =
+      need_size || uses_size(criteria) ? MessageStore::Detail::kAll : MessageStore::Detail::kFlags;
+  for (auto& m : s.messages(folder, uid_intervals(view), detail)) {
     const auto it = std::lower_bound(view.begin(), view.end(), m.uid);
     if (it == view.end() || *it != m.uid) continue;
     const auto seq = static_cast<std::uint32_t>(it - view.begin() + 1);
@@ -806,8 +816,11 @@ asio::awaitable<void> Session::on_sort(const Command& cmd) {
   const auto id = sel_->folder_id;
   const auto sorted = co_await search_store(args.criteria, [&, id](MessageStore& s) {
     bool uses_modseq = false;
-    auto matches =
-        run_search(s, id, sel_->uids, sel_->saved, sel_->recent, args.criteria, uses_modseq);
+    const bool by_size =
+        std::any_of(args.order.begin(), args.order.end(),
+                    [](const SortCriterion& c) { return c.key == SortKey::kSize; });
+    auto matches = run_search(s, id, sel_->uids, sel_->saved, sel_->recent, args.criteria,
+                              uses_modseq, by_size);
     std::vector<std::pair<SortFields, Match>> rows;
     rows.reserve(matches.size());
     for (auto& m : matches) rows.emplace_back(sort_fields(s, id, m.info, args.order), std::move(m));

@@ -240,7 +240,7 @@ asio::awaitable<void> Session::refresh(bool allow_expunge) {
     out.highest = f->highest_modseq;
     out.recent_uid = f->recent_uid;
     if (out.highest > since) {
-      out.changed = s.changed_since(id, since);
+      out.changed = s.changed_since(id, since, MessageStore::Detail::kFlags);
       out.gone = s.expunged_since(id, since);
     }
     return out;
@@ -344,7 +344,7 @@ asio::awaitable<void> Session::on_select(const Command& cmd) {
       out.keywords = s.keywords(out.folder->id, kListedKeywords);
       if (qr && qr->uidvalidity == out.folder->uidvalidity) {
         out.vanished = s.expunged_since(out.folder->id, qr->modseq);
-        out.changed = s.changed_since(out.folder->id, qr->modseq);
+        out.changed = s.changed_since(out.folder->id, qr->modseq, MessageStore::Detail::kFlags);
       }
       return out;
     });
@@ -468,7 +468,9 @@ asio::awaitable<void> Session::on_store(const Command& cmd) {
   std::vector<MessageInfo> infos;
   const auto result = co_await with_store([&, id](MessageStore& s) {
     auto r = s.store_flags(id, uids, change, flags, keywords, args.unchanged_since);
-    if (want_all && !uids.empty()) infos = s.messages(id, uid_intervals(uids));
+    if (want_all && !uids.empty()) {
+      infos = s.messages(id, uid_intervals(uids), MessageStore::Detail::kFlags);
+    }
     return r;
   });
   for (const auto& c : result.changed) own_modseqs_.insert(c.modseq);

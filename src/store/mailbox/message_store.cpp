@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS messages(
   UNIQUE(folder, uid));
 CREATE INDEX IF NOT EXISTS messages_body ON messages(body);
 CREATE INDEX IF NOT EXISTS messages_modseq ON messages(folder, modseq);
+-- Covers the keywords in use (IMAP's FLAGS list at every SELECT): only messages with keywords.
+CREATE INDEX IF NOT EXISTS messages_keywords ON messages(folder, keywords) WHERE keywords <> '';
 CREATE TABLE IF NOT EXISTS expunged(
   folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
   uid INTEGER NOT NULL,
@@ -601,6 +603,14 @@ namespace {
 constexpr const char* kMessageColumns =
     "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internal_date, b.size, b.thread "
     "FROM messages m JOIN bodies b ON b.id = m.body ";
+// The same columns without the join (size and thread 0), for Detail::kFlags.
+constexpr const char* kFlagColumns =
+    "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internal_date, 0, 0 FROM messages m ";
+
+std::string message_query(MessageStore::Detail detail, std::string_view where) {
+  return (detail == MessageStore::Detail::kAll ? kMessageColumns : kFlagColumns) +
+         std::string(where);
+}
 
 void read_infos(sqlite::Statement& st, std::vector<MessageInfo>& out) {
   while (st.step()) {
@@ -627,10 +637,11 @@ std::vector<MessageInfo> MessageStore::messages(std::int64_t folder_id) {
 }
 
 std::vector<MessageInfo> MessageStore::messages(
-    std::int64_t folder_id, std::span<const std::pair<std::uint32_t, std::uint32_t>> uids) {
+    std::int64_t folder_id, std::span<const std::pair<std::uint32_t, std::uint32_t>> uids,
+    Detail detail) {
   std::vector<MessageInfo> out;
-  auto st = db_->prepare(std::string(kMessageColumns) +
-                         "WHERE m.folder = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
+  auto st = db_->prepare(
+      message_query(detail, "WHERE m.folder = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid"));
   for (const auto& [first, last] : uids) {
     st.reset();
     st.bind(1, folder_id).bind(2, std::int64_t{first}).bind(3, std::int64_t{last});
@@ -639,10 +650,11 @@ std::vector<MessageInfo> MessageStore::messages(
   return out;
 }
 
-std::vector<MessageInfo> MessageStore::changed_since(std::int64_t folder_id, std::uint64_t modseq) {
+std::vector<MessageInfo> MessageStore::changed_since(std::int64_t folder_id, std::uint64_t modseq,
+                                                     Detail detail) {
   std::vector<MessageInfo> out;
-  auto st = db_->prepare(std::string(kMessageColumns) +
-                         "WHERE m.folder = ? AND m.modseq > ? ORDER BY m.uid");
+  auto st =
+      db_->prepare(message_query(detail, "WHERE m.folder = ? AND m.modseq > ? ORDER BY m.uid"));
   st.bind(1, folder_id).bind(2, static_cast<std::int64_t>(modseq));
   read_infos(st, out);
   return out;

@@ -130,13 +130,17 @@ class MessageStore {
   // The stored facts; the search text is indexed, not kept (its fields come back empty).
   [[nodiscard]] std::optional<MessageFacts> facts(std::int64_t folder_id, std::uint32_t uid);
   [[nodiscard]] std::vector<MessageInfo> messages(std::int64_t folder_id);
+  // What a listing reads of each message: everything, or kFlags: no size and thread (left 0),
+  // which are kept with the message's body and cost a lookup there per message.
+  enum class Detail { kAll, kFlags };
   // The messages whose UIDs fall in the closed intervals (ascending, disjoint), in UID order.
   [[nodiscard]] std::vector<MessageInfo> messages(
-      std::int64_t folder_id, std::span<const std::pair<std::uint32_t, std::uint32_t>> uids);
+      std::int64_t folder_id, std::span<const std::pair<std::uint32_t, std::uint32_t>> uids,
+      Detail detail = Detail::kAll);
   // The messages changed (flags, or new) after `modseq`, in UID order: what a session that has
   // seen the folder up to `modseq` must be told.
-  [[nodiscard]] std::vector<MessageInfo> changed_since(std::int64_t folder_id,
-                                                       std::uint64_t modseq);
+  [[nodiscard]] std::vector<MessageInfo> changed_since(std::int64_t folder_id, std::uint64_t modseq,
+                                                       Detail detail = Detail::kAll);
   struct Counts {
     std::uint32_t messages = 0;
     std::uint32_t unseen = 0;
@@ -150,8 +154,8 @@ class MessageStore {
   // returns their UIDs, ascending, and moves the folder's recent_uid past them. One
   // transaction; nothing is written when there is nothing to claim.
   std::vector<std::uint32_t> claim_recent(std::int64_t folder_id);
-  // The keywords set on the folder's messages (each once, case-insensitively, in the spelling
-  // first met), sorted; at most `limit` of them: what IMAP's FLAGS response lists.
+  // The keywords set on the folder's messages (each once, case-insensitively, in one of the
+  // spellings used), sorted; at most `limit` of them: what IMAP's FLAGS response lists.
   [[nodiscard]] std::vector<std::string> keywords(std::int64_t folder_id, std::size_t limit);
   // The lowest UID without \\Seen; 0 when every message is seen.
   [[nodiscard]] std::uint32_t first_unseen(std::int64_t folder_id);
