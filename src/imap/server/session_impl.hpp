@@ -152,9 +152,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void learn_keywords(const std::vector<std::string>& keywords);
   // The \Recent messages the client knows of, for "* n RECENT".
   [[nodiscard]] std::size_t recent_count() const;
-  // Takes the selected folder's messages from `first_uid` on as this session's \Recent: claimed
-  // in the store (read-write), or only seen (EXAMINE, which must not take \Recent from anyone,
-  // RFC 3501 6.3.2). `recent_uid` is the folder's mark as last read: nothing is claimed below it.
+  // Takes the folder's unclaimed messages as this session's \Recent: claimed in the store
+  // (read-write), or only seen among `candidates` (EXAMINE, which must not take \Recent from
+  // anyone, RFC 3501 6.3.2). `recent_uid` is the folder's mark as last read: nothing happens when
+  // every candidate is below it.
   boost::asio::awaitable<void> take_recent(std::uint32_t recent_uid,
                                            const std::vector<std::uint32_t>& candidates);
   void watch_mailbox();

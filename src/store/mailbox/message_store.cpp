@@ -663,9 +663,8 @@ std::vector<MessageInfo> MessageStore::changed_since(std::int64_t folder_id, std
 MessageStore::Counts MessageStore::counts(std::int64_t folder_id) {
   auto st = db_->prepare(
       "SELECT count(*), total((m.flags & 1) = 0), total((m.flags & 8) != 0), total(b.size), "
-      "total(m.uid >= f.recent_uid) "
-      "FROM messages m JOIN bodies b ON b.id = m.body JOIN folders f ON f.id = m.folder "
-      "WHERE m.folder = ?");
+      "total(m.uid >= (SELECT recent_uid FROM folders WHERE id = ?1)) "
+      "FROM messages m JOIN bodies b ON b.id = m.body WHERE m.folder = ?1");
   st.bind(1, folder_id);
   Counts c;
   if (st.step()) {

@@ -9,13 +9,6 @@ namespace {
 
 }  // namespace
 
-Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
-  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
-      SQLITE_OK) {
-    fail(db, "prepare");
-  }
-}
-
 Statement::Statement(Database& owner, std::string_view sql) : db_(owner.db_) {
   idle_ = owner.idle_for(sql, stmt_);
   if (idle_ != nullptr) owner_ = &owner;

@@ -21,8 +21,6 @@ class Database;
 
 class Statement {
  public:
-  // Compiled on `db`, finalised when done.
-  Statement(sqlite3* db, std::string_view sql);
   // Taken from `owner`'s idle statements of the same SQL, or compiled; given back to them, reset,
   // when done: a connection compiles each of its statements once, not at every use.
   Statement(Database& owner, std::string_view sql);
