@@ -48,7 +48,7 @@ std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& fi
       "PRAGMA secure_delete = ON;"
       "PRAGMA synchronous = NORMAL;"
       "PRAGMA foreign_keys = ON;"
-      "PRAGMA temp_store = 1;"
+      "PRAGMA temp_store = MEMORY;"  // and SQLITE_TEMP_STORE=3: see CMakeLists.txt
       "PRAGMA busy_timeout = 5000;");
   if (access == Access::kReadOnly) {
     // A reader sits beside the writer for the mailbox's open life: a smaller page cache (1 MiB,

@@ -4,6 +4,9 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include "crypto/mailbox_keys.hpp"
 #include "testing/temp_dir.hpp"
@@ -82,8 +85,47 @@ TEST_F(EncryptedDbTest, PragmasOfTheDesign) {
   EXPECT_EQ(pragma("auto_vacuum"), "1");  // FULL
   EXPECT_EQ(pragma("synchronous"), "1");  // NORMAL
   EXPECT_EQ(pragma("foreign_keys"), "1");
-  EXPECT_EQ(pragma("temp_store"), "1");
+  EXPECT_EQ(pragma("temp_store"), "2");  // MEMORY: see SortsAndVacuumWriteNoTemporaryFile
   EXPECT_EQ(pragma("encoding"), "UTF-8");
+}
+
+// SQLite3 Multiple Ciphers encrypts the database, its WAL and journals, but not temporary files:
+// a sort that spills, a temporary B-tree or VACUUM's copy would write plaintext rows. Temporary
+// data must stay in memory whatever the connection's pragmas say (SQLITE_TEMP_STORE=3).
+TEST_F(EncryptedDbTest, SortsAndVacuumWriteNoTemporaryFile) {
+  const auto tmp = dir / "tmp";
+  std::filesystem::create_directories(tmp);
+  sqlite3_temp_directory = sqlite3_mprintf("%s", tmp.c_str());  // where temporary files would go
+  const int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(inotify_add_watch(watch, tmp.c_str(), IN_CREATE | IN_MODIFY), 0);
+  {
+    auto db = open_encrypted(dir / "t.db", crypto::new_master_key());
+    db->exec("CREATE TABLE t(k, marker)");
+    // About 8 MiB of rows, with a page cache of 256 KiB: the sort and VACUUM cannot stay in it.
+    db->exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+        "INSERT INTO t SELECT randomblob(300), 'TEMPFILE-MARKER-' || i FROM n");
+    db->exec("PRAGMA cache_size = -256; PRAGMA temp_store = FILE");  // ask for files: refused
+    {
+      auto sorted = db->prepare("SELECT marker FROM t ORDER BY k");
+      std::size_t rows = 0;
+      while (sorted.step()) ++rows;
+      EXPECT_EQ(rows, 20000U);
+      auto grouped = db->prepare("SELECT count(DISTINCT marker) FROM t");
+      ASSERT_TRUE(grouped.step());
+      EXPECT_EQ(grouped.integer(0), 20000);
+    }
+    db->exec("DELETE FROM t WHERE rowid % 2 = 0");
+    db->exec("VACUUM");
+  }
+  char events[4096];
+  const ssize_t n = ::read(watch, events, sizeof events);
+  ::close(watch);
+  sqlite3_free(sqlite3_temp_directory);
+  sqlite3_temp_directory = nullptr;
+  EXPECT_LE(n, 0) << "a temporary file was written in " << tmp;
+  EXPECT_TRUE(std::filesystem::is_empty(tmp));
 }
 
 }  // namespace
