@@ -1,6 +1,7 @@
 // The DATA reader on arbitrary input, fed whole and in pieces. Invariants a mail server depends
 // on: the result does not depend on how the bytes arrived; it ends only at <CRLF>.<CRLF>; it
-// never consumes more than it was given; and it never keeps more than its limit.
+// never consumes more than it was given; it never keeps more than its limit; and what it keeps
+// has no bare LF, so relayed (every line CRLF, dot-stuffed) it reads back unchanged.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,7 +16,8 @@ struct Run {
   std::string out;
   std::size_t consumed = 0;
   bool done = false;
-  bool bare = false;
+  bool bare_cr = false;
+  std::size_t bare_lf = 0;
   bool oversize = false;
 };
 
@@ -30,7 +32,8 @@ Run feed_in_pieces(std::string_view input, std::size_t limit, std::size_t piece)
     if (n < chunk.size() && !reader.done()) __builtin_trap();  // stops early only at the end
   }
   r.done = reader.done();
-  r.bare = reader.bare_line_ending();
+  r.bare_cr = reader.bare_cr();
+  r.bare_lf = reader.bare_lf_count();
   r.oversize = reader.oversize();
   return r;
 }
@@ -46,10 +49,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Run whole = feed_in_pieces(input, limit, input.size() + 1);
   const Run split = feed_in_pieces(input, limit, piece);
   if (whole.out != split.out || whole.consumed != split.consumed || whole.done != split.done ||
-      whole.bare != split.bare || whole.oversize != split.oversize) {
+      whole.bare_cr != split.bare_cr || whole.bare_lf != split.bare_lf ||
+      whole.oversize != split.oversize) {
     __builtin_trap();
   }
   if (whole.out.size() > limit) __builtin_trap();
+  // Bare LFs are stored as CRLF: the content never holds one.
+  for (std::size_t i = 0; i < whole.out.size(); ++i) {
+    if (whole.out[i] == '\n' && (i == 0 || whole.out[i - 1] != '\r')) __builtin_trap();
+  }
   if (whole.done) {
     const std::string_view used = input.substr(0, whole.consumed);
     // Only CRLF.CRLF ends a message (or ".CRLF" as its very first line).
@@ -57,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       __builtin_trap();
     }
     // A clean message survives the sending side's stuffing and reading it back unchanged.
-    if (!whole.bare && !whole.oversize) {
+    if (!whole.bare_cr && !whole.oversize) {
       std::string wire;
       sealpost::smtp::protocol::append_dot_stuffed(whole.out, true, wire);
       wire += sealpost::smtp::protocol::end_of_data(whole.out);
@@ -67,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           expected.substr(expected.size() - 2) != "\r\n") {
         expected += "\r\n";
       }
-      if (!again.done || again.bare || again.consumed != wire.size() ||
+      if (!again.done || again.bare_cr || again.bare_lf != 0 || again.consumed != wire.size() ||
           (!again.oversize && again.out != expected)) {
         __builtin_trap();
       }

@@ -1,6 +1,7 @@
 #include "core/strings.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace sealpost {
 
@@ -79,9 +80,20 @@ std::optional<std::uint64_t> parse_decimal(std::string_view s, std::size_t max_d
   std::uint64_t value = 0;
   for (char c : s) {
     if (!is_ascii_digit(c)) return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    // A value past 2^64 - 1 is refused, never wrapped: callers compare it against limits.
+    if (__builtin_mul_overflow(value, std::uint64_t{10}, &value) ||
+        __builtin_add_overflow(value, static_cast<std::uint64_t>(c - '0'), &value)) {
+      return std::nullopt;
+    }
   }
   return value;
+}
+
+std::optional<std::uint64_t> parse_decimal_saturating(std::string_view s,
+                                                      std::size_t max_digits) noexcept {
+  if (s.empty() || s.size() > max_digits) return std::nullopt;
+  if (!std::all_of(s.begin(), s.end(), is_ascii_digit)) return std::nullopt;
+  return parse_decimal(s, max_digits).value_or(std::numeric_limits<std::uint64_t>::max());
 }
 
 int hex_digit_value(char c) noexcept {

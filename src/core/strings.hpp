@@ -43,8 +43,14 @@ int hex_digit_value(char c) noexcept;
 // local part and a domain.
 std::optional<std::string> decode_mailto_address(std::string_view path);
 
-// Parses a non-negative decimal integer of at most `max_digits` digits, nothing else.
+// Parses a non-negative decimal integer of at most `max_digits` digits, nothing else. A value
+// that does not fit in 64 bits is refused (nullopt), never wrapped.
 std::optional<std::uint64_t> parse_decimal(std::string_view s,
                                            std::size_t max_digits = 19) noexcept;
+// The same for a grammar that allows more digits than 64 bits hold (RFC 1870's SIZE and RFC
+// 3030's BDAT chunk size are 1*20DIGIT): a well-formed value past 2^64 - 1 reads as 2^64 - 1, so
+// the caller's limit check refuses it. nullopt only when `s` is not 1..max_digits digits.
+std::optional<std::uint64_t> parse_decimal_saturating(std::string_view s,
+                                                      std::size_t max_digits) noexcept;
 
 }  // namespace sealpost

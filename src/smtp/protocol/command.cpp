@@ -110,7 +110,7 @@ Result<Command, Reply> parse_mail(std::string_view rest, Command cmd) {
       return reject(501, "5.5.4", "Malformed MAIL parameter");
     }
     if (iequals(key, "SIZE")) {
-      const auto size = parse_decimal(value, 20);
+      const auto size = parse_decimal_saturating(value, 20);
       if (seen_size || !size) return reject(501, "5.5.4", "Malformed SIZE parameter");
       seen_size = true;
       cmd.mail.size = *size;
@@ -166,7 +166,7 @@ Result<Command, Reply> parse_rcpt(std::string_view rest, Command cmd, bool utf8_
 
 Result<Command, Reply> parse_bdat(std::string_view rest, Command cmd) {
   const auto sp = rest.find(' ');
-  const auto size = parse_decimal(rest.substr(0, sp), 20);
+  const auto size = parse_decimal_saturating(rest.substr(0, sp), 20);
   if (!size) return reject(501, "5.5.4", "Syntax: BDAT chunk-size [LAST]");
   cmd.chunk_size = *size;
   if (sp != std::string_view::npos) {

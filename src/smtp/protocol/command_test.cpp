@@ -1,5 +1,7 @@
 #include "smtp/protocol/command.hpp"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 namespace sealpost::smtp::protocol {
@@ -78,6 +80,16 @@ TEST(CommandTest, Bdat) {
   EXPECT_EQ(err("BDAT").code, 501);
   EXPECT_EQ(err("BDAT -1").code, 501);
   EXPECT_EQ(err("BDAT 10 FIRST").code, 501);
+}
+
+TEST(CommandTest, SizesPastSixtyFourBitsReadAsTheLargestNeverWrapped) {
+  constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
+  // 2^64 used to wrap to 0: "BDAT 18446744073709551616 LAST" was an empty last chunk.
+  EXPECT_EQ(ok("BDAT 18446744073709551616 LAST").chunk_size, kMax);
+  EXPECT_EQ(ok("BDAT 99999999999999999999").chunk_size, kMax);
+  EXPECT_EQ(ok("MAIL FROM:<a@b.example> SIZE=18446744073709551616").mail.size, kMax);
+  EXPECT_EQ(ok("MAIL FROM:<a@b.example> SIZE=18446744073709551615").mail.size, kMax);
+  EXPECT_EQ(err("BDAT 123456789012345678901").code, 501);  // past RFC 3030's 20 digits
 }
 
 TEST(CommandTest, CommandsWithoutArgumentsRefuseThem) {

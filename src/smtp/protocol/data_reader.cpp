@@ -30,6 +30,10 @@ std::size_t DataReader::feed(std::string_view input, std::string& out) {
           state_ = State::kText;
         }
         break;
+      case State::kLfLineStart:
+        if (input[i] == '.') ++i;  // dot-stuffing removed; no end marker can start here
+        state_ = State::kText;
+        break;
       case State::kDot:
         if (input[i] == '\r') {
           state_ = State::kDotCr;
@@ -45,7 +49,7 @@ std::size_t DataReader::feed(std::string_view input, std::string& out) {
           ++i;
         } else {
           // ".<CR>" followed by something other than LF: a bare CR, not an end marker.
-          bare_line_ending_ = true;
+          bare_cr_ = true;
           emit("\r", out);
           state_ = State::kText;
         }
@@ -61,8 +65,9 @@ std::size_t DataReader::feed(std::string_view input, std::string& out) {
         if (input[i] == '\r') {
           state_ = State::kCr;
         } else {
-          bare_line_ending_ = true;  // bare LF: kept as data, never a line start
-          emit("\n", out);
+          ++bare_lf_count_;  // a bare LF ends the line, kept as CRLF
+          emit("\r\n", out);
+          state_ = State::kLfLineStart;
         }
         ++i;
         break;
@@ -73,7 +78,7 @@ std::size_t DataReader::feed(std::string_view input, std::string& out) {
           state_ = State::kLineStart;
           ++i;
         } else {
-          bare_line_ending_ = true;  // bare CR: kept as data, never a line start
+          bare_cr_ = true;  // bare CR: kept as data, never a line end
           emit("\r", out);
           state_ = State::kText;
         }
@@ -85,16 +90,28 @@ std::size_t DataReader::feed(std::string_view input, std::string& out) {
   return i;
 }
 
-bool has_bare_line_ending(std::string_view content) noexcept {
-  for (std::size_t i = 0; i < content.size(); ++i) {
-    if (content[i] == '\r') {
-      if (i + 1 >= content.size() || content[i + 1] != '\n') return true;
-      ++i;
-    } else if (content[i] == '\n') {
-      return true;
-    }
+bool has_bare_cr(std::string_view content) noexcept {
+  for (std::size_t i = content.find('\r'); i != std::string_view::npos;
+       i = content.find('\r', i + 1)) {
+    if (i + 1 >= content.size() || content[i + 1] != '\n') return true;
   }
   return false;
+}
+
+std::size_t normalize_bare_lf(std::string& content) {
+  std::size_t bare = 0;
+  for (std::size_t i = content.find('\n'); i != std::string::npos; i = content.find('\n', i + 1)) {
+    if (i == 0 || content[i - 1] != '\r') ++bare;
+  }
+  if (bare == 0) return 0;
+  std::string out;
+  out.reserve(content.size() + bare);
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    if (content[i] == '\n' && (i == 0 || content[i - 1] != '\r')) out += '\r';
+    out += content[i];
+  }
+  content.swap(out);
+  return bare;
 }
 
 }  // namespace sealpost::smtp::protocol

@@ -2,6 +2,7 @@
 // the per-message size limit and the global in-flight budget, checked, then handed to delivery.
 // The reply comes only after delivery answered: nothing is queued, nothing touches the disk.
 #include <algorithm>
+#include <array>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -93,11 +94,10 @@ asio::awaitable<void> Session::on_data() {
   protocol::DataReader reader(ctx_.config.limits.max_message_size);
   std::string discard;
   while (true) {
-    const std::string_view avail(in_.data() + in_pos_, in_.size() - in_pos_);
     std::string& sink = tx_->over_budget ? discard : tx_->content;
-    in_pos_ += reader.feed(avail, sink);
+    const bool done = input_.feed_data(reader, sink);
     discard.clear();
-    if (reader.done()) break;
+    if (done) break;
     if (!tx_->over_budget && !tx_->reservation.ensure(tx_->content.size() + kBudgetSlack)) {
       tx_->over_budget = true;
       std::string().swap(tx_->content);
@@ -111,10 +111,11 @@ asio::awaitable<void> Session::on_data() {
   bytes_ += reader.content_size();
   if (reader.oversize()) {
     reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
-  } else if (reader.bare_line_ending()) {
-    // RFC 5321 section 2.3.8: lines end with CRLF only. A bare CR or LF is how SMTP smuggling
-    // hides a second message; refuse the whole message rather than guess where it ends.
-    reply(550, "5.6.0", "Message contains bare CR or LF characters; lines must end with CRLF");
+  } else if (reader.bare_cr()) {
+    // RFC 5321 section 2.3.8: lines end with CRLF. A bare LF is taken as a line end (see
+    // DataReader); a bare CR is how the remaining SMTP smuggling variants hide a second message,
+    // and no mailer sends one by accident: refuse the whole message rather than guess.
+    reply(550, "5.6.0", "Message contains bare CR characters; lines must end with CRLF");
   } else if (tx_->over_budget) {
     reply(451, "4.3.1", "Insufficient system resources, try again later");
   } else {
@@ -124,6 +125,7 @@ asio::awaitable<void> Session::on_data() {
 }
 
 asio::awaitable<void> Session::on_bdat(const protocol::Command& cmd) {
+  const std::uint64_t limit = ctx_.config.limits.max_message_size;
   std::optional<protocol::Reply> refusal;
   if (!extended_) {
     refusal = protocol::make_reply(503, "5.5.1", "BDAT needs EHLO");
@@ -139,7 +141,10 @@ asio::awaitable<void> Session::on_bdat(const protocol::Command& cmd) {
   const bool keep = !refusal;
   if (keep) {
     tx_->chunking = true;
-    if (tx_->content.size() + cmd.chunk_size > ctx_.config.limits.max_message_size) {
+    // The chunk size is the client's number: plan_chunk compares without forming a sum that
+    // could wrap (1 + 2^64 - 1 is 0, which used to pass and let the chunk grow without bound).
+    if (protocol::plan_chunk(tx_->content.size(), cmd.chunk_size, limit) !=
+        protocol::ChunkPlan::kKeep) {
       tx_->oversize = true;
     } else if (!tx_->over_budget &&
                !tx_->reservation.ensure(tx_->content.size() + cmd.chunk_size + kBudgetSlack)) {
@@ -148,21 +153,31 @@ asio::awaitable<void> Session::on_bdat(const protocol::Command& cmd) {
     if (tx_->oversize || tx_->over_budget) std::string().swap(tx_->content);
   }
 
+  if (protocol::plan_chunk(0, cmd.chunk_size, limit) == protocol::ChunkPlan::kRefuseAndHangUp) {
+    // No message may be that large, and staying in step would mean reading up to 2^64 octets:
+    // answer now and hang up (reading and dropping what the client still sends, briefly, so the
+    // reply is not lost to a reset).
+    if (refusal) {
+      reply(*refusal);
+    } else {
+      reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
+    }
+    end_reason_ = "chunk_too_large";
+    co_await hang_up();
+    co_return;
+  }
+
   // The chunk's octets follow the command whatever we answer: read them all to stay in step.
   std::uint64_t remaining = cmd.chunk_size;
   while (remaining > 0) {
-    if (in_pos_ == in_.size() && !co_await fill()) {
+    if (input_.pending() == 0 && !co_await fill()) {
       closing_ = true;
       end_reason_ = "lost_in_data";
       co_return;
     }
-    const std::size_t take =
-        static_cast<std::size_t>(std::min<std::uint64_t>(remaining, in_.size() - in_pos_));
-    if (keep && !tx_->oversize && !tx_->over_budget) tx_->content.append(in_, in_pos_, take);
-    in_pos_ += take;
-    remaining -= take;
+    const bool kept = keep && !tx_->oversize && !tx_->over_budget;
+    bytes_ += input_.take_chunk(remaining, kept ? &tx_->content : nullptr);
   }
-  bytes_ += cmd.chunk_size;
 
   if (refusal) {
     reply(*refusal);
@@ -178,14 +193,40 @@ asio::awaitable<void> Session::on_bdat(const protocol::Command& cmd) {
     reply(250, "2.0.0", std::to_string(cmd.chunk_size) + " octets received");
     co_return;
   }
+  if (!tx_->over_budget && protocol::has_bare_cr(tx_->content)) {
+    reply(550, "5.6.0", "Message contains bare CR characters; lines must end with CRLF");
+    reset_transaction();
+    co_return;
+  }
+  if (!tx_->over_budget && protocol::normalize_bare_lf(tx_->content) > 0) {
+    // Each bare LF became CRLF (as DATA does): the message grew, so check it again.
+    if (tx_->content.size() > limit) {
+      reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
+      reset_transaction();
+      co_return;
+    }
+    if (!tx_->reservation.ensure(tx_->content.size() + kBudgetSlack)) tx_->over_budget = true;
+  }
   if (tx_->over_budget) {
     reply(451, "4.3.1", "Insufficient system resources, try again later");
-  } else if (protocol::has_bare_line_ending(tx_->content)) {
-    reply(550, "5.6.0", "Message contains bare CR or LF characters; lines must end with CRLF");
   } else {
     co_await finish_message();
   }
   reset_transaction();
+}
+
+asio::awaitable<void> Session::hang_up() {
+  closing_ = true;
+  if (!co_await flush()) co_return;
+  boost::system::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  input_.clear();
+  dog_.arm_for(net::Watchdog::kGoodbyeGrace);
+  std::array<char, 4096> sink{};
+  while (!ec) {
+    const std::size_t n = co_await stream_.read_some(asio::buffer(sink), ec);
+    if (n == 0) break;
+  }
 }
 
 asio::awaitable<void> Session::finish_message() {

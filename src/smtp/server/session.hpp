@@ -18,6 +18,7 @@
 #include "net/watchdog.hpp"
 #include "smtp/protocol/command.hpp"
 #include "smtp/protocol/reply.hpp"
+#include "smtp/protocol/session_input.hpp"
 #include "smtp/server/server_context.hpp"
 
 namespace sealpost::smtp::server {
@@ -60,6 +61,9 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<bool> flush();
   void reply(const protocol::Reply& r);
   void reply(int code, std::string_view enhanced, std::string_view text);
+  // Sends what is pending and closes: shuts down sending, then reads and drops what the client
+  // still sends for a short grace period, so the last reply is not lost to a TCP reset.
+  boost::asio::awaitable<void> hang_up();
   // Counts a protocol error; true when the session must end because of too many.
   bool count_error();
   void arm_idle();
@@ -91,8 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point deadline_;
 
-  std::string in_;
-  std::size_t in_pos_ = 0;
+  protocol::SessionInput input_{protocol::kMaxCommandLine};
   std::string out_;
 
   std::string helo_;

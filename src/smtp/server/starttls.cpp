@@ -22,8 +22,7 @@ boost::asio::awaitable<void> Session::on_starttls() {
     closing_ = true;
     co_return;
   }
-  in_.clear();
-  in_pos_ = 0;
+  input_.clear();
   arm_idle();
   boost::system::error_code ec;
   co_await stream_.handshake_server(*ctx_.tls, ec);
