@@ -12,6 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "access/kdf_pool.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "net/login_throttle.hpp"
@@ -64,6 +65,7 @@ struct AccessContext {
   net::LoginThrottle& throttle;
   SessionCounter& sessions;
   const core::ClientHasher& client_hasher;
+  KdfPool& kdf;  // Argon2id: never on `blocking`
   store::mailbox::LoginOptions login_options{};
 };
 

@@ -6,6 +6,9 @@
 
 #include "core/domain.hpp"
 #include "core/strings.hpp"
+#include "net/admission.hpp"
+#include "net/blocking.hpp"
+#include "store/mailbox/mailboxes.hpp"
 
 namespace sealpost::access {
 
@@ -70,34 +73,67 @@ std::string account_key(std::string_view user) {
 
 asio::awaitable<LoginResult> login(AccessContext& ctx, const std::string& client_ip,
                                    std::string_view user, std::string password) {
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { sodium_memzero(s.data(), s.capacity()); }
+  } wipe{password};
   LoginResult result;
   result.address = account_key(user);
-  const std::string client = ctx.client_hasher.hash(client_ip);
-  const auto now = net::LoginThrottle::Clock::now();
-  if (ctx.throttle.wait_before(client, result.address, now) >
-      net::LoginThrottle::Clock::duration{}) {
-    sodium_memzero(password.data(), password.size());
+  const std::string client =
+      ctx.client_hasher.hash(net::client_network(client_ip, ctx.config.limits.ipv6_client_prefix));
+  const auto blocked = [&ctx, &client, &result] {
+    return ctx.throttle.wait_before(client, result.address, net::LoginThrottle::Clock::now()) >
+           net::LoginThrottle::Clock::duration{};
+  };
+  if (blocked()) {
     result.status = LoginStatus::kThrottled;
     spdlog::info("login refused client={} reason=throttled", client);
     co_return result;
   }
-  result.mailbox =
-      co_await store::mailbox::login(ctx.metadata, ctx.mailboxes, ctx.blocking, result.address,
-                                     std::move(password), ctx.login_options);
-  if (!result.mailbox) {
-    ctx.throttle.failed(client, result.address, net::LoginThrottle::Clock::now());
+
+  // Argon2id on its own pool. The attempt is judged and counted when its work starts, not when
+  // it ends: parallel attempts from one client are each known before the next one runs.
+  struct Unlock {
+    bool throttled = false;
+    std::optional<store::mailbox::Unlocked> keys;
+  };
+  auto unlocked = co_await ctx.kdf.run([&ctx, &client, &result, &password, &blocked] {
+    Unlock u;
+    if (blocked()) {
+      u.throttled = true;
+      return u;
+    }
+    ctx.throttle.attempting(client, result.address, net::LoginThrottle::Clock::now());
+    u.keys = store::mailbox::unlock(ctx.metadata, result.address, password, ctx.login_options.cost);
+    sodium_memzero(password.data(), password.capacity());
+    return u;
+  });
+  if (!unlocked) {
+    result.status = LoginStatus::kBusy;
+    spdlog::info("login refused client={} reason=kdf_busy", client);
+    co_return result;
+  }
+  if (unlocked->throttled) {
+    result.status = LoginStatus::kThrottled;
+    spdlog::info("login refused client={} reason=throttled", client);
+    co_return result;
+  }
+  if (!unlocked->keys) {
     result.status = LoginStatus::kFailed;
     spdlog::info("login failed client={}", client);
     co_return result;
   }
-  ctx.throttle.succeeded(client, result.address);
+  ctx.throttle.succeeded(client, result.address, net::LoginThrottle::Clock::now());
   result.ticket = ctx.sessions.acquire(result.address);
   if (!result.ticket) {
-    result.mailbox.reset();
     result.status = LoginStatus::kTooManySessions;
     spdlog::info("login refused client={} reason=sessions_per_user", client);
     co_return result;
   }
+  // Opening the database and moving the spool in is mailbox I/O: the worker pool's.
+  result.mailbox = co_await net::run_blocking(
+      ctx.blocking, [&ctx, &unlocked] { return ctx.mailboxes.open(*unlocked->keys); });
+  unlocked->keys.reset();  // the unwrapped keys are wiped here; the database keeps SQLite's copy
   result.status = LoginStatus::kOk;
   co_return result;
 }

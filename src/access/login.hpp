@@ -24,6 +24,7 @@ enum class LoginStatus {
   kFailed,           // wrong password or unknown account: the same answer for both
   kThrottled,        // too many recent failures: try again later
   kTooManySessions,  // the mailbox has [access] sessions_per_user sessions already
+  kBusy,             // the password-hashing pool is full: try again shortly
 };
 
 struct LoginResult {
@@ -33,7 +34,8 @@ struct LoginResult {
   std::string address;            // normalised
 };
 
-// Unlocks the mailbox on the worker pool. `password` is wiped once used.
+// Checks the credential on the password-hashing pool (AccessContext::kdf), then opens the mailbox
+// on the worker pool. `password` is wiped once used.
 boost::asio::awaitable<LoginResult> login(AccessContext& ctx, const std::string& client_ip,
                                           std::string_view user, std::string password);
 

@@ -221,10 +221,12 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   // Declared before the io_context: sessions still pending when it is destroyed give their
   // connection tickets and memory reservations back to these.
   net::ConnectionLimiter connections(config.limits.max_connections_per_client,
-                                     config.limits.max_connections);
+                                     config.limits.max_connections,
+                                     config.limits.ipv6_client_prefix);
   net::ByteBudget budget(config.limits.max_bytes_in_flight);
   net::ConnectionLimiter access_connections(config.access.connections_per_client,
-                                            config.access.connections);
+                                            config.access.connections,
+                                            config.limits.ipv6_client_prefix);
   net::LoginThrottle throttle;
   access::SessionCounter user_sessions(config.access.sessions_per_user);
 
@@ -305,9 +307,12 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
                                       authenticator.get(),
                                       config.auth_enabled && config.arc_seal ? &keyring : nullptr};
 
+  // Password hashing has threads of its own: a login storm never takes the pool's threads from
+  // mailbox reads and deliveries.
+  access::KdfPool kdf(config.access.kdf_workers, config.access.kdf_queue);
   access::AccessContext access_context{
-      config,           *store,   mailboxes,     blocking.get_executor(),
-      server_tls.get(), throttle, user_sessions, hasher};
+      config,        *store, mailboxes, blocking.get_executor(), server_tls.get(), throttle,
+      user_sessions, hasher, kdf};
 
   // The outbound queue: submission puts mail in, the runner delivers it (and our bounces and
   // reports).
@@ -434,8 +439,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
     stop_deadline.expires_after(kReportsAtStop);
     stop_deadline.async_wait([&io](const boost::system::error_code& cancelled) {
       if (cancelled) return;
-      spdlog::warn("stopping now: the DMARC reports took longer than {} s",
-                   kReportsAtStop.count());
+      spdlog::warn("stopping now: the DMARC reports took longer than {} s", kReportsAtStop.count());
       io.stop();
     });
   });

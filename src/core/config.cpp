@@ -344,6 +344,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   }
   if (auto v = limits.integer("accepted_memory", 0, std::int64_t{30} * 86400))
     l.accepted_memory = std::chrono::seconds(*v);
+  if (auto v = limits.integer("ipv6_client_prefix", 16, 128))
+    l.ipv6_client_prefix = static_cast<std::uint32_t>(*v);
   limits.reject_unknown();
   if (l.max_bytes_in_flight < l.max_message_size) {
     limits.fail("bytes_in_flight", "must be at least limits.message_size");
@@ -367,6 +369,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     a.max_command_line = static_cast<std::uint32_t>(*v);
   if (auto v = access.integer("errors_per_session", 1, 100000))
     a.max_errors = static_cast<std::uint32_t>(*v);
+  if (auto v = access.integer("kdf_workers", 1, 64)) a.kdf_workers = static_cast<std::uint32_t>(*v);
+  if (auto v = access.integer("kdf_queue", 0, 100000)) a.kdf_queue = static_cast<std::uint32_t>(*v);
   access.reject_unknown();
   if ((c.listen_imap || c.listen_imaps || c.listen_pop3 || c.listen_pop3s) && !c.tls_cert &&
       !a.allow_plaintext_on_loopback) {
@@ -483,7 +487,8 @@ std::string describe_config(const Config& c) {
     << "unknown_recipients_per_session = " << l.max_unknown_recipients << "\n"
     << "relay_timeout = " << l.relay_timeout.count() << "\n"
     << "relay_connect_timeout = " << l.relay_connect_timeout.count() << "\n"
-    << "accepted_memory = " << l.accepted_memory.count() << "\n";
+    << "accepted_memory = " << l.accepted_memory.count() << "\n"
+    << "ipv6_client_prefix = " << l.ipv6_client_prefix << "\n";
   const Access& a = c.access;
   o << "\n[access]\n"
     << "allow_plaintext_on_loopback = " << (a.allow_plaintext_on_loopback ? "true" : "false")
@@ -493,7 +498,7 @@ std::string describe_config(const Config& c) {
     << "\nlogin_timeout = " << a.login_timeout.count()
     << "\npop3_idle_timeout = " << a.pop3_idle_timeout.count()
     << "\ncommand_line = " << a.max_command_line << "\nerrors_per_session = " << a.max_errors
-    << "\n";
+    << "\nkdf_workers = " << a.kdf_workers << "\nkdf_queue = " << a.kdf_queue << "\n";
   const Queue& qc = c.queue;
   o << "\n[queue]\nretry = \"";
   for (std::size_t i = 0; i < qc.retry_delays.size(); ++i) {

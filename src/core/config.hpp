@@ -49,6 +49,9 @@ struct Limits {
   // accepted_memory: seconds a destination's acceptance is remembered, so the sender's retry
   // after a temporary failure elsewhere does not deliver twice.
   std::chrono::seconds accepted_memory{86400};
+  // Clients are told apart by their IPv4 address and by this prefix of their IPv6 address (one
+  // host usually holds a whole /64): every per-client connection limit and the login throttle.
+  std::uint32_t ipv6_client_prefix = 64;
 };
 
 // [access]: how owners reach their sealed mailboxes over IMAP and POP3.
@@ -71,6 +74,12 @@ struct Access {
   std::uint32_t max_command_line = 64 * 1024;
   // Protocol errors (BAD, -ERR) before the connection is closed.
   std::uint32_t max_errors = 50;
+  // Argon2id runs on a pool of its own (DESIGN.md principle 5): this many threads, and at most
+  // kdf_queue logins waiting for one. Past that a login is refused for now (IMAP NO
+  // [UNAVAILABLE], SMTP 454 4.7.0, POP3 -ERR [SYS/TEMP]): a login storm costs each login a
+  // retry, never the mailbox reads and deliveries their threads.
+  std::uint32_t kdf_workers = 2;
+  std::uint32_t kdf_queue = 32;
 };
 
 // [queue]: the encrypted outbound queue (submission, bounces, reports) and how it retries.

@@ -1,5 +1,7 @@
 #include "delivery/submitter.hpp"
 
+#include <limits>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -122,29 +124,106 @@ std::optional<Reply> Submitter::check_rate(const std::string& owner) {
   return std::nullopt;
 }
 
+std::optional<Reply> check_submitted_content(std::string_view content) {
+  std::size_t line_start = 0;
+  while (line_start < content.size()) {
+    auto eol = content.find('\n', line_start);
+    if (eol == std::string_view::npos) eol = content.size();
+    std::size_t length = eol - line_start;
+    if (length > 0 && eol < content.size() && content[eol - 1] == '\r') --length;
+    if (length > kMaxSubmittedLine) {
+      // RFC 5322 section 2.1.1 / RFC 5321 section 4.5.3.1.6: the next hop would refuse it and
+      // the user would learn of it only from a bounce, hours later.
+      return make_reply(554, "5.6.0",
+                        "Message has a line longer than 998 octets; send it with a transfer "
+                        "encoding such as quoted-printable or base64");
+    }
+    line_start = eol + 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<Reply> Submitter::check_identity_fields(const mime::Header& header,
+                                                      const std::string& owner) const {
+  // Every field that names who wrote or sent the message (RFC 5322 sections 3.6.2 and 3.6.6),
+  // each address in it read strictly: an address the reader would skip is one nobody checked.
+  struct Rule {
+    std::string_view name;
+    std::size_t max;         // mailboxes in one field
+    std::size_t min_fields;  // fields of that name in the header
+    std::size_t max_fields;
+  };
+  constexpr auto kAny = std::numeric_limits<std::size_t>::max();  // one per resent block
+  static constexpr Rule kRules[] = {
+      {"From", kMaxAuthors, 1, 1},
+      {"Sender", 1, 0, 1},
+      {"Resent-From", kMaxAuthors, 0, kAny},
+      {"Resent-Sender", 1, 0, kAny},
+  };
+  for (const Rule& rule : kRules) {
+    std::size_t fields = 0;
+    for (const auto& f : header.fields) {
+      if (!iequals(f.name, rule.name)) continue;
+      ++fields;
+      const auto list = mime::parse_mailbox_list(f.value, rule.max);
+      const std::string name(rule.name);
+      if (!list) {
+        switch (list.error()) {
+          case mime::AddressListError::kTooMany:
+            return make_reply(554, "5.6.0",
+                              rule.max == 1 ? "The " + name + ": header field must hold one address"
+                                            : "The " + name + ": header field has more than " +
+                                                  std::to_string(rule.max) + " addresses");
+          case mime::AddressListError::kEmpty:
+            return make_reply(554, "5.6.0", "The " + name + ": header field has no address");
+          case mime::AddressListError::kUnreadable:
+            return make_reply(554, "5.6.0",
+                              "The " + name + ": header field cannot be read as addresses");
+        }
+      }
+      for (const auto& a : list.value()) {
+        if (!router_.may_send_as(owner, unquote_local(a.local) + "@" + a.domain)) {
+          return make_reply(550, "5.7.1",
+                            name + ": address is not one of the authenticated user's");
+        }
+      }
+    }
+    if (fields < rule.min_fields || fields > rule.max_fields) {
+      return make_reply(554, "5.6.0",
+                        std::string("The message must have ") +
+                            (rule.min_fields == 1 ? "exactly" : "at most") + " one " +
+                            std::string(rule.name) + ": header field");
+    }
+  }
+  return std::nullopt;
+}
+
+std::string without_blind_copies(std::string_view content, const mime::Header& header) {
+  std::string out;
+  out.reserve(content.size());
+  std::size_t from = 0;
+  for (const auto& f : header.fields) {
+    if (!iequals(f.name, "Bcc") && !iequals(f.name, "Resent-Bcc")) continue;
+    const auto at = static_cast<std::size_t>(f.raw.data() - content.data());
+    out.append(content.substr(from, at - from));
+    from = at + f.raw.size();
+  }
+  out.append(content.substr(from));
+  return out;
+}
+
 asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& request) {
+  if (auto refusal = check_submitted_content(request.content)) co_return *refusal;
   const auto header = mime::split_header(request.content);
   if (!header) co_return make_reply(554, "5.6.0", "The message header cannot be read");
-
-  // RFC 5322 section 3.6: exactly one From:, and every author in it must be the user's.
+  if (auto refusal = check_identity_fields(*header, std::string(request.owner))) {
+    co_return *refusal;
+  }
   std::string_view from_value;
-  int from_fields = 0;
   for (const auto& f : header->fields) {
-    if (iequals(f.name, "From")) {
-      ++from_fields;
-      from_value = f.value;
-    }
+    if (iequals(f.name, "From")) from_value = f.value;
   }
-  if (from_fields != 1) {
-    co_return make_reply(554, "5.6.0", "The message must have exactly one From: header field");
-  }
-  const auto authors = mime::parse_address_list(from_value);
-  if (authors.empty()) co_return make_reply(554, "5.6.0", "The From: header field has no address");
-  for (const auto& a : authors) {
-    if (!router_.may_send_as(std::string(request.owner), unquote_local(a.local) + "@" + a.domain)) {
-      co_return make_reply(550, "5.7.1", "From: address is not one of the authenticated user's");
-    }
-  }
+  const auto authors = mime::parse_mailbox_list(from_value, kMaxAuthors).value();
   const auto from_domain =
       core::to_a_label(authors.front().domain).value_or(authors.front().domain);
 
@@ -154,10 +233,22 @@ asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& 
   std::string message = "Received: by " + config_.hostname + " (Sealpost) with ESMTPSA;\r\n\t" +
                         mime::format_rfc5322_date(now) + "\r\n";
   message += missing_submission_fields(*header, from_domain, now);
-  message += request.content;
+  // Bcc: is for the sender's eyes (RFC 5322 section 3.6.3): removed before signing and queueing,
+  // as Postfix's cleanup does, so no recipient learns who else got the message. The Sent copy
+  // keeps it.
+  const std::size_t trace_size = message.size();
+  message += without_blind_copies(request.content, *header);
 
   // DKIM: every key the From: domain signs with now (RFC 6376 section 3.5; RFC 8463).
-  message.insert(0, keyring_.get()->sign(message, from_domain, static_cast<std::uint64_t>(now)));
+  const std::string signature =
+      keyring_.get()->sign(message, from_domain, static_cast<std::uint64_t>(now));
+  message.insert(0, signature);
+  std::string sent_copy;
+  if (request.mailbox) {
+    sent_copy = signature;
+    sent_copy.append(message, signature.size(), trace_size);
+    sent_copy += request.content;
+  }
 
   queue::Envelope envelope;
   envelope.owner = std::string(request.owner);
@@ -180,7 +271,7 @@ asio::awaitable<Reply> Submitter::submit(const smtp::server::SubmissionRequest& 
   // is a convenience, not the message, so the client does not wait for a second fsync. A full
   // mailbox or a failing copy does not undo the submission.
   if (request.mailbox) {
-    asio::post(sent_copies_, [mailbox = request.mailbox, copy = std::move(message), now,
+    asio::post(sent_copies_, [mailbox = request.mailbox, copy = std::move(sent_copy), now,
                               facts_of = mailboxes_.facts()] {
       try {
         const auto facts = facts_of ? facts_of(copy) : std::nullopt;

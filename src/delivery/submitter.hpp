@@ -57,6 +57,10 @@ class Submitter final : public smtp::server::SubmissionAgent {
   [[nodiscard]] std::optional<smtp::protocol::Reply> check_sender(
       const std::string& owner, std::string_view sender) const override;
   [[nodiscard]] std::optional<smtp::protocol::Reply> check_rate(const std::string& owner) override;
+  // From:, Sender:, Resent-From: and Resent-Sender: name only the user's addresses, each list
+  // read whole (a refusal, never a skipped address) and From: holding at most kMaxAuthors.
+  [[nodiscard]] std::optional<smtp::protocol::Reply> check_identity_fields(
+      const mime::Header& header, const std::string& owner) const;
   boost::asio::awaitable<smtp::protocol::Reply> submit(
       const smtp::server::SubmissionRequest& request) override;
 
@@ -73,6 +77,18 @@ class Submitter final : public smtp::server::SubmissionAgent {
   Clock clock_;
   SendingRates rates_;
 };
+
+// Authors one submitted From: may name (RFC 5322 allows several; more than a few is abuse).
+inline constexpr std::size_t kMaxAuthors = 10;
+// RFC 5322 section 2.1.1: at most 998 octets on a line before its CRLF.
+inline constexpr std::size_t kMaxSubmittedLine = 998;
+
+// A refusal when the submitted content cannot be relayed as it is (a line past
+// kMaxSubmittedLine).
+std::optional<smtp::protocol::Reply> check_submitted_content(std::string_view content);
+
+// `content` without its Bcc: and Resent-Bcc: fields.
+std::string without_blind_copies(std::string_view content, const mime::Header& header);
 
 // The fields RFC 6409 section 8 lets a submission server add when the client left them out:
 // "Date: ...\r\n" and "Message-ID: <random@domain>\r\n", as the header lines to put on top.

@@ -10,10 +10,17 @@
 
 namespace sealpost::net {
 
+// Who "one client" is, for limits and throttles: an IPv4 address, or the network of an IPv6
+// address's first `v6_prefix` bits ("2001:db8:1:2::/64"): a host usually holds a whole /64 and
+// could otherwise take a fresh address for every connection or every guess. Text that is not an
+// address is returned as it is.
+std::string client_network(const std::string& ip, unsigned v6_prefix);
+
 class ConnectionLimiter {
  public:
-  ConnectionLimiter(std::uint32_t per_client, std::uint32_t total)
-      : per_client_(per_client), total_(total) {}
+  // Clients are counted by client_network(ip, v6_prefix).
+  ConnectionLimiter(std::uint32_t per_client, std::uint32_t total, unsigned v6_prefix = 64)
+      : per_client_(per_client), total_(total), v6_prefix_(v6_prefix) {}
 
   class Ticket {
    public:
@@ -34,14 +41,15 @@ class ConnectionLimiter {
 
   enum class Refusal { kNone, kPerClient, kTotal };
 
-  // An empty ticket when over a limit; `why` says which.
-  Ticket admit(const std::string& client, Refusal& why);
+  // An empty ticket when over a limit; `why` says which. `client_ip` is the peer's address.
+  Ticket admit(const std::string& client_ip, Refusal& why);
 
  private:
   void release(const std::string& client);
 
   std::uint32_t per_client_;
   std::uint32_t total_;
+  unsigned v6_prefix_;
   std::uint32_t count_ = 0;
   std::mutex mutex_;
   std::unordered_map<std::string, std::uint32_t> per_address_;

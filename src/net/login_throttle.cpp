@@ -40,23 +40,42 @@ LoginThrottle::Clock::duration LoginThrottle::wait_before(const std::string& cli
   return wait;
 }
 
-void LoginThrottle::failed(const std::string& client, const std::string& account,
-                           Clock::time_point now) {
-  const std::lock_guard lock(mutex_);
-  bump(clients_, client, kClientPolicy, now);
-  if (!account.empty()) bump(accounts_, account, kAccountPolicy, now);
-  if (clients_.size() + accounts_.size() > max_entries_) trim(now);
+void LoginThrottle::take_back(std::unordered_map<std::string, Entry>& map, const std::string& key,
+                              const Policy& p, double n, Clock::time_point now) {
+  const auto it = map.find(key);
+  if (it == map.end()) return;
+  Entry& e = it->second;
+  e.failures = std::max(0.0, decayed(e, p, now) - n);
+  e.updated = now;
+  if (e.failures <= static_cast<double>(p.free_failures)) e.blocked_until = now;
+  if (e.failures <= 0) map.erase(it);
 }
 
-void LoginThrottle::succeeded(const std::string& client, const std::string& account) {
+void LoginThrottle::attempting(const std::string& client, const std::string& account,
+                               Clock::time_point now) {
   const std::lock_guard lock(mutex_);
-  clients_.erase(client);
-  accounts_.erase(account);
+  bump(clients_, client, kClientPolicy, now);
+  if (!account.empty()) {
+    bump(accounts_, account, kAccountPolicy, now);
+    bump(pairs_, client + '\n' + account, kClientPolicy, now);
+  }
+  if (clients_.size() + accounts_.size() + pairs_.size() > max_entries_) trim(now);
+}
+
+void LoginThrottle::succeeded(const std::string& client, const std::string& account,
+                              Clock::time_point now) {
+  const std::lock_guard lock(mutex_);
+  const auto pair = pairs_.find(client + '\n' + account);
+  if (pair == pairs_.end()) return;
+  const double mine = decayed(pair->second, kClientPolicy, now);
+  pairs_.erase(pair);
+  take_back(clients_, client, kClientPolicy, mine, now);
+  take_back(accounts_, account, kAccountPolicy, mine, now);
 }
 
 std::size_t LoginThrottle::size() {
   const std::lock_guard lock(mutex_);
-  return clients_.size() + accounts_.size();
+  return clients_.size() + accounts_.size() + pairs_.size();
 }
 
 void LoginThrottle::trim(Clock::time_point now) {
@@ -68,8 +87,9 @@ void LoginThrottle::trim(Clock::time_point now) {
   };
   sweep(clients_, kClientPolicy);
   sweep(accounts_, kAccountPolicy);
-  for (auto* map : {&clients_, &accounts_}) {
-    if (clients_.size() + accounts_.size() <= max_entries_) break;
+  sweep(pairs_, kClientPolicy);
+  for (auto* map : {&pairs_, &clients_, &accounts_}) {
+    if (clients_.size() + accounts_.size() + pairs_.size() <= max_entries_) break;
     std::vector<Clock::time_point> times;
     times.reserve(map->size());
     for (const auto& kv : *map) times.push_back(kv.second.updated);

@@ -6,9 +6,13 @@
 //   account:       10 free failures, then 1 s ... at most 15 min, from any address.
 //
 // The account limit slows a distributed guesser without locking the owner out for long (the wait
-// is bounded, and a success resets it). Keys are what the caller chooses (the log's keyed hash of
-// the address; the account's normalised address): nothing readable needs to be kept. Memory is
-// bounded: past `max_entries` the entries that have decayed are dropped, then the oldest.
+// is bounded). An attempt counts as a failure before its work starts (Argon2id), so parallel
+// attempts cannot all slip in before the first failure is known; a success takes back exactly
+// what that client's attempts on that account counted, nothing else: logging in to one's own
+// account does not wipe a client's failures on other accounts, nor other clients' failures on
+// this one. Keys are what the caller chooses (the log's keyed hash of the client's network; the
+// account's normalised address): nothing readable needs to be kept. Memory is bounded: past
+// `max_entries` the entries that have decayed are dropped, then the oldest.
 #pragma once
 
 #include <chrono>
@@ -39,9 +43,11 @@ class LoginThrottle {
   [[nodiscard]] Clock::duration wait_before(const std::string& client, const std::string& account,
                                             Clock::time_point now);
 
-  void failed(const std::string& client, const std::string& account, Clock::time_point now);
-  // A success forgets the account's failures and the client's.
-  void succeeded(const std::string& client, const std::string& account);
+  // Counts an attempt as a failure, before its work starts. `account` may be empty (a client
+  // that failed before naming one).
+  void attempting(const std::string& client, const std::string& account, Clock::time_point now);
+  // The attempt succeeded: what this client's attempts on this account counted is taken back.
+  void succeeded(const std::string& client, const std::string& account, Clock::time_point now);
 
   [[nodiscard]] std::size_t size();
 
@@ -52,14 +58,18 @@ class LoginThrottle {
     Clock::time_point blocked_until;
   };
   static double decayed(const Entry& e, const Policy& p, Clock::time_point now);
-  void bump(std::unordered_map<std::string, Entry>& map, const std::string& key, const Policy& p,
-            Clock::time_point now);
+  static void bump(std::unordered_map<std::string, Entry>& map, const std::string& key,
+                   const Policy& p, Clock::time_point now);
+  // Takes `n` failures back from `key`'s entry, lifting its block when no longer over.
+  static void take_back(std::unordered_map<std::string, Entry>& map, const std::string& key,
+                        const Policy& p, double n, Clock::time_point now);
   void trim(Clock::time_point now);
 
   std::size_t max_entries_;
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> clients_;
   std::unordered_map<std::string, Entry> accounts_;
+  std::unordered_map<std::string, Entry> pairs_;  // client + '\n' + account
 };
 
 }  // namespace sealpost::net

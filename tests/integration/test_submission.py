@@ -452,6 +452,88 @@ class SubmissionRateTest(SubmissionCase):
             self.assertIn(b"4.7.1 Sending limit reached for this account (2 per hour", text)
 
 
+class SubmissionIdentityTest(SubmissionCase):
+    """Submission sends only as the user (issue 16): every author, Sender: and Resent-* field is
+    read whole and checked; Bcc: never reaches a recipient; lines past 998 octets are refused."""
+
+    def refused(self, content, code, words):
+        with self.smtp() as s:
+            s.mail(ALICE)
+            s.rcpt("bob@dest.test")
+            got, text = s.data(content)
+            self.assertEqual(got, code, text)
+            self.assertIn(words, text)
+
+    def test_every_author_is_checked_and_a_list_that_cannot_be_read_is_refused(self):
+        # The reader used to skip what it could not read, and stop at 64 authors: the skipped and
+        # the 65th were never checked.
+        for header in (f"{ALICE}, Boss ceo@example.com",
+                       f"<{ALICE}> <ceo@example.com>",
+                       f"{ALICE}, <ceo@example.com",
+                       f"Friends: {ALICE};"):
+            with self.subTest(header=header):
+                self.refused(f"From: {header}\r\nTo: bob@dest.test\r\nSubject: s\r\n\r\nx\r\n",
+                             554, b"cannot be read")
+        many = ", ".join([ALICE] * 11)
+        self.refused(f"From: {many}\r\nSubject: s\r\n\r\nx\r\n", 554, b"more than 10")
+        self.refused(message("co-author", sender=f"{ALICE}>, <ceo@example.com"), 550,
+                     b"From: address")
+        # Several authors that are all hers are fine.
+        with self.smtp() as s:
+            s.sendmail(ALICE, ["bob@dest.test"],
+                       message("two authors", sender=f"{ALICE}>, <hello@example.com"))
+        self.assertEqual(len(self.sink.wait_for(1, timeout=30)), 1)
+
+    def test_sender_and_resent_fields_are_hers_too(self):
+        self.refused(message("sender", extra="Sender: ceo@example.com\r\n"), 550,
+                     b"Sender: address")
+        self.refused(message("two senders", extra=f"Sender: {ALICE}\r\nSender: {ALICE}\r\n"),
+                     554, b"at most one Sender:")
+        self.refused(message("resent", extra="Resent-From: ceo@example.com\r\n"), 550,
+                     b"Resent-From: address")
+        self.refused(message("resent sender", extra=f"Resent-From: {ALICE}\r\n"
+                                                    "Resent-Sender: ceo@example.com\r\n"),
+                     550, b"Resent-Sender: address")
+        with self.smtp() as s:
+            s.sendmail(ALICE, ["bob@dest.test"],
+                       message("resent ok", extra=f"Sender: {ALICE}\r\nResent-From: {ALICE}\r\n"))
+        self.assertEqual(len(self.sink.wait_for(1, timeout=30)), 1)
+
+    def test_bcc_is_removed_before_signing_and_queueing_but_kept_in_sent(self):
+        with self.smtp() as s:
+            refused = s.sendmail(ALICE, ["bob@dest.test", "me@home.test"],
+                                 message("blind", extra="Bcc: Secret <me@home.test>\r\n"))
+        self.assertEqual(refused, {})
+        got = self.sink.wait_for(1, timeout=30) + self.home.wait_for(1, timeout=30)
+        self.assertEqual(len(got), 2, "the Bcc recipient still gets the message")
+        for m in got:
+            self.assertNotIn(b"Bcc:", m.content)
+            self.assertNotIn(b"Secret", m.content)
+            self.assertIn(b"Subject: blind", m.content)
+        # dkimpy verifies what was sent: the signature was made without the field.
+        records = self.dkim_records()
+
+        def dnsfunc(name, timeout=5):
+            return records.get(name.rstrip(b".") if isinstance(name, bytes)
+                               else name.encode().rstrip(b"."))
+
+        self.assertTrue(dkim.DKIM(got[0].content).verify(idx=0, dnsfunc=dnsfunc))
+        imap = imaplib.IMAP4_SSL("127.0.0.1", self.mx.ports["imaps"], ssl_context=client_tls())
+        self.addCleanup(imap.logout)
+        imap.login(ALICE, PASSWORD)
+        deadline = time.monotonic() + 10
+        while imap.select("Sent", readonly=True)[1] == [b"0"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        typ, data = imap.fetch("1", "(BODY.PEEK[HEADER.FIELDS (BCC)])")
+        self.assertIn(b"Bcc: Secret <me@home.test>", data[0][1], "the sender's copy keeps it")
+
+    def test_lines_longer_than_998_octets_are_refused_with_a_clear_reply(self):
+        self.refused(message("long", body="x" * 999), 554, b"longer than 998 octets")
+        with self.smtp() as s:
+            s.sendmail(ALICE, ["bob@dest.test"], message("just fits", body="x" * 998))
+        self.assertEqual(len(self.sink.wait_for(1, timeout=30)), 1)
+
+
 class QueueCrashTest(unittest.TestCase):
     def test_killed_with_mail_queued_delivers_every_message_after_restart(self):
         sink = Sink()

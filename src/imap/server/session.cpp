@@ -546,6 +546,9 @@ asio::awaitable<void> Session::finish_login(const Command& cmd, std::string user
     case access::LoginStatus::kTooManySessions:
       tagged(cmd, "NO", "[LIMIT] Too many sessions for this mailbox");
       co_return;
+    case access::LoginStatus::kBusy:
+      tagged(cmd, "NO", "[UNAVAILABLE] Too many logins in progress, try again shortly");
+      co_return;
   }
   mailbox_ = std::move(result.mailbox);
   user_ticket_ = std::move(result.ticket);

@@ -185,6 +185,9 @@ asio::awaitable<void> Connection::log_in(const std::string& user, std::string& p
     case access::LoginStatus::kTooManySessions:
       err("[IN-USE] Too many sessions for this mailbox, try again later");
       co_return;
+    case access::LoginStatus::kBusy:
+      err("[SYS/TEMP] Too many logins in progress, try again shortly");
+      co_return;
   }
   login_ = std::move(result);
 

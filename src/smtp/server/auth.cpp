@@ -15,8 +15,10 @@ namespace {
 // Failed AUTH attempts in one session before it is closed (the throttle slows each one too).
 constexpr std::uint32_t kMaxAuthFailures = 3;
 
+// Zeroes the whole buffer, spare capacity included (a shorter value may have been assigned over
+// a longer secret), then empties it.
 void wipe(std::string& s) {
-  sodium_memzero(s.data(), s.size());
+  sodium_memzero(s.data(), s.capacity());
   s.clear();
 }
 
@@ -40,7 +42,9 @@ boost::asio::awaitable<std::optional<std::string>> Session::sasl_response(
     reply(501, "5.7.0", "Authentication cancelled");
     co_return std::nullopt;
   }
-  co_return line;
+  std::string response = std::move(line);
+  wipe(line);  // a short (in-place) string is copied by a move, not taken
+  co_return response;
 }
 
 boost::asio::awaitable<void> Session::on_auth(const protocol::Command& cmd) {
@@ -69,6 +73,16 @@ boost::asio::awaitable<void> Session::on_auth(const protocol::Command& cmd) {
   const std::string_view mechanism = arg.substr(0, sp);
   std::optional<std::string> initial;
   if (sp != std::string_view::npos) initial = std::string(trim(arg.substr(sp + 1)));
+  // Whatever happens below, no copy of the credential outlives the exchange: the responses are
+  // wiped as they are decoded, the rest here.
+  struct Scrub {
+    Session& session;
+    std::optional<std::string>& initial;
+    ~Scrub() {
+      if (initial) wipe(*initial);
+      session.input_.scrub_consumed();
+    }
+  } scrub{*this, initial};
 
   std::string user;
   std::string password;
@@ -91,11 +105,12 @@ boost::asio::awaitable<void> Session::on_auth(const protocol::Command& cmd) {
   if (iequals(mechanism, "PLAIN")) {
     std::string response;
     if (initial) {
-      response = std::move(*initial);
+      response = *initial;
     } else {
       auto r = co_await sasl_response("");
       if (!r) co_return;
-      response = std::move(*r);
+      response = *r;
+      wipe(*r);
     }
     std::string raw;
     const bool ok = decode(response, raw);
@@ -108,8 +123,9 @@ boost::asio::awaitable<void> Session::on_auth(const protocol::Command& cmd) {
       count_error();
       co_return;
     }
-    user = std::move(creds->user);
-    password = std::move(creds->password);
+    user = creds->user;
+    password = creds->password;
+    wipe(creds->password);
   } else if (iequals(mechanism, "LOGIN")) {
     // The draft-murchison-sasl-login exchange: "Username:" then "Password:", base64 both ways.
     std::string response;
@@ -125,7 +141,10 @@ boost::asio::awaitable<void> Session::on_auth(const protocol::Command& cmd) {
     if (!r) co_return;
     const bool ok = decode(*r, password);
     wipe(*r);
-    if (!ok) co_return;
+    if (!ok) {
+      wipe(password);
+      co_return;
+    }
   } else {
     reply(504, "5.5.4", "Unrecognized authentication type (PLAIN and LOGIN are offered)");
     count_error();
@@ -154,6 +173,10 @@ boost::asio::awaitable<void> Session::on_auth(const protocol::Command& cmd) {
     case access::LoginStatus::kTooManySessions:
       reply(454, "4.7.0", "Too many sessions for this account, try again later");
       break;
+    case access::LoginStatus::kBusy:
+      // Not the client's failure: it may retry at once, and it does not count towards closing.
+      reply(454, "4.7.0", "Too many logins in progress, try again shortly");
+      co_return;
     case access::LoginStatus::kFailed:
       reply(535, "5.7.8", "Authentication credentials invalid");
       break;

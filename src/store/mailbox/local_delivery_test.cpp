@@ -5,15 +5,12 @@
 #include <future>
 #include <thread>
 
-#include <boost/asio/thread_pool.hpp>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "store/mailbox/encrypted_db.hpp"
-#include "store/mailbox/login.hpp"
 #include "store/mailbox/spool.hpp"
 #include "store/metadata_store.hpp"
-#include "testing/async.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sealpost::store::mailbox {
@@ -143,28 +140,6 @@ TEST_F(LocalDeliveryTest, MailArrivingDuringALoginIsNotLeftInTheSpool) {
     EXPECT_EQ(s.messages(s.special_folder(SpecialUse::kInbox).id).size(),
               static_cast<std::size_t>(kMessages));
   });
-}
-
-TEST_F(LocalDeliveryTest, LoginRunsOnTheWorkerPoolAndSharesTheOpenMailbox) {
-  MailboxDirectory directory(dir, nullptr);
-  (void)deliver_local(directory, target, msg("waiting"), false, 1);
-  boost::asio::thread_pool pool(2);
-  auto open = testing::run_sync(
-      login(*meta, directory, pool.get_executor(), "alice@example.com", "pw", {kFast}));
-  ASSERT_TRUE(open);
-  open->with([&](MessageStore& s) {
-    EXPECT_EQ(s.messages(s.special_folder(SpecialUse::kInbox).id).size(), 1U)
-        << "the login moved the spool in";
-  });
-  EXPECT_EQ(testing::run_sync(login(*meta, directory, pool.get_executor(), "alice@example.com",
-                                    "wrong", {kFast})),
-            nullptr);
-  EXPECT_EQ(testing::run_sync(
-                login(*meta, directory, pool.get_executor(), "nobody@example.com", "pw", {kFast})),
-            nullptr);
-  auto second = testing::run_sync(
-      login(*meta, directory, pool.get_executor(), "alice@example.com", "pw", {kFast}));
-  EXPECT_EQ(second, open) << "a second session shares the open mailbox";
 }
 
 TEST_F(LocalDeliveryTest, TheSpoolQuotaAppliesWhileLocked) {
