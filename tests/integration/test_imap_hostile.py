@@ -67,25 +67,31 @@ class ImapHostileFetchTest(ServerTest):
         return status_kib(self.mx.proc.pid, "VmRSS")
 
     def fetch_bodies(self, w, items):
-        """FETCH 1:5 with `items`; {sequence number: [BODY[] octets, ...]} from the answer."""
-        untagged, tagged = w.cmd(f"FETCH 1:5 ({items})")
-        self.assertIn(" OK ", tagged)
+        """FETCH 1:5 with `items`: {sequence number: [whether each BODY[] literal equals the
+        message]}. Read as it comes, a literal at a time, so that the test holds little even
+        when the server answers with a thousand of them."""
+        tag = w.tag()
+        w.send(f"{tag} FETCH 1:5 ({items})\r\n")
         bodies = {}
-        for r in untagged:
-            raw = r.encode("utf-8", "surrogateescape")
-            m = re.match(rb"\* (\d+) FETCH \(", raw)
-            self.assertIsNotNone(m, r[:200])
-            found = []
-            pos = 0
+        while True:
+            line = w._line()
+            if line.startswith(tag.encode() + b" "):
+                self.assertIn(b" OK ", line)
+                return bodies
+            m = re.match(rb"\* (\d+) FETCH \(", line)
+            self.assertIsNotNone(m, line[:200])
+            seq = int(m.group(1))
+            found = bodies.setdefault(seq, [])
             while True:
-                lit = re.compile(rb"BODY\[\] \{(\d+)\}\r\n").search(raw, pos)
+                lit = re.search(rb"BODY\[\] \{(\d+)\}$", line)
                 if not lit:
                     break
-                start = lit.end()
-                found.append(raw[start:start + int(lit.group(1))])
-                pos = start + int(lit.group(1))
-            bodies[int(m.group(1))] = found
-        return bodies
+                n = int(lit.group(1))
+                while len(w.buf) < n:
+                    w._fill()
+                found.append(w.buf[:n] == self.messages[seq - 1])
+                w.buf = w.buf[n:]
+                line = w._line()
 
     def test_repeated_body_sections_are_sent_once_and_streamed(self):
         w = self.wire()
@@ -93,7 +99,7 @@ class ImapHostileFetchTest(ServerTest):
         w.ok("EXAMINE Big")
         # Warm-up: the same messages read once, so the baseline has what any read of them costs.
         warm = self.fetch_bodies(w, "BODY.PEEK[]")
-        self.assertEqual(warm, {n: [self.messages[n - 1]] for n in range(1, 6)})
+        self.assertEqual(warm, {n: [True] for n in range(1, 6)})
         before = self.rss()
         hwm_before = status_kib(self.mx.proc.pid, "VmHWM")
 
@@ -104,7 +110,7 @@ class ImapHostileFetchTest(ServerTest):
         print(f"\nFETCH 1:5 (BODY.PEEK[] x200) of 5 x 1 MiB: VmRSS {before} -> {after} KiB, "
               f"VmHWM {hwm_before} -> {hwm_after} KiB")
         # Each body once per message, whole and in order.
-        self.assertEqual(answer, {n: [self.messages[n - 1]] for n in range(1, 6)})
+        self.assertEqual(answer, {n: [True] for n in range(1, 6)})
         self.assertLess(after - before, RSS_SLACK_KIB)
         # The peak too: an answer built whole and sent afterwards shows here, not in VmRSS.
         self.assertLess(hwm_after - hwm_before, RSS_SLACK_KIB)
@@ -114,7 +120,7 @@ class ImapHostileFetchTest(ServerTest):
         w.login()
         w.ok("EXAMINE Big")
         partials = " ".join(f"BODY.PEEK[]<{i}.{MIB}>" for i in range(65))
-        _, tagged = w.cmd(f"FETCH 1:5 ({partials})")
+        _, tagged = w.cmd(f"FETCH 1 ({partials})")
         self.assertRegex(tagged, r"^t\d+ BAD ")
         # 64 distinct sections are answered: each of them, once per message.
         partials = " ".join(f"BODY.PEEK[]<{i}.{MIB}>" for i in range(64))
@@ -253,7 +259,8 @@ class ImapCredentialWipeTest(ServerTest):
         self.assertIn(" OK ", tagged)
         self.assertEqual(w.cmd("LOGOUT")[1], "t1 OK LOGOUT completed")
         self.assertTrue(w.closed())
-        self.assert_wiped(password, response)
+        # The line's tail too: what a later read into the same input buffer did not overwrite.
+        self.assert_wiped(password, response, response[len(response) // 2:])
 
 
 if __name__ == "__main__":
