@@ -87,6 +87,28 @@ void check_command(const Command& c, std::string_view text, const ParseOptions& 
     check_set(f->set, o);
     if (f->items.empty() || f->items.size() > o.max_items + 5) __builtin_trap();
     if (f->vanished && (!c.uid || !f->changed_since)) __builtin_trap();
+    // Repeated items are merged; the distinct ones that send octets are bounded.
+    std::size_t sections = 0;
+    for (std::size_t i = 0; i < f->items.size(); ++i) {
+      const FetchItem& a = f->items[i];
+      const FetchAttribute t = a.attribute;
+      if (t == FetchAttribute::kBodySection || t == FetchAttribute::kBinary ||
+          t == FetchAttribute::kRfc822 || t == FetchAttribute::kRfc822Header ||
+          t == FetchAttribute::kRfc822Text) {
+        ++sections;
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        const FetchItem& b = f->items[j];
+        if (a.attribute == b.attribute && a.section.part == b.section.part &&
+            a.section.text == b.section.text && a.section.fields == b.section.fields &&
+            a.partial.has_value() == b.partial.has_value() &&
+            (!a.partial ||
+             (a.partial->offset == b.partial->offset && a.partial->length == b.partial->length))) {
+          __builtin_trap();
+        }
+      }
+    }
+    if (sections > o.max_fetch_sections) __builtin_trap();
     for (const FetchItem& item : f->items) {
       if (item.attribute != FetchAttribute::kBodySection) continue;
       std::string line = "t FETCH 1 BODY[";
@@ -154,6 +176,11 @@ Run feed_in_pieces(std::string_view input, std::size_t piece, const Config& cfg)
           }
         } else if (auto parsed = parse_command(text, cfg.options)) {
           check_command(*parsed, text, cfg.options);
+          Command wiped = *parsed;
+          wipe_credentials(wiped);
+          if (const auto* l = std::get_if<Login>(&wiped.arguments)) {
+            if (!l->password.empty() || !l->user.empty()) __builtin_trap();
+          }
           next_plain = parsed->name == CommandName::kIdle ||
                        (parsed->name == CommandName::kAuthenticate &&
                         !std::get<Authenticate>(parsed->arguments).initial_response);
@@ -197,6 +224,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Config cfg;
   cfg.limits.literal_plus = (flags & 1) != 0;
   cfg.options.utf8 = (flags & 2) != 0;
+  cfg.limits.wipe = (flags & 8) != 0;
   if ((flags & 4) != 0) {
     cfg.limits.max_line = 64;
     cfg.limits.max_literal = 48;
@@ -207,6 +235,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cfg.options.max_search_keys = 12;
     cfg.options.max_ranges = 5;
     cfg.options.max_items = 6;
+    cfg.options.max_fetch_sections = 3;
   }
 
   const Run whole = feed_in_pieces(input, input.size() + 1, cfg);

@@ -141,6 +141,34 @@ std::string_view tag_prefix(std::string_view line) noexcept {
 // ---------------------------------------------------------------------------------------------
 // CommandReader
 
+namespace {
+
+// Zeroes a string's whole buffer, its capacity past its size included: a string that shrank
+// keeps its old octets there.
+void wipe_string(std::string& s) noexcept {
+  s.resize(s.capacity());  // within the capacity: neither allocates nor throws
+  explicit_bzero(s.data(), s.size());
+  s.clear();
+}
+
+}  // namespace
+
+void CommandReader::append(const char* data, std::size_t size) {
+  if (limits_.wipe && buffer_.size() + size > buffer_.capacity()) {
+    // Grown by hand: a reallocation would free the old buffer with the octets still in it.
+    std::string grown;
+    grown.reserve(std::max(buffer_.size() + size, buffer_.capacity() * 2));
+    grown.append(buffer_);
+    wipe_string(buffer_);
+    buffer_.swap(grown);
+  }
+  buffer_.append(data, size);
+}
+
+void CommandReader::wipe() noexcept {
+  wipe_string(buffer_);
+}
+
 ReadStatus CommandReader::feed(std::string_view input, std::size_t& consumed) {
   consumed = 0;
   for (;;) {
@@ -159,7 +187,7 @@ ReadStatus CommandReader::feed(std::string_view input, std::size_t& consumed) {
         const std::size_t scan = std::min(rest.size(), room);
         const void* lf = scan == 0 ? nullptr : std::memchr(rest.data(), '\n', scan);
         if (lf == nullptr) {
-          buffer_.append(rest.data(), scan);
+          append(rest.data(), scan);
           consumed += scan;
           // max_line octets and no line end yet: the line cannot fit.
           if (have + scan >= limits_.max_line) return refuse(Overflow::kLine, false);
@@ -167,7 +195,7 @@ ReadStatus CommandReader::feed(std::string_view input, std::size_t& consumed) {
         }
         const std::size_t n =
             static_cast<std::size_t>(static_cast<const char*>(lf) - rest.data()) + 1;
-        buffer_.append(rest.data(), n);
+        append(rest.data(), n);
         consumed += n;
         const ReadStatus status = end_of_line();
         if (status != ReadStatus::kNeedMore) return status;
@@ -177,7 +205,7 @@ ReadStatus CommandReader::feed(std::string_view input, std::size_t& consumed) {
         if (rest.empty()) return ReadStatus::kNeedMore;
         const auto n =
             static_cast<std::size_t>(std::min<std::uint64_t>(literal_left_, rest.size()));
-        buffer_.append(rest.data(), n);
+        append(rest.data(), n);
         consumed += n;
         literal_left_ -= n;
         if (literal_left_ == 0) {
@@ -304,6 +332,7 @@ void CommandReader::next() {
 }
 
 void CommandReader::reset_command() {
+  if (limits_.wipe) wipe_string(buffer_);
   // A large APPEND leaves a large buffer: give it back rather than keep it per connection.
   if (buffer_.capacity() > std::size_t{1} << 20) {
     std::string().swap(buffer_);
@@ -628,7 +657,12 @@ class Parser {
 
   Result<Command, ParseError> run() {
     Command c;
-    if (command(c)) return c;
+    if (command(c)) {
+      Result<Command, ParseError> parsed(std::move(c));
+      wipe_credentials(c);  // a short string is copied, not moved: the copy left here goes
+      return parsed;
+    }
+    wipe_credentials(c);
     return unexpected(ParseError{tag_.empty() ? std::string("*") : std::string(tag_),
                                  std::string(error_ != nullptr ? error_ : "Syntax error")});
   }
@@ -1091,7 +1125,13 @@ class Parser {
     return true;
   }
 
-  bool login(Login& l) { return astring(l.user) && sp() && astring(l.password); }
+  bool login(Login& l) {
+    if (!astring(l.user) || !sp()) return false;
+    // Room for the longest password the command can hold: a quoted one grows as it is
+    // unescaped, and a reallocation would leave copies behind.
+    l.password.reserve(in_.size() - pos_);
+    return astring(l.password);
+  }
 
   // enable = "ENABLE" 1*(SP capability)
   bool enable(Enable& e) {
@@ -1448,6 +1488,7 @@ class Parser {
         if (!fetch_att(f.items)) return false;
       }
     }
+    if (!merge_fetch_items(f.items)) return false;
     if (at_end()) return true;
     // fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"   (RFC 4466, RFC 7162)
     if (!sp() || !expect('(', "Expected FETCH modifiers")) return false;
@@ -1472,6 +1513,48 @@ class Parser {
       return fail("VANISHED needs UID FETCH with CHANGEDSINCE");
     }
     return true;
+  }
+
+  // The same item asked twice is answered once: BODY[] and BODY.PEEK[] are one item (the
+  // response names both BODY[]) that sets \Seen if either does. What remains is bounded by
+  // max_fetch_sections literals per message.
+  bool merge_fetch_items(std::vector<FetchItem>& items) {
+    std::vector<FetchItem> merged;
+    std::size_t sections = 0;
+    for (auto& item : items) {
+      const auto same = std::find_if(merged.begin(), merged.end(),
+                                     [&](const FetchItem& m) { return same_fetch_item(m, item); });
+      if (same != merged.end()) {
+        same->peek = same->peek && item.peek;
+        continue;
+      }
+      if (sends_octets(item.attribute) && ++sections > opt_.max_fetch_sections) {
+        return fail("Too many distinct body sections in one FETCH");
+      }
+      merged.push_back(std::move(item));
+    }
+    items = std::move(merged);
+    return true;
+  }
+
+  static bool sends_octets(FetchAttribute a) {
+    return a == FetchAttribute::kBodySection || a == FetchAttribute::kBinary ||
+           a == FetchAttribute::kRfc822 || a == FetchAttribute::kRfc822Header ||
+           a == FetchAttribute::kRfc822Text;
+  }
+
+  static bool same_fetch_item(const FetchItem& a, const FetchItem& b) {
+    if (a.attribute != b.attribute || a.section.part != b.section.part ||
+        a.section.text != b.section.text || a.section.fields.size() != b.section.fields.size()) {
+      return false;
+    }
+    if (a.partial.has_value() != b.partial.has_value()) return false;
+    if (a.partial &&
+        (a.partial->offset != b.partial->offset || a.partial->length != b.partial->length)) {
+      return false;
+    }
+    return std::equal(a.section.fields.begin(), a.section.fields.end(), b.section.fields.begin(),
+                      [](const std::string& x, const std::string& y) { return iequals(x, y); });
   }
 
   bool fetch_att(std::vector<FetchItem>& items) {
@@ -1646,6 +1729,7 @@ class Parser {
   // sort-criterion = ["REVERSE" SP] sort-key; search-criteria = charset 1*(SP search-key)
   bool sort(Sort& s) {
     if (!expect('(', "Expected sort criteria")) return false;
+    std::size_t criteria = 0;
     for (;;) {
       SortCriterion c;
       std::string_view k = label();
@@ -1657,8 +1741,13 @@ class Parser {
       const NamedSortKey* named = find_named(kSortKeys, k);
       if (named == nullptr) return fail("Unknown sort criterion");
       c.key = named->key;
-      if (!count_item(s.order.size())) return false;
-      s.order.push_back(c);
+      if (!count_item(criteria++)) return false;
+      // A key already given decides nothing more (the earlier one found the two equal):
+      // dropped, so a thousand SUBJECTs cost one comparison, not a thousand.
+      if (std::none_of(s.order.begin(), s.order.end(),
+                       [&](const SortCriterion& o) { return o.key == c.key; })) {
+        s.order.push_back(c);
+      }
       if (peek_is(')')) {
         ++pos_;
         break;
@@ -1730,6 +1819,15 @@ class Parser {
 
 Result<Command, ParseError> parse_command(std::string_view command, const ParseOptions& options) {
   return Parser(command, options).run();
+}
+
+void wipe_credentials(Command& command) noexcept {
+  if (auto* login = std::get_if<Login>(&command.arguments)) {
+    wipe_string(login->user);
+    wipe_string(login->password);
+  } else if (auto* auth = std::get_if<Authenticate>(&command.arguments)) {
+    if (auth->initial_response) wipe_string(*auth->initial_response);
+  }
 }
 
 bool is_idle_done(std::string_view line) noexcept {

@@ -48,6 +48,9 @@ struct ReaderLimits {
   // LITERAL+ is advertised; when false the server offers LITERAL- and a non-synchronising
   // literal over 4096 octets is refused (RFC 7888 section 4).
   bool literal_plus = true;
+  // Commands carry passwords (before login): the octets of a command are zeroed when it is
+  // forgotten (next(), discard(), wipe()) and when its buffer grows into a new one.
+  bool wipe = false;
 };
 
 // RFC 7888 section 4: the largest non-synchronising literal LITERAL- allows.
@@ -97,6 +100,9 @@ class CommandReader {
   [[nodiscard]] const std::vector<LiteralInfo>& literals() const noexcept { return literals_; }
   // Forgets the ready command (and the memory a large one took) and reads the next.
   void next();
+  // Zeroes what the reader holds of the command being read, whatever its state (a session
+  // that ends in the middle of a LOGIN).
+  void wipe() noexcept;
 
   // The next unit is a plain line, not a command: an AUTHENTICATE response or IDLE's "DONE".
   // It is delivered as kReady (maybe empty); "{n}" at its end is not a literal.
@@ -135,6 +141,7 @@ class CommandReader {
   };
 
   ReadStatus end_of_line();
+  void append(const char* data, std::size_t size);
   void start_literal() noexcept;
   ReadStatus refuse(Overflow what, bool waiting);
   void reset_command();
@@ -408,7 +415,9 @@ struct FetchItem {
 
 struct Fetch {
   SequenceSet set;
-  std::vector<FetchItem> items;                // ALL, FAST and FULL expanded
+  // ALL, FAST and FULL expanded; each item once (a repeated item is merged into the first: a
+  // FETCH of BODY.PEEK[] a thousand times answers with it once per message).
+  std::vector<FetchItem> items;
   std::optional<std::uint64_t> changed_since;  // CONDSTORE modifier
   bool vanished = false;  // QRESYNC modifier (UID FETCH with CHANGEDSINCE only)
 };
@@ -533,6 +542,9 @@ struct ParseOptions {
   std::size_t max_ranges = 10'000;
   // Elements of any other list: fetch items, flags, patterns, header fields, part numbers...
   std::size_t max_items = 1'000;
+  // Distinct items of one FETCH that send message octets (BODY[...], BINARY[...], RFC822*):
+  // each is a literal per message, so this bounds what one command asks per message.
+  std::size_t max_fetch_sections = 64;
 };
 
 struct ParseError {
@@ -543,6 +555,10 @@ struct ParseError {
 // `command` is a framed command: CommandReader::command(), or one line without its CRLF.
 Result<Command, ParseError> parse_command(std::string_view command,
                                           const ParseOptions& options = {});
+
+// Zeroes the credentials a command carries (LOGIN's user and password, AUTHENTICATE's initial
+// response), the whole of their buffers: the session calls it once the command is answered.
+void wipe_credentials(Command& command) noexcept;
 
 // IDLE ends with a line "DONE" (any case).
 bool is_idle_done(std::string_view line) noexcept;

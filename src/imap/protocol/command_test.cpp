@@ -1,5 +1,6 @@
 #include "imap/protocol/command.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -976,6 +977,115 @@ TEST(ImapResponseTest, ListsSetsAndSections) {
   // What append_section writes parses back to the same section.
   const auto f = args<Fetch>("a FETCH 1 BODY[1.2.HEADER.FIELDS (Date \"X Y\")]");
   EXPECT_EQ(f.items[0].section.fields, s.fields);
+}
+
+TEST(ImapCommandTest, RepeatedFetchItemsAreAnsweredOnce) {
+  std::string many = "a FETCH 1:5 (";
+  for (int i = 0; i < 200; ++i) many += "BODY.PEEK[] ";
+  many += "FLAGS)";
+  const auto m = args<Fetch>(many);
+  ASSERT_EQ(m.items.size(), 2U);
+  EXPECT_EQ(m.items[0].attribute, FetchAttribute::kBodySection);
+  EXPECT_TRUE(m.items[0].peek);
+  EXPECT_EQ(m.items[1].attribute, FetchAttribute::kFlags);
+
+  // BODY[] and BODY.PEEK[] are answered as one BODY[], which sets \Seen; header field lists
+  // are the same in any case; other partials and sections are other items.
+  const auto f = args<Fetch>(
+      "a FETCH 1 (BODY.PEEK[] FLAGS BODY[] FLAGS BODY.PEEK[HEADER.FIELDS (From To)] "
+      "BODY.PEEK[HEADER.FIELDS (FROM to)] BODY.PEEK[]<0.10> BODY.PEEK[]<0.10> BODY.PEEK[]<1.10> "
+      "BINARY.PEEK[1] BINARY[1] BINARY.SIZE[1] BINARY.SIZE[1] UID UID)");
+  ASSERT_EQ(f.items.size(), 8U);
+  EXPECT_EQ(f.items[0].attribute, FetchAttribute::kBodySection);
+  EXPECT_FALSE(f.items[0].peek);
+  EXPECT_EQ(f.items[1].attribute, FetchAttribute::kFlags);
+  EXPECT_EQ(f.items[2].section.fields, (std::vector<std::string>{"From", "To"}));
+  EXPECT_EQ(f.items[3].partial->offset, 0U);
+  EXPECT_EQ(f.items[4].partial->offset, 1U);
+  EXPECT_EQ(f.items[5].attribute, FetchAttribute::kBinary);
+  EXPECT_FALSE(f.items[5].peek);
+  EXPECT_EQ(f.items[6].attribute, FetchAttribute::kBinarySize);
+  EXPECT_EQ(f.items[7].attribute, FetchAttribute::kUid);
+}
+
+TEST(ImapCommandTest, DistinctBodySectionsPerFetchAreBounded) {
+  const auto partials = [](int n) {
+    std::string c = "a FETCH 1:* (";
+    for (int i = 0; i < n; ++i) c += "BODY.PEEK[]<" + std::to_string(i) + ".1048576> ";
+    return c + "UID)";
+  };
+  EXPECT_EQ(args<Fetch>(partials(64)).items.size(), 65U);
+  EXPECT_EQ(bad(partials(65)).reason, "Too many distinct body sections in one FETCH");
+  ParseOptions few;
+  few.max_fetch_sections = 2;
+  EXPECT_EQ(args<Fetch>("a FETCH 1 (RFC822 BODY[] BODY[] UID FLAGS)", few).items.size(), 4U);
+  bad("a FETCH 1 (RFC822 BODY[] BODY[TEXT])", few);
+}
+
+TEST(ImapCommandTest, RepeatedSortKeysAreDropped) {
+  std::string many = "a SORT (REVERSE DATE";
+  for (int i = 0; i < 400; ++i) many += " SUBJECT DATE";
+  many += ") UTF-8 ALL";
+  const auto s = args<Sort>(many);
+  ASSERT_EQ(s.order.size(), 2U);
+  EXPECT_EQ(s.order[0].key, SortKey::kDate);
+  EXPECT_TRUE(s.order[0].reverse);
+  EXPECT_EQ(s.order[1].key, SortKey::kSubject);
+  EXPECT_FALSE(s.order[1].reverse);
+}
+
+// The octets a string's buffer holds, its whole capacity (what a wipe must have zeroed).
+bool all_zero(const char* data, std::size_t size) {
+  return std::all_of(data, data + size, [](char c) { return c == 0; });
+}
+
+TEST(ImapCommandTest, WipeCredentialsZeroesPasswordsAndInitialResponses) {
+  Command login = ok("a LOGIN alice \"a long quoted password \\\" with an escape\"");
+  auto& l = std::get<Login>(login.arguments);
+  ASSERT_EQ(l.password, "a long quoted password \" with an escape");
+  const char* password = l.password.data();
+  const std::size_t capacity = l.password.capacity();
+  wipe_credentials(login);
+  EXPECT_TRUE(l.password.empty());
+  EXPECT_EQ(l.password.data(), password);  // the same buffer, zeroed
+  EXPECT_TRUE(all_zero(password, capacity));
+
+  Command short_one = ok("a LOGIN alice pw");
+  wipe_credentials(short_one);
+  const auto& sl = std::get<Login>(short_one.arguments);
+  EXPECT_TRUE(all_zero(sl.password.data(), sl.password.capacity()));
+  EXPECT_TRUE(all_zero(sl.user.data(), sl.user.capacity()));
+
+  Command auth = ok("a AUTHENTICATE PLAIN AGFsaWNlAGEgbG9uZyBwYXNzd29yZA==");
+  auto& ir = *std::get<Authenticate>(auth.arguments).initial_response;
+  const char* response = ir.data();
+  const std::size_t response_capacity = ir.capacity();
+  wipe_credentials(auth);
+  EXPECT_TRUE(all_zero(response, response_capacity));
+}
+
+TEST(ImapReaderTest, WipesACommandOnceItIsForgotten) {
+  ReaderLimits limits;
+  limits.wipe = true;
+  CommandReader reader(limits);
+  std::size_t n = 0;
+  const std::string_view login = "a LOGIN alice {27}\r\n";
+  ASSERT_EQ(reader.feed(login, n), ReadStatus::kContinue);
+  reader.accept_literal();
+  const std::string_view rest = "correct horse battery staple\r\n";
+  // The literal is 27 octets: "correct horse battery stapl", then "e" ends the line.
+  ASSERT_EQ(reader.feed(rest, n), ReadStatus::kReady);
+  const char* buffer = reader.command().data();
+  const std::size_t size = reader.command().size();
+  ASSERT_NE(reader.command().find("correct horse"), std::string_view::npos);
+  reader.next();
+  EXPECT_TRUE(all_zero(buffer, size));
+
+  // A refused command is wiped too, and so is one the connection ends in the middle of.
+  ASSERT_EQ(reader.feed("b LOGIN alice secret-password", n), ReadStatus::kNeedMore);
+  const char* partial = reader.command().data();
+  reader.wipe();
+  EXPECT_TRUE(all_zero(partial, 29));
 }
 
 }  // namespace

@@ -49,20 +49,32 @@ std::string header_fields(std::string_view raw, const mime::Part& message,
 
 }  // namespace
 
-Result<std::string, SectionError> body_section(const mime::Message& message,
-                                               const Section& section) {
+namespace {
+
+SectionBytes slice(std::string_view bytes) {
+  return SectionBytes{bytes, std::nullopt};
+}
+
+SectionBytes made(std::string bytes) {
+  return SectionBytes{{}, std::move(bytes)};
+}
+
+}  // namespace
+
+Result<SectionBytes, SectionError> body_section(const mime::Message& message,
+                                                const Section& section) {
   const std::string_view raw = message.raw;
   switch (section.text) {
     case SectionText::kNone: {
-      if (section.part.empty()) return std::string(raw);
+      if (section.part.empty()) return slice(raw);
       const mime::Part* p = part_for(message, section.part);
       if (!p) return unexpected(SectionError::kNoSuchPart);
-      return std::string(p->body.in(raw));
+      return slice(p->body.in(raw));
     }
     case SectionText::kMime: {
       const mime::Part* p = part_for(message, section.part);
       if (!p || section.part.empty()) return unexpected(SectionError::kNoSuchPart);
-      return std::string(p->header.in(raw));
+      return slice(p->header.in(raw));
     }
     case SectionText::kHeader:
     case SectionText::kHeaderFields:
@@ -70,27 +82,38 @@ Result<std::string, SectionError> body_section(const mime::Message& message,
     case SectionText::kText: {
       const mime::Part* m = message_for(message, section.part);
       if (!m) return unexpected(SectionError::kNoSuchPart);
-      if (section.text == SectionText::kText) return std::string(m->body.in(raw));
-      if (section.text == SectionText::kHeader) return std::string(m->header.in(raw));
-      return header_fields(raw, *m, section.fields, section.text == SectionText::kHeaderFieldsNot);
+      if (section.text == SectionText::kText) return slice(m->body.in(raw));
+      if (section.text == SectionText::kHeader) return slice(m->header.in(raw));
+      return made(
+          header_fields(raw, *m, section.fields, section.text == SectionText::kHeaderFieldsNot));
     }
   }
   return unexpected(SectionError::kNoSuchPart);
 }
 
-Result<std::string, SectionError> binary_section(const mime::Message& message,
-                                                 const std::vector<std::uint32_t>& part) {
-  if (part.empty()) return std::string(message.raw);
+Result<SectionBytes, SectionError> binary_section(const mime::Message& message,
+                                                  const std::vector<std::uint32_t>& part) {
+  if (part.empty()) return slice(message.raw);
   const mime::Part* p = part_for(message, part);
   if (!p) return unexpected(SectionError::kNoSuchPart);
   const std::string_view body = p->body.in(message.raw);
-  if (p->kind != mime::PartKind::kLeaf) return std::string(body);
+  if (p->kind != mime::PartKind::kLeaf) return slice(body);
   const std::string& cte = p->transfer_encoding;
   if (p->transfer_encoding_invalid) return unexpected(SectionError::kUnknownEncoding);
-  if (cte.empty() || cte == "7bit" || cte == "8bit" || cte == "binary") return std::string(body);
+  if (cte.empty() || cte == "7bit" || cte == "8bit" || cte == "binary") return slice(body);
   if (cte != "base64" && cte != "quoted-printable")
     return unexpected(SectionError::kUnknownEncoding);
-  return mime::decode_transfer_encoding(body, cte, body.size());
+  return made(mime::decode_transfer_encoding(body, cte, body.size()));
+}
+
+bool binary_decodable(const mime::Message& message, const std::vector<std::uint32_t>& part) {
+  if (part.empty()) return true;
+  const mime::Part* p = part_for(message, part);
+  if (!p || p->kind != mime::PartKind::kLeaf) return true;
+  if (p->transfer_encoding_invalid) return false;
+  const std::string& cte = p->transfer_encoding;
+  return cte.empty() || cte == "7bit" || cte == "8bit" || cte == "binary" || cte == "base64" ||
+         cte == "quoted-printable";
 }
 
 std::string_view apply_partial(std::string_view bytes, const std::optional<Partial>& partial) {

@@ -1,7 +1,13 @@
 // FETCH and UID FETCH (RFC 9051 section 6.4.5): flags, dates, sizes, the ENVELOPE and
 // BODYSTRUCTURE cached at delivery, body sections with partials, BINARY (RFC 3516), MODSEQ and
-// CHANGEDSINCE/VANISHED (RFC 7162). Messages are read in batches on the worker pool and the
-// responses written as they are made, so a FETCH of a large folder holds little memory.
+// CHANGEDSINCE/VANISHED (RFC 7162).
+//
+// What one FETCH holds is bounded whatever it asks: messages are read in batches on the worker
+// pool, at most kBatchBytes of message octets per batch (one message more when it is larger),
+// and each response is written as it is made, its literals sent in pieces straight from the
+// stored octets (Session::send_literal), so the output buffer never holds more than
+// kOutputHigh + kOutputPiece. The parser has merged repeated items, so BODY.PEEK[] asked a
+// thousand times is sent once per message.
 #include <algorithm>
 
 #include "core/strings.hpp"
@@ -20,6 +26,9 @@ using store::mailbox::MessageInfo;
 using store::mailbox::MessageStore;
 
 namespace {
+
+// Message octets one batch reads before it is sent: what a FETCH of many large messages holds.
+constexpr std::uint64_t kBatchBytes = std::uint64_t{1} << 20;
 
 struct Needs {
   bool facts = false;
@@ -84,99 +93,89 @@ Needs needs_of(const std::vector<FetchItem>& items) {
   return n;
 }
 
-void append_literal(std::string& out, std::string_view bytes) {
-  out += '{';
-  out += std::to_string(bytes.size());
-  out += "}\r\n";
-  out += bytes;
-}
-
 struct Fetched {
   MessageInfo info;
   std::optional<MessageFacts> facts;
-  std::optional<std::string> raw;
+  // The stored octets (the whole message or its header) at a fixed address: `parsed` points
+  // into them.
+  std::unique_ptr<std::string> raw;
+  std::optional<mime::Message> parsed;
   bool recent = false;  // IMAP4rev1 \Recent, for this session
 };
 
 struct RenderOptions {
-  bool add_flags = false;    // \Seen was set by this FETCH: FLAGS goes with the response
   bool add_uid = false;      // UID FETCH, or QRESYNC
   bool add_modseq = false;   // CONDSTORE enabled: MODSEQ goes with FLAGS
   bool with_modseq = false;  // CHANGEDSINCE: MODSEQ goes with every response (RFC 7162 3.1.4.1)
 };
 
-// Appends one "* n FETCH (...)" response. False when a BINARY part has an encoding we cannot
-// undo (the command then ends with NO [UNKNOWN-CTE]).
-bool render(std::string& out, std::uint32_t seq, const Fetched& m,
-            const std::vector<FetchItem>& items, const RenderOptions& o) {
-  std::optional<mime::Message> parsed;
-  if (m.raw) {
-    auto p = mime::parse_message(*m.raw);
-    if (p) parsed = std::move(p.value());
+// A literal of a FETCH response, sent by the session in pieces.
+struct Literal {
+  SectionBytes section;
+  std::optional<Partial> partial;
+  bool binary = false;  // BINARY[]: literal8 when it holds a NUL
+
+  [[nodiscard]] std::string_view bytes() const { return apply_partial(section.bytes(), partial); }
+};
+
+// Whether every BINARY item can be answered: a message with a part nobody can decode gets no
+// FETCH response at all (a BINARY.SIZE of 0 would be cached as true) and the command ends in
+// NO [UNKNOWN-CTE]. Checked before the response starts, as it is sent while it is made.
+bool binary_answerable(const Fetched& m, const std::vector<FetchItem>& items) {
+  if (!m.parsed) return true;
+  return std::none_of(items.begin(), items.end(), [&](const FetchItem& i) {
+    return (i.attribute == FetchAttribute::kBinary || i.attribute == FetchAttribute::kBinarySize) &&
+           !binary_decodable(*m.parsed, i.section.part);
+  });
+}
+
+// One "* n FETCH (...)" response, item by item: item() appends an item's name and value to
+// `out` and returns the octets of its literal, which the caller sends after it; finish() ends
+// the response.
+class FetchResponse {
+ public:
+  FetchResponse(std::string& out, std::uint32_t seq, const Fetched& m, bool seen_set,
+                const RenderOptions& o)
+      : out_(out), m_(m), seen_set_(seen_set), o_(o) {
+    out_ += "* ";
+    out_ += std::to_string(seq);
+    out_ += " FETCH (";
   }
-  bool ok = true;
-  out += "* ";
-  out += std::to_string(seq);
-  out += " FETCH (";
-  bool first = true;
-  const auto sep = [&] {
-    if (!first) out += ' ';
-    first = false;
-  };
-  bool has_flags = false;
-  bool has_uid = false;
-  bool has_modseq = false;
-  for (const auto& item : items) {
+
+  std::optional<Literal> item(const FetchItem& item) {
     switch (item.attribute) {
       case FetchAttribute::kUid:
-        if (has_uid) break;
-        has_uid = true;
+        if (has_uid_) break;
+        has_uid_ = true;
         sep();
-        out += "UID " + std::to_string(m.info.uid);
+        out_ += "UID " + std::to_string(m_.info.uid);
         break;
       case FetchAttribute::kFlags:
-        if (has_flags) break;
-        has_flags = true;
+        if (has_flags_) break;
+        has_flags_ = true;
         sep();
-        out += "FLAGS ";
-        append_flags(out, m.info.flags, m.info.keywords, m.recent);
+        out_ += "FLAGS ";
+        append_flags(out_, m_.info.flags, m_.info.keywords, m_.recent);
         break;
       case FetchAttribute::kInternalDate:
         sep();
-        out += "INTERNALDATE " + internal_date(m.info.internal_date);
+        out_ += "INTERNALDATE " + internal_date(m_.info.internal_date);
         break;
       case FetchAttribute::kRfc822Size:
         sep();
-        out += "RFC822.SIZE " + std::to_string(m.info.size);
+        out_ += "RFC822.SIZE " + std::to_string(m_.info.size);
         break;
       case FetchAttribute::kModSeq:
-        if (has_modseq) break;
-        has_modseq = true;
+        if (has_modseq_) break;
+        has_modseq_ = true;
         sep();
-        out += "MODSEQ (" + std::to_string(m.info.modseq) + ")";
+        out_ += "MODSEQ (" + std::to_string(m_.info.modseq) + ")";
         break;
       case FetchAttribute::kEnvelope:
       case FetchAttribute::kBody:
-      case FetchAttribute::kBodyStructure: {
-        sep();
-        const bool env = item.attribute == FetchAttribute::kEnvelope;
-        const bool bs = item.attribute == FetchAttribute::kBodyStructure;
-        out += env ? "ENVELOPE " : bs ? "BODYSTRUCTURE " : "BODY ";
-        if (m.facts && !(env  ? m.facts->envelope
-                         : bs ? m.facts->bodystructure
-                              : m.facts->body)
-                            .empty()) {
-          out += env ? m.facts->envelope : bs ? m.facts->bodystructure : m.facts->body;
-        } else if (parsed) {
-          // Stored without facts (should not happen): compute them now.
-          const auto s = mime::imap_structure(*parsed);
-          out += env ? s.envelope : bs ? s.body_structure : s.body;
-        } else {
-          out += env ? "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"
-                     : "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 0 0)";
-        }
+      case FetchAttribute::kBodyStructure:
+        structure(item.attribute);
         break;
-      }
       case FetchAttribute::kRfc822:
       case FetchAttribute::kRfc822Header:
       case FetchAttribute::kRfc822Text: {
@@ -184,85 +183,115 @@ bool render(std::string& out, std::uint32_t seq, const Fetched& m,
         Section s;
         if (item.attribute == FetchAttribute::kRfc822Header) s.text = SectionText::kHeader;
         if (item.attribute == FetchAttribute::kRfc822Text) s.text = SectionText::kText;
-        out += item.attribute == FetchAttribute::kRfc822         ? "RFC822 "
-               : item.attribute == FetchAttribute::kRfc822Header ? "RFC822.HEADER "
-                                                                 : "RFC822.TEXT ";
-        const auto bytes =
-            parsed ? body_section(*parsed, s) : Result<std::string, SectionError>(std::string());
-        append_literal(out, bytes ? std::string_view(*bytes) : std::string_view());
-        break;
+        out_ += item.attribute == FetchAttribute::kRfc822         ? "RFC822 "
+                : item.attribute == FetchAttribute::kRfc822Header ? "RFC822.HEADER "
+                                                                  : "RFC822.TEXT ";
+        Literal l;
+        if (m_.parsed) {
+          if (auto bytes = body_section(*m_.parsed, s)) l.section = std::move(*bytes);
+        }
+        return l;
       }
       case FetchAttribute::kBodySection: {
         sep();
-        out += "BODY[";
-        append_section(out, item.section);
-        out += ']';
-        if (item.partial) out += "<" + std::to_string(item.partial->offset) + ">";
-        out += ' ';
-        const auto bytes =
-            parsed ? body_section(*parsed, item.section)
-                   : Result<std::string, SectionError>(unexpected(SectionError::kNoSuchPart));
-        if (!bytes) {
-          // A part that is not there is empty, as Dovecot answers ("{0}"; NIL is allowed too).
-          append_literal(out, {});
-        } else {
-          append_literal(out, apply_partial(*bytes, item.partial));
+        out_ += "BODY[";
+        append_section(out_, item.section);
+        out_ += ']';
+        if (item.partial) out_ += "<" + std::to_string(item.partial->offset) + ">";
+        out_ += ' ';
+        // A part that is not there is empty, as Dovecot answers ("{0}"; NIL is allowed too).
+        Literal l;
+        if (m_.parsed) {
+          if (auto bytes = body_section(*m_.parsed, item.section)) {
+            l.section = std::move(*bytes);
+            l.partial = item.partial;
+          }
         }
-        break;
+        return l;
       }
       case FetchAttribute::kBinary:
       case FetchAttribute::kBinarySize: {
         sep();
         const bool size = item.attribute == FetchAttribute::kBinarySize;
-        out += size ? "BINARY.SIZE[" : "BINARY[";
-        out += part_path(item.section.part);
-        out += ']';
-        if (!size && item.partial) out += "<" + std::to_string(item.partial->offset) + ">";
-        out += ' ';
-        const auto bytes =
-            parsed ? binary_section(*parsed, item.section.part)
-                   : Result<std::string, SectionError>(unexpected(SectionError::kNoSuchPart));
-        if (!bytes) {
-          const bool unknown = bytes.error() == SectionError::kUnknownEncoding;
-          if (unknown) ok = false;
-          if (size) {
-            out += '0';
-          } else if (unknown) {
-            out += "NIL";
-          } else {
-            append_literal(out, {});  // no such part: empty, as for BODY[]
-          }
-        } else if (size) {
-          out += std::to_string(bytes->size());
-        } else {
-          const auto view = apply_partial(*bytes, item.partial);
-          if (view.find('\0') != std::string_view::npos) {
-            append_literal8(out, view);
-          } else {
-            append_literal(out, view);
-          }
+        out_ += size ? "BINARY.SIZE[" : "BINARY[";
+        out_ += part_path(item.section.part);
+        out_ += ']';
+        if (!size && item.partial) out_ += "<" + std::to_string(item.partial->offset) + ">";
+        out_ += ' ';
+        // binary_answerable() has ruled out an encoding we cannot undo: an error here is a
+        // part that is not there, empty as for BODY[].
+        auto bytes =
+            m_.parsed ? binary_section(*m_.parsed, item.section.part)
+                      : Result<SectionBytes, SectionError>(unexpected(SectionError::kNoSuchPart));
+        if (size) {
+          out_ += bytes ? std::to_string(bytes->bytes().size()) : "0";
+          break;
         }
-        break;
+        Literal l;
+        l.binary = true;
+        if (bytes) {
+          l.section = std::move(*bytes);
+          l.partial = item.partial;
+        }
+        return l;
       }
     }
+    return std::nullopt;
   }
-  if (o.add_uid && !has_uid) {
+
+  void finish() {
+    if (o_.add_uid && !has_uid_) {
+      sep();
+      out_ += "UID " + std::to_string(m_.info.uid);
+    }
+    if (seen_set_ && !has_flags_) {
+      sep();
+      out_ += "FLAGS ";
+      append_flags(out_, m_.info.flags, m_.info.keywords, m_.recent);
+      has_flags_ = true;
+    }
+    if (((o_.add_modseq && has_flags_) || o_.with_modseq) && !has_modseq_) {
+      sep();
+      out_ += "MODSEQ (" + std::to_string(m_.info.modseq) + ")";
+    }
+    out_ += ")\r\n";
+  }
+
+ private:
+  void sep() {
+    if (!first_) out_ += ' ';
+    first_ = false;
+  }
+
+  void structure(FetchAttribute attribute) {
     sep();
-    out += "UID " + std::to_string(m.info.uid);
+    const bool env = attribute == FetchAttribute::kEnvelope;
+    const bool bs = attribute == FetchAttribute::kBodyStructure;
+    out_ += env ? "ENVELOPE " : bs ? "BODYSTRUCTURE " : "BODY ";
+    if (m_.facts && !(env  ? m_.facts->envelope
+                      : bs ? m_.facts->bodystructure
+                           : m_.facts->body)
+                         .empty()) {
+      out_ += env ? m_.facts->envelope : bs ? m_.facts->bodystructure : m_.facts->body;
+    } else if (m_.parsed) {
+      // Stored without facts (should not happen): compute them now.
+      const auto s = mime::imap_structure(*m_.parsed);
+      out_ += env ? s.envelope : bs ? s.body_structure : s.body;
+    } else {
+      out_ += env ? "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"
+                  : "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 0 0)";
+    }
   }
-  if (o.add_flags && !has_flags) {
-    sep();
-    out += "FLAGS ";
-    append_flags(out, m.info.flags, m.info.keywords, m.recent);
-    has_flags = true;
-  }
-  if (((o.add_modseq && has_flags) || o.with_modseq) && !has_modseq) {
-    sep();
-    out += "MODSEQ (" + std::to_string(m.info.modseq) + ")";
-  }
-  out += ")\r\n";
-  return ok;
-}
+
+  std::string& out_;
+  const Fetched& m_;
+  bool seen_set_;
+  const RenderOptions& o_;
+  bool first_ = true;
+  bool has_flags_ = false;
+  bool has_uid_ = false;
+  bool has_modseq_ = false;
+};
 
 }  // namespace
 
@@ -308,30 +337,50 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
   options.with_modseq = args.changed_since.has_value();
   bool cte_failed = false;
   const std::size_t batch_size = needs.whole ? 32 : 512;
-  for (std::size_t start = 0; start < uids.size(); start += batch_size) {
+  // The UIDs whose \Seen this command set: their responses carry FLAGS. A batch may stop
+  // short of its UIDs (kBatchBytes), so this outlives the batch that set them.
+  std::vector<std::uint32_t> seen_set;
+  std::size_t start = 0;
+  while (start < uids.size()) {
     const std::vector<std::uint32_t> batch(
         uids.begin() + static_cast<std::ptrdiff_t>(start),
         uids.begin() + static_cast<std::ptrdiff_t>(std::min(uids.size(), start + batch_size)));
     std::vector<std::uint64_t> seen_modseqs;
-    std::string rendered;
-    bool batch_ok = true;
+    std::vector<Fetched> fetched;
+    std::size_t done = batch.size();  // the UIDs of `batch` this round has read
     co_await net::run_blocking(ctx_.blocking, [&] {
-      std::vector<Fetched> fetched;
       const auto load = [&](MessageStore& s) {
         if (set_seen) {
           const auto r =
               s.store_flags(id, batch, MessageStore::FlagChange::kAdd, store::mailbox::kSeen, {});
-          for (const auto& c : r.changed) seen_modseqs.push_back(c.modseq);
+          for (const auto& c : r.changed) {
+            seen_modseqs.push_back(c.modseq);
+            seen_set.push_back(c.uid);
+          }
         }
         const auto detail = needs.size ? MessageStore::Detail::kAll : MessageStore::Detail::kFlags;
+        std::uint64_t octets = 0;
         for (auto& info : s.messages(id, uid_intervals(batch), detail)) {
+          if (octets >= kBatchBytes) {
+            done = static_cast<std::size_t>(std::lower_bound(batch.begin(), batch.end(), info.uid) -
+                                            batch.begin());
+            break;
+          }
           if (args.changed_since && info.modseq <= *args.changed_since) continue;
           Fetched f;
           f.recent = is_recent(info.uid);
           if (needs.facts) f.facts = s.facts(id, info.uid);
           // Header fields only (what a client's message list asks for): the header alone is
           // read, parsed as a message without a body.
-          if (needs.raw) f.raw = needs.whole ? s.raw(id, info.uid) : s.header(id, info.uid);
+          if (needs.raw) {
+            auto raw = needs.whole ? s.raw(id, info.uid) : s.header(id, info.uid);
+            if (raw) {
+              octets += raw->size();
+              f.raw = std::make_unique<std::string>(std::move(*raw));
+              auto p = mime::parse_message(*f.raw);
+              if (p) f.parsed = std::move(p.value());
+            }
+          }
           f.info = std::move(info);
           fetched.push_back(std::move(f));
         }
@@ -342,30 +391,36 @@ asio::awaitable<void> Session::on_fetch(const Command& cmd) {
       } else {
         mailbox_->read(load);
       }
-      RenderOptions o = options;
-      o.add_flags = !seen_modseqs.empty();
-      for (const auto& f : fetched) {
-        const auto seq = sequence_of(f.info.uid);
-        if (!seq) continue;
-        // A message with a part nobody can decode gets no FETCH response at all (a BINARY.SIZE
-        // of 0 would be cached as true); the command ends in NO [UNKNOWN-CTE].
-        std::string one;
-        if (render(one, seq, f, args.items, o)) {
-          rendered += one;
-        } else {
-          batch_ok = false;
-        }
-      }
     });
+    start += done;
     if (!seen_modseqs.empty()) {
       own_modseqs_.insert(seen_modseqs.begin(), seen_modseqs.end());
       mailbox_->changed();
+      std::sort(seen_set.begin(), seen_set.end());
     }
-    if (!batch_ok) cte_failed = true;
-    out_ += rendered;
-    if (out_.size() > std::size_t{256} * 1024 && !co_await flush()) {
-      closing_ = true;
-      co_return;
+    for (auto& f : fetched) {
+      const auto seq = sequence_of(f.info.uid);
+      if (!seq) continue;
+      if (!binary_answerable(f, args.items)) {
+        cte_failed = true;
+        continue;
+      }
+      const bool seen_now = std::binary_search(seen_set.begin(), seen_set.end(), f.info.uid);
+      FetchResponse response(out_, seq, f, seen_now, options);
+      for (const auto& item : args.items) {
+        const auto literal = response.item(item);
+        if (literal && !co_await send_literal(literal->bytes(), literal->binary)) {
+          closing_ = true;
+          co_return;
+        }
+      }
+      response.finish();
+      // The message's octets are sent: let them go before the next one is made.
+      f = Fetched{};
+      if (!co_await flush_if_large()) {
+        closing_ = true;
+        co_return;
+      }
     }
   }
   co_await refresh(cmd.uid);

@@ -382,7 +382,12 @@ asio::awaitable<void> Session::on_list(const Command& cmd) {
       }
     }
     for (const auto& [name, row] : everything) {
-      if (wildcard_match(pattern, name)) emit(name, row);
+      if (!wildcard_match(pattern, name)) continue;
+      emit(name, row);
+      if (!co_await flush_if_large()) {
+        closing_ = true;
+        co_return;
+      }
     }
   }
   if (state_ == State::kSelected) co_await refresh(true);

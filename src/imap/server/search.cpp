@@ -792,14 +792,27 @@ asio::awaitable<void> Session::on_search(const Command& cmd) {
       if (r.count) out_ += " COUNT " + std::to_string(numbers.size());
       if (all && !numbers.empty()) {
         out_ += " ALL ";
-        append_sequence_set(out_, numbers);
+        // In pieces: a run that spans two of them is written as two ranges, still one set.
+        constexpr std::size_t kPiece = 16 * 1024;
+        const std::span<const std::uint32_t> all_numbers(numbers);
+        for (std::size_t i = 0; i < numbers.size(); i += kPiece) {
+          if (i > 0) out_ += ',';
+          append_sequence_set(out_, all_numbers.subspan(i, std::min(kPiece, numbers.size() - i)));
+          if (!co_await flush_if_large()) {
+            closing_ = true;
+            co_return;
+          }
+        }
       }
       if (uses_modseq && !numbers.empty()) out_ += " MODSEQ " + std::to_string(highest);
       out_ += "\r\n";
     }
   } else {
     out_ += "* SEARCH";
-    for (const auto n : numbers) out_ += ' ' + std::to_string(n);
+    if (!co_await send_numbers(numbers)) {
+      closing_ = true;
+      co_return;
+    }
     if (uses_modseq && !numbers.empty()) out_ += " (MODSEQ " + std::to_string(highest) + ")";
     out_ += "\r\n";
   }
@@ -863,7 +876,10 @@ asio::awaitable<void> Session::on_sort(const Command& cmd) {
     return out;
   });
   out_ += "* SORT";
-  for (const auto n : sorted) out_ += ' ' + std::to_string(n);
+  if (!co_await send_numbers(sorted)) {
+    closing_ = true;
+    co_return;
+  }
   out_ += "\r\n";
   co_await refresh(cmd.uid);
   tagged(cmd, "OK", "SORT completed");
@@ -905,7 +921,12 @@ asio::awaitable<void> Session::on_thread(const Command& cmd) {
     };
     return Threader().run(std::move(input), subject_of);
   });
-  out_ += rendered.empty() ? "* THREAD\r\n" : "* THREAD " + rendered + "\r\n";
+  out_ += rendered.empty() ? "* THREAD" : "* THREAD ";
+  if (!co_await send_text(rendered)) {
+    closing_ = true;
+    co_return;
+  }
+  out_ += "\r\n";
   co_await refresh(cmd.uid);
   tagged(cmd, "OK", "THREAD completed");
 }

@@ -263,6 +263,10 @@ asio::awaitable<void> Session::refresh(bool allow_expunge) {
       vanished.push_back(u);
     } else {
       out_ += "* " + std::to_string(it - uids.begin() + 1) + " EXPUNGE\r\n";
+      if (!co_await flush_if_large()) {
+        closing_ = true;
+        co_return;
+      }
     }
     uids.erase(it);
     const auto r = std::lower_bound(sel_->recent.begin(), sel_->recent.end(), u);
@@ -301,6 +305,10 @@ asio::awaitable<void> Session::refresh(bool allow_expunge) {
     append_flags(out_, m->flags, m->keywords, is_recent(m->uid));
     if (condstore_) out_ += " MODSEQ (" + std::to_string(m->modseq) + ")";
     out_ += ")\r\n";
+    if (!co_await flush_if_large()) {
+      closing_ = true;
+      co_return;
+    }
   }
   if (d.highest > sel_->modseq) sel_->modseq = d.highest;
   own_modseqs_.erase(own_modseqs_.begin(), own_modseqs_.upper_bound(sel_->modseq));

@@ -21,12 +21,20 @@ using namespace protocol;
 
 namespace {
 
+// Zeroes a string's whole buffer: a moved-from or shrunk string keeps old octets there.
+void wipe(std::string& s) noexcept {
+  s.resize(s.capacity());
+  sodium_memzero(s.data(), s.size());
+  s.clear();
+}
+
 // Before login, literals carry only names and credentials: no large APPEND from a stranger.
 ReaderLimits limits_before_login(const core::Config& config) {
   ReaderLimits l;
   l.max_line = config.access.max_command_line;
   l.max_literal = l.max_argument_literal;
   l.max_command = std::uint64_t{2} * l.max_line + l.max_argument_literal;
+  l.wipe = true;
   return l;
 }
 
@@ -66,6 +74,7 @@ Session::Session(access::AccessContext& context, asio::ip::tcp::socket socket,
       implicit_tls_(implicit_tls),
       session_id_(crypto::random_hex(6)),
       started_(std::chrono::steady_clock::now()),
+      login_deadline_(started_ + context.config.access.login_timeout),
       reader_(limits_before_login(context.config)),
       wake_(stream_.socket().get_executor()) {}
 
@@ -84,6 +93,8 @@ asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {
     spdlog::error("imap session id={} internal error: {}", self->session_id_, e.what());
   }
   self->dog_.stop();
+  self->reader_.wipe();  // a LOGIN the connection ended in the middle of
+  sodium_memzero(self->in_.data(), self->in_.size());
   self->wake_.cancel();
   self->stream_.close();
   if (self->mailbox_ && self->watcher_) {
@@ -93,8 +104,11 @@ asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {
 }
 
 void Session::arm_idle() {
-  dog_.arm_for(state_ == State::kNotAuthenticated ? ctx_.config.access.login_timeout
-                                                  : ctx_.config.access.idle_timeout);
+  if (state_ == State::kNotAuthenticated) {
+    dog_.arm(login_deadline_);
+  } else {
+    dog_.arm_for(ctx_.config.access.idle_timeout);
+  }
 }
 
 bool Session::count_error() {
@@ -140,15 +154,47 @@ std::string Session::capabilities() const {
   return c;
 }
 
-asio::awaitable<bool> Session::flush() {
+asio::awaitable<bool> Session::flush(bool shrink) {
   if (out_.empty()) co_return true;
   boost::system::error_code ec;
   arm_idle();
   bytes_out_ += out_.size();
   co_await stream_.write(out_, ec);
   out_.clear();
-  if (out_.capacity() > std::size_t{64} * 1024) out_.shrink_to_fit();  // an idle session is small
+  if (shrink && out_.capacity() > std::size_t{64} * 1024) out_.shrink_to_fit();
   co_return !ec;
+}
+
+asio::awaitable<bool> Session::flush_if_large() {
+  if (out_.size() < kOutputHigh) co_return true;
+  co_return co_await flush(false);
+}
+
+asio::awaitable<bool> Session::send_literal(std::string_view bytes, bool binary) {
+  if (binary && bytes.find('\0') != std::string_view::npos) out_ += '~';
+  out_ += '{';
+  out_ += std::to_string(bytes.size());
+  out_ += "}\r\n";
+  co_return co_await send_text(bytes);
+}
+
+asio::awaitable<bool> Session::send_text(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const std::string_view piece = bytes.substr(0, kOutputPiece);
+    out_ += piece;
+    bytes.remove_prefix(piece.size());
+    if (!co_await flush_if_large()) co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Session::send_numbers(const std::vector<std::uint32_t>& numbers) {
+  for (const auto n : numbers) {
+    out_ += ' ';
+    out_ += std::to_string(n);
+    if (!co_await flush_if_large()) co_return false;
+  }
+  co_return true;
 }
 
 asio::awaitable<bool> Session::fill() {
@@ -162,7 +208,8 @@ asio::awaitable<bool> Session::fill() {
     if (dog_.expired()) {
       end_reason_ = "timeout";
       dog_.arm_for(std::chrono::seconds(5));
-      out_ = "* BYE Autologout; idle for too long\r\n";
+      out_ = state_ == State::kNotAuthenticated ? "* BYE Autologout; no login in time\r\n"
+                                                : "* BYE Autologout; idle for too long\r\n";
       boost::system::error_code ignored;
       co_await stream_.write(out_, ignored);
       out_.clear();
@@ -178,6 +225,8 @@ asio::awaitable<std::optional<ReadStatus>> Session::next_unit() {
       std::size_t used = 0;
       const ReadStatus st =
           reader_.feed(std::string_view(in_.data() + in_pos_, in_end_ - in_pos_), used);
+      // Before login the input carries passwords: the reader has its copy, this one goes.
+      if (state_ == State::kNotAuthenticated) sodium_memzero(in_.data() + in_pos_, used);
       in_pos_ += used;
       if (st != ReadStatus::kNeedMore) co_return st;
       if (in_pos_ < in_end_) continue;
@@ -244,6 +293,7 @@ asio::awaitable<void> Session::run() {
         } else {
           reader_advanced_ = false;
           co_await dispatch(parsed.value());
+          wipe_credentials(parsed.value());
         }
         if (!reader_advanced_) reader_.next();
         reader_advanced_ = false;
@@ -415,6 +465,7 @@ asio::awaitable<void> Session::on_starttls(const Command& cmd) {
   }
   // Whatever the client pipelined after STARTTLS came in plaintext: it is dropped, never read
   // as if it had come over TLS (the STARTTLS command injection, CVE-2011-0411 and kin).
+  sodium_memzero(in_.data(), in_.size());
   in_pos_ = in_end_ = 0;
   reader_.next();
   reader_advanced_ = true;
@@ -456,6 +507,7 @@ asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
   reader_.next();
   reader_advanced_ = true;
   std::vector<std::string> responses;
+  responses.reserve(2);  // never reallocated: a move would leave short strings' copies behind
   std::optional<std::string> initial = args.initial_response;
   const std::size_t steps = plain ? 1 : 2;
   while (responses.size() < steps) {
@@ -470,8 +522,9 @@ asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
           co_return;
         }
         responses.push_back(std::move(*decoded));
+        wipe(*decoded);
       }
-      sodium_memzero(initial->data(), initial->size());
+      wipe(*initial);
       continue;
     }
     // RFC 4616: an empty challenge; the LOGIN mechanism's "Username:" and "Password:".
@@ -500,13 +553,14 @@ asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
       co_return;
     }
     auto decoded = access::decode_base64(response->base64);
-    reader_.next();
+    reader_.next();  // the reader wipes the line (before login, ReaderLimits::wipe)
     if (!decoded) {
       tagged(cmd, "BAD", "Invalid base64");
       count_error();
       co_return;
     }
     responses.push_back(std::move(*decoded));
+    wipe(*decoded);
   }
   std::string user;
   std::string password;
@@ -515,23 +569,28 @@ asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
     if (!creds) {
       tagged(cmd, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
       count_error();
-      for (auto& r : responses) sodium_memzero(r.data(), r.size());
+      for (auto& r : responses) wipe(r);
       co_return;
     }
     user = std::move(creds->user);
     password = std::move(creds->password);
+    wipe(creds->password);
   } else {
     user = responses[0];
     password = responses[1];
   }
-  for (auto& r : responses) sodium_memzero(r.data(), r.size());
+  for (auto& r : responses) wipe(r);
   co_await finish_login(cmd, std::move(user), std::move(password));
 }
 
 asio::awaitable<void> Session::finish_login(const Command& cmd, std::string user,
                                             std::string password) {
   co_await flush();
+  // The work is ours now, not the client's: the login deadline gives way while it runs (a first
+  // login may import a large spool), as POP3 does.
+  dog_.arm_for(ctx_.config.access.idle_timeout);
   auto result = co_await access::login(ctx_, client_ip_, user, std::move(password));
+  wipe(password);  // moved from, but a short one was copied
   switch (result.status) {
     case access::LoginStatus::kOk:
       break;
@@ -553,6 +612,7 @@ asio::awaitable<void> Session::finish_login(const Command& cmd, std::string user
   mailbox_ = std::move(result.mailbox);
   user_ticket_ = std::move(result.ticket);
   state_ = State::kAuthenticated;
+  reader_.next();  // wipes the LOGIN or AUTHENTICATE that is still in it
   reader_ = CommandReader(limits_after_login(ctx_.config));
   // The ready command lives in the old reader: nothing more to read from it.
   reader_advanced_ = true;

@@ -67,7 +67,22 @@ class Session : public std::enable_shared_from_this<Session> {
   // The next framed unit from the client (reading as needed); nullopt when the connection ended.
   boost::asio::awaitable<std::optional<protocol::ReadStatus>> next_unit();
   boost::asio::awaitable<bool> fill();
-  boost::asio::awaitable<bool> flush();
+  // Writes what is buffered. `shrink`: give back a large buffer (at command boundaries, so an
+  // idle session is small), not while an answer is being streamed.
+  boost::asio::awaitable<bool> flush(bool shrink = true);
+  // Writes once kOutputHigh octets are buffered: loops that answer with many responses (FETCH,
+  // SEARCH, SORT, THREAD, LIST, the updates of refresh) call it as they go, so what a session
+  // holds does not grow with the answer. False when the client is gone.
+  boost::asio::awaitable<bool> flush_if_large();
+  // "{n}" (or literal8 "~{n}" for `binary` octets holding a NUL) CRLF and the octets, appended
+  // kOutputPiece at a time and written as they pass kOutputHigh.
+  boost::asio::awaitable<bool> send_literal(std::string_view bytes, bool binary);
+  // Octets appended kOutputPiece at a time, written as they pass kOutputHigh.
+  boost::asio::awaitable<bool> send_text(std::string_view bytes);
+  // " n" for each number, as SEARCH and SORT answer, written as they pass kOutputHigh.
+  boost::asio::awaitable<bool> send_numbers(const std::vector<std::uint32_t>& numbers);
+  static constexpr std::size_t kOutputHigh = std::size_t{256} * 1024;
+  static constexpr std::size_t kOutputPiece = std::size_t{64} * 1024;
   boost::asio::awaitable<void> dispatch(const protocol::Command& cmd);
   void arm_idle();
   bool count_error();
@@ -180,6 +195,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool implicit_tls_;
   std::string session_id_;
   std::chrono::steady_clock::time_point started_;
+  // login_timeout counts from the connection's start: commands before login do not push it back.
+  std::chrono::steady_clock::time_point login_deadline_;
 
   protocol::CommandReader reader_;
   bool reader_advanced_ = false;  // a handler called reader_.next() itself (IDLE, AUTHENTICATE)
