@@ -37,6 +37,8 @@ for b in "$sealpost" "$bench_dkim" /usr/sbin/smtp-source /usr/sbin/smtp-sink /us
 done
 
 work=$(mktemp -d /tmp/sealpost-auth-bench.XXXXXX)
+# Started as root, sealpost serves as the system user scripts/install-deps.sh creates.
+server_user=$([ "$(id -u)" -ne 0 ] || echo 'user = "sealpost"')
 chmod 755 "$work"
 pids=()
 cleanup() {
@@ -91,6 +93,7 @@ run() {  # auth on|checks|off -> prints messages/s
 [server]
 hostname = "mx.bench.test"
 data_dir = "$d/data"
+$server_user
 [listen]
 smtp = "127.0.0.1:$sp_port"
 [dns]

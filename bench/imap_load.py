@@ -224,7 +224,9 @@ class SealpostServer:
         with open(self.config, "w") as f:
             f.write("\n".join([
                 "[server]", 'hostname = "bench.sealpost.test"',
-                f'data_dir = "{self.dir}/data"', "",
+                f'data_dir = "{self.dir}/data"',
+                # Started as root, it serves as the system user the install step creates.
+                *(['user = "sealpost"'] if os.geteuid() == 0 else []), "",
                 "[listen]", f'imap = "127.0.0.1:{self.port}"',
                 f'smtp = "127.0.0.1:{dovecot_lib.harness.free_port()}"', "",
                 "[dns]", f'servers = ["127.0.0.1:{dovecot_lib.harness.free_port()}"]',
@@ -670,6 +672,7 @@ def main():
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="sealpost-imap-bench-")
+    os.chmod(work, 0o755)  # the servers' unprivileged users must reach their files
     os.chmod(work, 0o755)
     results = {}
     try:

@@ -34,6 +34,8 @@ for b in "$sealpost" "$source_bin" "$sink_bin" /usr/sbin/postfix; do
 done
 
 work=$(mktemp -d /tmp/sealpost-bench.XXXXXX)
+# Started as root, sealpost serves as the system user scripts/install-deps.sh creates.
+server_user=$([ "$(id -u)" -ne 0 ] || echo 'user = "sealpost"')
 chmod 755 "$work"  # Postfix's daemons run as the postfix user and must reach their queue
 pids=()
 postfix_dir=""
@@ -77,6 +79,7 @@ cat >"$work/sealpost/sealpost.toml" <<TOML
 [server]
 hostname = "mx.bench.test"
 data_dir = "$work/sealpost/data"
+$server_user
 [listen]
 smtp = "127.0.0.1:$sp_port"
 [dns]

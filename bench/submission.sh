@@ -60,6 +60,8 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "run as root (Postfix's master and smtp-sink -u need it)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/sealpost-bench-submission.XXXXXX)
+# Started as root, sealpost serves as the system user scripts/install-deps.sh creates.
+server_user=$([ "$(id -u)" -ne 0 ] || echo 'user = "sealpost"')
 chmod 755 "$work"  # Postfix's and Dovecot's daemons run as their users and must reach their files
 pids=()
 postfix_dir=""
@@ -96,6 +98,7 @@ cat >"$sp_dir/sealpost.toml" <<TOML
 [server]
 hostname = "submission.bench.test"
 data_dir = "$sp_dir/data"
+$server_user
 [listen]
 submission = "127.0.0.1:$sp_port"
 [tls]

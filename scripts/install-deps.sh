@@ -10,7 +10,7 @@ build_pkgs=(
   libgtest-dev libyaml-cpp-dev publicsuffix dns-root-data ca-certificates
 )
 test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml ldnsutils swaks libnet-ssleay-perl openssl unbound neomutt
-  fetchmail isync dovecot-core dovecot-imapd curl)
+  fetchmail isync dovecot-core dovecot-imapd curl gdb)
 bench_pkgs=(postfix dovecot-core bc)
 # The demo prints a swaks command (with --tls) and a curl command (IMAP) to try it.
 demo_pkgs=(swaks libnet-ssleay-perl curl)
@@ -23,6 +23,13 @@ case "${1:-build}" in
   bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   *) echo "usage: $0 [build|demo|test|bench]" >&2; exit 2 ;;
 esac
+
+# Started as root, `sealpost serve` (and `sealpost demo`) runs as an unprivileged user: the tests
+# and the demo use this system user, without a home or a login shell.
+if [ "$(id -u)" -eq 0 ] && ! getent passwd sealpost >/dev/null; then
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin sealpost
+fi
 
 missing=()
 # npm fetches the pinned SQLite3 Multiple Ciphers package; a machine may already have Node.js and

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/hardening.hpp"
 #include "cli/server_runtime.hpp"
 #include "core/config.hpp"
 #include "core/domain.hpp"
@@ -37,6 +38,12 @@ std::string require_destination(const std::string& text) {
 int config_check(const std::filesystem::path& path) {
   const auto config = core::load_config(path);
   for (const auto& w : config.warnings) std::cerr << path.string() << ": warning: " << w << "\n";
+  if (const auto files = open_file_limit(config); !files.enough()) {
+    std::cerr << path.string() << ": warning: the open files hard limit (" << files.hard
+              << ") is below the " << files.needed
+              << " the connection limits can use: raise it (LimitNOFILE=, ulimit -Hn) or lower "
+                 "[limits] connections and [access] connections\n";
+  }
   std::cout << "# " << path.string() << ": OK. Effective configuration:\n\n"
             << core::describe_config(config);
   return 0;

@@ -6,13 +6,14 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/secret_bytes.hpp"
 #include "store/metadata_store.hpp"
 
 namespace sealpost::cli {
 
 // The server key (data_dir/server.key, created on first use): DKIM private keys are sealed under
 // it.
-std::vector<unsigned char> server_key(const core::Config& config);
+core::SecretBytes server_key(const core::Config& config);
 // A new domain's first DKIM keys (RSA-2048 and Ed25519), signing at once.
 void create_domain_keys(const core::Config& config, store::MetadataStore& store,
                         const std::string& domain);
@@ -48,7 +49,8 @@ int mailbox_quota(const std::filesystem::path& config, const std::string& addres
                   const std::string& size);
 int mailbox_export(const std::filesystem::path& config, const std::string& address,
                    const std::string& password_file, const std::string& format,
-                   const std::filesystem::path& out, bool encrypted, const std::string& folder);
+                   const std::filesystem::path& out, bool encrypted, const std::string& folder,
+                   bool force);
 int mailbox_import(const std::filesystem::path& config, const std::string& address,
                    const std::string& password_file, const std::filesystem::path& path,
                    const std::string& folder);

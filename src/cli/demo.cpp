@@ -10,7 +10,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <pwd.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "cli/server_runtime.hpp"
@@ -29,6 +31,7 @@ namespace {
 
 constexpr std::string_view kDemoMailbox = "alice@example.test";
 constexpr std::string_view kDemoPassword = "sealpost-demo";
+constexpr const char* kDemoUser = "sealpost";
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kSinkLimit = std::size_t{64} * 1024 * 1024;
@@ -136,6 +139,20 @@ void write_file(const std::filesystem::path& p, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + p.string());
 }
 
+// Started as root, the demo serves as the system user the install step creates (as `serve`, it
+// never serves as root).
+std::string server_user_line() {
+  if (::geteuid() != 0) return {};
+  if (::getpwnam(kDemoUser) == nullptr) {
+    throw std::runtime_error(
+        std::string("run as root, the demo serves as the system user \"") + kDemoUser +
+        "\": create it with scripts/install-deps.sh demo (adduser --system --group "
+        "--no-create-home " +
+        kDemoUser + "), or run the demo as an ordinary user");
+  }
+  return std::string("user = \"") + kDemoUser + "\"\n";
+}
+
 }  // namespace
 
 int demo(const std::filesystem::path& dir_in, const DemoPorts& ports) {
@@ -151,8 +168,8 @@ int demo(const std::filesystem::path& dir_in, const DemoPorts& ports) {
   write_file(config_path,
              "# Written by `sealpost demo`. Everything listens on 127.0.0.1 only.\n"
              "[server]\nhostname = \"" +
-                 hostname +
-                 "\"\ndata_dir = \"data\"\n\n"
+                 hostname + "\"\ndata_dir = \"data\"\n" + server_user_line() +
+                 "\n"
                  "[listen]\nsmtp = \"127.0.0.1:" +
                  std::to_string(port) + "\"\nimap = \"127.0.0.1:" + std::to_string(ports.imap) +
                  "\"\npop3 = \"127.0.0.1:" + std::to_string(ports.pop3) +

@@ -58,14 +58,14 @@ void print_records(const core::Config& config, const std::string& domain,
 
 }  // namespace
 
-std::vector<unsigned char> server_key(const core::Config& config) {
+core::SecretBytes server_key(const core::Config& config) {
   return core::load_or_create_secret(config.data_dir / "server.key", 32, 32);
 }
 
 void create_domain_keys(const core::Config& config, store::MetadataStore& store,
                         const std::string& domain) {
   const auto now = core::unix_now();
-  auth::dkim::create_keys(store, server_key(config), domain, now, now);
+  auth::dkim::create_keys(store, server_key(config).bytes(), domain, now, now);
 }
 
 int domain_dns(const std::filesystem::path& path, const std::string& domain, bool check) {
@@ -118,7 +118,7 @@ int dkim_rotate(const std::filesystem::path& path, const std::string& domain, in
   const auto d = require_hosted(*store, domain);
   const auto now = core::unix_now();
   const auto created =
-      auth::dkim::rotate_keys(*store, server_key(config), d, now,
+      auth::dkim::rotate_keys(*store, server_key(config).bytes(), d, now,
                               std::int64_t{publish_hours} * 3600, std::int64_t{grace_days} * 86400);
   std::cout << "; new DKIM keys for " << d << ": publish these now. Signing switches to them in "
             << publish_hours << " h; the old keys retire " << grace_days << " days after that.\n";
@@ -146,7 +146,7 @@ int dkim_sign(const std::filesystem::path& path, const std::string& domain) {
   const auto config = core::load_config(path);
   auto store = open_metadata_store(config);
   const auto d = require_hosted(*store, domain);
-  const auto ring = auth::dkim::Keyring::load(*store, server_key(config), core::unix_now());
+  const auto ring = auth::dkim::Keyring::load(*store, server_key(config).bytes(), core::unix_now());
   const std::string message{std::istreambuf_iterator<char>(std::cin), {}};
   if (ring->keys(d).empty()) throw std::runtime_error("domain " + d + " has no active DKIM key");
   const std::string fields = ring->sign(message, d);

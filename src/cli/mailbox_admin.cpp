@@ -164,7 +164,8 @@ int mailbox_quota(const std::filesystem::path& path, const std::string& address,
 
 int mailbox_export(const std::filesystem::path& path, const std::string& address,
                    const std::string& password_file, const std::string& format,
-                   const std::filesystem::path& out, bool encrypted, const std::string& folder) {
+                   const std::filesystem::path& out, bool encrypted, const std::string& folder,
+                   bool force) {
   const auto config = core::load_config(path);
   const auto [addr, domain] = require_address(address);
   auto meta = open_metadata_store(config);
@@ -174,8 +175,9 @@ int mailbox_export(const std::filesystem::path& path, const std::string& address
     return 1;
   }
   auto& store = *opened->store;
+  store::mailbox::ExportOptions options{force, progress_bar("exporting")};
   if (format == "sqlite") {
-    store::mailbox::export_sqlite(store, out, encrypted);
+    store::mailbox::export_sqlite(store, out, encrypted, options);
     std::cout << "exported " << addr << " to " << out.string()
               << (encrypted ? " (encrypted with the mailbox key)" : " (decrypted: keep it safe)")
               << "\n";
@@ -185,11 +187,10 @@ int mailbox_export(const std::filesystem::path& path, const std::string& address
   std::size_t n = 0;
   if (format == "mbox") {
     n = store::mailbox::export_mbox(
-        store, out, folder.empty() ? std::nullopt : std::optional<std::string>(folder),
-        progress_bar("exporting"));
+        store, out, folder.empty() ? std::nullopt : std::optional<std::string>(folder), options);
   } else {
     if (!folder.empty()) throw std::runtime_error("--folder applies to --format mbox only");
-    n = store::mailbox::export_eml(store, out, progress_bar("exporting"));
+    n = store::mailbox::export_eml(store, out, options);
   }
   std::cout << "exported " << n << " messages of " << addr << " to " << out.string()
             << " (decrypted: keep it safe)\n";

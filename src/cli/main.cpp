@@ -1,13 +1,22 @@
 // sealpost: the one binary. Subcommands are thin: they parse arguments and call cli/.
+#include <functional>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/hardening.hpp"
+#include "cli/privileges.hpp"
 #include "core/config.hpp"
 
 int main(int argc, char** argv) {
   using namespace sealpost;
+  try {
+    cli::harden_process();
+  } catch (const std::exception& e) {
+    std::cerr << "sealpost: " << e.what() << "\n";
+    return 1;
+  }
   CLI::App app{"Sealpost: a privacy-first mail server"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("sealpost ") + SEALPOST_VERSION);
@@ -19,6 +28,13 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   };
   int status = 0;
+  // Subcommands that write the data directory act as the server's user (cli/privileges.hpp).
+  const auto as_server_user = [&config](std::function<void()> run) {
+    return [&config, run = std::move(run)] {
+      cli::become_server_user(config);
+      run();
+    };
+  };
 
   auto* serve = app.add_subcommand("serve", "run the mail server");
   with_config(serve);
@@ -47,28 +63,28 @@ int main(int argc, char** argv) {
   auto* dadd = domain->add_subcommand("add", "host a domain");
   dadd->add_option("domain", name)->required();
   with_config(dadd);
-  dadd->callback([&] { status = cli::domain_add(config, name); });
+  dadd->callback(as_server_user([&] { status = cli::domain_add(config, name); }));
   auto* drm = domain->add_subcommand("remove", "stop hosting a domain (and drop its aliases)");
   drm->add_option("domain", name)->required();
   with_config(drm);
-  drm->callback([&] { status = cli::domain_remove(config, name); });
+  drm->callback(as_server_user([&] { status = cli::domain_remove(config, name); }));
   std::string period;
   auto* dret = domain->add_subcommand(
       "retention", "how long sent mail keeps its sealed content after delivery (then redacted)");
   dret->add_option("domain", name)->required();
   dret->add_option("period", period, "e.g. 30d, 12h, 0 (redact at once), or default")->required();
   with_config(dret);
-  dret->callback([&] { status = cli::domain_retention(config, name, period); });
+  dret->callback(as_server_user([&] { status = cli::domain_retention(config, name, period); }));
   auto* dls = domain->add_subcommand("list", "list hosted domains");
   with_config(dls);
-  dls->callback([&] { status = cli::domain_list(config); });
+  dls->callback(as_server_user([&] { status = cli::domain_list(config); }));
 
   bool check_dns = false;
   auto* ddns = domain->add_subcommand("dns", "print the DNS records to publish for a domain");
   ddns->add_option("domain", name)->required();
   ddns->add_flag("--check", check_dns, "look each record up and say whether it is published");
   with_config(ddns);
-  ddns->callback([&] { status = cli::domain_dns(config, name, check_dns); });
+  ddns->callback(as_server_user([&] { status = cli::domain_dns(config, name, check_dns); }));
 
   int publish_hours = 48;
   int grace_days = 7;
@@ -82,15 +98,16 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 365));
   with_config(drot);
-  drot->callback([&] { status = cli::dkim_rotate(config, name, publish_hours, grace_days); });
+  drot->callback(
+      as_server_user([&] { status = cli::dkim_rotate(config, name, publish_hours, grace_days); }));
   auto* dlist = dkim->add_subcommand("list", "a domain's DKIM selectors and their state");
   dlist->add_option("domain", name)->required();
   with_config(dlist);
-  dlist->callback([&] { status = cli::dkim_list(config, name); });
+  dlist->callback(as_server_user([&] { status = cli::dkim_list(config, name); }));
   auto* dsign = dkim->add_subcommand("sign", "sign a message (stdin) with a domain's keys");
   dsign->add_option("domain", name)->required();
   with_config(dsign);
-  dsign->callback([&] { status = cli::dkim_sign(config, name); });
+  dsign->callback(as_server_user([&] { status = cli::dkim_sign(config, name); }));
   auto* dver = dkim->add_subcommand("verify", "verify a message's DKIM signatures (stdin)");
   with_config(dver);
   dver->callback([&] { status = cli::dkim_verify(config); });
@@ -110,20 +127,20 @@ int main(int argc, char** argv) {
   madd->add_option("--password-file", password_file,
                    "read the password from the first line of FILE (default: prompt)");
   with_config(madd);
-  madd->callback([&] { status = cli::mailbox_add(config, name, password_file); });
+  madd->callback(as_server_user([&] { status = cli::mailbox_add(config, name, password_file); }));
   auto* mdel = mbox->add_subcommand("delete", "delete a mailbox and its files");
   mdel->add_option("address", name)->required();
   with_config(mdel);
-  mdel->callback([&] { status = cli::mailbox_delete(config, name); });
+  mdel->callback(as_server_user([&] { status = cli::mailbox_delete(config, name); }));
   auto* mls = mbox->add_subcommand("list", "a domain's mailboxes");
   mls->add_option("domain", name)->required();
   with_config(mls);
-  mls->callback([&] { status = cli::mailbox_list(config, name); });
+  mls->callback(as_server_user([&] { status = cli::mailbox_list(config, name); }));
   auto* mchk = mbox->add_subcommand("check", "check a mailbox password");
   mchk->add_option("address", name)->required();
   mchk->add_option("--password-file", password_file, "read the password from FILE");
   with_config(mchk);
-  mchk->callback([&] { status = cli::mailbox_check(config, name, password_file); });
+  mchk->callback(as_server_user([&] { status = cli::mailbox_check(config, name, password_file); }));
 
   std::string new_password_file;
   auto* mpw =
@@ -140,7 +157,7 @@ int main(int argc, char** argv) {
   std::string size;
   mquota->add_option("size", size, "bytes, or with a unit: 500M, 2G")->required();
   with_config(mquota);
-  mquota->callback([&] { status = cli::mailbox_quota(config, name, size); });
+  mquota->callback(as_server_user([&] { status = cli::mailbox_quota(config, name, size); }));
 
   std::string format = "mbox";
   std::filesystem::path out;
@@ -156,12 +173,15 @@ int main(int argc, char** argv) {
                    "directory; sqlite: a new file")
       ->required();
   mexp->add_flag("--encrypted", encrypted, "sqlite: keep the copy encrypted");
+  bool force = false;
+  mexp->add_flag("--force", force, "replace output files that exist (refused otherwise)");
   mexp->add_option("--folder", folder, "mbox: only this folder");
   mexp->add_option("--password-file", password_file, "read the password from FILE");
   with_config(mexp);
-  mexp->callback([&] {
-    status = cli::mailbox_export(config, name, password_file, format, out, encrypted, folder);
-  });
+  mexp->callback(as_server_user([&] {
+    status =
+        cli::mailbox_export(config, name, password_file, format, out, encrypted, folder, force);
+  }));
   std::filesystem::path source;
   auto* mimp = mbox->add_subcommand("import", "import an mbox file or a Maildir");
   mimp->add_option("address", name)->required();
@@ -181,16 +201,17 @@ int main(int argc, char** argv) {
   apadd->add_option("--name", label, "what it is for, e.g. phone")->required();
   apadd->add_option("--password-file", password_file, "the mailbox password, from FILE");
   with_config(apadd);
-  apadd->callback([&] { status = cli::app_password_add(config, name, password_file, label); });
+  apadd->callback(
+      as_server_user([&] { status = cli::app_password_add(config, name, password_file, label); }));
   auto* apls = apw->add_subcommand("list", "a mailbox's app passwords");
   apls->add_option("address", name)->required();
   with_config(apls);
-  apls->callback([&] { status = cli::app_password_list(config, name); });
+  apls->callback(as_server_user([&] { status = cli::app_password_list(config, name); }));
   auto* aprm = apw->add_subcommand("revoke", "revoke an app password");
   aprm->add_option("address", name)->required();
   aprm->add_option("name", label)->required();
   with_config(aprm);
-  aprm->callback([&] { status = cli::app_password_revoke(config, name, label); });
+  aprm->callback(as_server_user([&] { status = cli::app_password_revoke(config, name, label); }));
 
   std::vector<std::string> forwards;
   auto* alias = app.add_subcommand("alias", "forwarding aliases")->require_subcommand(1);
@@ -198,38 +219,38 @@ int main(int argc, char** argv) {
   aadd->add_option("address", name, "local@domain, or *@domain for a catch-all")->required();
   aadd->add_option("--forward", forwards, "destination address (repeatable)")->required();
   with_config(aadd);
-  aadd->callback([&] { status = cli::alias_add(config, name, forwards); });
+  aadd->callback(as_server_user([&] { status = cli::alias_add(config, name, forwards); }));
   auto* arm = alias->add_subcommand("remove", "remove an alias");
   arm->add_option("address", name)->required();
   with_config(arm);
-  arm->callback([&] { status = cli::alias_remove(config, name); });
+  arm->callback(as_server_user([&] { status = cli::alias_remove(config, name); }));
   auto* als = alias->add_subcommand("list", "list a domain's aliases");
   als->add_option("domain", name)->required();
   with_config(als);
-  als->callback([&] { status = cli::alias_list(config, name); });
+  als->callback(as_server_user([&] { status = cli::alias_list(config, name); }));
 
   std::string entry;
   bool all = false;
   auto* q = app.add_subcommand("queue", "the outbound queue")->require_subcommand(1);
   auto* qls = q->add_subcommand("list", "queued and recently sent messages, newest first");
   with_config(qls);
-  qls->callback([&] { status = cli::queue_list(config); });
+  qls->callback(as_server_user([&] { status = cli::queue_list(config); }));
   auto* qstats = q->add_subcommand("stats", "recipients by state and bounce category (metrics)");
   with_config(qstats);
-  qstats->callback([&] { status = cli::queue_stats(config); });
+  qstats->callback(as_server_user([&] { status = cli::queue_stats(config); }));
   auto* qshow = q->add_subcommand("show", "one entry: envelope, each recipient's state, content");
   qshow->add_option("id", entry, "the ID `queue list` prints")->required();
   with_config(qshow);
-  qshow->callback([&] { status = cli::queue_show(config, entry); });
+  qshow->callback(as_server_user([&] { status = cli::queue_show(config, entry); }));
   auto* qretry = q->add_subcommand("retry", "make pending recipients due now");
   qretry->add_option("id", entry, "the ID `queue list` prints");
   qretry->add_flag("--all", all, "every pending entry");
   with_config(qretry);
-  qretry->callback([&] { status = cli::queue_retry(config, entry, all); });
+  qretry->callback(as_server_user([&] { status = cli::queue_retry(config, entry, all); }));
   auto* qdrop = q->add_subcommand("drop", "delete an entry (no bounce is sent)");
   qdrop->add_option("id", entry, "the ID `queue list` prints")->required();
   with_config(qdrop);
-  qdrop->callback([&] { status = cli::queue_drop(config, entry); });
+  qdrop->callback(as_server_user([&] { status = cli::queue_drop(config, entry); }));
 
   try {
     app.parse(argc, argv);

@@ -90,7 +90,7 @@ int queue_list(const std::filesystem::path& path) {
 int queue_show(const std::filesystem::path& path, const std::string& id) {
   const auto config = core::load_config(path);
   auto store = open_metadata_store(config);
-  queue::Queue q(*store, server_key(config));
+  queue::Queue q(*store, server_key(config).bytes());
   const auto entry = q.load(require_entry(q, id));
   if (!entry) throw std::runtime_error("no queue entry " + id);
   const auto& r = entry->record;
@@ -149,7 +149,7 @@ int queue_retry(const std::filesystem::path& path, const std::string& id, bool a
     std::cout << store->queue_retry_all(now) << " recipients are due now\n";
     return 0;
   }
-  queue::Queue q(*store, server_key(config));
+  queue::Queue q(*store, server_key(config).bytes());
   store->queue_retry(require_entry(q, id), now);
   std::cout << "entry " << id << " is due now\n";
   return 0;
@@ -158,7 +158,7 @@ int queue_retry(const std::filesystem::path& path, const std::string& id, bool a
 int queue_drop(const std::filesystem::path& path, const std::string& id) {
   const auto config = core::load_config(path);
   auto store = open_metadata_store(config);
-  queue::Queue q(*store, server_key(config));
+  queue::Queue q(*store, server_key(config).bytes());
   store->queue_drop(require_entry(q, id));
   std::cout << "entry " << id << " dropped\n";
   return 0;

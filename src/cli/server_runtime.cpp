@@ -21,6 +21,7 @@
 #include "auth/inbound.hpp"
 #include "auth/srs/srs.hpp"
 #include "cli/commands.hpp"
+#include "cli/hardening.hpp"
 #include "cli/privileges.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -203,8 +204,16 @@ dns::Resolver::Options interactive_resolver_options(const core::Config& config) 
 
 int run_server(const core::Config& config, const std::function<void(asio::io_context&)>& on_ready) {
   (void)std::signal(SIGPIPE, SIG_IGN);
+  // Before anything is created as root: started as root, it refuses to go on without a user.
+  const auto user = server_user(config.user, true);
   core::init_logging(config.log_level);
   for (const auto& w : config.warnings) spdlog::warn("config: {}", w);
+  if (const auto files = raise_open_file_limit(config); !files.enough()) {
+    spdlog::warn(
+        "open files: the hard limit ({}) is below the {} the connection limits can use; raise "
+        "it (LimitNOFILE=, ulimit -Hn) or lower [limits] connections and [access] connections",
+        files.hard, files.needed);
+  }
   // Earlier versions kept DMARC reports here as plaintext files; nothing reads them any more.
   if (std::error_code ec; std::filesystem::is_directory(config.data_dir / "dmarc-reports", ec)) {
     spdlog::warn(
@@ -270,7 +279,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   const auto key = server_key(config);
   auth::dkim::KeyringHolder keyring;
   const std::function<void()> reload_keys = [&store, &key, &keyring] {
-    keyring.set(auth::dkim::Keyring::load(*store, key, core::unix_now()));
+    keyring.set(auth::dkim::Keyring::load(*store, key.bytes(), core::unix_now()));
   };
   reload_keys();
 
@@ -316,7 +325,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
 
   // The outbound queue: submission puts mail in, the runner delivers it (and our bounces and
   // reports).
-  queue::Queue outbound(*store, key);
+  queue::Queue outbound(*store, key.bytes());
   smtp::client::DomainRelay queue_relay(config, io.get_executor(), *resolver, client_tls.get(),
                                         verified_tls.get(), sts.get(), dane_tls.get(),
                                         &tls_results);
@@ -386,7 +395,7 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
     spdlog::warn("no listener is configured ([listen] smtp = \"IP:PORT\"): nothing to serve");
   }
   // Every privileged thing (binding ports, reading keys and certificates) is done by now.
-  drop_privileges(config.user, config.data_dir);
+  drop_privileges(user, config.data_dir);
   for (auto& l : listeners) l->start();
   {
     std::string ports;

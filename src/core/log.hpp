@@ -11,6 +11,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/secret_bytes.hpp"
+
 namespace sealpost::core {
 
 void init_logging(std::string_view level);
@@ -22,7 +24,7 @@ class ClientHasher {
   [[nodiscard]] std::string hash(std::string_view client_address) const;
 
  private:
-  std::vector<unsigned char> key_;
+  SecretBytes key_;
 };
 
 }  // namespace sealpost::core

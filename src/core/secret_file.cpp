@@ -43,12 +43,8 @@ class Fd {
   fail(file, what + ": " + std::generic_category().message(err));
 }
 
-void wipe(std::vector<unsigned char>& bytes) noexcept {
-  if (!bytes.empty()) sodium_memzero(bytes.data(), bytes.size());
-}
-
-std::vector<unsigned char> read_key(int fd, const std::filesystem::path& file,
-                                    std::size_t min_bytes, std::size_t max_bytes) {
+SecretBytes read_key(int fd, const std::filesystem::path& file, std::size_t min_bytes,
+                     std::size_t max_bytes) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) fail_errno(file, "cannot stat", errno);
   if (!S_ISREG(st.st_mode)) fail(file, "is not a regular file");
@@ -60,31 +56,28 @@ std::vector<unsigned char> read_key(int fd, const std::filesystem::path& file,
                    "); it must be readable by its owner only: chmod 600 " + file.string());
   }
   // One byte more than allowed, to tell "too long" from "exactly the maximum".
-  std::vector<unsigned char> key(max_bytes + 1);
+  SecretBytes key(max_bytes + 1);
   std::size_t n = 0;
   while (n < key.size()) {
     const ssize_t got = ::read(fd, key.data() + n, key.size() - n);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
-      const int err = errno;
-      wipe(key);
-      fail_errno(file, "cannot read", err);
+      fail_errno(file, "cannot read", errno);
     }
     if (got == 0) break;
     n += static_cast<std::size_t>(got);
   }
   if (n < min_bytes || n > max_bytes) {
-    wipe(key);
     fail(file, n < min_bytes
                    ? "is " + std::to_string(n) + " bytes; the key needs at least " +
                          std::to_string(min_bytes)
                    : "is over " + std::to_string(max_bytes) + " bytes; this is not a key file");
   }
-  key.resize(n);
+  key.shrink(n);
   return key;
 }
 
-void write_all(int fd, const std::vector<unsigned char>& bytes, const std::filesystem::path& file) {
+void write_all(int fd, const SecretBytes& bytes, const std::filesystem::path& file) {
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t put = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -95,7 +88,7 @@ void write_all(int fd, const std::vector<unsigned char>& bytes, const std::files
 }
 
 // Makes a new key file; nullopt when another process put one in place first.
-std::optional<std::vector<unsigned char>> create_key(const std::filesystem::path& file) {
+std::optional<SecretBytes> create_key(const std::filesystem::path& file) {
   std::string temp = file.string() + ".tmp.XXXXXX";
   Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
   if (fd.get() < 0) fail_errno(file, "cannot create a temporary file beside it", errno);
@@ -107,48 +100,39 @@ std::optional<std::vector<unsigned char>> create_key(const std::filesystem::path
     }
   } temp_file{temp};
 
-  std::vector<unsigned char> key(kCreatedKeyBytes);
-  try {
-    if (::fchmod(fd.get(), 0600) != 0) fail_errno(file, "cannot set mode 0600", errno);
-    randombytes_buf(key.data(), key.size());
-    write_all(fd.get(), key, file);
-    if (::fsync(fd.get()) != 0) fail_errno(file, "cannot fsync the new key", errno);
-    if (::close(fd.release()) != 0) fail_errno(file, "cannot close the new key", errno);
-    // No-replace, so two processes starting at once agree on one key instead of each keeping
-    // the one it wrote.
-    if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, file.c_str(), RENAME_NOREPLACE) != 0) {
-      const int err = errno;
-      if (err == EEXIST) {
-        wipe(key);
-        return std::nullopt;
-      }
-      if (err != EINVAL && err != ENOSYS && err != ENOTSUP) {
-        fail_errno(file, "cannot move the new key into place", err);
-      }
-      if (::rename(temp.c_str(), file.c_str()) != 0) {
-        fail_errno(file, "cannot move the new key into place", errno);
-      }
+  auto key = SecretBytes::random(kCreatedKeyBytes);
+  if (::fchmod(fd.get(), 0600) != 0) fail_errno(file, "cannot set mode 0600", errno);
+  write_all(fd.get(), key, file);
+  if (::fsync(fd.get()) != 0) fail_errno(file, "cannot fsync the new key", errno);
+  if (::close(fd.release()) != 0) fail_errno(file, "cannot close the new key", errno);
+  // No-replace, so two processes starting at once agree on one key instead of each keeping
+  // the one it wrote.
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, file.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    if (err == EEXIST) return std::nullopt;
+    if (err != EINVAL && err != ENOSYS && err != ENOTSUP) {
+      fail_errno(file, "cannot move the new key into place", err);
     }
-    temp_file.keep = true;
-    // The rename is durable only once the directory is: a key lost in a crash would, for
-    // example, orphan every SRS address handed out under it.
-    const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
-    const Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir_fd.get() < 0) fail_errno(file, "cannot open its directory to fsync it", errno);
-    if (::fsync(dir_fd.get()) != 0 && errno != EINVAL) {
-      fail_errno(file, "cannot fsync its directory", errno);
+    if (::rename(temp.c_str(), file.c_str()) != 0) {
+      fail_errno(file, "cannot move the new key into place", errno);
     }
-  } catch (...) {
-    wipe(key);
-    throw;
+  }
+  temp_file.keep = true;
+  // The rename is durable only once the directory is: a key lost in a crash would, for
+  // example, orphan every SRS address handed out under it.
+  const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+  const Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) fail_errno(file, "cannot open its directory to fsync it", errno);
+  if (::fsync(dir_fd.get()) != 0 && errno != EINVAL) {
+    fail_errno(file, "cannot fsync its directory", errno);
   }
   return key;
 }
 
 }  // namespace
 
-std::vector<unsigned char> load_or_create_secret(const std::filesystem::path& file,
-                                                 std::size_t min_bytes, std::size_t max_bytes) {
+SecretBytes load_or_create_secret(const std::filesystem::path& file, std::size_t min_bytes,
+                                  std::size_t max_bytes) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   // At most twice: losing the creation race to another process means loading its key.
   for (int attempt = 0; attempt < 2; ++attempt) {

@@ -3,7 +3,8 @@
 
 #include <cstddef>
 #include <filesystem>
-#include <vector>
+
+#include "core/secret_bytes.hpp"
 
 namespace sealpost::core {
 
@@ -12,8 +13,7 @@ namespace sealpost::core {
 // directory fsync'd) when it does not exist. Throws std::runtime_error naming the file when it is
 // not a regular file, is accessible by group or others (whoever reads a key can use it; whoever
 // writes it can replace it), or is shorter than `min_bytes` or longer than `max_bytes`.
-std::vector<unsigned char> load_or_create_secret(const std::filesystem::path& file,
-                                                 std::size_t min_bytes = 32,
-                                                 std::size_t max_bytes = 1024);
+SecretBytes load_or_create_secret(const std::filesystem::path& file, std::size_t min_bytes = 32,
+                                  std::size_t max_bytes = 1024);
 
 }  // namespace sealpost::core

@@ -53,4 +53,23 @@ std::optional<std::string> open(std::span<const unsigned char> key,
   return out;
 }
 
+std::optional<SecretBytes> open_secret(std::span<const unsigned char> key,
+                                       const std::vector<unsigned char>& sealed,
+                                       std::string_view context) {
+  require_key(key);
+  constexpr auto kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  constexpr auto kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  if (sealed.size() < kNonce + kTag) return std::nullopt;
+  SecretBytes out(sealed.size() - kNonce - kTag);
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          out.data(), &len, nullptr, sealed.data() + kNonce, sealed.size() - kNonce,
+          reinterpret_cast<const unsigned char*>(context.data()), context.size(), sealed.data(),
+          key.data()) != 0) {
+    return std::nullopt;
+  }
+  out.shrink(static_cast<std::size_t>(len));
+  return out;
+}
+
 }  // namespace sealpost::crypto

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/secret.hpp"
+
 namespace sealpost::crypto {
 
 // nonce || ciphertext+tag. The key must be 32 bytes.
@@ -17,5 +19,9 @@ std::vector<unsigned char> seal(std::span<const unsigned char> key, std::string_
 // Empty optional when the key, the context or the bytes are wrong.
 std::optional<std::string> open(std::span<const unsigned char> key,
                                 const std::vector<unsigned char>& sealed, std::string_view context);
+// The same for a sealed key: opened straight into guarded memory, never into the heap.
+std::optional<SecretBytes> open_secret(std::span<const unsigned char> key,
+                                       const std::vector<unsigned char>& sealed,
+                                       std::string_view context);
 
 }  // namespace sealpost::crypto

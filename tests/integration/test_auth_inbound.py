@@ -178,7 +178,9 @@ class InboundAuthTest(unittest.TestCase):
 
     def test_external_report_address_gets_reports_only_when_its_domain_agreed(self):
         # The queue's clock, which the test moves a day ahead to get the day's reports.
-        clock = os.path.join(tempfile.mkdtemp(prefix="auth-clock-"), "clock")
+        clock_dir = tempfile.mkdtemp(prefix="auth-clock-")
+        os.chmod(clock_dir, 0o711)  # the server reads it as its unprivileged user
+        clock = os.path.join(clock_dir, "clock")
         with open(clock, "w") as f:
             f.write("0\n")
         os.environ["SEALPOST_TEST_CLOCK_FILE"] = clock

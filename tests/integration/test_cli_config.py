@@ -106,7 +106,7 @@ class AdminTest(unittest.TestCase):
             self.skipTest("needs root to test dropping privileges")
         os.chmod(self.mx.dir, 0o755)  # the unprivileged user must reach its data directory
         with open(self.mx.config) as f:
-            text = f.read().replace("[server]\n", '[server]\nuser = "nobody"\n', 1)
+            text = f.read().replace(f'user = "{self.mx.user}"', 'user = "nobody"', 1)
         with open(self.mx.config, "w") as f:
             f.write(text)
         self.mx.cli("domain", "add", "example.com")

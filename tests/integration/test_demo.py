@@ -17,6 +17,8 @@ class DemoTest(unittest.TestCase):
     def test_demo_forwards_the_printed_example(self):
         work = tempfile.mkdtemp(prefix="sealpost-demo-")
         self.addCleanup(shutil.rmtree, work, True)
+        # Run as root, the demo serves as the system user "sealpost", which must reach its files.
+        os.chmod(work, 0o711)
         port, sink_port, imap_port, pop3_port = free_port(), free_port(), free_port(), free_port()
         submission_port = free_port()
         out_path = os.path.join(work, "out.log")

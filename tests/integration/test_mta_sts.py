@@ -111,6 +111,7 @@ class MtaStsTest(unittest.TestCase):
         self.reports = Sink().start()
         self.addCleanup(self.reports.stop)
         # The queue's clock, which the test moves a day ahead to get the day's TLS reports.
+        os.chmod(self.work, 0o711)  # the server reads the clock as its unprivileged user
         self.clock = os.path.join(self.work, "clock")
         with open(self.clock, "w") as f:
             f.write("0\n")

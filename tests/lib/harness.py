@@ -7,6 +7,7 @@ their stop() with unittest's addCleanup).
 
 import fcntl
 import os
+import pwd
 import random
 import re
 import shutil
@@ -33,6 +34,8 @@ SEALPOST_BIN = os.environ.get("SEALPOST_BIN") or os.path.join(
 # in parallel), so two tests are not handed the same port while neither has bound it yet.
 _PORT_RANGE = (20000, 32768)
 _PORT_LEASE_S = 300
+# The unprivileged user scripts/install-deps.sh creates (`[server] user` when run as root).
+SERVER_USER = "sealpost"
 _PORT_FILE = os.path.join(tempfile.gettempdir(), "sealpost-test-ports")
 
 
@@ -254,8 +257,16 @@ class Sealpost:
         self.proc = None
         self.hostname = hostname
         self.ports = {name: free_port() for name in listen}
+        # Started as root (as CI runs), the server serves as the system user the install step
+        # creates, and the CLI acts as that user: it owns the test's directory, so it can reach
+        # the data directory and write exports beside it.
+        self.user = SERVER_USER if os.geteuid() == 0 else None
+        if self.user:
+            account = pwd.getpwnam(self.user)
+            os.chown(self.dir, account.pw_uid, account.pw_gid)
         lines = [
-            "[server]", f'hostname = "{hostname}"', f'data_dir = "{self.data_dir}"', "",
+            "[server]", f'hostname = "{hostname}"', f'data_dir = "{self.data_dir}"',
+            *([f'user = "{self.user}"'] if self.user else []), "",
             "[listen]", f'smtp = "127.0.0.1:{self.port}"',
             *[f'{name} = "127.0.0.1:{port}"' for name, port in self.ports.items()], "",
             # Without dns_port no DNS server answers there: tests route by the transport map.
@@ -316,10 +327,11 @@ class Sealpost:
             raise AssertionError(f"sealpost {' '.join(args)} failed: {result.stderr!r}")
         return result
 
-    def start(self):
+    def start(self, preexec_fn=None):
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([SEALPOST_BIN, "serve", "--config", self.config],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=preexec_fn)
         # Every listener is bound and listening before the server accepts on any: the SMTP
         # port answering means the others queue connections too (no probe that would log).
         wait_for_port(self.port, proc=self.proc, log=self.log_text)

@@ -26,7 +26,7 @@ std::string day_of(std::int64_t now) {
 }  // namespace
 
 std::vector<store::DkimKeyRecord> create_keys(store::MetadataStore& store,
-                                              const std::vector<unsigned char>& server_key,
+                                              std::span<const unsigned char> server_key,
                                               const std::string& domain, std::int64_t now,
                                               std::int64_t active_from) {
   std::set<std::string> taken;
@@ -53,7 +53,7 @@ std::vector<store::DkimKeyRecord> create_keys(store::MetadataStore& store,
 }
 
 std::vector<store::DkimKeyRecord> rotate_keys(store::MetadataStore& store,
-                                              const std::vector<unsigned char>& server_key,
+                                              std::span<const unsigned char> server_key,
                                               const std::string& domain, std::int64_t now,
                                               std::int64_t publish_delay, std::int64_t grace) {
   const auto old = store.dkim_keys(domain);
@@ -65,7 +65,7 @@ std::vector<store::DkimKeyRecord> rotate_keys(store::MetadataStore& store,
 }
 
 std::shared_ptr<const Keyring> Keyring::load(store::MetadataStore& store,
-                                             const std::vector<unsigned char>& server_key,
+                                             std::span<const unsigned char> server_key,
                                              std::int64_t now) {
   auto ring = std::make_shared<Keyring>();
   // Oldest first: a later key of the same algorithm replaces an earlier one.

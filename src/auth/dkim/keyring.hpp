@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,14 +23,14 @@ struct NamedKey {
 // Creates an RSA-2048 and an Ed25519 key for `domain`, signing from `active_from`. Selectors are
 // "sYYYYMMDDr" and "sYYYYMMDDe" (a suffix when taken). Returns the new records.
 std::vector<store::DkimKeyRecord> create_keys(store::MetadataStore& store,
-                                              const std::vector<unsigned char>& server_key,
+                                              std::span<const unsigned char> server_key,
                                               const std::string& domain, std::int64_t now,
                                               std::int64_t active_from);
 
 // Rotation: new keys signing from now + `publish_delay`; the current ones retire `grace` after
 // that. Returns the new records.
 std::vector<store::DkimKeyRecord> rotate_keys(store::MetadataStore& store,
-                                              const std::vector<unsigned char>& server_key,
+                                              std::span<const unsigned char> server_key,
                                               const std::string& domain, std::int64_t now,
                                               std::int64_t publish_delay, std::int64_t grace);
 
@@ -37,7 +38,7 @@ std::vector<store::DkimKeyRecord> rotate_keys(store::MetadataStore& store,
 class Keyring {
  public:
   static std::shared_ptr<const Keyring> load(store::MetadataStore& store,
-                                             const std::vector<unsigned char>& server_key,
+                                             std::span<const unsigned char> server_key,
                                              std::int64_t now);
   // Empty when the domain has none.
   [[nodiscard]] const std::vector<NamedKey>& keys(const std::string& domain) const;

@@ -154,10 +154,6 @@ std::int64_t system_unix_seconds() {
   return core::unix_now();
 }
 
-void wipe(std::vector<unsigned char>& bytes) noexcept {
-  if (!bytes.empty()) sodium_memzero(bytes.data(), bytes.size());
-}
-
 }  // namespace
 
 std::string_view describe(ReverseError error) noexcept {
@@ -178,36 +174,33 @@ bool is_srs_local_part(std::string_view local) noexcept {
   return has_tag(local, '0') || has_tag(local, '1');
 }
 
-Srs::Srs(std::vector<unsigned char> key, std::string_view domain, int max_age_days, Clock clock)
+Srs::Srs(std::span<const unsigned char> key, std::string_view domain, int max_age_days, Clock clock)
+    : Srs(core::SecretBytes::copy_of(key), domain, max_age_days, std::move(clock)) {}
+
+Srs::Srs(core::SecretBytes key, std::string_view domain, int max_age_days, Clock clock)
     : key_(std::move(key)),
       domain_(to_lower_ascii(domain)),
       max_age_days_(max_age_days),
       clock_(clock ? std::move(clock) : Clock(system_unix_seconds)) {
   if (key_.size() < kMinKeyBytes || key_.size() > kMaxKeyBytes) {
-    wipe(key_);
     throw std::invalid_argument("SRS key must be " + std::to_string(kMinKeyBytes) + " to " +
                                 std::to_string(kMaxKeyBytes) + " bytes");
   }
   if (domain_.empty() || domain_.find_first_of("@=\"\\ ") != std::string::npos ||
       has_control(domain_)) {
-    wipe(key_);
     throw std::invalid_argument("SRS domain is not a host name");
   }
   if (max_age_days_ < 1 || max_age_days_ > kMaxAgeLimitDays) {
-    wipe(key_);
     throw std::invalid_argument("SRS max age must be 1 to " + std::to_string(kMaxAgeLimitDays) +
                                 " days");
   }
   // sodium_memcmp below; idempotent and thread-safe.
   if (sodium_init() < 0) {
-    wipe(key_);
     throw std::runtime_error("libsodium failed to initialise");
   }
 }
 
-Srs::~Srs() {
-  wipe(key_);
-}
+Srs::~Srs() = default;
 
 std::int64_t Srs::today() const {
   const std::int64_t now = clock_();
@@ -312,7 +305,7 @@ Result<std::string, ReverseError> Srs::reverse(std::string_view address) const {
   return quote_if_needed(f->local) + "@" + std::string(f->host);
 }
 
-std::vector<unsigned char> load_or_create_key(const std::filesystem::path& file) {
+core::SecretBytes load_or_create_key(const std::filesystem::path& file) {
   return core::load_or_create_secret(file, kMinKeyBytes, kMaxKeyBytes);
 }
 

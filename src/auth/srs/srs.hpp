@@ -22,11 +22,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/secret_bytes.hpp"
 
 namespace sealpost::auth::srs {
 
@@ -62,7 +64,10 @@ class Srs {
   // `max_age_days` is 1..1022: libsrs2's rule, a stamp is valid while
   // (today - stamp) mod 1024 <= max_age_days, plus one day ahead for clock skew. An empty
   // `clock` means the system clock.
-  Srs(std::vector<unsigned char> key, std::string_view domain,
+  Srs(core::SecretBytes key, std::string_view domain, int max_age_days = kDefaultMaxAgeDays,
+      Clock clock = {});
+  // The same with a copy of `key`.
+  Srs(std::span<const unsigned char> key, std::string_view domain,
       int max_age_days = kDefaultMaxAgeDays, Clock clock = {});
   ~Srs();
   Srs(const Srs&) = delete;
@@ -91,7 +96,7 @@ class Srs {
                                   std::string_view c = {}) const;
   [[nodiscard]] std::int64_t today() const;
 
-  std::vector<unsigned char> key_;
+  core::SecretBytes key_;
   std::string domain_;
   int max_age_days_;
   Clock clock_;
@@ -103,6 +108,6 @@ class Srs {
 // accessible by group or others (whoever reads the key can mint SRS addresses that make us relay
 // to anyone; whoever writes it can replace it), is shorter than kMinKeyBytes or longer than
 // kMaxKeyBytes.
-std::vector<unsigned char> load_or_create_key(const std::filesystem::path& file);
+core::SecretBytes load_or_create_key(const std::filesystem::path& file);
 
 }  // namespace sealpost::auth::srs

@@ -87,13 +87,12 @@ std::optional<Unlocked> unlock(MetadataStore& store, const std::string& address,
   }
   auto master = crypto::unwrap_any(wrappings, credential);
   if (!master) return std::nullopt;
-  const auto secret =
-      crypto::open(master->bytes(), m->spool_secret_sealed, spool_context(m->file_id));
+  auto secret =
+      crypto::open_secret(master->bytes(), m->spool_secret_sealed, spool_context(m->file_id));
   if (!secret) throw StoreError("mailbox " + address + ": the spool key does not open");
   Unlocked u{*m, std::move(*master), {}};
   u.spool_keys.public_key = m->spool_public_key;
-  u.spool_keys.secret_key = crypto::SecretBytes::copy_of(
-      {reinterpret_cast<const unsigned char*>(secret->data()), secret->size()});
+  u.spool_keys.secret_key = std::move(*secret);
   return u;
 }
 

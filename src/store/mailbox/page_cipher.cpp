@@ -8,6 +8,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "core/secret_bytes.hpp"
+
 namespace sealpost::store::mailbox {
 
 namespace {
@@ -34,16 +36,21 @@ std::uint32_t load32_le(const unsigned char* p) {
          (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
 }
 
+// The cipher holds the mailbox key: guarded, locked memory that core dumps leave out (as
+// core::SecretBytes), wiped by sodium_free. Cipher is bytes only, so any alignment will do.
+static_assert(alignof(Cipher) == 1);
+
 void* allocate(sqlite3* /*db*/) {
-  void* memory = sqlite3_malloc(sizeof(Cipher));
-  if (memory != nullptr) sodium_memzero(memory, sizeof(Cipher));
+  void* memory = sodium_malloc(sizeof(Cipher));
+  if (memory == nullptr) return nullptr;
+  core::exclude_from_core_dumps(memory, sizeof(Cipher));
+  sodium_memzero(memory, sizeof(Cipher));
   return memory;
 }
 
 void release(void* cipher) {
   if (cipher == nullptr) return;
-  sodium_memzero(cipher, sizeof(Cipher));
-  sqlite3_free(cipher);
+  sodium_free(cipher);
 }
 
 void clone(void* to, void* from) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <system_error>
+#include <utility>
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -56,16 +58,87 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
-// A file only its owner can read: exports hold mail in the clear.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) noexcept : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void fail(const fs::path& path, const std::string& what) {
+  throw StoreError(path.string() + ": " + what + ": " + std::generic_category().message(errno));
+}
+
+// A directory an export writes into. The path the user named is taken as it is (and created when
+// missing); everything below it is made and opened relative to its descriptor without following
+// a symbolic link, so a link planted in the output cannot send mail (decrypted) elsewhere or
+// overwrite a file through it.
+class OutputDir {
+ public:
+  static OutputDir open(const fs::path& path) {
+    if (!path.empty()) fs::create_directories(path);
+    const fs::path dir = path.empty() ? fs::path(".") : path;
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) fail(dir, "cannot open the output directory");
+    return OutputDir(dir, std::move(fd));
+  }
+
+  [[nodiscard]] OutputDir subdir(const std::string& name) const {
+    const fs::path path = path_ / name;
+    if (::mkdirat(fd_.get(), name.c_str(), 0700) != 0 && errno != EEXIST) {
+      fail(path, "cannot create");
+    }
+    Fd fd(::openat(fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.get() < 0) fail(path, "cannot open as a directory (a symbolic link is not followed)");
+    return OutputDir(path, std::move(fd));
+  }
+
+  // A new file only its owner can read (exports hold mail in the clear). An existing one is
+  // refused, unless `overwrite`: then it is removed first (a link, not what it points to).
+  [[nodiscard]] Fd create(const std::string& name, bool overwrite) const {
+    if (overwrite && ::unlinkat(fd_.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
+      fail(path_ / name, "cannot replace");
+    }
+    Fd fd(::openat(fd_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                   0600));
+    if (fd.get() < 0) {
+      if (errno == EEXIST) {
+        throw StoreError((path_ / name).string() + " exists (--force replaces it)");
+      }
+      fail(path_ / name, "cannot create");
+    }
+    return fd;
+  }
+
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  OutputDir(fs::path path, Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  fs::path path_;
+  Fd fd_;
+};
+
 class PrivateFile {
  public:
-  explicit PrivateFile(const fs::path& path) : path_(path) {
-    if (path.has_parent_path()) fs::create_directories(path.parent_path());
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || !(file_ = ::fdopen(fd, "wb"))) {
-      if (fd >= 0) ::close(fd);
-      throw StoreError(path.string() + ": cannot create");
-    }
+  PrivateFile(const OutputDir& dir, const std::string& name, bool overwrite)
+      : path_(dir.path() / name) {
+    Fd fd = dir.create(name, overwrite);
+    file_ = ::fdopen(fd.get(), "wb");
+    if (!file_) fail(path_, "cannot create");
+    fd.release();
   }
   ~PrivateFile() {
     if (file_) std::fclose(file_);
@@ -123,24 +196,29 @@ std::string return_path(std::string_view raw) {
   return std::string(line.substr(open + 1, close - open - 1));
 }
 
-// The folder's path under an export directory: its levels as directories.
-fs::path folder_path(const fs::path& root, const std::string& name, std::string_view suffix) {
-  fs::path p = root;
-  std::string_view rest = name;
-  while (!rest.empty()) {
-    const auto slash = rest.find('/');
-    std::string level(rest.substr(0, slash));
-    // Levels that would escape the directory or hide as dot files are written harmlessly.
-    if (level == "." || level == ".." || level.starts_with('.')) level.insert(0, "_");
-    rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
-    p /= rest.empty() ? level + std::string(suffix) : level;
+// The directory a folder's export goes in: one directory per level of its name but the last.
+// `holder` keeps a subdirectory alive while it is used.
+const OutputDir& parent_dir(const OutputDir& root, const std::vector<std::string>& levels,
+                            std::optional<OutputDir>& holder) {
+  for (std::size_t i = 0; i + 1 < levels.size(); ++i) {
+    holder.emplace((holder ? *holder : root).subdir(levels[i]));
   }
-  return p;
+  return holder ? *holder : root;
 }
 
-void write_mbox(MessageStore& store, const Folder& folder, const fs::path& file, std::size_t& done,
+bool unsafe_in_export_name(unsigned char c) {
+  return c < 0x20 || c == 0x7f || c == '%' || c == '.' || c == '/' || c == '\\';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+void write_mbox(MessageStore& store, const Folder& folder, PrivateFile& out, std::size_t& done,
                 std::size_t total, const Progress& progress) {
-  PrivateFile out(file);
   std::string chunk;
   for (const auto& m : store.messages(folder.id)) {
     const auto raw = store.raw(folder.id, m.uid);
@@ -376,8 +454,52 @@ std::vector<fs::path> maildir_files(const fs::path& dir) {
 
 }  // namespace
 
+std::vector<std::string> export_levels(std::string_view folder) {
+  std::vector<std::string> levels;
+  while (true) {
+    const auto slash = folder.find('/');
+    const auto level = folder.substr(0, slash);
+    std::string name;
+    for (const char c : level) {
+      if (unsafe_in_export_name(static_cast<unsigned char>(c))) {
+        char escaped[4];
+        std::snprintf(escaped, sizeof escaped, "%%%02X", static_cast<unsigned char>(c));
+        name += escaped;
+      } else {
+        name += c;
+      }
+    }
+    // An empty level ("a//b") as a lone "%", which no encoded byte gives.
+    levels.push_back(name.empty() ? "%" : name);
+    if (slash == std::string_view::npos) return levels;
+    folder.remove_prefix(slash + 1);
+  }
+}
+
+std::string folder_from_export_path(const fs::path& relative) {
+  std::string folder;
+  bool first = true;
+  for (const auto& part : relative) {
+    if (!first) folder += '/';
+    first = false;
+    const std::string level = part.string();
+    if (level == "%") continue;
+    for (std::size_t i = 0; i < level.size(); ++i) {
+      const int hi = level[i] == '%' && i + 2 < level.size() ? hex_value(level[i + 1]) : -1;
+      const int lo = hi >= 0 ? hex_value(level[i + 2]) : -1;
+      if (lo >= 0) {
+        folder += static_cast<char>(hi * 16 + lo);
+        i += 2;
+      } else {
+        folder += level[i];  // as an earlier version wrote it
+      }
+    }
+  }
+  return folder;
+}
+
 std::size_t export_mbox(MessageStore& store, const fs::path& out,
-                        const std::optional<std::string>& folder, const Progress& progress) {
+                        const std::optional<std::string>& folder, const ExportOptions& options) {
   Snapshot snapshot(store);
   std::vector<Folder> folders;
   if (folder) {
@@ -389,36 +511,51 @@ std::size_t export_mbox(MessageStore& store, const fs::path& out,
   }
   const std::size_t total = count_messages(store, folders);
   std::size_t done = 0;
+  if (folder) {
+    if (!out.has_filename()) throw StoreError(out.string() + ": not a file name");
+    PrivateFile file(OutputDir::open(out.parent_path()), out.filename().string(),
+                     options.overwrite);
+    write_mbox(store, folders.front(), file, done, total, options.progress);
+    return done;
+  }
+  const auto root = OutputDir::open(out);
   for (const auto& f : folders) {
-    write_mbox(store, f, folder ? out : folder_path(out, f.name, ".mbox"), done, total, progress);
+    const auto levels = export_levels(f.name);
+    std::optional<OutputDir> holder;
+    PrivateFile file(parent_dir(root, levels, holder), levels.back() + ".mbox", options.overwrite);
+    write_mbox(store, f, file, done, total, options.progress);
   }
   return done;
 }
 
-std::size_t export_eml(MessageStore& store, const fs::path& out, const Progress& progress) {
+std::size_t export_eml(MessageStore& store, const fs::path& out, const ExportOptions& options) {
   Snapshot snapshot(store);
   const auto folders = store.folders();
   const std::size_t total = count_messages(store, folders);
   std::size_t done = 0;
+  const auto root = OutputDir::open(out);
   for (const auto& f : folders) {
-    const fs::path dir = folder_path(out, f.name, "");
-    fs::create_directories(dir);
+    const auto levels = export_levels(f.name);
+    std::optional<OutputDir> holder;
+    const auto dir = parent_dir(root, levels, holder).subdir(levels.back());
     for (const auto& m : store.messages(f.id)) {
       const auto raw = store.raw(f.id, m.uid);
       if (!raw) continue;
-      PrivateFile file(dir / (std::to_string(m.uid) + ".eml"));
+      PrivateFile file(dir, std::to_string(m.uid) + ".eml", options.overwrite);
       file.write(*raw);
       file.close();
       ++done;
-      if (progress) progress(done, total);
+      if (options.progress) options.progress(done, total);
     }
   }
   return done;
 }
 
-void export_sqlite(MessageStore& store, const fs::path& out, bool encrypted) {
-  if (fs::exists(out)) throw StoreError(out.string() + " exists");
-  if (out.has_parent_path()) fs::create_directories(out.parent_path());
+void export_sqlite(MessageStore& store, const fs::path& out, bool encrypted,
+                   const ExportOptions& options) {
+  if (!out.has_filename()) throw StoreError(out.string() + ": not a file name");
+  // Made here, empty, owner-only and not through a link; VACUUM INTO fills an empty file.
+  (void)OutputDir::open(out.parent_path()).create(out.filename().string(), options.overwrite);
   // A URI for the target: "key=" (empty) writes it unencrypted; without it SQLite3 Multiple
   // Ciphers encrypts the copy with the mailbox's own key.
   std::string uri = "file:";
@@ -484,7 +621,7 @@ ImportResult import_mail(MessageStore& store, const fs::path& path, const Import
     if (!e.is_regular_file() || e.path().extension() != ".mbox") continue;
     auto rel = fs::relative(e.path(), path);
     rel.replace_extension();
-    boxes.emplace_back(rel.generic_string(), e.path());
+    boxes.emplace_back(folder_from_export_path(rel), e.path());
   }
   if (boxes.empty()) {
     throw StoreError(path.string() + ": neither a Maildir nor a directory of .mbox files");

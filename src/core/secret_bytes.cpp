@@ -1,13 +1,16 @@
-#include "crypto/secret.hpp"
+#include "core/secret_bytes.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <stdexcept>
 #include <utility>
 
 #include <sodium.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-namespace sealpost::crypto {
+namespace sealpost::core {
 
 namespace {
 
@@ -17,13 +20,25 @@ void init() {
 
 }  // namespace
 
+// sodium_malloc's own sodium_mlock asks for MADV_DONTDUMP too; asking again here, on exactly the
+// pages that hold the value, keeps the promise whatever libsodium's version does. (madvise needs
+// a page-aligned start: on memory from operator new it failed with EINVAL.)
+void exclude_from_core_dumps(void* data, std::size_t size) {
+  static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto first = reinterpret_cast<std::uintptr_t>(data) & ~(page - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(data) + size + page - 1) & ~(page - 1);
+  (void)::madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTDUMP);
+}
+
 SecretBytes::SecretBytes(std::size_t size) {
   init();
   if (size == 0) return;
-  data_ = static_cast<unsigned char*>(::operator new(size));
+  // Locked (best effort: RLIMIT_MEMLOCK may refuse) and guarded by sodium_malloc itself.
+  data_ = static_cast<unsigned char*>(sodium_malloc(size));
+  if (data_ == nullptr) throw std::bad_alloc();
   size_ = size;
-  std::memset(data_, 0, size);
-  (void)sodium_mlock(data_, size_);  // best effort: RLIMIT_MEMLOCK may refuse
+  exclude_from_core_dumps(data_, size_);
+  sodium_memzero(data_, size_);
 }
 
 SecretBytes SecretBytes::random(std::size_t size) {
@@ -56,15 +71,19 @@ SecretBytes::~SecretBytes() {
 
 void SecretBytes::release() {
   if (!data_) return;
-  sodium_munlock(data_, size_);  // wipes as it unlocks
-  sodium_memzero(data_, size_);
-  ::operator delete(data_);
+  sodium_free(data_);  // checks the canary, wipes, unlocks, unmaps
   data_ = nullptr;
   size_ = 0;
+}
+
+void SecretBytes::shrink(std::size_t size) {
+  if (size >= size_) return;
+  sodium_memzero(data_ + size, size_ - size);
+  size_ = size;
 }
 
 bool SecretBytes::equals(const SecretBytes& other) const {
   return size_ == other.size_ && (size_ == 0 || sodium_memcmp(data_, other.data_, size_) == 0);
 }
 
-}  // namespace sealpost::crypto
+}  // namespace sealpost::core
