@@ -241,6 +241,10 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
 
   const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
+  // Caught from here on, before any port is bound: a stop asked for as soon as a port answers
+  // (while the data directory is still being handed over, say) waits in the set and is a clean
+  // stop, not the default action's death.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
 
   auto resolver = dns::Resolver::create(io.get_executor(), resolver_options(config));
 
@@ -428,7 +432,6 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   };
   RoutingReloader reloader(*store, router, on_change);
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer stop_deadline(io);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;

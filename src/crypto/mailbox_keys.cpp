@@ -22,10 +22,14 @@ void init() {
 SecretBytes derive(std::string_view credential, const std::vector<unsigned char>& salt,
                    const KdfCost& cost) {
   SecretBytes kek(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
-  if (crypto_pwhash(kek.data(), kek.size(), credential.data(), credential.size(), salt.data(),
-                    cost.ops, cost.memory, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    throw std::runtime_error("Argon2id: out of memory");
-  }
+  const int failed =
+      crypto_pwhash(kek.data(), kek.size(), credential.data(), credential.size(), salt.data(),
+                    cost.ops, cost.memory, crypto_pwhash_ALG_ARGON2ID13);
+  // Argon2's final BLAKE2b leaves the key's bytes in its stack frames. On the password-hashing
+  // pool's threads, idle between logins, nothing else would overwrite them: clear what those
+  // frames used (a few KiB; 64 KiB is ample) so no core, /proc/PID/mem reader or swap sees it.
+  sodium_stackzero(std::size_t{64} * 1024);
+  if (failed != 0) throw std::runtime_error("Argon2id: out of memory");
   return kek;
 }
 

@@ -139,7 +139,7 @@ class Pop3Test(unittest.TestCase):
 
     def stored(self):
         """The INBOX as the store holds it: {uid: bytes}, from an EML export."""
-        out = tempfile.mkdtemp(prefix="pop3-eml-", dir=self.mx.dir)
+        out = self.mx.workdir("pop3-eml-")
         shutil.rmtree(out)
         self.mx.cli("mailbox", "export", ADDRESS, "--format", "eml", "-o", out,
                     "--password-file", self.pw)
@@ -151,7 +151,7 @@ class Pop3Test(unittest.TestCase):
 
     def flags(self):
         """{uid: flags} of the INBOX, from a decrypted SQLite export."""
-        path = os.path.join(tempfile.mkdtemp(prefix="pop3-db-", dir=self.mx.dir), "m.db")
+        path = os.path.join(self.mx.workdir("pop3-db-"), "m.db")
         self.mx.cli("mailbox", "export", ADDRESS, "--format", "sqlite", "-o", path,
                     "--password-file", self.pw)
         db = sqlite3.connect(path)

@@ -291,6 +291,15 @@ class Sealpost:
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
 
+    def workdir(self, prefix):
+        """A new directory beside the data directory that the CLI (acting as the server's user
+        when run as root) may write to: where tests ask for exports."""
+        path = tempfile.mkdtemp(prefix=prefix, dir=self.dir)
+        if self.user:
+            account = pwd.getpwnam(self.user)
+            os.chown(path, account.pw_uid, account.pw_gid)
+        return path
+
     def cli(self, *args, check=True):
         """Runs a sealpost subcommand against this instance's config."""
         result = subprocess.run([SEALPOST_BIN, *args, "--config", self.config],
