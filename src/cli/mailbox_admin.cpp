@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "access/password_strength.hpp"
 #include "cli/commands.hpp"
 #include "cli/server_runtime.hpp"
 #include "core/clock.hpp"
@@ -66,6 +67,15 @@ std::string read_password(const std::string& file, bool confirm) {
   }
   if (pw.empty()) throw std::runtime_error("the password must not be empty");
   return pw;
+}
+
+// A password the user chose must be hard to guess (zxcvbn, [access] min_password_score).
+void require_strong(const core::Config& config, const std::string& password,
+                    const std::string& address) {
+  if (auto refusal =
+          access::password_refusal(password, address, config.access.min_password_score)) {
+    throw std::runtime_error(*refusal);
+  }
 }
 
 // The mailbox open with its password, its spool moved in (as at any login).
@@ -279,6 +289,7 @@ int mailbox_add(const std::filesystem::path& path, const std::string& address,
   const auto [addr, domain] = require_address(address);
   auto store = open_metadata_store(config);
   const std::string pw = read_password(password_file, true);
+  require_strong(config, pw, addr);
   store::mailbox::create_mailbox(*store, config.data_dir, addr, domain, pw);
   std::cout << "mailbox " << addr << " created (encrypted; only its password opens it)\n";
   return 0;
@@ -333,6 +344,7 @@ int mailbox_passwd(const std::filesystem::path& path, const std::string& address
   }
   std::cerr << (new_password_file.empty() ? "The new password:\n" : "");
   const std::string new_pw = read_password(new_password_file, true);
+  require_strong(config, new_pw, addr);
   // A new wrapping of the same key: the database is not rekeyed, app passwords keep working.
   const auto wrapped = store::mailbox::wrap_for(*store, *unlocked, new_pw);
   if (!wrapped) throw std::runtime_error("mailbox " + addr + " has no credential to rewrap");

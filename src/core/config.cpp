@@ -367,6 +367,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     a.max_command_line = static_cast<std::uint32_t>(*v);
   if (auto v = access.integer("errors_per_session", 1, 100000))
     a.max_errors = static_cast<std::uint32_t>(*v);
+  if (auto v = access.integer("min_password_score", 0, 4))
+    a.min_password_score = static_cast<int>(*v);
   access.reject_unknown();
   if ((c.listen_imap || c.listen_imaps || c.listen_pop3 || c.listen_pop3s) && !c.tls_cert &&
       !a.allow_plaintext_on_loopback) {
@@ -493,7 +495,7 @@ std::string describe_config(const Config& c) {
     << "\nlogin_timeout = " << a.login_timeout.count()
     << "\npop3_idle_timeout = " << a.pop3_idle_timeout.count()
     << "\ncommand_line = " << a.max_command_line << "\nerrors_per_session = " << a.max_errors
-    << "\n";
+    << "\nmin_password_score = " << a.min_password_score << "\n";
   const Queue& qc = c.queue;
   o << "\n[queue]\nretry = \"";
   for (std::size_t i = 0; i < qc.retry_delays.size(); ++i) {

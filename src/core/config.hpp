@@ -71,6 +71,9 @@ struct Access {
   std::uint32_t max_command_line = 64 * 1024;
   // Protocol errors (BAD, -ERR) before the connection is closed.
   std::uint32_t max_errors = 50;
+  // The zxcvbn score (0-4) a password set with `mailbox add` or `mailbox passwd` must reach;
+  // 3 means more than 10^8 guesses. 0 accepts any password.
+  int min_password_score = 3;
 };
 
 // [queue]: the encrypted outbound queue (submission, bounces, reports) and how it retries.

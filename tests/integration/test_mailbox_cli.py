@@ -142,6 +142,43 @@ class MailboxCliTest(unittest.TestCase):
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("not a size", bad.stderr)
 
+    def write(self, name, text):
+        path = os.path.join(self.mx.dir, name)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        return path
+
+    def test_weak_passwords_are_refused_with_the_reason(self):
+        weak = self.write("weak", "password1")
+        r = self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", weak,
+                        check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("password too weak (score 0 of 4, at least 3 required): it is a common "
+                      "password", r.stderr)
+        self.assertEqual(self.files(), [], "no mailbox was made")
+        # The address's own words count as known to an attacker.
+        own = self.write("own", "alice.example.com")
+        r = self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", own,
+                        check=False)
+        self.assertIn("the mailbox's own name or domain", r.stderr)
+
+        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        r = self.mx.cli("mailbox", "passwd", "alice@example.com", "--password-file", self.pw,
+                        "--new-password-file", weak, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("password too weak", r.stderr)
+        self.assertEqual(self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                     self.pw).returncode, 0, "the password is unchanged")
+
+    def test_the_minimum_score_is_a_setting(self):
+        lax = Sealpost(extra="[access]\nmin_password_score = 0\n")
+        self.addCleanup(lax.cleanup)
+        lax.cli("domain", "add", "example.com")
+        weak = self.write("weak", "password1")
+        lax.cli("mailbox", "add", "alice@example.com", "--password-file", weak)
+        self.assertEqual(lax.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                 weak).returncode, 0)
+
 
 if __name__ == "__main__":
     unittest.main()
