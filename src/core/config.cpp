@@ -330,6 +330,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   if (auto v = limits.integer("connections", 1, 1000000))
     l.max_connections = static_cast<std::uint32_t>(*v);
   if (auto v = limits.size("bytes_in_flight", 1024, 64 * kGiB)) l.max_bytes_in_flight = *v;
+  const auto spool_size = limits.size("spool_size", 1024, 1024 * kGiB);
+  if (spool_size) l.max_spool_size = *spool_size;
   if (auto v = limits.integer("idle_timeout", 1, 86400)) l.idle_timeout = std::chrono::seconds(*v);
   if (auto v = limits.integer("session_timeout", 1, std::int64_t{7} * 86400))
     l.session_timeout = std::chrono::seconds(*v);
@@ -347,6 +349,11 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   limits.reject_unknown();
   if (l.max_bytes_in_flight < l.max_message_size) {
     limits.fail("bytes_in_flight", "must be at least limits.message_size");
+  }
+  if (l.max_spool_size < l.max_message_size) {
+    // The default must not refuse a config that only raised message_size.
+    if (spool_size) limits.fail("spool_size", "must be at least limits.message_size");
+    l.max_spool_size = l.max_message_size;
   }
 
   TableReader access(table("access"), "access", source);
@@ -479,6 +486,7 @@ std::string describe_config(const Config& c) {
     << "connections_per_client = " << l.max_connections_per_client << "\n"
     << "connections = " << l.max_connections << "\n"
     << "bytes_in_flight = " << l.max_bytes_in_flight << "\n"
+    << "spool_size = " << l.max_spool_size << "\n"
     << "idle_timeout = " << l.idle_timeout.count() << "\n"
     << "session_timeout = " << l.session_timeout.count() << "\n"
     << "errors_per_session = " << l.max_errors << "\n"

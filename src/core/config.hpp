@@ -46,6 +46,9 @@ struct Limits {
   std::chrono::seconds relay_timeout{120};
   // relay_connect_timeout: seconds to wait for a destination's TCP connection.
   std::chrono::seconds relay_connect_timeout{30};
+  // spool_size: bytes a locked mailbox's sealed spool may hold (the mailbox's quota, when
+  // smaller, instead); past it mail for the mailbox gets 452 4.2.2 until its owner logs in.
+  std::uint64_t max_spool_size = 256ULL * 1024 * 1024;
   // accepted_memory: seconds a destination's acceptance is remembered, so the sender's retry
   // after a temporary failure elsewhere does not deliver twice.
   std::chrono::seconds accepted_memory{86400};
