@@ -21,6 +21,7 @@
 #include "store/mailbox/facts.hpp"
 #include "store/mailbox/local_delivery.hpp"
 #include "store/mailbox/mailboxes.hpp"
+#include "store/mailbox/rekey.hpp"
 #include "store/mailbox/transfer.hpp"
 
 namespace sealpost::cli {
@@ -332,7 +333,8 @@ int mailbox_check(const std::filesystem::path& path, const std::string& address,
 }
 
 int mailbox_passwd(const std::filesystem::path& path, const std::string& address,
-                   const std::string& password_file, const std::string& new_password_file) {
+                   const std::string& password_file, const std::string& new_password_file,
+                   bool rekey) {
   const auto config = core::load_config(path);
   const auto [addr, domain] = require_address(address);
   auto store = open_metadata_store(config);
@@ -345,6 +347,23 @@ int mailbox_passwd(const std::filesystem::path& path, const std::string& address
   std::cerr << (new_password_file.empty() ? "The new password:\n" : "");
   const std::string new_pw = read_password(new_password_file, true);
   require_strong(config, new_pw, addr);
+  if (rekey) {
+    const auto done = store::mailbox::rekey_mailbox(*store, config.data_dir, addr, old_pw, new_pw);
+    if (!done) {
+      std::cerr << "authentication failed\n";
+      return 1;
+    }
+    std::cout << "password of " << addr
+              << " changed and its mail re-encrypted under a new key (the old password and any "
+                 "copy of the old key open none of it)\n";
+    if (done->revoked_app_passwords > 0) {
+      std::cout << done->revoked_app_passwords
+                << " app password(s) revoked: they opened the old key; create new ones with "
+                   "`sealpost mailbox app-password add "
+                << addr << "`\n";
+    }
+    return 0;
+  }
   // A new wrapping of the same key: the database is not rekeyed, app passwords keep working.
   const auto wrapped = store::mailbox::wrap_for(*store, *unlocked, new_pw);
   if (!wrapped) throw std::runtime_error("mailbox " + addr + " has no credential to rewrap");
