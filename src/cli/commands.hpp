@@ -43,8 +43,10 @@ int mailbox_delete(const std::filesystem::path& config, const std::string& addre
 int mailbox_list(const std::filesystem::path& config, const std::string& domain);
 int mailbox_check(const std::filesystem::path& config, const std::string& address,
                   const std::string& password_file);
+// rekey: also re-encrypt the mailbox under a new master key (app passwords are revoked).
 int mailbox_passwd(const std::filesystem::path& config, const std::string& address,
-                   const std::string& password_file, const std::string& new_password_file);
+                   const std::string& password_file, const std::string& new_password_file,
+                   bool rekey);
 int mailbox_quota(const std::filesystem::path& config, const std::string& address,
                   const std::string& size);
 int mailbox_export(const std::filesystem::path& config, const std::string& address,

@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "access/password_strength.hpp"
 #include "cli/commands.hpp"
 #include "cli/server_runtime.hpp"
 #include "core/clock.hpp"
@@ -20,6 +21,7 @@
 #include "store/mailbox/facts.hpp"
 #include "store/mailbox/local_delivery.hpp"
 #include "store/mailbox/mailboxes.hpp"
+#include "store/mailbox/rekey.hpp"
 #include "store/mailbox/transfer.hpp"
 
 namespace sealpost::cli {
@@ -66,6 +68,15 @@ std::string read_password(const std::string& file, bool confirm) {
   }
   if (pw.empty()) throw std::runtime_error("the password must not be empty");
   return pw;
+}
+
+// A password the user chose must be hard to guess (zxcvbn, [access] min_password_score).
+void require_strong(const core::Config& config, const std::string& password,
+                    const std::string& address) {
+  if (auto refusal =
+          access::password_refusal(password, address, config.access.min_password_score)) {
+    throw std::runtime_error(*refusal);
+  }
 }
 
 // The mailbox open with its password, its spool moved in (as at any login).
@@ -280,6 +291,7 @@ int mailbox_add(const std::filesystem::path& path, const std::string& address,
   const auto [addr, domain] = require_address(address);
   auto store = open_metadata_store(config);
   const std::string pw = read_password(password_file, true);
+  require_strong(config, pw, addr);
   store::mailbox::create_mailbox(*store, config.data_dir, addr, domain, pw);
   std::cout << "mailbox " << addr << " created (encrypted; only its password opens it)\n";
   return 0;
@@ -322,7 +334,8 @@ int mailbox_check(const std::filesystem::path& path, const std::string& address,
 }
 
 int mailbox_passwd(const std::filesystem::path& path, const std::string& address,
-                   const std::string& password_file, const std::string& new_password_file) {
+                   const std::string& password_file, const std::string& new_password_file,
+                   bool rekey) {
   const auto config = core::load_config(path);
   const auto [addr, domain] = require_address(address);
   auto store = open_metadata_store(config);
@@ -334,6 +347,24 @@ int mailbox_passwd(const std::filesystem::path& path, const std::string& address
   }
   std::cerr << (new_password_file.empty() ? "The new password:\n" : "");
   const std::string new_pw = read_password(new_password_file, true);
+  require_strong(config, new_pw, addr);
+  if (rekey) {
+    const auto done = store::mailbox::rekey_mailbox(*store, config.data_dir, addr, old_pw, new_pw);
+    if (!done) {
+      std::cerr << "authentication failed\n";
+      return 1;
+    }
+    std::cout << "password of " << addr
+              << " changed and its mail re-encrypted under a new key (the old password and any "
+                 "copy of the old key open none of it)\n";
+    if (done->revoked_app_passwords > 0) {
+      std::cout << done->revoked_app_passwords
+                << " app password(s) revoked: they opened the old key; create new ones with "
+                   "`sealpost mailbox app-password add "
+                << addr << "`\n";
+    }
+    return 0;
+  }
   // A new wrapping of the same key: the database is not rekeyed, app passwords keep working.
   const auto wrapped = store::mailbox::wrap_for(*store, *unlocked, new_pw);
   if (!wrapped) throw std::runtime_error("mailbox " + addr + " has no credential to rewrap");

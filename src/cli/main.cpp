@@ -143,14 +143,18 @@ int main(int argc, char** argv) {
   mchk->callback(as_server_user([&] { status = cli::mailbox_check(config, name, password_file); }));
 
   std::string new_password_file;
-  auto* mpw =
-      mbox->add_subcommand("passwd", "change a mailbox's password (the data is not rekeyed)");
+  bool rekey = false;
+  auto* mpw = mbox->add_subcommand(
+      "passwd", "change a mailbox's password (with --rekey, its data's key too)");
   mpw->add_option("address", name)->required();
   mpw->add_option("--password-file", password_file, "the current password, from FILE");
   mpw->add_option("--new-password-file", new_password_file, "the new password, from FILE");
+  mpw->add_flag("--rekey", rekey,
+                "re-encrypt the mailbox under a new key, so that an old copy of the metadata and "
+                "the old password open none of its mail (app passwords are revoked)");
   with_config(mpw);
   mpw->callback(
-      [&] { status = cli::mailbox_passwd(config, name, password_file, new_password_file); });
+      [&] { status = cli::mailbox_passwd(config, name, password_file, new_password_file, rekey); });
 
   auto* mquota = mbox->add_subcommand("quota", "set a mailbox's quota (0: none)");
   mquota->add_option("address", name)->required();

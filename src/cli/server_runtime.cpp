@@ -276,7 +276,8 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   // not queue behind two such waits (bench/imap.sh: 1.02-1.03x Dovecot's operations/s with 2
   // threads, 1.07-1.09x with 4).
   asio::thread_pool blocking(std::max(4U, threads * 2));
-  store::mailbox::MailboxDirectory mailboxes(config.data_dir, store::mailbox::message_facts);
+  store::mailbox::MailboxDirectory mailboxes(config.data_dir, store::mailbox::message_facts,
+                                             config.limits.max_spool_size);
   delivery::Dispatcher dispatcher(forwarder, mailboxes, blocking.get_executor(),
                                   config.limits.accepted_memory);
   // DKIM keys (sealed under the server key) for ARC sealing; reloaded with the routing table.

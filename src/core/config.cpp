@@ -330,6 +330,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   if (auto v = limits.integer("connections", 1, 1000000))
     l.max_connections = static_cast<std::uint32_t>(*v);
   if (auto v = limits.size("bytes_in_flight", 1024, 64 * kGiB)) l.max_bytes_in_flight = *v;
+  const auto spool_size = limits.size("spool_size", 1024, 1024 * kGiB);
+  if (spool_size) l.max_spool_size = *spool_size;
   if (auto v = limits.integer("idle_timeout", 1, 86400)) l.idle_timeout = std::chrono::seconds(*v);
   if (auto v = limits.integer("session_timeout", 1, std::int64_t{7} * 86400))
     l.session_timeout = std::chrono::seconds(*v);
@@ -349,6 +351,11 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   limits.reject_unknown();
   if (l.max_bytes_in_flight < l.max_message_size) {
     limits.fail("bytes_in_flight", "must be at least limits.message_size");
+  }
+  if (l.max_spool_size < l.max_message_size) {
+    // The default must not refuse a config that only raised message_size.
+    if (spool_size) limits.fail("spool_size", "must be at least limits.message_size");
+    l.max_spool_size = l.max_message_size;
   }
 
   TableReader access(table("access"), "access", source);
@@ -371,6 +378,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
     a.max_errors = static_cast<std::uint32_t>(*v);
   if (auto v = access.integer("kdf_workers", 1, 64)) a.kdf_workers = static_cast<std::uint32_t>(*v);
   if (auto v = access.integer("kdf_queue", 0, 100000)) a.kdf_queue = static_cast<std::uint32_t>(*v);
+  if (auto v = access.integer("min_password_score", 0, 4))
+    a.min_password_score = static_cast<int>(*v);
   access.reject_unknown();
   if ((c.listen_imap || c.listen_imaps || c.listen_pop3 || c.listen_pop3s) && !c.tls_cert &&
       !a.allow_plaintext_on_loopback) {
@@ -481,6 +490,7 @@ std::string describe_config(const Config& c) {
     << "connections_per_client = " << l.max_connections_per_client << "\n"
     << "connections = " << l.max_connections << "\n"
     << "bytes_in_flight = " << l.max_bytes_in_flight << "\n"
+    << "spool_size = " << l.max_spool_size << "\n"
     << "idle_timeout = " << l.idle_timeout.count() << "\n"
     << "session_timeout = " << l.session_timeout.count() << "\n"
     << "errors_per_session = " << l.max_errors << "\n"
@@ -498,7 +508,8 @@ std::string describe_config(const Config& c) {
     << "\nlogin_timeout = " << a.login_timeout.count()
     << "\npop3_idle_timeout = " << a.pop3_idle_timeout.count()
     << "\ncommand_line = " << a.max_command_line << "\nerrors_per_session = " << a.max_errors
-    << "\nkdf_workers = " << a.kdf_workers << "\nkdf_queue = " << a.kdf_queue << "\n";
+    << "\nkdf_workers = " << a.kdf_workers << "\nkdf_queue = " << a.kdf_queue
+    << "\nmin_password_score = " << a.min_password_score << "\n";
   const Queue& qc = c.queue;
   o << "\n[queue]\nretry = \"";
   for (std::size_t i = 0; i < qc.retry_delays.size(); ++i) {

@@ -46,6 +46,9 @@ struct Limits {
   std::chrono::seconds relay_timeout{120};
   // relay_connect_timeout: seconds to wait for a destination's TCP connection.
   std::chrono::seconds relay_connect_timeout{30};
+  // spool_size: bytes a locked mailbox's sealed spool may hold (the mailbox's quota, when
+  // smaller, instead); past it mail for the mailbox gets 452 4.2.2 until its owner logs in.
+  std::uint64_t max_spool_size = 256ULL * 1024 * 1024;
   // accepted_memory: seconds a destination's acceptance is remembered, so the sender's retry
   // after a temporary failure elsewhere does not deliver twice.
   std::chrono::seconds accepted_memory{86400};
@@ -80,6 +83,9 @@ struct Access {
   // retry, never the mailbox reads and deliveries their threads.
   std::uint32_t kdf_workers = 2;
   std::uint32_t kdf_queue = 32;
+  // The zxcvbn score (0-4) a password set with `mailbox add` or `mailbox passwd` must reach;
+  // 3 means more than 10^8 guesses. 0 accepts any password.
+  int min_password_score = 3;
 };
 
 // [queue]: the encrypted outbound queue (submission, bounces, reports) and how it retries.

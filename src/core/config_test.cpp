@@ -104,6 +104,27 @@ TEST(ConfigTest, ErrorsNameTheKey) {
   EXPECT_NE(error_of("x = 1\n").find("[x]"), std::string::npos);
 }
 
+TEST(ConfigTest, SpoolSizeAndPasswordScoreHaveSafeDefaults) {
+  const Config d = parse("[server]\nhostname = \"mx.example.com\"\n");
+  EXPECT_EQ(d.limits.max_spool_size, 256ULL << 20);
+  EXPECT_EQ(d.access.min_password_score, 3);
+  const Config c = parse(
+      "[server]\nhostname = \"mx.example.com\"\n[limits]\nmessage_size = \"10K\"\n"
+      "spool_size = \"64K\"\n[access]\nmin_password_score = 0\n");
+  EXPECT_EQ(c.limits.max_spool_size, 64U << 10);
+  EXPECT_EQ(c.access.min_password_score, 0);
+  EXPECT_EQ(parse(describe_config(c)).limits.max_spool_size, 64U << 10);
+  // Raising message_size alone raises the spool's limit with it; setting both wrongly is an error.
+  EXPECT_EQ(
+      parse("[limits]\nmessage_size = \"512M\"\nbytes_in_flight = \"1G\"\n").limits.max_spool_size,
+      512ULL << 20);
+  EXPECT_NE(
+      error_of("[limits]\nmessage_size = \"2M\"\nspool_size = \"1M\"\n").find("limits.spool_size"),
+      std::string::npos);
+  EXPECT_NE(error_of("[access]\nmin_password_score = 5\n").find("access.min_password_score"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, SyntaxErrorsGiveLineAndColumn) {
   EXPECT_NE(error_of("[server]\nhostname = \n").find("test.toml:2:"), std::string::npos);
 }

@@ -121,26 +121,34 @@ void put_cp1252(Utf8Sink& sink, std::string_view s) {
   sink.put(s.substr(run));
 }
 
-bool is_label_char(char c) {
-  return is_ascii_alpha(c) || is_ascii_digit(c) || c == '-' || c == '_' || c == '.' || c == ':' ||
-         c == '+' || c == '(' || c == ')';
-}
-
 struct Alias {
   std::string_view label;
   std::string_view canonical;
 };
 
-// Labels seen in mail whose meaning differs from, or is unknown to, glibc's iconv.
-constexpr Alias kAliases[] = {
+// The allowlist: every charset label that mail really carries, with the name glibc's iconv knows
+// it by. No other name ever reaches iconv_open, so a hostile label cannot select one of glibc's
+// rarely used converters (ISO-2022-CN-EXT's overflow, CVE-2024-2961) or a stateful, non-ASCII
+// one that would turn a body into unsearchable noise. Labels whose meaning differs from glibc's
+// follow what mail clients do: "latin1" and "iso-8859-1" decode as windows-1252 (C1 controls are
+// never meant), "ks_c_5601-1987" and "euc-kr" as CP949, "gb2312" and "gbk" as GB18030,
+// "shift_jis" as CP932. A canonical "" means "unknown, sniff the bytes".
+constexpr Alias kCharsets[] = {
+    {"utf-8", "utf-8"},
     {"utf8", "utf-8"},
     {"unicode-1-1-utf-8", "utf-8"},
     {"x-unicode20utf8", "utf-8"},
+    {"utf-7", "utf-7"},
+    {"unicode-1-1-utf-7", "utf-7"},
+    {"utf-16", "utf-16"},
+    {"utf-16le", "utf-16le"},
+    {"utf-16be", "utf-16be"},
     {"us-ascii", ""},
     {"ascii", ""},
     {"us", ""},
     {"ansi_x3.4-1968", ""},
     {"iso646-us", ""},
+    {"csascii", ""},
     {"x-unknown", ""},
     {"unknown", ""},
     {"unknown-8bit", ""},
@@ -151,13 +159,85 @@ constexpr Alias kAliases[] = {
     {"iso8859-1", "windows-1252"},
     {"iso_8859-1", "windows-1252"},
     {"iso_8859-1:1987", "windows-1252"},
+    {"iso88591", "windows-1252"},
     {"latin1", "windows-1252"},
     {"latin-1", "windows-1252"},
     {"l1", "windows-1252"},
     {"cp819", "windows-1252"},
     {"ibm819", "windows-1252"},
+    {"csisolatin1", "windows-1252"},
+    {"windows-1252", "windows-1252"},
     {"cp1252", "windows-1252"},
     {"x-cp1252", "windows-1252"},
+    {"iso-8859-2", "iso-8859-2"},
+    {"iso-8859-3", "iso-8859-3"},
+    {"iso-8859-4", "iso-8859-4"},
+    {"iso-8859-5", "iso-8859-5"},
+    {"iso-8859-6", "iso-8859-6"},
+    {"iso-8859-7", "iso-8859-7"},
+    {"iso-8859-8", "iso-8859-8"},
+    {"iso-8859-8-i", "iso-8859-8"},
+    {"iso-8859-9", "iso-8859-9"},
+    {"iso-8859-10", "iso-8859-10"},
+    {"iso-8859-11", "iso-8859-11"},
+    {"iso-8859-13", "iso-8859-13"},
+    {"iso-8859-14", "iso-8859-14"},
+    {"iso-8859-15", "iso-8859-15"},
+    {"iso-8859-16", "iso-8859-16"},
+    {"latin2", "iso-8859-2"},
+    {"latin-2", "iso-8859-2"},
+    {"latin3", "iso-8859-3"},
+    {"latin4", "iso-8859-4"},
+    {"cyrillic", "iso-8859-5"},
+    {"arabic", "iso-8859-6"},
+    {"greek", "iso-8859-7"},
+    {"hebrew", "iso-8859-8"},
+    {"latin5", "iso-8859-9"},
+    {"latin6", "iso-8859-10"},
+    {"latin7", "iso-8859-13"},
+    {"latin8", "iso-8859-14"},
+    {"latin9", "iso-8859-15"},
+    {"latin-9", "iso-8859-15"},
+    {"latin10", "iso-8859-16"},
+    {"windows-1250", "windows-1250"},
+    {"windows-1251", "windows-1251"},
+    {"windows-1253", "windows-1253"},
+    {"windows-1254", "windows-1254"},
+    {"windows-1255", "windows-1255"},
+    {"windows-1256", "windows-1256"},
+    {"windows-1257", "windows-1257"},
+    {"windows-1258", "windows-1258"},
+    {"cp1250", "windows-1250"},
+    {"cp1251", "windows-1251"},
+    {"cp1253", "windows-1253"},
+    {"cp1254", "windows-1254"},
+    {"cp1255", "windows-1255"},
+    {"cp1256", "windows-1256"},
+    {"cp1257", "windows-1257"},
+    {"cp1258", "windows-1258"},
+    {"x-cp1250", "windows-1250"},
+    {"x-cp1251", "windows-1251"},
+    {"koi8-r", "koi8-r"},
+    {"koi8-u", "koi8-u"},
+    {"koi8r", "koi8-r"},
+    {"cskoi8r", "koi8-r"},
+    {"ibm866", "cp866"},
+    {"cp866", "cp866"},
+    {"iso-2022-jp", "iso-2022-jp-2"},
+    {"csiso2022jp", "iso-2022-jp-2"},
+    {"iso-2022-jp-2", "iso-2022-jp-2"},
+    {"iso-2022-kr", "iso-2022-kr"},
+    {"shift_jis", "cp932"},
+    {"shift-jis", "cp932"},
+    {"sjis", "cp932"},
+    {"x-sjis", "cp932"},
+    {"ms_kanji", "cp932"},
+    {"csshiftjis", "cp932"},
+    {"windows-31j", "cp932"},
+    {"cp932", "cp932"},
+    {"euc-jp", "euc-jp"},
+    {"x-euc-jp", "euc-jp"},
+    {"cseucpkdfmtjapanese", "euc-jp"},
     {"ks_c_5601-1987", "cp949"},
     {"ks_c_5601-1989", "cp949"},
     {"ks_c_5601", "cp949"},
@@ -168,28 +248,52 @@ constexpr Alias kAliases[] = {
     {"windows-949", "cp949"},
     {"x-windows-949", "cp949"},
     {"uhc", "cp949"},
+    {"cp949", "cp949"},
     {"gb2312", "gb18030"},
     {"gbk", "gb18030"},
     {"x-gbk", "gb18030"},
     {"cp936", "gb18030"},
     {"euc-cn", "gb18030"},
     {"csgb2312", "gb18030"},
-    {"shift_jis", "cp932"},
-    {"shift-jis", "cp932"},
-    {"sjis", "cp932"},
-    {"x-sjis", "cp932"},
-    {"ms_kanji", "cp932"},
-    {"csshiftjis", "cp932"},
-    {"windows-31j", "cp932"},
-    {"iso-2022-jp", "iso-2022-jp-2"},
-    {"csiso2022jp", "iso-2022-jp-2"},
+    {"gb18030", "gb18030"},
     {"big5", "big5-hkscs"},
     {"x-x-big5", "big5-hkscs"},
     {"cn-big5", "big5-hkscs"},
-    {"iso-8859-8-i", "iso-8859-8"},
+    {"csbig5", "big5-hkscs"},
+    {"big5-hkscs", "big5-hkscs"},
+    {"tis-620", "tis-620"},
+    {"windows-874", "cp874"},
+    {"cp874", "cp874"},
     {"x-mac-roman", "macintosh"},
+    {"macintosh", "macintosh"},
     {"mac", "macintosh"},
 };
+
+// What a label names: nothing at all (no label: RFC 2045's default, US-ASCII), a charset on the
+// allowlist, or a charset outside it.
+struct Lookup {
+  bool allowed = false;
+  std::string canonical;
+};
+
+Lookup look_up(std::string_view charset) {
+  std::string_view name = trim(charset);
+  while (!name.empty() && (name.front() == '"' || name.front() == '\'')) name.remove_prefix(1);
+  while (!name.empty() && (name.back() == '"' || name.back() == '\'')) name.remove_suffix(1);
+  if (const auto star = name.find('*'); star != std::string_view::npos) {
+    name = name.substr(0, star);  // RFC 2231 section 5: charset*language
+  }
+  name = trim(name);
+  if (name.empty()) return {.allowed = true};
+  if (name.size() > 40) return {};
+  std::string lower;
+  lower.reserve(name.size());
+  for (char c : name) lower += ascii_lower(c);
+  for (const auto& entry : kCharsets) {
+    if (entry.label == lower) return {.allowed = true, .canonical = std::string(entry.canonical)};
+  }
+  return {};
+}
 
 // iconv descriptors are costly to open and not shareable between threads: each thread keeps the
 // few it used last. A name iconv does not know is remembered too (as an invalid descriptor).
@@ -302,24 +406,11 @@ bool is_valid_utf8(std::string_view s) noexcept {
 }
 
 std::string canonical_charset(std::string_view charset) {
-  std::string_view name = trim(charset);
-  while (!name.empty() && (name.front() == '"' || name.front() == '\'')) name.remove_prefix(1);
-  while (!name.empty() && (name.back() == '"' || name.back() == '\'')) name.remove_suffix(1);
-  if (const auto star = name.find('*'); star != std::string_view::npos) {
-    name = name.substr(0, star);  // RFC 2231 section 5: charset*language
-  }
-  name = trim(name);
-  if (name.empty() || name.size() > 40) return {};
-  std::string lower;
-  lower.reserve(name.size());
-  for (char c : name) {
-    if (!is_label_char(c)) return {};
-    lower += ascii_lower(c);
-  }
-  for (const auto& alias : kAliases) {
-    if (alias.label == lower) return std::string(alias.canonical);
-  }
-  return lower;
+  return look_up(charset).canonical;
+}
+
+bool is_allowed_charset(std::string_view charset) {
+  return look_up(charset).allowed;
 }
 
 void append_utf8(std::string& out, std::string_view bytes, std::string_view charset,

@@ -1,11 +1,9 @@
 // Text in a MIME charset, converted to UTF-8 (for display, search and IMAP). Never fails: bytes a
-// charset cannot decode become U+FFFD, and a charset nobody knows ("x-unknown", misspellings) is
-// read as UTF-8 when the bytes are valid UTF-8, else as Latin-1, which every byte sequence is.
-// Labels follow what mail really carries: "latin1" and "iso-8859-1" decode as windows-1252 (as
-// browsers and mail clients do: C1 controls are never meant), "ks_c_5601-1987" and "euc-kr" as
-// CP949, "gb2312" and "gbk" as GB18030, "shift_jis" as CP932. Other names go to glibc's iconv
-// when they look like charset names. The output is at most `max_output` bytes, cut at a
-// character boundary.
+// charset cannot decode become U+FFFD. Only the charsets mail really uses are decoded (an
+// allowlist, see charset.cpp; the rest of glibc's iconv converters are never opened). A label
+// outside it, or one that means "unknown" ("x-unknown", "unknown-8bit"), keeps its bytes: they
+// are read as UTF-8 when they are valid UTF-8, else as Latin-1, which every byte sequence is.
+// The output is at most `max_output` bytes, cut at a character boundary.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +31,11 @@ inline std::string to_utf8(std::string_view bytes, std::string_view charset,
 
 // A charset label as this module reads it: lowercase, quotes and an RFC 2231 "*language" suffix
 // removed, aliases resolved ("utf8" -> "utf-8", "ks_c_5601-1987" -> "cp949"); "" when the label
-// means "unknown" (us-ascii, x-unknown, empty).
+// means "unknown" (us-ascii, x-unknown, empty) or is not on the allowlist.
 std::string canonical_charset(std::string_view charset);
+
+// True when the label is absent (RFC 2045's default) or on the allowlist. Text in any other
+// charset has no reliable reading, so text search skips it rather than match its guessed bytes.
+bool is_allowed_charset(std::string_view charset);
 
 }  // namespace sealpost::mime

@@ -60,6 +60,37 @@ TEST(Charset, ReadsUnknownCharsetsAsUtf8OrLatin1) {
   EXPECT_EQ(to_utf8("\xE9", ""), "\xC3\xA9");
 }
 
+TEST(Charset, DecodesOnlyAllowlistedCharsets) {
+  // glibc knows IBM037 (EBCDIC, 0xC1 is "A"), but mail does not use it: its bytes are kept and
+  // read as unknown text instead.
+  EXPECT_EQ(to_utf8("\xC1", "IBM037"), "\xC3\x81");
+  EXPECT_EQ(to_utf8("\xC1", "ebcdic-us"), "\xC3\x81");
+  EXPECT_FALSE(is_allowed_charset("IBM037"));
+  // The converter behind CVE-2024-2961 is never opened.
+  EXPECT_FALSE(is_allowed_charset("ISO-2022-CN-EXT"));
+  EXPECT_EQ(canonical_charset("ISO-2022-CN-EXT"), "");
+  EXPECT_EQ(to_utf8("\x1B$A", "iso-2022-cn-ext"), "\x1B$A");
+  EXPECT_FALSE(is_allowed_charset("utf-8//IGNORE"));
+  EXPECT_FALSE(is_allowed_charset("no-such-charset"));
+}
+
+TEST(Charset, AllowsTheCharsetsMailUses) {
+  for (const char* label :
+       {"",           "US-ASCII",    "UTF-8",          "utf8",         "ISO-8859-1",
+        "iso-8859-2", "ISO-8859-15", "latin2",         "Windows-1250", "windows-1251",
+        "cp1252",     "KOI8-R",      "koi8-u",         "ISO-2022-JP",  "Shift_JIS",
+        "EUC-JP",     "EUC-KR",      "ks_c_5601-1987", "GB2312",       "GBK",
+        "GB18030",    "Big5",        "Big5-HKSCS",     "TIS-620",      "windows-874",
+        "UTF-16",     "x-unknown",   "\"utf-8\"",      "iso-8859-1*en"}) {
+    EXPECT_TRUE(is_allowed_charset(label)) << label;
+  }
+  EXPECT_EQ(to_utf8("\xE8\xEB\xE9", "windows-1250"), "\xC4\x8D\xC3\xAB\xC3\xA9");  // čëé
+  EXPECT_EQ(to_utf8("\xA4\xA2", "euc-jp"), "\xE3\x81\x82");                        // あ
+  EXPECT_EQ(to_utf8("\xA4\x40", "big5"), "\xE4\xB8\x80");                          // 一
+  EXPECT_EQ(to_utf8("\xA1", "tis-620"), "\xE0\xB8\x81");                           // ก
+  EXPECT_EQ(to_utf8("\xA4", "iso-8859-15"), "\xE2\x82\xAC");                       // €
+}
+
 TEST(Charset, CanonicalisesLabels) {
   EXPECT_EQ(canonical_charset(" \"UTF8\" "), "utf-8");
   EXPECT_EQ(canonical_charset("ks_c_5601-1987"), "cp949");

@@ -231,10 +231,11 @@ void collect_text(const Part& part, std::string_view raw, std::string& out, std:
   if (part.has_disposition && part.disposition.type == "attachment") return;
   const bool html = part.content_type.subtype == "html";
   if (!html && part.content_type.subtype != "plain") return;
-  const std::string decoded =
-      decode_transfer_encoding(part.body.in(raw), part.transfer_encoding, max - out.size());
   const Parameter* charset_param = find_parameter(part.content_type.params, "charset");
   const std::string_view charset = charset_param ? std::string_view(charset_param->value) : "";
+  if (!is_allowed_charset(charset)) return;
+  const std::string decoded =
+      decode_transfer_encoding(part.body.in(raw), part.transfer_encoding, max - out.size());
   std::string text = to_utf8(decoded, charset, max - out.size());
   if (html) text = html_to_text(text, max - out.size());
   if (!out.empty()) out += '\n';

@@ -27,8 +27,8 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view value);
 std::string format_rfc5322_date(std::int64_t unix_time);
 
 // The text a search looks through: each text/plain and text/html part that is not an
-// attachment, decoded to UTF-8 (HTML tags and entities reduced to text), parts separated by a
-// line break. At most `max_output` bytes.
+// attachment and whose charset is on the allowlist (charset.hpp), decoded to UTF-8 (HTML tags
+// and entities reduced to text), parts separated by a line break. At most `max_output` bytes.
 std::string searchable_text(const Message& message, std::size_t max_output);
 
 }  // namespace sealpost::mime

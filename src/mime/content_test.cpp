@@ -64,6 +64,19 @@ TEST(MimeContent, SearchableTextIsTheDecodedTextParts) {
   EXPECT_LE(searchable_text(m.value(), 5).size(), 5U);
 }
 
+TEST(MimeContent, SearchableTextSkipsCharsetsOutsideTheAllowlist) {
+  const std::string raw =
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain; charset=ibm037\r\n\r\n\xC8\x85\x93\x93\x96 guessed\r\n"
+      "--b\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nplain words\r\n--b--\r\n";
+  const auto m = parse_message(raw);
+  ASSERT_TRUE(m);
+  const std::string text = searchable_text(m.value(), 1000);
+  EXPECT_NE(text.find("plain words"), std::string::npos) << text;
+  EXPECT_EQ(text.find("guessed"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Hello"), std::string::npos) << text;
+}
+
 TEST(MimeContent, FormatsRfc5322DatesInUtcAndReadsThemBack) {
   EXPECT_EQ(format_rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
   EXPECT_EQ(format_rfc5322_date(1700000000), "Tue, 14 Nov 2023 22:13:20 +0000");

@@ -140,6 +140,12 @@ class MetadataStore {
   // Adds or replaces the named credential.
   virtual void set_credential(const CredentialRecord& credential) = 0;
   virtual bool remove_credential(const std::string& address, const std::string& name) = 0;
+  // A rekeyed mailbox (`mailbox passwd --rekey`): its spool secret sealed under the new master
+  // key, and `password` as its only credential (app passwords wrapped the old key: they go), in
+  // one transaction. False when there is no such mailbox.
+  virtual bool replace_keys(const std::string& address,
+                            const std::vector<unsigned char>& spool_secret_sealed,
+                            const CredentialRecord& password) = 0;
   // Sets a mailbox's quota (0: none); false when there is no such mailbox.
   virtual bool set_quota(const std::string& address, std::int64_t bytes) = 0;
   virtual std::vector<CredentialRecord> credentials(const std::string& address) = 0;

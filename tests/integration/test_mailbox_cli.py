@@ -3,6 +3,7 @@
 an unknown mailbox."""
 
 import os
+import shutil
 import stat
 import subprocess
 import unittest
@@ -141,6 +142,101 @@ class MailboxCliTest(unittest.TestCase):
         bad = self.mx.cli("mailbox", "quota", "alice@example.com", "lots", check=False)
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("not a size", bad.stderr)
+
+    def write(self, name, text):
+        path = os.path.join(self.mx.dir, name)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        return path
+
+    def test_weak_passwords_are_refused_with_the_reason(self):
+        weak = self.write("weak", "password1")
+        r = self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", weak,
+                        check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("password too weak (score 0 of 4, at least 3 required): it is a common "
+                      "password", r.stderr)
+        self.assertEqual(self.files(), [], "no mailbox was made")
+        # The address's own words count as known to an attacker.
+        own = self.write("own", "alice.example.com")
+        r = self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", own,
+                        check=False)
+        self.assertIn("the mailbox's own name or domain", r.stderr)
+
+        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        r = self.mx.cli("mailbox", "passwd", "alice@example.com", "--password-file", self.pw,
+                        "--new-password-file", weak, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("password too weak", r.stderr)
+        self.assertEqual(self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                     self.pw).returncode, 0, "the password is unchanged")
+
+    def test_the_minimum_score_is_a_setting(self):
+        lax = Sealpost(extra="[access]\nmin_password_score = 0\n")
+        self.addCleanup(lax.cleanup)
+        lax.cli("domain", "add", "example.com")
+        weak = self.write("weak", "password1")
+        lax.cli("mailbox", "add", "alice@example.com", "--password-file", weak)
+        self.assertEqual(lax.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                 weak).returncode, 0)
+
+    def test_rekey_leaves_an_old_metadata_backup_and_the_old_password_useless(self):
+        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        self.mx.cli("mailbox", "app-password", "add", "alice@example.com", "--name", "phone",
+                    "--password-file", self.pw)
+        mbox = os.path.join(self.mx.dir, "in.mbox")
+        with open(mbox, "wb") as f:
+            for i in range(3):
+                f.write(b"From a@b.test Mon Jan  1 10:00:00 2024\n")
+                f.write(f"From: a@b.test\nSubject: kept {i}\n\nbody {i}\n\n".encode())
+        self.mx.cli("mailbox", "import", "alice@example.com", mbox, "--password-file", self.pw)
+        # A backup of the metadata store as it is now: the old wrapped key.
+        old_view = os.path.join(self.mx.dir, "old-view")
+        os.makedirs(old_view)
+        for suffix in ("", "-wal"):
+            src = os.path.join(self.mx.data_dir, "metadata.db" + suffix)
+            if os.path.exists(src):
+                shutil.copy(src, os.path.join(old_view, "metadata.db" + suffix))
+
+        new = self.write("new", "plum umbrella seventeen orbit")
+        out = self.mx.cli("mailbox", "passwd", "alice@example.com", "--password-file", self.pw,
+                          "--new-password-file", new, "--rekey").stdout
+        self.assertIn("re-encrypted under a new key", out)
+        self.assertIn("1 app password(s) revoked", out)
+
+        # The backup and the old password give the old key, which opens none of today's files.
+        os.symlink(os.path.join(self.mx.data_dir, "mailboxes"),
+                   os.path.join(old_view, "mailboxes"))
+        with open(self.mx.config) as f:
+            config = f.read().replace(self.mx.data_dir, old_view)
+        old_config = os.path.join(self.mx.dir, "old.toml")
+        with open(old_config, "w") as f:
+            f.write(config)
+        run = lambda *args: subprocess.run([SEALPOST_BIN, *args, "--config", old_config],
+                                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(run("mailbox", "check", "alice@example.com", "--password-file",
+                             self.pw).returncode, 0, "the backup unwraps the old key")
+        stolen = run("mailbox", "export", "alice@example.com", "--format", "eml", "-o",
+                     os.path.join(self.mx.dir, "stolen"), "--password-file", self.pw)
+        self.assertNotEqual(stolen.returncode, 0)
+        self.assertIn("cannot be opened with this key", stolen.stderr)
+
+        # Today's metadata: the old password fails, the new one opens every message.
+        self.assertEqual(self.mx.cli("mailbox", "check", "alice@example.com", "--password-file",
+                                     self.pw, check=False).returncode, 1)
+        self.assertEqual(self.mx.cli("mailbox", "app-password", "list",
+                                     "alice@example.com").stdout, "")
+        eml = os.path.join(self.mx.dir, "eml")
+        self.mx.cli("mailbox", "export", "alice@example.com", "--format", "eml", "-o", eml,
+                    "--password-file", new)
+        bodies = []
+        for root, _, names in os.walk(eml):
+            for n in names:
+                with open(os.path.join(root, n), "rb") as f:
+                    bodies.append(f.read())
+        self.assertEqual(len(bodies), 3)
+        for i in range(3):
+            self.assertEqual(sum(f"Subject: kept {i}".encode() in b for b in bodies), 1)
 
 
 if __name__ == "__main__":

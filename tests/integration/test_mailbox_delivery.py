@@ -322,5 +322,51 @@ class MailboxDeliveryTest(unittest.TestCase):
         self.assertEqual(subjects, list(range(count)), f"after {kills} kills")
 
 
+class SpoolLimitTest(unittest.TestCase):
+    """A locked mailbox without a quota still has a bounded spool ([limits] spool_size)."""
+
+    def setUp(self):
+        self.mx = Sealpost(extra='[limits]\nmessage_size = "8K"\nspool_size = "16K"\n')
+        self.addCleanup(self.mx.cleanup)
+        self.mx.cli("domain", "add", "example.com")
+        self.pw = os.path.join(self.mx.dir, "pw")
+        with open(self.pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        self.mx.start()
+
+    def export_count(self):
+        path = os.path.join(self.mx.dir, "INBOX.mbox")
+        if os.path.exists(path):
+            os.remove(path)
+        self.mx.cli("mailbox", "export", "alice@example.com", "--format", "mbox", "--folder",
+                    "INBOX", "-o", path, "--password-file", self.pw)
+        return len(mbox_messages(path))
+
+    def test_the_spool_defers_with_452_past_its_limit_until_the_owner_drains_it(self):
+        accepted, refusal = 0, None
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=30) as s:
+            for i in range(20):
+                try:
+                    s.sendmail("someone@sender.test", ["alice@example.com"],
+                               message(f"stranger {i}", "z" * 3000))
+                    accepted += 1
+                except smtplib.SMTPDataError as e:
+                    refusal = e
+                    break
+        self.assertIsNotNone(refusal, "the spool stopped growing")
+        self.assertEqual(refusal.smtp_code, 452)
+        self.assertIn(b"4.2.2", refusal.smtp_error)
+        self.assertIn(accepted, range(3, 6), "about 16K of 3K messages, then 452")
+        spools = glob.glob(os.path.join(self.mx.data_dir, "mailboxes", "*.spool"))
+        self.assertEqual(len(spools), 1)
+        self.assertLessEqual(os.path.getsize(spools[0]), 16 * 1024)
+        # The owner's unlock moves the spool into the database; mail is accepted again.
+        self.assertEqual(self.export_count(), accepted)
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=30) as s:
+            s.sendmail("someone@sender.test", ["alice@example.com"], message("later", "z" * 3000))
+        self.assertEqual(self.export_count(), accepted + 1)
+
+
 if __name__ == "__main__":
     unittest.main()

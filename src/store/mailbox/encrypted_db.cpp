@@ -2,11 +2,36 @@
 
 #include <cstring>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/mailbox/page_cipher.hpp"
 
 namespace sealpost::store::mailbox {
+
+namespace {
+
+// A rekey (rekey.hpp) that stopped after its metadata commit and before its rename: the copy
+// under the new key is complete and `key` opens it. Puts it in place; false when there is none.
+bool finish_interrupted_rekey(const std::filesystem::path& file, const crypto::SecretBytes& key) {
+  const std::filesystem::path copy = file.string() + ".rekeyed";
+  if (!std::filesystem::exists(copy)) return false;
+  try {
+    (void)open_encrypted(copy, key, Access::kReadOnly);
+  } catch (const StoreError&) {
+    return false;  // debris of a rekey that never committed: not this key's
+  }
+  std::filesystem::rename(copy, file);
+  const int fd = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  return true;
+}
+
+}  // namespace
 
 std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& file,
                                                  const crypto::SecretBytes& key, Access access) {
@@ -33,6 +58,10 @@ std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& fi
   try {
     db->exec("SELECT count(*) FROM sqlite_schema");
   } catch (const StoreError&) {
+    db.reset();
+    if (access == Access::kReadWrite && finish_interrupted_rekey(file, key)) {
+      return open_encrypted(file, key, access);
+    }
     throw StoreError(file.string() + ": cannot be opened with this key");
   }
   // auto_vacuum and encoding take effect only in a new, empty file: before WAL writes page 1.

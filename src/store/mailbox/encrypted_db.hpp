@@ -17,7 +17,9 @@ enum class Access {
 };
 
 // Throws StoreError("... cannot be opened with this key") when the key is not the file's
-// (SQLite's SQLITE_NOTADB at the first read), and for any other failure.
+// (SQLite's SQLITE_NOTADB at the first read), and for any other failure. Read-write, a key that
+// opens not the file but "<file>.rekeyed" finishes a rekey interrupted after its commit
+// (rekey.hpp): the copy is renamed into place first.
 std::unique_ptr<sqlite::Database> open_encrypted(const std::filesystem::path& file,
                                                  const crypto::SecretBytes& key,
                                                  Access access = Access::kReadWrite);

@@ -77,8 +77,9 @@ void OpenMailbox::release_reader(std::unique_ptr<MessageStore> reader, bool brok
   idle_readers_.push_back(std::move(reader));
 }
 
-MailboxDirectory::MailboxDirectory(std::filesystem::path data_dir, FactsFunction facts)
-    : data_dir_(std::move(data_dir)), facts_(std::move(facts)) {}
+MailboxDirectory::MailboxDirectory(std::filesystem::path data_dir, FactsFunction facts,
+                                   std::uint64_t max_spool_bytes)
+    : data_dir_(std::move(data_dir)), facts_(std::move(facts)), max_spool_bytes_(max_spool_bytes) {}
 
 std::shared_ptr<OpenMailbox> MailboxDirectory::find(const std::string& address) {
   const std::lock_guard lock(mutex_);
@@ -161,56 +162,64 @@ LocalOutcome deliver_local(MailboxDirectory& directory, const LocalMailbox& mail
     return LocalOutcome::kStored;
   }
   const auto spool = spool_file(directory.data_dir(), mailbox.file_id);
-  if (mailbox.quota_bytes > 0) {
-    // Only the spool can be measured while the database is locked: it alone must fit.
-    std::error_code ec;
-    const auto spooled = std::filesystem::file_size(spool, ec);
-    if ((ec ? 0 : spooled) + message.size() > mailbox.quota_bytes) return LocalOutcome::kFull;
+  // Only the spool can be measured while the database is locked: it alone must fit the quota,
+  // and the spool limit holds with or without one. Past it the sender retries later; the
+  // owner's next login drains the spool.
+  std::uint64_t limit = directory.max_spool_bytes();
+  if (mailbox.quota_bytes > 0 && (limit == 0 || mailbox.quota_bytes < limit)) {
+    limit = mailbox.quota_bytes;
   }
   const std::string payload = encode_spool_payload({internal_date, junk, message});
-  (void)append_to_spool(spool, crypto::seal_to(mailbox.spool_public_key, payload));
+  if (!append_to_spool(spool, crypto::seal_to(mailbox.spool_public_key, payload), limit)) {
+    return LocalOutcome::kFull;
+  }
   return LocalOutcome::kSpooled;
 }
 
 std::size_t import_spool_into(MessageStore& store, const crypto::SpoolKeys& keys,
-                              const std::filesystem::path& spool, const FactsFunction& facts) {
+                              const std::filesystem::path& spool, const FactsFunction& facts,
+                              const SpoolBatching& batching) {
   std::size_t unreadable = 0;
-  const std::size_t n = import_spool(spool, [&](const std::vector<SpoolRecord>& records) {
-    // Opened plaintexts and their facts, kept alive until the append commits.
-    std::vector<std::string> plain;
-    plain.reserve(records.size());
-    std::vector<std::optional<MessageFacts>> computed;
-    computed.reserve(records.size());
-    std::vector<NewMessage> inbox;
-    std::vector<NewMessage> junk;
-    for (const auto& r : records) {
-      auto opened = crypto::open_sealed(keys, r.sealed);
-      const auto payload = opened ? parse_spool_payload(*opened) : std::nullopt;
-      if (!payload) {
-        ++unreadable;
-        continue;
-      }
-      plain.push_back(std::move(*opened));
-      const auto p = *parse_spool_payload(plain.back());
-      computed.push_back(facts ? facts(p.message) : std::nullopt);
-      NewMessage m;
-      m.raw = p.message;
-      m.internal_date = p.internal_date;
-      m.facts = computed.back() ? &*computed.back() : nullptr;
-      m.spool_id = r.id;
-      (p.junk ? junk : inbox).push_back(std::move(m));
-    }
-    // Each batch is one transaction; a crash between them re-imports the first batch's records
-    // as duplicates of themselves, which their spool ids skip.
-    // The MX accepted these already: the quota does not apply.
-    const auto ignore = MessageStore::Quota::kIgnore;
-    if (!inbox.empty()) {
-      (void)store.append(store.special_folder(SpecialUse::kInbox).id, inbox, ignore);
-    }
-    if (!junk.empty()) (void)store.append(store.special_folder(SpecialUse::kJunk).id, junk, ignore);
-  });
+  const auto imported = import_spool(
+      spool,
+      [&](const std::vector<SpoolRecord>& records) {
+        // Opened plaintexts and their facts, kept alive until the append commits.
+        std::vector<std::string> plain;
+        plain.reserve(records.size());
+        std::vector<std::optional<MessageFacts>> computed;
+        computed.reserve(records.size());
+        std::vector<NewMessage> inbox;
+        std::vector<NewMessage> junk;
+        for (const auto& r : records) {
+          auto opened = crypto::open_sealed(keys, r.sealed);
+          const auto payload = opened ? parse_spool_payload(*opened) : std::nullopt;
+          if (!payload) {
+            ++unreadable;
+            continue;
+          }
+          plain.push_back(std::move(*opened));
+          const auto p = *parse_spool_payload(plain.back());
+          computed.push_back(facts ? facts(p.message) : std::nullopt);
+          NewMessage m;
+          m.raw = p.message;
+          m.internal_date = p.internal_date;
+          m.facts = computed.back() ? &*computed.back() : nullptr;
+          m.spool_id = r.id;
+          (p.junk ? junk : inbox).push_back(std::move(m));
+        }
+        // Each batch is one transaction; a crash between them re-imports the first batch's records
+        // as duplicates of themselves, which their spool ids skip.
+        // The MX accepted these already: the quota does not apply.
+        const auto ignore = MessageStore::Quota::kIgnore;
+        if (!inbox.empty()) {
+          (void)store.append(store.special_folder(SpecialUse::kInbox).id, inbox, ignore);
+        }
+        if (!junk.empty())
+          (void)store.append(store.special_folder(SpecialUse::kJunk).id, junk, ignore);
+      },
+      batching);
   if (unreadable > 0) spdlog::error("spool import: {} records could not be opened", unreadable);
-  return n;
+  return imported.records;
 }
 
 }  // namespace sealpost::store::mailbox

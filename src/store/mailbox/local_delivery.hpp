@@ -23,6 +23,7 @@
 #include "store/mailbox/local_mailbox.hpp"
 #include "store/mailbox/mailboxes.hpp"
 #include "store/mailbox/message_store.hpp"
+#include "store/mailbox/spool.hpp"
 
 namespace sealpost::store::mailbox {
 
@@ -115,7 +116,10 @@ class OpenMailbox {
 // last one lets go it closes, and mail for it goes to the spool again.
 class MailboxDirectory {
  public:
-  MailboxDirectory(std::filesystem::path data_dir, FactsFunction facts);
+  // `max_spool_bytes`: a locked mailbox's spool grows no larger (0: no limit): a stranger's mail
+  // to a mailbox whose owner never logs in must not fill the disk.
+  MailboxDirectory(std::filesystem::path data_dir, FactsFunction facts,
+                   std::uint64_t max_spool_bytes = 0);
 
   [[nodiscard]] std::shared_ptr<OpenMailbox> find(const std::string& address);
   // Opens the mailbox of an unlocked key (or shares the one already open) after moving its spool
@@ -129,10 +133,12 @@ class MailboxDirectory {
 
   [[nodiscard]] const std::filesystem::path& data_dir() const { return data_dir_; }
   [[nodiscard]] const FactsFunction& facts() const { return facts_; }
+  [[nodiscard]] std::uint64_t max_spool_bytes() const { return max_spool_bytes_; }
 
  private:
   std::filesystem::path data_dir_;
   FactsFunction facts_;
+  std::uint64_t max_spool_bytes_;
   std::mutex mutex_;
   std::map<std::string, std::weak_ptr<OpenMailbox>> open_;
   std::map<std::string, std::shared_ptr<std::shared_mutex>> gates_;
@@ -141,7 +147,7 @@ class MailboxDirectory {
 enum class LocalOutcome {
   kStored,   // committed to the open mailbox's database
   kSpooled,  // sealed and fsync'd to the spool
-  kFull,     // over quota: 452 4.2.2
+  kFull,     // over quota, or the spool at its limit (or the quota): 452 4.2.2
 };
 
 // Throws on failure (the caller answers 451 and the sender retries): a message is either durable
@@ -150,8 +156,9 @@ LocalOutcome deliver_local(MailboxDirectory& directory, const LocalMailbox& mail
                            std::string_view message, bool junk, std::int64_t internal_date);
 
 // Moves a spool's records into the store (junk ones into Junk), crash-safe and without
-// duplicates (see spool.hpp). Returns how many records were imported.
+// duplicates (see spool.hpp), a batch at a time. Returns how many records were imported.
 std::size_t import_spool_into(MessageStore& store, const crypto::SpoolKeys& keys,
-                              const std::filesystem::path& spool, const FactsFunction& facts);
+                              const std::filesystem::path& spool, const FactsFunction& facts,
+                              const SpoolBatching& batching = {});
 
 }  // namespace sealpost::store::mailbox

@@ -151,6 +151,46 @@ TEST_F(LocalDeliveryTest, TheSpoolQuotaAppliesWhileLocked) {
             LocalOutcome::kFull);
 }
 
+// Without a quota, a locked mailbox's spool still stops at the directory's limit: strangers
+// cannot fill the disk of a mailbox nobody reads. The owner's login drains it and mail flows
+// again.
+TEST_F(LocalDeliveryTest, TheSpoolLimitAppliesWithoutAQuota) {
+  MailboxDirectory directory(dir, nullptr, 8192);
+  int spooled = 0;
+  LocalOutcome last = LocalOutcome::kSpooled;
+  for (int i = 0; i < 100 && last == LocalOutcome::kSpooled; ++i) {
+    last =
+        deliver_local(directory, target, msg(std::string(500, 'a') + std::to_string(i)), false, i);
+    if (last == LocalOutcome::kSpooled) ++spooled;
+  }
+  EXPECT_EQ(last, LocalOutcome::kFull);
+  EXPECT_GE(spooled, 5);
+  EXPECT_LE(std::filesystem::file_size(spool_file(dir, record)), 8192U);
+
+  auto unlocked = unlock(*meta, "alice@example.com", "pw", kFast);
+  ASSERT_TRUE(unlocked);
+  auto open = directory.open(*unlocked);
+  open->with([&](MessageStore& s) {
+    EXPECT_EQ(s.messages(s.special_folder(SpecialUse::kInbox).id).size(),
+              static_cast<std::size_t>(spooled));
+  });
+  open.reset();
+  EXPECT_EQ(deliver_local(directory, target, msg("after"), false, 1), LocalOutcome::kSpooled);
+}
+
+TEST_F(LocalDeliveryTest, TheSmallerOfQuotaAndSpoolLimitApplies) {
+  MailboxDirectory directory(dir, nullptr, 100'000);
+  target.quota_bytes = 1000;
+  EXPECT_EQ(deliver_local(directory, target, msg(std::string(200, 'a')), false, 1),
+            LocalOutcome::kSpooled);
+  EXPECT_EQ(deliver_local(directory, target, msg(std::string(200, 'b')), false, 1),
+            LocalOutcome::kFull);
+  target.quota_bytes = 0;
+  MailboxDirectory small(dir, nullptr, 1000);
+  EXPECT_EQ(deliver_local(small, target, msg(std::string(200, 'c')), false, 1),
+            LocalOutcome::kFull);
+}
+
 TEST_F(LocalDeliveryTest, TheImportSurvivesACrashAfterItsCommit) {
   MailboxDirectory directory(dir, nullptr);
   for (int i = 0; i < 3; ++i) {

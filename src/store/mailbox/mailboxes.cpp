@@ -21,7 +21,8 @@ std::string spool_context(const std::string& file_id) {
 void remove_files(const std::filesystem::path& data_dir, const MailboxRecord& m) {
   std::error_code ec;
   const auto db = database_file(data_dir, m);
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal", ".rekeyed", ".rekeyed-wal",
+                             ".rekeyed-shm", ".rekeyed-journal"}) {
     std::filesystem::remove(db.string() + suffix, ec);
   }
   std::filesystem::remove(spool_file(data_dir, m), ec);
@@ -54,11 +55,7 @@ MailboxRecord create_mailbox(MetadataStore& store, const std::filesystem::path& 
   m.domain = domain;
   m.file_id = crypto::random_hex(16);
   m.spool_public_key = spool.public_key;
-  m.spool_secret_sealed =
-      crypto::seal(master.bytes(),
-                   std::string_view(reinterpret_cast<const char*>(spool.secret_key.data()),
-                                    spool.secret_key.size()),
-                   spool_context(m.file_id));
+  m.spool_secret_sealed = seal_spool_secret(master, spool.secret_key, m.file_id);
   m.created = core::unix_now();
   const crypto::WrappedKey wrapped = crypto::wrap(master, password, cost);
 
@@ -105,6 +102,15 @@ std::optional<std::string> wrap_for(MetadataStore& store, const Unlocked& unlock
     }
   }
   return std::nullopt;
+}
+
+std::vector<unsigned char> seal_spool_secret(const crypto::SecretBytes& master,
+                                             const crypto::SecretBytes& spool_secret,
+                                             const std::string& file_id) {
+  return crypto::seal(
+      master.bytes(),
+      std::string_view(reinterpret_cast<const char*>(spool_secret.data()), spool_secret.size()),
+      spool_context(file_id));
 }
 
 bool delete_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,

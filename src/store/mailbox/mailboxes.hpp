@@ -37,6 +37,11 @@ std::optional<Unlocked> unlock(MetadataStore& store, const std::string& address,
 std::optional<std::string> wrap_for(MetadataStore& store, const Unlocked& unlocked,
                                     std::string_view credential);
 
+// The spool's secret key sealed under a master key (MailboxRecord::spool_secret_sealed).
+std::vector<unsigned char> seal_spool_secret(const crypto::SecretBytes& master,
+                                             const crypto::SecretBytes& spool_secret,
+                                             const std::string& file_id);
+
 // Removes the record and every file of the mailbox; false when there was none.
 bool delete_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,
                     const std::string& address);

@@ -48,17 +48,29 @@ std::vector<unsigned char> encode_spool_record(const SpoolId& id,
   return record;
 }
 
+std::optional<SpoolHeader> parse_spool_header(std::span<const unsigned char, kSpoolHeader> bytes) {
+  const unsigned char* h = bytes.data();
+  if (std::memcmp(h, kMagic, 4) != 0) return std::nullopt;
+  SpoolHeader header;
+  std::memcpy(header.id.data(), h + 4, header.id.size());
+  header.length = (std::uint32_t{h[20]} << 24) | (std::uint32_t{h[21]} << 16) |
+                  (std::uint32_t{h[22]} << 8) | h[23];
+  if (header.length == 0) return std::nullopt;
+  return header;
+}
+
 std::vector<SpoolRecord> parse_spool(std::span<const unsigned char> bytes) {
   std::vector<SpoolRecord> out;
   std::size_t pos = 0;
   while (bytes.size() - pos >= kSpoolHeader) {
     const unsigned char* h = bytes.data() + pos;
-    if (std::memcmp(h, kMagic, 4) != 0) break;
-    const std::uint32_t n = (std::uint32_t{h[20]} << 24) | (std::uint32_t{h[21]} << 16) |
-                            (std::uint32_t{h[22]} << 8) | h[23];
-    if (n == 0 || n > kMaxSpoolRecord || bytes.size() - pos - kSpoolHeader < n) break;
+    const auto header =
+        parse_spool_header(std::span<const unsigned char, kSpoolHeader>(h, kSpoolHeader));
+    if (!header) break;
+    const std::uint32_t n = header->length;
+    if (n > kMaxSpoolRecord || bytes.size() - pos - kSpoolHeader < n) break;
     SpoolRecord r;
-    std::memcpy(r.id.data(), h + 4, r.id.size());
+    r.id = header->id;
     r.sealed.assign(h + kSpoolHeader, h + kSpoolHeader + n);
     out.push_back(std::move(r));
     pos += kSpoolHeader + n;

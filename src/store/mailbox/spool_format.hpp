@@ -25,6 +25,14 @@ constexpr std::size_t kSpoolHeader = 4 + 16 + 4;  // "SPL1", id, big-endian leng
 std::vector<unsigned char> encode_spool_record(const SpoolId& id,
                                                std::span<const unsigned char> sealed);
 
+// A record's header: nullopt when it is not one (wrong magic, a zero length). The length is not
+// checked against any bound here: the reader compares it with its own and with the file.
+struct SpoolHeader {
+  SpoolId id{};
+  std::uint32_t length = 0;
+};
+std::optional<SpoolHeader> parse_spool_header(std::span<const unsigned char, kSpoolHeader> bytes);
+
 // Every complete record, in order; parsing stops at the first damaged or truncated one.
 std::vector<SpoolRecord> parse_spool(std::span<const unsigned char> bytes);
 

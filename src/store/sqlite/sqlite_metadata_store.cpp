@@ -277,6 +277,22 @@ class SqliteMetadataStore final : public MetadataStore {
     tx.commit();
   }
 
+  bool replace_keys(const std::string& address,
+                    const std::vector<unsigned char>& spool_secret_sealed,
+                    const CredentialRecord& password) override {
+    std::lock_guard lock(mutex_);
+    sqlite::Transaction tx(db_);
+    db_.prepare("UPDATE mailboxes SET spool_secret_sealed = ? WHERE address = ?")
+        .bind_blob(1, spool_secret_sealed)
+        .bind(2, address)
+        .run();
+    if (db_.changes() == 0) return false;
+    db_.prepare("DELETE FROM credentials WHERE address = ?").bind(1, address).run();
+    insert_credential(password);
+    tx.commit();
+    return true;
+  }
+
   bool set_quota(const std::string& address, std::int64_t bytes) override {
     std::lock_guard lock(mutex_);
     db_.prepare("UPDATE mailboxes SET quota_bytes = ? WHERE address = ?")
