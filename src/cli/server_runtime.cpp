@@ -230,6 +230,9 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
 
   const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
+  // Taken over before any port is bound: a SIGTERM that comes once the ports answer (a service
+  // manager's stop during startup) waits for the handler below instead of killing the process.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
 
   auto resolver = dns::Resolver::create(io.get_executor(), resolver_options(config));
 
@@ -414,7 +417,6 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   };
   RoutingReloader reloader(*store, router, on_change);
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer stop_deadline(io);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
