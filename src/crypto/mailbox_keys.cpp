@@ -1,5 +1,6 @@
 #include "crypto/mailbox_keys.hpp"
 
+#include <atomic>
 #include <stdexcept>
 
 #include <sodium.h>
@@ -15,12 +16,18 @@ constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr std::string_view kContext = "sealpost mailbox master key v1";
 
+std::atomic<std::uint64_t> kdf_runs{0};
+std::atomic<std::uint64_t> kdf_cost_sum{0};
+std::atomic<std::uint64_t> aead_opens{0};
+
 void init() {
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
 }
 
 SecretBytes derive(std::string_view credential, const std::vector<unsigned char>& salt,
                    const KdfCost& cost) {
+  kdf_runs.fetch_add(1, std::memory_order_relaxed);
+  kdf_cost_sum.fetch_add(cost.ops * cost.memory, std::memory_order_relaxed);
   SecretBytes kek(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
   const int failed =
       crypto_pwhash(kek.data(), kek.size(), credential.data(), credential.size(), salt.data(),
@@ -119,6 +126,7 @@ WrappedKey wrap(const SecretBytes& master, std::string_view credential,
 namespace {
 
 std::optional<SecretBytes> open_with(const WrappedKey& w, const SecretBytes& kek) {
+  aead_opens.fetch_add(1, std::memory_order_relaxed);
   SecretBytes master(kMasterKeyBytes);
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -179,6 +187,11 @@ std::optional<SecretBytes> unwrap_nobody(std::string_view credential, KdfCost co
   randombytes_buf(dummy.sealed.data(), dummy.sealed.size());
   (void)unwrap(dummy, credential);  // the same KDF and AEAD work; the tag cannot match
   return std::nullopt;
+}
+
+KdfWork kdf_work() {
+  return {kdf_runs.load(std::memory_order_relaxed), kdf_cost_sum.load(std::memory_order_relaxed),
+          aead_opens.load(std::memory_order_relaxed)};
 }
 
 SpoolKeys SpoolKeys::generate() {

@@ -52,6 +52,15 @@ std::optional<SecretBytes> unwrap(const WrappedKey& wrapped, std::string_view cr
 // tell unknown users from wrong passwords. Always nullopt.
 std::optional<SecretBytes> unwrap_nobody(std::string_view credential, KdfCost cost = {});
 
+// The Argon2id and AEAD work done in this process so far: tests compare two paths by the work they
+// do, since timing them is at the mercy of the machine's load.
+struct KdfWork {
+  std::uint64_t derivations = 0;  // Argon2id runs
+  std::uint64_t cost = 0;         // the sum of ops x memory over those runs
+  std::uint64_t opens = 0;        // master-key AEAD opens attempted
+};
+KdfWork kdf_work();
+
 // The sealed spool's key pair. The secret key is kept encrypted under the master key.
 struct SpoolKeys {
   std::vector<unsigned char> public_key;  // 32 bytes

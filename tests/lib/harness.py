@@ -417,3 +417,47 @@ class RawClient:
 
     def close(self):
         self.sock.close()
+
+
+def wait_until(predicate, timeout=30.0, interval=0.05, message=None):
+    """Polls predicate() until it returns something true, and returns that value; fails the test
+    (AssertionError) after `timeout` seconds. The timeout is generous on purpose: on a loaded
+    machine a positive signal may take long, and waiting for one costs nothing when it comes
+    quickly. `message` (a string, or a function returning one) says what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            text = message() if callable(message) else message
+            raise AssertionError(f"not within {timeout} s: {text or predicate}")
+        time.sleep(interval)
+
+
+def log_lines(server, pattern):
+    """The lines of the server's log that match `pattern` (a regular expression)."""
+    return [line for line in server.log_text().splitlines() if re.search(pattern, line)]
+
+
+def wait_for_log(server, pattern, count=1, timeout=30.0):
+    """Waits until the server's log has at least `count` lines matching `pattern`: the server
+    logs when it has decided something (a queue attempt recorded, a session ended, the routing
+    table reloaded), so what it decided is final once the line is there. Returns the lines."""
+    def enough():
+        lines = log_lines(server, pattern)
+        return lines if len(lines) >= count else None
+
+    return wait_until(enough, timeout, message=lambda: (
+        f"{count} log lines matching {pattern!r}; the log ends:\n{server.log_text()[-3000:]}"))
+
+
+def cli_then_reload(server, *args):
+    """Runs a CLI command that changes the metadata store and waits until the running server has
+    reloaded (its "routing reloaded" line), instead of sleeping for the reloader's poll interval.
+    The server reloads once per change it sees: a change made before this call must have been
+    waited for too, or its reload could be taken for this one's."""
+    before = len(log_lines(server, r"routing reloaded"))
+    result = server.cli(*args)
+    wait_for_log(server, r"routing reloaded", count=before + 1)
+    return result
