@@ -198,8 +198,8 @@ def dumped_memory(pid):
 
 class CoreDumpTest(unittest.TestCase):
     """Against a server with open sessions and fresh deliveries: what a core dump would hold has
-    none of the keys those sessions unwrapped, nor the server's own keys, nor the password a POP3
-    login sent."""
+    none of the keys those sessions unwrapped, nor the server's own keys, nor the passwords a POP3
+    and an IMAP login sent."""
 
     def setUp(self):
         self.mx = Sealpost(listen=("pop3", "imap"),
@@ -219,7 +219,7 @@ class CoreDumpTest(unittest.TestCase):
                        f"From: someone@sender.test\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n"
                        f"Body of {subject}.\r\n".encode())
 
-    def test_core_of_a_running_server_holds_no_key_and_no_pop3_password(self):
+    def test_core_of_a_running_server_holds_no_key_and_no_login_password(self):
         if os.geteuid() != 0:
             self.skipTest("needs root to read a process that is not dumpable")
         self.mx.start()
@@ -244,7 +244,8 @@ class CoreDumpTest(unittest.TestCase):
         # The grep works: what the process holds in the clear is found.
         self.assertTrue(any(self.mx.hostname.encode() in m for m in memory))
         lib = sodium()
-        wanted = {"alice's password": self.passwords["alice@example.com"].encode()}
+        wanted = {"alice's password (POP3)": self.passwords["alice@example.com"].encode(),
+                  "bob's password (IMAP LOGIN)": self.passwords["bob@example.com"].encode()}
         for address, password in self.passwords.items():
             wanted.update(mailbox_secrets(lib, self.mx.data_dir, address, password))
         for name in ("server.key", "srs.key", "log.key"):

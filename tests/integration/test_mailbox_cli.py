@@ -205,8 +205,12 @@ class MailboxCliTest(unittest.TestCase):
         self.assertIn("1 app password(s) revoked", out)
 
         # The backup and the old password give the old key, which opens none of today's files.
-        os.symlink(os.path.join(self.mx.data_dir, "mailboxes"),
-                   os.path.join(old_view, "mailboxes"))
+        # (Today's files copied beside the old metadata: the CLI, acting as the server's user,
+        # follows no symlink inside a data directory.)
+        shutil.copytree(os.path.join(self.mx.data_dir, "mailboxes"),
+                        os.path.join(old_view, "mailboxes"))
+        if self.mx.user:
+            subprocess.run(["chown", "-R", self.mx.user, old_view], check=True)
         with open(self.mx.config) as f:
             config = f.read().replace(self.mx.data_dir, old_view)
         old_config = os.path.join(self.mx.dir, "old.toml")
