@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/server_runtime.hpp"
+#include "core/unique_fd.hpp"
 
 namespace sealpost::cli {
 
@@ -23,19 +24,7 @@ namespace {
 // A data directory is a few levels deep; deeper means something was planted there.
 constexpr int kMaxDepth = 16;
 
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = core::UniqueFd;
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error(what + ": " + std::generic_category().message(errno));

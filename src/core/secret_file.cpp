@@ -15,25 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/unique_fd.hpp"
+
 namespace sealpost::core {
 namespace {
 
 constexpr std::size_t kCreatedKeyBytes = 32;
 
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 [[noreturn]] void fail(const std::filesystem::path& file, const std::string& what) {
   throw std::runtime_error("key file " + file.string() + ": " + what);

@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "core/strings.hpp"
+#include "core/unique_fd.hpp"
 #include "mime/mbox.hpp"
 
 namespace sealpost::store::mailbox {
@@ -58,25 +59,7 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = core::UniqueFd;
 
 [[noreturn]] void fail(const fs::path& path, const std::string& what) {
   throw StoreError(path.string() + ": " + what + ": " + std::generic_category().message(errno));
