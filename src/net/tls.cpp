@@ -44,6 +44,10 @@ std::unique_ptr<ssl::context> make_server_tls(const std::filesystem::path& cert,
     throw std::runtime_error(key.string() + ": the TLS key does not match " + cert.string());
   }
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
+  // OpenSSL decrypts each record in place in its read buffer and leaves the plaintext there
+  // until the next record overwrites it: a client's AUTH or LOGIN line (a password) would stay
+  // in memory after the session has wiped its own copies. Cleansed once copied out.
+  SSL_CTX_set_options(native, SSL_OP_CLEANSE_PLAINTEXT);
   return ctx;
 }
 

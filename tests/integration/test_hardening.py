@@ -13,6 +13,7 @@ import secrets
 import shutil
 import smtplib
 import sqlite3
+import ssl
 import subprocess
 import tempfile
 import unittest
@@ -199,10 +200,10 @@ def dumped_memory(pid):
 class CoreDumpTest(unittest.TestCase):
     """Against a server with open sessions and fresh deliveries: what a core dump would hold has
     none of the keys those sessions unwrapped, nor the server's own keys, nor the passwords a POP3
-    and an IMAP login sent."""
+    login, an IMAP login and an SMTP AUTH over TLS sent."""
 
     def setUp(self):
-        self.mx = Sealpost(listen=("pop3", "imap"),
+        self.mx = Sealpost(listen=("pop3", "imap", "submission"),
                            extra="[access]\nallow_plaintext_on_loopback = true\n")
         self.mx.cli("domain", "add", "example.com")
         self.passwords = {a: "pw-" + secrets.token_hex(12)
@@ -236,16 +237,30 @@ class CoreDumpTest(unittest.TestCase):
         self.assertEqual(imap.select("INBOX")[0], "OK")
         self.deliver("bob@example.com", "while open")  # committed straight into the database
         imap.noop()
+        # carol over submission: AUTH needs TLS, so her password went through OpenSSL's record
+        # buffer as well as the session's.
+        tls = ssl.create_default_context()
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
+        smtp = smtplib.SMTP("127.0.0.1", self.mx.ports["submission"], timeout=30)
+        smtp.starttls(context=tls)
+        smtp.login("carol@example.com", self.passwords["carol@example.com"])
+        smtp.noop()
 
         memory = dumped_memory(self.mx.proc.pid)
         imap.logout()
         pop.quit()
+        smtp.quit()
 
         # The grep works: what the process holds in the clear is found.
         self.assertTrue(any(self.mx.hostname.encode() in m for m in memory))
         lib = sodium()
         wanted = {"alice's password (POP3)": self.passwords["alice@example.com"].encode(),
-                  "bob's password (IMAP LOGIN)": self.passwords["bob@example.com"].encode()}
+                  "bob's password (IMAP LOGIN)": self.passwords["bob@example.com"].encode(),
+                  "carol's password (SMTP AUTH over TLS)":
+                      self.passwords["carol@example.com"].encode(),
+                  "carol's AUTH PLAIN response": base64.b64encode(
+                      b"\0carol@example.com\0" + self.passwords["carol@example.com"].encode())}
         for address, password in self.passwords.items():
             wanted.update(mailbox_secrets(lib, self.mx.data_dir, address, password))
         for name in ("server.key", "srs.key", "log.key"):
