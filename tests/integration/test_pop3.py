@@ -160,9 +160,6 @@ class Pop3Test(unittest.TestCase):
         db.close()
         return dict(rows)
 
-    def session_lines(self):
-        return [l for l in self.mx.log_text().splitlines() if "pop3 session" in l]
-
 
 class Pop3ClientTest(Pop3Test):
     def test_mail_sent_before_the_first_login_is_retrieved_byte_exact(self):
@@ -215,8 +212,9 @@ class Pop3ClientTest(Pop3Test):
         # RETR without DELE keeps the messages and marks them \Seen (TOP does not count).
         self.assertEqual(set(self.flags().values()), {1})
 
-        # One log line per session, with counts and a hashed client: no address.
-        lines = self.session_lines()
+        # One log line per session, with counts and a hashed client: no address. (Written when
+        # the session has ended, which may be just after the client's QUIT returned.)
+        lines = wait_for_log(self.mx, "pop3 session", count=1)
         self.assertEqual(len(lines), 1, lines)
         self.assertIn("login=yes", lines[0])
         self.assertIn("retrieved=3", lines[0])
@@ -557,7 +555,8 @@ class FetchmailTest(Pop3Test):
         self.assertEqual(self.stored(), {}, "fetched mail was deleted at QUIT")
         again = self.fetchmail(home)
         self.assertEqual(again.returncode, 1, "1: no mail")
-        lines = self.session_lines()
+        # Each session's line is written once it has ended, maybe after fetchmail exited.
+        lines = wait_for_log(self.mx, "pop3 session", count=3)
         self.assertEqual(len(lines), 3, lines)
         for line in lines:
             self.assertRegex(line, r"tls=TLSv1\.[23] login=yes")
