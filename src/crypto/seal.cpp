@@ -8,6 +8,9 @@ namespace sealpost::crypto {
 
 namespace {
 
+constexpr std::size_t kSealNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kSealTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+
 void require_key(std::span<const unsigned char> key) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
   if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) {
@@ -20,9 +23,8 @@ void require_key(std::span<const unsigned char> key) {
 std::vector<unsigned char> seal(std::span<const unsigned char> key, std::string_view plaintext,
                                 std::string_view context) {
   require_key(key);
-  constexpr auto kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-  std::vector<unsigned char> out(kNonce + plaintext.size() +
-                                 crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  constexpr auto kNonce = kSealNonce;
+  std::vector<unsigned char> out(kNonce + plaintext.size() + kSealTag);
   randombytes_buf(out.data(), kNonce);
   unsigned long long len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
@@ -33,23 +35,35 @@ std::vector<unsigned char> seal(std::span<const unsigned char> key, std::string_
   return out;
 }
 
+namespace {
+
+// Opens `sealed` (nonce, ciphertext, tag) into `out`, which has room for the plaintext; its
+// length, or nullopt when the tag does not match (`out` is then wiped).
+std::optional<std::size_t> open_into(std::span<const unsigned char> key,
+                                     const std::vector<unsigned char>& sealed,
+                                     std::string_view context, unsigned char* out) {
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          out, &len, nullptr, sealed.data() + kSealNonce, sealed.size() - kSealNonce,
+          reinterpret_cast<const unsigned char*>(context.data()), context.size(), sealed.data(),
+          key.data()) != 0) {
+    sodium_memzero(out, sealed.size() - kSealNonce - kSealTag);
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(len);
+}
+
+}  // namespace
+
 std::optional<std::string> open(std::span<const unsigned char> key,
                                 const std::vector<unsigned char>& sealed,
                                 std::string_view context) {
   require_key(key);
-  constexpr auto kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-  constexpr auto kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-  if (sealed.size() < kNonce + kTag) return std::nullopt;
-  std::string out(sealed.size() - kNonce - kTag, '\0');
-  unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(out.data()), &len, nullptr, sealed.data() + kNonce,
-          sealed.size() - kNonce, reinterpret_cast<const unsigned char*>(context.data()),
-          context.size(), sealed.data(), key.data()) != 0) {
-    sodium_memzero(out.data(), out.size());
-    return std::nullopt;
-  }
-  out.resize(len);
+  if (sealed.size() < kSealNonce + kSealTag) return std::nullopt;
+  std::string out(sealed.size() - kSealNonce - kSealTag, '\0');
+  const auto len = open_into(key, sealed, context, reinterpret_cast<unsigned char*>(out.data()));
+  if (!len) return std::nullopt;
+  out.resize(*len);
   return out;
 }
 
@@ -57,18 +71,11 @@ std::optional<SecretBytes> open_secret(std::span<const unsigned char> key,
                                        const std::vector<unsigned char>& sealed,
                                        std::string_view context) {
   require_key(key);
-  constexpr auto kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-  constexpr auto kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-  if (sealed.size() < kNonce + kTag) return std::nullopt;
-  SecretBytes out(sealed.size() - kNonce - kTag);
-  unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          out.data(), &len, nullptr, sealed.data() + kNonce, sealed.size() - kNonce,
-          reinterpret_cast<const unsigned char*>(context.data()), context.size(), sealed.data(),
-          key.data()) != 0) {
-    return std::nullopt;
-  }
-  out.shrink(static_cast<std::size_t>(len));
+  if (sealed.size() < kSealNonce + kSealTag) return std::nullopt;
+  SecretBytes out(sealed.size() - kSealNonce - kSealTag);
+  const auto len = open_into(key, sealed, context, out.data());
+  if (!len) return std::nullopt;
+  out.shrink(*len);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "dns/resolver.hpp"
 
+#include <array>
 #include <chrono>
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +22,15 @@ class SilentServer {
   Endpoint endpoint() const { return Endpoint{"127.0.0.1", socket_.local_endpoint().port()}; }
   // Whether a query came (it is never read): loopback delivers a datagram before send() returns.
   bool received_anything() const { return socket_.available() > 0; }
+  // Reads every query waiting and says how many there were (each answered by silence).
+  std::size_t drain() {
+    std::size_t n = 0;
+    std::array<char, 4096> buf{};
+    boost::system::error_code ec;
+    socket_.non_blocking(true);
+    while (socket_.receive(asio::buffer(buf), 0, ec), !ec) ++n;
+    return n;
+  }
 
  private:
   asio::ip::udp::socket socket_;
@@ -37,22 +47,23 @@ TEST(ResolverTest, UnansweredQueriesTimeOutAsTemporaryFailures) {
   constexpr int kQueries = 50;
   int done = 0;
   int temp_failures = 0;
-  const auto start = std::chrono::steady_clock::now();
+  std::size_t sent_before_first_answer = 0;
   for (int i = 0; i < kQueries; ++i) {
     asio::co_spawn(io, resolver->mx("host" + std::to_string(i) + ".example.test"),
                    [&](const std::exception_ptr& e, const Answer<MxHost>& a) {
+                     if (done == 0) sent_before_first_answer = silent.drain();
                      if (!e && a.status == Status::kTempFail && a.records.empty()) ++temp_failures;
                      if (++done == kQueries)
                        io.stop();  // the resolver itself keeps the context busy
                    });
   }
-  io.run_for(std::chrono::seconds(10));
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+  io.run_for(std::chrono::seconds(60));
   EXPECT_EQ(done, kQueries);
   EXPECT_EQ(temp_failures, kQueries);
-  // A timeout's bound (10 times the configured one), not a measurement: one after another the
-  // 50 timeouts would take 15 s.
-  EXPECT_LT(elapsed, 10 * options.timeout) << "concurrent, each bounded by its own timeout";
+  // Concurrent, each bounded by its own timeout: several queries were on the wire before the
+  // first one timed out (one after another, the first would have timed out alone; libunbound
+  // keeps a bounded number in flight, 16 here).
+  EXPECT_GE(sent_before_first_answer, 2U);
 }
 
 TEST(ResolverTest, InvalidNamesAreNotQueried) {
