@@ -45,7 +45,6 @@ class KdfPool {
   // Logins running or waiting now, and refused since the start (for tests and metrics).
   [[nodiscard]] std::uint32_t in_flight() const noexcept { return in_flight_.load(); }
   [[nodiscard]] std::uint64_t refused() const noexcept { return refused_.load(); }
-  void stop() { pool_.stop(); }
 
  private:
   boost::asio::thread_pool pool_;

@@ -26,10 +26,13 @@ template <std::unsigned_integral T>
   return product;
 }
 
-// a + b, or the largest T when it would not fit (for limits, where "too much" is all that matters).
-template <std::unsigned_integral T>
+// a + b, or the largest (smallest) T when it would pass the top (bottom): for limits and times,
+// where "too much" is all that matters.
+template <std::integral T>
 [[nodiscard]] constexpr T saturating_add(T a, T b) noexcept {
-  return checked_add(a, b).value_or(std::numeric_limits<T>::max());
+  T sum{};
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? std::numeric_limits<T>::max() : std::numeric_limits<T>::min();
 }
 
 // Whether `held` plus `more` stays within `limit`, computed without forming the sum.

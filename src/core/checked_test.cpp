@@ -17,6 +17,11 @@ TEST(CheckedArithmetic, AddAndMultiplyRefuseOverflow) {
   EXPECT_EQ(checked_mul<std::uint64_t>(kMax / 2 + 1, 2), std::nullopt);
   EXPECT_EQ(saturating_add<std::uint64_t>(kMax, 5), kMax);
   EXPECT_EQ(saturating_add<std::uint32_t>(1, 2), 3U);
+  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+  EXPECT_EQ(saturating_add<std::int64_t>(std::numeric_limits<std::int64_t>::max(), 1),
+            std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(saturating_add<std::int64_t>(kMin, -1), kMin);
+  EXPECT_EQ(saturating_add<std::int64_t>(-5, 3), -2);
 }
 
 TEST(CheckedArithmetic, FitsWithinNeverWrapsPastTheLimit) {

@@ -3,21 +3,14 @@
 #include <cmath>
 #include <limits>
 
+#include "core/checked.hpp"
 #include "core/strings.hpp"
 
 namespace sealpost::queue {
 namespace {
 
 // Times come from the spool and the configuration: saturate instead of overflowing.
-std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept {
-  if (b > 0 && a > std::numeric_limits<std::int64_t>::max() - b) {
-    return std::numeric_limits<std::int64_t>::max();
-  }
-  if (b < 0 && a < std::numeric_limits<std::int64_t>::min() - b) {
-    return std::numeric_limits<std::int64_t>::min();
-  }
-  return a + b;
-}
+using core::saturating_add;
 
 std::int64_t delay_for(const RetrySchedule& s, std::uint32_t failed_attempts) noexcept {
   if (s.delays.empty()) return kFallbackRetryDelay.count();

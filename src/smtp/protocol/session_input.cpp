@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/checked.hpp"
+
 namespace sealpost::smtp::protocol {
 
 ChunkPlan plan_chunk(std::uint64_t held, std::uint64_t size, std::uint64_t limit) noexcept {
   if (size > limit) return ChunkPlan::kRefuseAndHangUp;
   // held + size <= limit, without forming a sum that could wrap (1 + 2^64 - 1 is 0).
-  if (held > limit || size > limit - held) return ChunkPlan::kReadAndRefuse;
+  if (!core::fits_within(held, size, limit)) return ChunkPlan::kReadAndRefuse;
   return ChunkPlan::kKeep;
 }
 

@@ -61,7 +61,6 @@ class SessionInput {
   // memory ceiling).
   [[nodiscard]] std::size_t pending() const noexcept { return buf_.size() - pos_; }
   [[nodiscard]] std::size_t held() const noexcept { return buf_.capacity(); }
-  [[nodiscard]] std::size_t max_line() const noexcept { return max_line_; }
   // Whether `bytes` are anywhere in the buffer, spare capacity included: how tests prove that a
   // credential is gone.
   [[nodiscard]] bool holds_anywhere(std::string_view bytes) const noexcept;
