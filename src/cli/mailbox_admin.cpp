@@ -96,7 +96,7 @@ std::optional<OpenedMailbox> open_mailbox(const core::Config& config, store::Met
   auto store = std::make_unique<store::mailbox::MessageStore>(
       std::move(db), static_cast<std::uint64_t>(unlocked->record.quota_bytes));
   (void)store::mailbox::import_spool_into(
-      *store, unlocked->spool_keys, store::mailbox::spool_file(config.data_dir, unlocked->record),
+      *store, *unlocked, store::mailbox::spool_file(config.data_dir, unlocked->record),
       store::mailbox::message_facts);
   return OpenedMailbox{std::move(*unlocked), std::move(store)};
 }

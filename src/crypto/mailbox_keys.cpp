@@ -203,6 +203,16 @@ SpoolKeys SpoolKeys::generate() {
   return k;
 }
 
+std::optional<SpoolKeys> SpoolKeys::from_secret(SecretBytes secret) {
+  init();
+  if (secret.size() != crypto_box_SECRETKEYBYTES) return std::nullopt;
+  SpoolKeys k;
+  k.public_key.resize(crypto_box_PUBLICKEYBYTES);
+  if (crypto_scalarmult_base(k.public_key.data(), secret.data()) != 0) return std::nullopt;
+  k.secret_key = std::move(secret);
+  return k;
+}
+
 std::vector<unsigned char> seal_to(const std::vector<unsigned char>& public_key,
                                    std::string_view message) {
   init();

@@ -66,6 +66,9 @@ struct SpoolKeys {
   std::vector<unsigned char> public_key;  // 32 bytes
   SecretBytes secret_key;                 // 32 bytes
   static SpoolKeys generate();
+  // The pair of a kept secret key (its public key is derived from it); nullopt for a secret of
+  // the wrong size.
+  static std::optional<SpoolKeys> from_secret(SecretBytes secret);
 };
 
 // Seals a message to a mailbox's public key (crypto_box_seal): only the secret key opens it.

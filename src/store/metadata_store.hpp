@@ -50,6 +50,17 @@ struct MailboxRecord {
   std::vector<unsigned char> spool_secret_sealed;  // the X25519 secret, sealed under the master key
   std::int64_t quota_bytes = 0;                    // 0: none
   std::int64_t created = 0;
+  // The secret of the key pair the last rekey rotated away from, sealed under the current master
+  // key (empty: none): it opens what was sealed to the old public key while the rekey ran.
+  std::vector<unsigned char> spool_previous_sealed;
+};
+
+// A rekeyed mailbox's new spool key pair: the public key deliveries seal to, and the new and the
+// previous secret each sealed under the new master key.
+struct SpoolKeyRecord {
+  std::vector<unsigned char> public_key;
+  std::vector<unsigned char> secret_sealed;
+  std::vector<unsigned char> previous_sealed;
 };
 
 // One credential's wrapping of a mailbox's master key (crypto::WrappedKey::serialize()).
@@ -140,11 +151,10 @@ class MetadataStore {
   // Adds or replaces the named credential.
   virtual void set_credential(const CredentialRecord& credential) = 0;
   virtual bool remove_credential(const std::string& address, const std::string& name) = 0;
-  // A rekeyed mailbox (`mailbox passwd --rekey`): its spool secret sealed under the new master
-  // key, and `password` as its only credential (app passwords wrapped the old key: they go), in
-  // one transaction. False when there is no such mailbox.
-  virtual bool replace_keys(const std::string& address,
-                            const std::vector<unsigned char>& spool_secret_sealed,
+  // A rekeyed mailbox (`mailbox passwd --rekey`): its new spool key pair, and `password` as its
+  // only credential (app passwords wrapped the old key: they go), in one transaction. False when
+  // there is no such mailbox.
+  virtual bool replace_keys(const std::string& address, const SpoolKeyRecord& spool,
                             const CredentialRecord& password) = 0;
   // Sets a mailbox's quota (0: none); false when there is no such mailbox.
   virtual bool set_quota(const std::string& address, std::int64_t bytes) = 0;

@@ -16,7 +16,7 @@ import subprocess
 import time
 import unittest
 
-from harness import SEALPOST_BIN, Sealpost, Sink
+from harness import SEALPOST_BIN, Sealpost, Sink, cli_then_reload
 
 PASSWORD = "correct horse battery staple"
 
@@ -118,6 +118,38 @@ class MailboxDeliveryTest(unittest.TestCase):
         # Mail that arrives later joins what is there.
         self.send([message(f"{marker} later", "later")])
         self.assertEqual(len(mbox_messages(self.export_mbox())), 4)
+
+    def spool_public_key(self):
+        db = sqlite3.connect(f"file:{self.mx.data_dir}/metadata.db?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT spool_public_key FROM mailboxes WHERE address = ?",
+                              ("alice@example.com",)).fetchone()[0]
+        finally:
+            db.close()
+
+    def test_rekey_moves_the_spool_in_and_rotates_its_key_pair(self):
+        self.mx.start()
+        self.send([message(f"before rekey {i}", f"body {i}") for i in range(2)])
+        spools = glob.glob(os.path.join(self.mx.data_dir, "mailboxes", "*.spool"))
+        self.assertEqual(len(spools), 1)
+        old_key = self.spool_public_key()
+
+        new_pw = os.path.join(self.mx.dir, "new-pw")
+        with open(new_pw, "w") as f:
+            f.write("plum umbrella seventeen orbit\n")
+        out = cli_then_reload(self.mx, "mailbox", "passwd", "alice@example.com", "--password-file",
+                              self.pw, "--new-password-file", new_pw, "--rekey").stdout
+        self.assertIn("re-encrypted under a new key", out)
+        self.assertFalse(os.path.exists(spools[0]), "the rekey moved the spool in")
+        self.assertNotEqual(self.spool_public_key(), old_key, "the spool's key pair rotated")
+
+        # The server, reloaded, seals to the new key; the new password opens all three.
+        self.send([message("after rekey", "body 2")])
+        self.pw = new_pw
+        got = mbox_messages(self.export_mbox())
+        self.assertEqual(len(got), 3)
+        for i in range(3):
+            self.assertTrue(got[i].endswith(f"body {i}\n".encode()), got[i][-40:])
 
     def test_a_full_mailbox_defers_with_452(self):
         self.mx.cli("mailbox", "quota", "alice@example.com", "3000")

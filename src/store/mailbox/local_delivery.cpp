@@ -104,7 +104,7 @@ std::shared_ptr<OpenMailbox> MailboxDirectory::open(const Unlocked& unlocked) {
       open_encrypted(database_file(data_dir_, unlocked.record), unlocked.master_key),
       static_cast<std::uint64_t>(unlocked.record.quota_bytes));
   const auto spool = spool_file(data_dir_, unlocked.record);
-  (void)import_spool_into(*store, unlocked.spool_keys, spool, facts_);
+  (void)import_spool_into(*store, unlocked, spool, facts_);
 
   const auto g = gate(address);
   const std::unique_lock exclusive(*g);  // waits for deliveries writing to the spool
@@ -125,8 +125,7 @@ std::shared_ptr<OpenMailbox> MailboxDirectory::open(const Unlocked& unlocked) {
     open_[address] = open;
   }
   // What arrived during the first import; from now on deliveries find the mailbox open.
-  open->with(
-      [&](MessageStore& s) { return import_spool_into(s, unlocked.spool_keys, spool, facts_); });
+  open->with([&](MessageStore& s) { return import_spool_into(s, unlocked, spool, facts_); });
   return open;
 }
 
@@ -176,7 +175,7 @@ LocalOutcome deliver_local(MailboxDirectory& directory, const LocalMailbox& mail
   return LocalOutcome::kSpooled;
 }
 
-std::size_t import_spool_into(MessageStore& store, const crypto::SpoolKeys& keys,
+std::size_t import_spool_into(MessageStore& store, const Unlocked& keys,
                               const std::filesystem::path& spool, const FactsFunction& facts,
                               const SpoolBatching& batching) {
   std::size_t unreadable = 0;
@@ -191,7 +190,7 @@ std::size_t import_spool_into(MessageStore& store, const crypto::SpoolKeys& keys
         std::vector<NewMessage> inbox;
         std::vector<NewMessage> junk;
         for (const auto& r : records) {
-          auto opened = crypto::open_sealed(keys, r.sealed);
+          auto opened = open_spooled(keys, r.sealed);
           const auto payload = opened ? parse_spool_payload(*opened) : std::nullopt;
           if (!payload) {
             ++unreadable;

@@ -156,8 +156,9 @@ LocalOutcome deliver_local(MailboxDirectory& directory, const LocalMailbox& mail
                            std::string_view message, bool junk, std::int64_t internal_date);
 
 // Moves a spool's records into the store (junk ones into Junk), crash-safe and without
-// duplicates (see spool.hpp), a batch at a time. Returns how many records were imported.
-std::size_t import_spool_into(MessageStore& store, const crypto::SpoolKeys& keys,
+// duplicates (see spool.hpp), a batch at a time, opening each with the mailbox's spool key or
+// its previous one. Returns how many records were imported.
+std::size_t import_spool_into(MessageStore& store, const Unlocked& keys,
                               const std::filesystem::path& spool, const FactsFunction& facts,
                               const SpoolBatching& batching = {});
 

@@ -204,7 +204,7 @@ TEST_F(LocalDeliveryTest, TheImportSurvivesACrashAfterItsCommit) {
   const auto saved = read_spool(spool);
   {
     MessageStore s(open_encrypted(database_file(dir, record), unlocked->master_key));
-    EXPECT_EQ(import_spool_into(s, unlocked->spool_keys, spool, nullptr), 3U);
+    EXPECT_EQ(import_spool_into(s, *unlocked, spool, nullptr), 3U);
   }
   for (const auto& r : saved) {
     const auto bytes = encode_spool_record(r.id, r.sealed);

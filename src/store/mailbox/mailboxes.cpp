@@ -14,8 +14,10 @@ namespace sealpost::store::mailbox {
 
 namespace {
 
-std::string spool_context(const std::string& file_id) {
-  return "sealpost spool key\n" + file_id;
+std::string spool_context(const std::string& file_id, SpoolSecret which) {
+  return (which == SpoolSecret::kCurrent ? "sealpost spool key\n"
+                                         : "sealpost previous spool key\n") +
+         file_id;
 }
 
 void remove_files(const std::filesystem::path& data_dir, const MailboxRecord& m) {
@@ -84,12 +86,20 @@ std::optional<Unlocked> unlock(MetadataStore& store, const std::string& address,
   }
   auto master = crypto::unwrap_any(wrappings, credential);
   if (!master) return std::nullopt;
-  auto secret =
-      crypto::open_secret(master->bytes(), m->spool_secret_sealed, spool_context(m->file_id));
+  auto secret = crypto::open_secret(master->bytes(), m->spool_secret_sealed,
+                                    spool_context(m->file_id, SpoolSecret::kCurrent));
   if (!secret) throw StoreError("mailbox " + address + ": the spool key does not open");
-  Unlocked u{*m, std::move(*master), {}};
+  Unlocked u{*m, std::move(*master), {}, {}};
   u.spool_keys.public_key = m->spool_public_key;
   u.spool_keys.secret_key = std::move(*secret);
+  if (!m->spool_previous_sealed.empty()) {
+    auto previous = crypto::open_secret(u.master_key.bytes(), m->spool_previous_sealed,
+                                        spool_context(m->file_id, SpoolSecret::kPrevious));
+    if (previous) u.previous_spool_keys = crypto::SpoolKeys::from_secret(std::move(*previous));
+    if (!u.previous_spool_keys) {
+      throw StoreError("mailbox " + address + ": the previous spool key does not open");
+    }
+  }
   return u;
 }
 
@@ -106,11 +116,20 @@ std::optional<std::string> wrap_for(MetadataStore& store, const Unlocked& unlock
 
 std::vector<unsigned char> seal_spool_secret(const crypto::SecretBytes& master,
                                              const crypto::SecretBytes& spool_secret,
-                                             const std::string& file_id) {
+                                             const std::string& file_id, SpoolSecret which) {
   return crypto::seal(
       master.bytes(),
       std::string_view(reinterpret_cast<const char*>(spool_secret.data()), spool_secret.size()),
-      spool_context(file_id));
+      spool_context(file_id, which));
+}
+
+std::optional<std::string> open_spooled(const Unlocked& keys,
+                                        const std::vector<unsigned char>& sealed) {
+  auto opened = crypto::open_sealed(keys.spool_keys, sealed);
+  if (!opened && keys.previous_spool_keys) {
+    opened = crypto::open_sealed(*keys.previous_spool_keys, sealed);
+  }
+  return opened;
 }
 
 bool delete_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,

@@ -16,7 +16,14 @@ struct Unlocked {
   MailboxRecord record;
   crypto::SecretBytes master_key;
   crypto::SpoolKeys spool_keys;
+  // The pair the last rekey rotated away from, if the record keeps it (MailboxRecord).
+  std::optional<crypto::SpoolKeys> previous_spool_keys;
 };
+
+// A spool record's plaintext, opened with the mailbox's spool key or its previous one; nullopt
+// when neither opens it.
+std::optional<std::string> open_spooled(const Unlocked& keys,
+                                        const std::vector<unsigned char>& sealed);
 
 std::filesystem::path database_file(const std::filesystem::path& data_dir, const MailboxRecord& m);
 std::filesystem::path spool_file(const std::filesystem::path& data_dir, const MailboxRecord& m);
@@ -37,10 +44,13 @@ std::optional<Unlocked> unlock(MetadataStore& store, const std::string& address,
 std::optional<std::string> wrap_for(MetadataStore& store, const Unlocked& unlocked,
                                     std::string_view credential);
 
-// The spool's secret key sealed under a master key (MailboxRecord::spool_secret_sealed).
+// A spool secret key sealed under a master key: the current one (MailboxRecord::
+// spool_secret_sealed) or the previous one (spool_previous_sealed), each under its own context.
+enum class SpoolSecret { kCurrent, kPrevious };
 std::vector<unsigned char> seal_spool_secret(const crypto::SecretBytes& master,
                                              const crypto::SecretBytes& spool_secret,
-                                             const std::string& file_id);
+                                             const std::string& file_id,
+                                             SpoolSecret which = SpoolSecret::kCurrent);
 
 // Removes the record and every file of the mailbox; false when there was none.
 bool delete_mailbox(MetadataStore& store, const std::filesystem::path& data_dir,

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include "store/mailbox/encrypted_db.hpp"
+#include "store/mailbox/facts.hpp"
+#include "store/mailbox/local_delivery.hpp"
 #include "store/mailbox/mailboxes.hpp"
 
 namespace sealpost::store::mailbox {
@@ -81,15 +83,22 @@ std::optional<Rekeyed> rekey_mailbox(MetadataStore& store, const std::filesystem
 
   const auto file = database_file(data_dir, unlocked->record);
   const std::filesystem::path copy = file.string() + ".rekeyed";
-  auto current = open_encrypted(file, unlocked->master_key);
-  hold_exclusively(*current, file);
+  MessageStore current(open_encrypted(file, unlocked->master_key),
+                       static_cast<std::uint64_t>(unlocked->record.quota_bytes));
+  hold_exclusively(current.database(), file);
   remove_debris(copy);  // of an earlier rekey that stopped before its commit
+
+  // 0. The spool moves in first, as at a login, opened with the keys of the moment (so a second
+  // rekey also takes in what the first one's previous key sealed): what the copy then holds is
+  // all the mail, and only what arrives while the rekey runs is sealed to the old key.
+  (void)import_spool_into(current, *unlocked, spool_file(data_dir, unlocked->record),
+                          message_facts);
 
   // 1. The copy, under the new key, durable before the metadata names that key.
   const crypto::SecretBytes master = crypto::new_master_key();
   {
     auto rekeyed = open_encrypted(copy, master);
-    copy_database(*current, *rekeyed);
+    copy_database(current.database(), *rekeyed);
     if (single_text(*rekeyed, "PRAGMA quick_check") != "ok") {
       throw StoreError("rekey: the copy does not check out");
     }
@@ -97,20 +106,22 @@ std::optional<Rekeyed> rekey_mailbox(MetadataStore& store, const std::filesystem
   }  // closed: its WAL is folded in and removed
   // Nothing more is written to the old file, not even PRAGMA optimize's statistics at close: a
   // journal it left by name would lie beside the new file after the swap.
-  current->exec("PRAGMA query_only = ON");
+  current.database().exec("PRAGMA query_only = ON");
   fsync_path(copy, O_RDONLY);
   fsync_path(copy.parent_path(), O_RDONLY | O_DIRECTORY);
   if (after) after(RekeyStep::kCopied);
 
-  // 2. The metadata: the new key's wrapping and the spool secret under it, app passwords gone.
+  // 2. The metadata: a new spool key pair (the old secret kept as the previous one, for what is
+  // sealed to the old public key before the server reloads it), both secrets sealed under the new
+  // key, the new key's wrapping, app passwords gone.
+  const auto spool = crypto::SpoolKeys::generate();
+  const std::string& file_id = unlocked->record.file_id;
+  const SpoolKeyRecord keys{
+      spool.public_key, seal_spool_secret(master, spool.secret_key, file_id),
+      seal_spool_secret(master, unlocked->spool_keys.secret_key, file_id, SpoolSecret::kPrevious)};
   const auto wrapped = crypto::wrap(master, new_password, *cost);
   const CredentialRecord credential{address, "password", wrapped.serialize(), 0};
-  if (!store.replace_keys(
-          address,
-          seal_spool_secret(master, unlocked->spool_keys.secret_key, unlocked->record.file_id),
-          credential)) {
-    throw StoreError("no mailbox " + address);
-  }
+  if (!store.replace_keys(address, keys, credential)) throw StoreError("no mailbox " + address);
   if (after) after(RekeyStep::kCommitted);
 
   // 3. The swap, while the old file is still held: nobody opens it in between.
@@ -121,8 +132,7 @@ std::optional<Rekeyed> rekey_mailbox(MetadataStore& store, const std::filesystem
     throw StoreError(file.string() + ": cannot put the rekeyed copy in place: " + ec.message());
   }
   fsync_path(file.parent_path(), O_RDONLY | O_DIRECTORY);
-  current.reset();
-  return result;
+  return result;  // the old file, renamed over, goes with `current`
 }
 
 }  // namespace sealpost::store::mailbox

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store/mailbox/encrypted_db.hpp"
+#include "store/mailbox/local_delivery.hpp"
 #include "store/mailbox/mailboxes.hpp"
 #include "store/mailbox/message_store.hpp"
 #include "testing/temp_dir.hpp"
@@ -51,6 +52,20 @@ class RekeyTest : public ::testing::Test {
     return dir / "backup.db";
   }
 
+  // A delivery to the locked mailbox, sealed to `public_key`: the key of the moment, or one it
+  // looked up before a rekey committed.
+  void spool(const std::vector<unsigned char>& public_key, int i) {
+    const std::string raw = message(i);
+    ASSERT_TRUE(
+        append_to_spool(spool_file(dir, record),
+                        crypto::seal_to(public_key, encode_spool_payload({2000 + i, false, raw}))));
+  }
+
+  std::size_t inbox_size(const crypto::SecretBytes& key) {
+    MessageStore s(open_encrypted(database_file(dir, record), key));
+    return s.messages(s.special_folder(SpecialUse::kInbox).id).size();
+  }
+
   // Every message of the inbox, as delivered, through `key`.
   void expect_all_mail(const crypto::SecretBytes& key) {
     MessageStore s(open_encrypted(database_file(dir, record), key));
@@ -89,11 +104,54 @@ TEST_F(RekeyTest, AnOldMetadataBackupAndTheOldPasswordNoLongerOpenTheMail) {
   EXPECT_FALSE(unlock(*store, "alice@example.com", "old", kFast));
   EXPECT_FALSE(unlock(*store, "alice@example.com", "app", kFast));
   EXPECT_EQ(store->credentials("alice@example.com").size(), 1U);
-  // The spool's key pair is kept, its secret now sealed under the new key.
-  EXPECT_EQ(*crypto::open_sealed(now->spool_keys, crypto::seal_to(record.spool_public_key, "hi")),
-            "hi");
+  // The spool's key pair is new: what is sealed to it now, the old backup's key does not open.
+  const auto rotated = store->mailbox("alice@example.com");
+  ASSERT_TRUE(rotated);
+  EXPECT_NE(rotated->spool_public_key, record.spool_public_key);
+  const auto sealed = crypto::seal_to(rotated->spool_public_key, "hi");
+  EXPECT_EQ(*open_spooled(*now, sealed), "hi");
+  EXPECT_FALSE(open_spooled(*old, sealed));
   EXPECT_GT(std::filesystem::file_size(database_file(dir, record)), before / 2);
   EXPECT_FALSE(std::filesystem::exists(database_file(dir, record).string() + ".rekeyed"));
+}
+
+// Mail spooled before the rekey is in the rekeyed database (the spool file is gone, so the old
+// key opens none of it), and mail sealed to the old public key while the rekey ran (a delivery
+// that looked the key up before the commit) still reaches the inbox at the next login.
+TEST_F(RekeyTest, TheSpoolMovesInAndMailSealedToTheOldKeyIsNotLost) {
+  spool(record.spool_public_key, 100);
+  spool(record.spool_public_key, 101);
+  ASSERT_TRUE(rekey_mailbox(*store, dir, "alice@example.com", "old", "new"));
+  EXPECT_FALSE(std::filesystem::exists(spool_file(dir, record)));
+  auto now = unlock(*store, "alice@example.com", "new", kFast);
+  ASSERT_TRUE(now);
+  ASSERT_TRUE(now->previous_spool_keys);
+  EXPECT_EQ(now->previous_spool_keys->public_key, record.spool_public_key);
+  EXPECT_EQ(inbox_size(now->master_key), static_cast<std::size_t>(kMessages + 2));
+
+  spool(record.spool_public_key, 102);       // sealed to the old key, after the commit
+  spool(now->record.spool_public_key, 103);  // and to the new one
+  MessageStore s(open_encrypted(database_file(dir, record), now->master_key));
+  EXPECT_EQ(import_spool_into(s, *now, spool_file(dir, record), nullptr), 2U);
+  const auto inbox = s.special_folder(SpecialUse::kInbox).id;
+  const auto list = s.messages(inbox);
+  ASSERT_EQ(list.size(), static_cast<std::size_t>(kMessages + 4));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(s.raw(inbox, list[kMessages + i].uid), message(100 + i));
+  }
+}
+
+// A second rekey before the owner logs in takes in what was sealed to the first one's old key:
+// each rekey keeps only the key it rotated away from, so it must not leave older mail behind.
+TEST_F(RekeyTest, ASecondRekeyTakesInWhatTheFirstOnesOldKeySealed) {
+  ASSERT_TRUE(rekey_mailbox(*store, dir, "alice@example.com", "old", "new"));
+  spool(record.spool_public_key, 100);  // a delivery that looked the key up before the first
+  ASSERT_TRUE(rekey_mailbox(*store, dir, "alice@example.com", "new", "newer"));
+  EXPECT_FALSE(std::filesystem::exists(spool_file(dir, record)));
+  const auto now = unlock(*store, "alice@example.com", "newer", kFast);
+  ASSERT_TRUE(now);
+  EXPECT_NE(now->previous_spool_keys->public_key, record.spool_public_key);
+  EXPECT_EQ(inbox_size(now->master_key), static_cast<std::size_t>(kMessages + 1));
 }
 
 TEST_F(RekeyTest, AWrongPasswordChangesNothing) {

@@ -13,7 +13,7 @@
 namespace sealpost::store {
 namespace {
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 std::string_view state_name(RecipientState s) {
   switch (s) {
@@ -277,14 +277,17 @@ class SqliteMetadataStore final : public MetadataStore {
     tx.commit();
   }
 
-  bool replace_keys(const std::string& address,
-                    const std::vector<unsigned char>& spool_secret_sealed,
+  bool replace_keys(const std::string& address, const SpoolKeyRecord& spool,
                     const CredentialRecord& password) override {
     std::lock_guard lock(mutex_);
     sqlite::Transaction tx(db_);
-    db_.prepare("UPDATE mailboxes SET spool_secret_sealed = ? WHERE address = ?")
-        .bind_blob(1, spool_secret_sealed)
-        .bind(2, address)
+    db_.prepare(
+           "UPDATE mailboxes SET spool_public_key = ?, spool_secret_sealed = ?, "
+           "spool_previous_sealed = ? WHERE address = ?")
+        .bind_blob(1, spool.public_key)
+        .bind_blob(2, spool.secret_sealed)
+        .bind_blob(3, spool.previous_sealed)
+        .bind(4, address)
         .run();
     if (db_.changes() == 0) return false;
     db_.prepare("DELETE FROM credentials WHERE address = ?").bind(1, address).run();
@@ -613,6 +616,12 @@ class SqliteMetadataStore final : public MetadataStore {
       PRAGMA user_version = 5;
     )sql");
     }
+    if (version < 6) {
+      db_.exec(R"sql(
+      ALTER TABLE mailboxes ADD COLUMN spool_previous_sealed BLOB NOT NULL DEFAULT x'';
+      PRAGMA user_version = 6;
+    )sql");
+    }
     tx.commit();
   }
 
@@ -688,12 +697,12 @@ class SqliteMetadataStore final : public MetadataStore {
     std::vector<MailboxRecord> out;
     auto st = db_.prepare(
         "SELECT address, domain, file_id, spool_public_key, spool_secret_sealed, quota_bytes, "
-        "created FROM mailboxes " +
+        "created, spool_previous_sealed FROM mailboxes " +
         where + " ORDER BY address");
     st.bind(1, arg);
     while (st.step()) {
       out.push_back(MailboxRecord{st.text(0), st.text(1), st.text(2), st.blob(3), st.blob(4),
-                                  st.integer(5), st.integer(6)});
+                                  st.integer(5), st.integer(6), st.blob(7)});
     }
     return out;
   }
