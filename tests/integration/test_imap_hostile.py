@@ -11,6 +11,7 @@ import socket
 import time
 import unittest
 
+from harness import wait_for_log
 from test_imap import ADDRESS, PASSWORD, ServerTest, Wire
 
 MIB = 1 << 20
@@ -130,6 +131,70 @@ class ImapHostileFetchTest(ServerTest):
         raw = untagged[0].encode("utf-8", "surrogateescape")
         offsets = [int(o) for o in re.findall(rb"BODY\[\]<(\d+)> \{", raw)]
         self.assertEqual(offsets, list(range(64)))
+
+
+# What a session's output buffer may hold at a write (the server's kOutputHigh + kOutputPiece):
+# answers that grow with the mailbox are written as they pass 256 KiB, a 64 KiB piece at a time.
+OUTPUT_BOUND = 320 * 1024
+
+
+class ImapHugeAnswersTest(ServerTest):
+    """SEARCH, SORT, THREAD, FETCH and LIST on a mailbox large enough that each answer is bigger
+    than the output bound: the session's peak output buffer (peak_out, logged when it ends) stays
+    under the bound, so no answer was built whole before its first byte went out. The messages
+    are one chain of replies, so even THREAD's single thread is written in pieces."""
+
+    access = "allow_plaintext_on_loopback = true\n"
+    MESSAGES = 70_000
+    FOLDERS = 800
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        mbox = os.path.join(cls.mx.dir, "huge.mbox")
+        with open(mbox, "wb") as f:
+            for n in range(1, cls.MESSAGES + 1):
+                refs = f"References: <m{n - 1}@sender.test>\n" if n > 1 else ""
+                f.write(f"From s@sender.test Mon Jan  1 10:00:00 2024\nFrom: s@sender.test\n"
+                        f"Subject: Re: chain\nMessage-ID: <m{n}@sender.test>\n{refs}\n"
+                        f"body {n}\n\n".encode())
+        pw = os.path.join(cls.mx.dir, "pw")
+        cls.mx.cli("mailbox", "import", ADDRESS, mbox, "--password-file", pw)
+        os.remove(mbox)
+
+    def answer_size(self, w, command):
+        """Sends `command` and reads its answer to the tagged OK: the octets of the untagged part."""
+        tag = w.tag()
+        w.send(f"{tag} {command}\r\n")
+        size = 0
+        while True:
+            line = w._line()
+            if line.startswith(tag.encode() + b" "):
+                self.assertIn(b" OK ", line, command)
+                return size
+            size += len(line) + 2
+
+    def test_answers_bigger_than_the_bound_are_written_in_pieces(self):
+        w = self.wire()
+        w.login()
+        # The folders first, each named long enough that LIST's answer passes the bound.
+        for i in range(self.FOLDERS):
+            w.send(f"c{i} CREATE folder-{i:04d}-{'x' * 400}\r\n")
+        for i in range(self.FOLDERS):
+            self.assertRegex(w.response(), f"^c{i} OK ")
+        sizes = {"LIST": self.answer_size(w, 'LIST "" "*"')}
+        self.assertIn(f"{self.MESSAGES} EXISTS", "".join(w.cmd("SELECT INBOX")[0]))
+        for command in ("SEARCH ALL", "UID SEARCH ALL", "SORT (REVERSE ARRIVAL) UTF-8 ALL",
+                        "THREAD REFERENCES UTF-8 ALL", "FETCH 1:* (UID FLAGS)"):
+            sizes[command] = self.answer_size(w, command)
+        w.send("z LOGOUT\r\n")
+        w.until("z")
+        line = wait_for_log(self.mx, r"imap session id=\S+ .*login=yes .*peak_out=\d+")[-1]
+        peak = int(re.search(r"peak_out=(\d+)", line).group(1))
+        print(f"\nanswers (octets): {sizes}; the session's peak output buffer: {peak}")
+        for command, size in sizes.items():
+            self.assertGreater(size, OUTPUT_BOUND, f"{command} answers more than the bound")
+        self.assertLessEqual(peak, OUTPUT_BOUND)
 
 
 class ImapLoginDeadlineTest(ServerTest):

@@ -474,9 +474,10 @@ class Threader {
     std::vector<std::string> parents;
   };
 
-  // `subject_of(i)`: the raw Subject of input i (read only for the roots that need it).
+  // Threads the input; write() then gives the answer. `subject_of(i)`: the raw Subject of input
+  // i (read only for the roots that need it).
   template <typename SubjectOf>
-  std::string run(std::vector<Input> input, SubjectOf subject_of) {
+  void run(std::vector<Input> input, SubjectOf subject_of) {
     link_all(input);
     std::vector<std::size_t> roots;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -487,13 +488,26 @@ class Threader {
               [&](std::size_t a, std::size_t b) { return before(a, b); });
     roots = gather_subjects(roots, subject_of);
     sort_siblings(roots);
-    std::string out;
-    for (const auto r : roots) {
-      out += '(';
-      render(out, r);
+    roots_ = std::move(roots);
+  }
+
+  [[nodiscard]] bool empty() const { return roots_.empty(); }
+
+  // Appends the threads, "(...)" each, until `out` holds `limit` octets (or a little more) or
+  // all are written; false once all are. A session flushes between the calls, so even one thread
+  // of a hundred thousand replies is never held as one string.
+  bool write(std::string& out, std::size_t limit) {
+    while (next_root_ < roots_.size()) {
+      if (stack_.empty()) {
+        out += '(';
+        stack_.push_back({roots_[next_root_], SIZE_MAX, false});
+      }
+      if (!render(out, limit)) return true;
       out += ')';
+      ++next_root_;
+      if (out.size() >= limit) return next_root_ < roots_.size();
     }
-    return out;
+    return false;
   }
 
  private:
@@ -703,15 +717,12 @@ class Threader {
   }
 
   // RFC 5256 section 4: a chain of only children is written flat ("1 2 3"), a branch point
-  // nests each child ("1 (2)(3 4)"), a dummy is only its children ("(2)(3)").
-  void render(std::string& out, std::size_t root) const {
-    struct Frame {
-      std::size_t node;
-      std::size_t next_child;  // SIZE_MAX: the node itself is still to be written
-      bool nested;             // its children are each in parentheses
-    };
-    std::vector<Frame> stack{{root, SIZE_MAX, false}};
+  // nests each child ("1 (2)(3 4)"), a dummy is only its children ("(2)(3)"). Continues the
+  // thread on `stack_` until it is written (true) or `out` reaches `limit` (false).
+  bool render(std::string& out, std::size_t limit) {
+    auto& stack = stack_;
     while (!stack.empty()) {
+      if (out.size() >= limit) return false;
       Frame& f = stack.back();
       const Node& n = nodes_[f.node];
       if (f.next_child == SIZE_MAX) {
@@ -731,10 +742,20 @@ class Threader {
       if (f.nested) out += '(';
       stack.push_back({k, SIZE_MAX, false});
     }
+    return true;
   }
+
+  struct Frame {
+    std::size_t node;
+    std::size_t next_child;  // SIZE_MAX: the node itself is still to be written
+    bool nested;             // its children are each in parentheses
+  };
 
   std::vector<Node> nodes_;
   std::unordered_map<std::string, std::size_t> by_id_;
+  std::vector<std::size_t> roots_;  // in answer order
+  std::size_t next_root_ = 0;       // the thread write() is at
+  std::vector<Frame> stack_;        // where in it
 };
 
 }  // namespace
@@ -896,7 +917,8 @@ asio::awaitable<void> Session::on_thread(const Command& cmd) {
     co_return;
   }
   const auto id = sel_->folder_id;
-  std::string rendered = co_await search_store(args.criteria, [&, id](MessageStore& s) {
+  Threader threader;
+  co_await search_store(args.criteria, [&, id](MessageStore& s) {
     bool uses_modseq = false;
     const auto matches =
         run_search(s, id, sel_->uids, sel_->saved, sel_->recent, args.criteria, uses_modseq);
@@ -919,12 +941,15 @@ asio::awaitable<void> Session::on_thread(const Command& cmd) {
       const auto* f = mime::find_field(parsed->root, "Subject");
       return f ? std::string(f->value) : std::string();
     };
-    return Threader().run(std::move(input), subject_of);
+    threader.run(std::move(input), subject_of);
+    return true;
   });
-  out_ += rendered.empty() ? "* THREAD" : "* THREAD ";
-  if (!co_await send_text(rendered)) {
-    closing_ = true;
-    co_return;
+  out_ += threader.empty() ? "* THREAD" : "* THREAD ";
+  while (threader.write(out_, kOutputHigh)) {
+    if (!co_await flush_if_large()) {
+      closing_ = true;
+      co_return;
+    }
   }
   out_ += "\r\n";
   co_await refresh(cmd.uid);

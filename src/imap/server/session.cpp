@@ -159,6 +159,7 @@ asio::awaitable<bool> Session::flush(bool shrink) {
   boost::system::error_code ec;
   arm_idle();
   bytes_out_ += out_.size();
+  peak_out_ = std::max(peak_out_, out_.size());
   co_await stream_.write(out_, ec);
   out_.clear();
   if (shrink && out_.capacity() > std::size_t{64} * 1024) out_.shrink_to_fit();
@@ -307,10 +308,10 @@ asio::awaitable<void> Session::run() {
                       std::chrono::steady_clock::now() - started_)
                       .count();
   spdlog::info(
-      "imap session id={} client={} tls={} login={} commands={} bytes_out={} errors={} "
-      "end={} ms={}",
+      "imap session id={} client={} tls={} login={} commands={} bytes_out={} peak_out={} "
+      "errors={} end={} ms={}",
       session_id_, ctx_.client_hasher.hash(client_ip_), stream_.tls_version(),
-      mailbox_ ? "yes" : "no", commands_, bytes_out_, errors_, end_reason_, ms);
+      mailbox_ ? "yes" : "no", commands_, bytes_out_, peak_out_, errors_, end_reason_, ms);
 }
 
 asio::awaitable<void> Session::dispatch(const Command& cmd) {

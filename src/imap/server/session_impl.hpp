@@ -232,6 +232,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // For the log line: counts only.
   std::uint32_t commands_ = 0;
   std::uint64_t bytes_out_ = 0;
+  // The most the output buffer held at a write: below kOutputHigh + kOutputPiece whatever the
+  // commands, since every answer that grows with the mailbox is written as it passes kOutputHigh.
+  std::size_t peak_out_ = 0;
 };
 
 // "(\\Seen \\Flagged keyword)", with \\Recent (IMAP4rev1) when `recent`.
