@@ -7,8 +7,8 @@
 #include "cli/server_runtime.hpp"
 #include "core/config.hpp"
 #include "core/domain.hpp"
+#include "core/duration.hpp"
 #include "core/strings.hpp"
-#include "queue/retry_schedule.hpp"
 #include "smtp/protocol/address.hpp"
 #include "store/mailbox/mailboxes.hpp"
 #include "store/metadata_store.hpp"
@@ -100,7 +100,7 @@ int domain_retention(const std::filesystem::path& path, const std::string& domai
   const auto d = require_domain(domain);
   std::optional<std::int64_t> seconds;
   if (period != "default") {
-    const auto parsed = queue::parse_duration(period);
+    const auto parsed = core::parse_duration(period);
     if (!parsed && period != "0") {
       throw std::runtime_error("not a duration: " + period + " (e.g. 7d, 12h, 0, or default)");
     }

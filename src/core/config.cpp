@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "core/domain.hpp"
+#include "core/duration.hpp"
 #include "core/strings.hpp"
-#include "queue/retry_schedule.hpp"
 
 namespace sealpost::core {
 namespace {
@@ -84,7 +84,7 @@ class TableReader {
     if (node->is_integer() && *node->value<std::int64_t>() >= 0) {
       v = std::chrono::seconds(*node->value<std::int64_t>());
     } else if (node->is_string()) {
-      v = queue::parse_duration(*node->value<std::string>());
+      v = core::parse_duration(*node->value<std::string>());
     }
     if (!v) fail(key, "expected a duration such as 3600 or \"1h\" (s, m, h, d)");
     if (*v < min || *v > max) {
@@ -401,7 +401,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& sou
   TableReader queue(table("queue"), "queue", source);
   Queue& qc = c.queue;
   if (auto v = queue.string("retry")) {
-    auto delays = queue::parse_delays(*v);
+    auto delays = core::parse_delays(*v);
     if (!delays) {
       queue.fail("retry", "expected delays such as \"5m,10m,20m,1h,4h\" (each 1s to 7d)");
     }

@@ -7,17 +7,16 @@
 namespace sealpost::delivery {
 
 namespace asio = boost::asio;
+using smtp::DeliveryReport;
+using smtp::DeliveryRequest;
 using smtp::protocol::make_reply;
-using smtp::server::DeliveryReport;
-using smtp::server::DeliveryRequest;
 
 namespace {
 constexpr std::size_t kRememberedDeliveries = 100000;
 }  // namespace
 
-Dispatcher::Dispatcher(smtp::server::DeliveryAgent& forwarder,
-                       store::mailbox::MailboxDirectory& mailboxes, asio::any_io_executor blocking,
-                       std::chrono::seconds remember_for)
+Dispatcher::Dispatcher(smtp::DeliveryAgent& forwarder, store::mailbox::MailboxDirectory& mailboxes,
+                       asio::any_io_executor blocking, std::chrono::seconds remember_for)
     : forwarder_(forwarder),
       mailboxes_(mailboxes),
       blocking_(std::move(blocking)),

@@ -8,25 +8,24 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "smtp/client/accepted_memory.hpp"
-#include "smtp/server/delivery.hpp"
+#include "smtp/delivery_agent.hpp"
 #include "store/mailbox/local_delivery.hpp"
 
 namespace sealpost::delivery {
 
-class Dispatcher final : public smtp::server::DeliveryAgent {
+class Dispatcher final : public smtp::DeliveryAgent {
  public:
   // `blocking` runs the mailbox work (a bounded thread pool's executor).
-  Dispatcher(smtp::server::DeliveryAgent& forwarder, store::mailbox::MailboxDirectory& mailboxes,
+  Dispatcher(smtp::DeliveryAgent& forwarder, store::mailbox::MailboxDirectory& mailboxes,
              boost::asio::any_io_executor blocking, std::chrono::seconds remember_for);
 
-  boost::asio::awaitable<smtp::server::DeliveryReport> deliver(
-      const smtp::server::DeliveryRequest& request) override;
+  boost::asio::awaitable<smtp::DeliveryReport> deliver(
+      const smtp::DeliveryRequest& request) override;
 
  private:
-  boost::asio::awaitable<smtp::server::DeliveryReport> store_all(
-      const smtp::server::DeliveryRequest& request);
+  boost::asio::awaitable<smtp::DeliveryReport> store_all(const smtp::DeliveryRequest& request);
 
-  smtp::server::DeliveryAgent& forwarder_;
+  smtp::DeliveryAgent& forwarder_;
   store::mailbox::MailboxDirectory& mailboxes_;
   boost::asio::any_io_executor blocking_;
   smtp::client::AcceptedMemory memory_;
@@ -34,6 +33,6 @@ class Dispatcher final : public smtp::server::DeliveryAgent {
 
 // The bytes a mailbox stores: Return-Path (RFC 5321 4.4, added at final delivery), our trace
 // fields, then the message as received.
-std::string stored_form(const smtp::server::DeliveryRequest& request);
+std::string stored_form(const smtp::DeliveryRequest& request);
 
 }  // namespace sealpost::delivery

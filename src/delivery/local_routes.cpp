@@ -16,7 +16,7 @@ boost::asio::awaitable<smtp::protocol::ServerReply> LocalRoutes::deliver(
   if (route.kind == routing::Route::Kind::kRejected) {
     co_return local_reply(route.rejection.code, route.rejection.enhanced, route.rejection.text);
   }
-  smtp::server::DeliveryRequest request;
+  smtp::DeliveryRequest request;
   request.sender = envelope.sender;
   request.destinations = route.destinations;
   request.mailboxes = route.mailboxes;

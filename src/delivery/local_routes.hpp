@@ -5,14 +5,13 @@
 
 #include "queue/runner.hpp"
 #include "routing/router.hpp"
-#include "smtp/server/delivery.hpp"
+#include "smtp/delivery_agent.hpp"
 
 namespace sealpost::delivery {
 
 class LocalRoutes final : public queue::LocalDestination {
  public:
-  LocalRoutes(const routing::Router& router, smtp::server::DeliveryAgent& agent,
-              std::string hostname)
+  LocalRoutes(const routing::Router& router, smtp::DeliveryAgent& agent, std::string hostname)
       : router_(router), agent_(agent), hostname_(std::move(hostname)) {}
 
   [[nodiscard]] bool hosts(const std::string& domain) const override {
@@ -25,7 +24,7 @@ class LocalRoutes final : public queue::LocalDestination {
 
  private:
   const routing::Router& router_;
-  smtp::server::DeliveryAgent& agent_;
+  smtp::DeliveryAgent& agent_;
   std::string hostname_;
 };
 

@@ -9,16 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 #include <vector>
 
 namespace sealpost::queue {
 
-// A delay step parse_delays() accepts at most, and how many steps.
-inline constexpr std::chrono::seconds kMaxRetryDelay = std::chrono::hours(24 * 7);
-inline constexpr std::size_t kMaxRetrySteps = 64;
-// The longest duration parse_duration() accepts (a give-up time longer than this is a typo).
-inline constexpr std::chrono::seconds kMaxDuration = std::chrono::hours(24 * 366);
 // Used when `delays` is empty or a step is not positive: never a retry loop without a pause.
 inline constexpr std::chrono::seconds kFallbackRetryDelay = std::chrono::minutes(5);
 
@@ -44,16 +38,5 @@ struct RetrySchedule {
 // failed_attempts 0 counts as 1; jitter outside [0,1) (or NaN) is clamped.
 std::optional<std::int64_t> next_attempt(const RetrySchedule& s, std::uint32_t failed_attempts,
                                          std::int64_t queued_at, std::int64_t now, double jitter);
-
-// Parses "5m,10m,1h,2h30m" ("s","m","h","d" units, plain number = seconds) into delays;
-// nullopt on anything malformed, empty, zero or over 7 days per step. Also parses a single
-// duration via parse_duration("5d") -> seconds.
-//
-// A duration is either a plain number of seconds or number-unit pairs in the order d, h, m, s,
-// each unit at most once ("1d12h", "2h30m"); spaces around the commas and the whole are allowed,
-// inside a duration not. Units are lowercase ("5M" could be months). parse_duration() takes
-// durations from 1 second up to kMaxDuration; parse_delays() at most kMaxRetrySteps steps.
-std::optional<std::vector<std::chrono::seconds>> parse_delays(std::string_view text);
-std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 
 }  // namespace sealpost::queue

@@ -7,7 +7,7 @@
 #include "core/strings.hpp"
 #include "crypto/random.hpp"
 #include "dns/resolver.hpp"
-#include "smtp/client/https_client.hpp"
+#include "net/https_client.hpp"
 
 namespace sealpost::queue {
 
@@ -58,7 +58,7 @@ asio::awaitable<std::size_t> send_tls_reports(std::vector<TlsPolicyResult> resul
       const auto rest = std::string_view(uri).substr(8);
       const auto slash = rest.find('/');
       const auto authority = rest.substr(0, slash);
-      smtp::client::HttpsRequest post;
+      net::HttpsRequest post;
       post.method = "POST";
       post.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
       const auto colon = authority.rfind(':');
@@ -70,8 +70,8 @@ asio::awaitable<std::size_t> send_tls_reports(std::vector<TlsPolicyResult> resul
       }
       post.content_type = "application/tlsrpt+gzip";
       post.body = core::gzip(smtp::client::tls_report_json(report));
-      const auto answer = co_await smtp::client::https_request(co_await asio::this_coro::executor,
-                                                               resolver, *https_tls, post);
+      const auto answer = co_await net::https_request(co_await asio::this_coro::executor, resolver,
+                                                      *https_tls, post);
       if (answer.status >= 200 && answer.status < 300) {
         ++posted;
       } else {

@@ -71,8 +71,8 @@ asio::awaitable<Forwarder::DomainResult> Forwarder::deliver_domain(const std::st
   co_return DomainResult{std::move(outcome.per_recipient)};
 }
 
-asio::awaitable<server::DeliveryReport> Forwarder::deliver(const server::DeliveryRequest& request) {
-  server::DeliveryReport report;
+asio::awaitable<DeliveryReport> Forwarder::deliver(const DeliveryRequest& request) {
+  DeliveryReport report;
   const auto digest = memory_.message_digest(request.sender, request.content);
 
   // One envelope per destination domain, skipping destinations that already took this message.

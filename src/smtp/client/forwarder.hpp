@@ -13,7 +13,7 @@
 #include "smtp/client/accepted_memory.hpp"
 #include "smtp/client/domain_relay.hpp"
 #include "smtp/client/relay_client.hpp"
-#include "smtp/server/delivery.hpp"
+#include "smtp/delivery_agent.hpp"
 
 namespace sealpost::dns {
 class Resolver;
@@ -24,7 +24,7 @@ class Srs;
 
 namespace sealpost::smtp::client {
 
-class Forwarder final : public server::DeliveryAgent {
+class Forwarder final : public DeliveryAgent {
  public:
   // `executor` runs the outbound connections (each on a strand of its own).
   Forwarder(const core::Config& config, boost::asio::any_io_executor executor,
@@ -33,8 +33,7 @@ class Forwarder final : public server::DeliveryAgent {
             boost::asio::ssl::context* verified_tls = nullptr, StsPolicies* sts = nullptr,
             boost::asio::ssl::context* dane_tls = nullptr, TlsResults* results = nullptr);
 
-  boost::asio::awaitable<server::DeliveryReport> deliver(
-      const server::DeliveryRequest& request) override;
+  boost::asio::awaitable<DeliveryReport> deliver(const DeliveryRequest& request) override;
 
  private:
   struct DomainResult {

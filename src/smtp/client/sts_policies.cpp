@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "dns/resolver.hpp"
-#include "smtp/client/https_client.hpp"
+#include "net/https_client.hpp"
 
 namespace sealpost::smtp::client {
 
@@ -18,13 +18,14 @@ asio::awaitable<std::optional<std::string>> StsPolicies::fetch(const std::string
     error = "no TLS context for policy fetches";
     co_return std::nullopt;
   }
-  HttpsRequest request;
+  net::HttpsRequest request;
   request.host = "mta-sts." + domain;
   request.port = options_.https_port;
   request.target = "/.well-known/mta-sts.txt";
   request.max_answer = kStsMaxPolicyOctets;  // section 3.3: at most 64 KiB
   request.timeout = options_.timeout;
-  const auto answer = co_await https_request(executor_, resolver_, *options_.https_tls, request);
+  const auto answer =
+      co_await net::https_request(executor_, resolver_, *options_.https_tls, request);
   // Section 3.3: HTTP 200 only; redirects are not followed.
   if (answer.status != 200) {
     error = answer.status == 0 ? answer.error

@@ -11,7 +11,7 @@
 #include "core/log.hpp"
 #include "net/admission.hpp"
 #include "routing/router.hpp"
-#include "smtp/server/delivery.hpp"
+#include "smtp/delivery_agent.hpp"
 #include "smtp/server/submission.hpp"
 
 namespace sealpost::smtp::server {

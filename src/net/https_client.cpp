@@ -1,4 +1,4 @@
-#include "smtp/client/https_client.hpp"
+#include "net/https_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,7 +12,7 @@
 #include "dns/resolver.hpp"
 #include "net/tls.hpp"
 
-namespace sealpost::smtp::client {
+namespace sealpost::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -79,4 +79,4 @@ asio::awaitable<HttpsAnswer> https_request(asio::any_io_executor executor, dns::
   co_return answer;
 }
 
-}  // namespace sealpost::smtp::client
+}  // namespace sealpost::net

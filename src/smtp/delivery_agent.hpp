@@ -1,5 +1,6 @@
-// What a session hands over once a message is complete, and the one answer it gets back. The
-// session knows nothing of how delivery happens (forwarding now; mailboxes later).
+// What an SMTP session hands over once a message is complete, and the one answer it gets back.
+// The session knows nothing of how delivery happens: the SMTP client's forwarder implements this,
+// and so does the dispatcher above it that also stores into mailboxes (delivery/).
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 #include "smtp/protocol/reply.hpp"
 #include "store/mailbox/local_mailbox.hpp"
 
-namespace sealpost::smtp::server {
+namespace sealpost::smtp {
 
 struct DeliveryRequest {
   std::string_view sender;                // the reverse-path as received; empty for <>
@@ -40,4 +41,4 @@ class DeliveryAgent {
   virtual boost::asio::awaitable<DeliveryReport> deliver(const DeliveryRequest& request) = 0;
 };
 
-}  // namespace sealpost::smtp::server
+}  // namespace sealpost::smtp

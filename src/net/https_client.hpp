@@ -16,7 +16,7 @@ namespace sealpost::dns {
 class Resolver;
 }
 
-namespace sealpost::smtp::client {
+namespace sealpost::net {
 
 struct HttpsRequest {
   std::string host;
@@ -41,4 +41,4 @@ boost::asio::awaitable<HttpsAnswer> https_request(boost::asio::any_io_executor e
                                                   boost::asio::ssl::context& tls,
                                                   const HttpsRequest& request);
 
-}  // namespace sealpost::smtp::client
+}  // namespace sealpost::net
