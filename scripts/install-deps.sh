@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config clang
-  libboost1.81-dev libssl-dev libsodium-dev libunbound-dev libidn2-dev
+  libboost1.81-dev libboost-json1.81-dev libssl-dev libsodium-dev libunbound-dev libidn2-dev libpsl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libzstd-dev zlib1g-dev libzxcvbn-dev
   libgtest-dev libyaml-cpp-dev publicsuffix dns-root-data ca-certificates
 )

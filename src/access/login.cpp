@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "core/base64.hpp"
 #include "core/domain.hpp"
 #include "core/strings.hpp"
 #include "net/admission.hpp"
@@ -138,27 +139,6 @@ asio::awaitable<LoginResult> login(AccessContext& ctx, const std::string& client
   co_return result;
 }
 
-std::optional<std::string> decode_base64(std::string_view base64) {
-  std::string out(base64.size() / 4 * 3 + 3, '\0');
-  std::size_t n = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), base64.data(),
-                        base64.size(), nullptr, &n, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      end != base64.data() + base64.size()) {
-    return std::nullopt;
-  }
-  out.resize(n);
-  return out;
-}
-
-std::string encode_base64(std::string_view bytes) {
-  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the NUL
-  return out;
-}
-
 std::optional<PlainCredentials> parse_sasl_plain(std::string_view raw) {
   const auto first = raw.find('\0');
   const auto second = first == std::string_view::npos ? first : raw.find('\0', first + 1);
@@ -175,7 +155,7 @@ std::optional<PlainCredentials> parse_sasl_plain(std::string_view raw) {
 }
 
 std::optional<PlainCredentials> decode_sasl_plain(std::string_view base64) {
-  auto raw = decode_base64(base64);
+  auto raw = core::base64_decode(base64, core::Base64Mode::kStrict);
   if (!raw) return std::nullopt;
   auto out = parse_sasl_plain(*raw);
   sodium_memzero(raw->data(), raw->size());

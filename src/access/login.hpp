@@ -49,8 +49,4 @@ std::optional<PlainCredentials> decode_sasl_plain(std::string_view base64);
 // The same from the decoded octets.
 std::optional<PlainCredentials> parse_sasl_plain(std::string_view raw);
 
-// Base64 without line breaks; nullopt when invalid. ("=" alone is not handled here.)
-std::optional<std::string> decode_base64(std::string_view base64);
-std::string encode_base64(std::string_view bytes);
-
 }  // namespace sealpost::access

@@ -69,9 +69,8 @@ bool is_same_or_subdomain(std::string_view name, std::string_view domain) noexce
 }
 
 std::string_view trim(std::string_view s) noexcept {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
   return s;
 }
 

@@ -21,6 +21,16 @@ constexpr bool is_ascii_digit(char c) noexcept {
   return c >= '0' && c <= '9';
 }
 
+// RFC 5234's WSP: a space or a horizontal tab.
+constexpr bool is_wsp(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
+
+// The characters of folding white space (RFC 5322 section 3.2.2): WSP, CR and LF.
+constexpr bool is_fws(char c) noexcept {
+  return is_wsp(c) || c == '\r' || c == '\n';
+}
+
 bool iequals(std::string_view a, std::string_view b) noexcept;
 // base64 as RFC 4648 writes it (and IMAP, POP3 and SMTP's SASL exchanges): groups of four,
 // "=" padding only at the end. The empty string is valid.

@@ -2,22 +2,20 @@
 
 #include <algorithm>
 
+#include "core/strings.hpp"
+
 namespace sealpost::mime {
 
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 std::string_view trim_view(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_fws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_fws(s.back())) s.remove_suffix(1);
   return s;
 }
 
 bool blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), is_space);
+  return std::all_of(s.begin(), s.end(), is_fws);
 }
 
 // The mailbox of one element's address text ("local@domain"), or nullopt. Strictly, an unquoted
@@ -32,10 +30,10 @@ std::optional<Mailbox> read_mailbox(std::string_view text, bool strict) {
   if (!domain.empty() && domain.back() == '.') domain.pop_back();
   if (domain.empty() || local.empty()) return std::nullopt;
   const bool quoted = local.size() >= 2 && local.front() == '"' && local.back() == '"';
-  if (strict && !quoted && std::any_of(local.begin(), local.end(), is_space)) return std::nullopt;
+  if (strict && !quoted && std::any_of(local.begin(), local.end(), is_fws)) return std::nullopt;
   for (char& c : domain) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    if (is_space(c) || (strict && (c == '@' || c == '"'))) return std::nullopt;
+    if (is_fws(c) || (strict && (c == '@' || c == '"'))) return std::nullopt;
   }
   m.local = std::string(local);
   m.domain = std::move(domain);
@@ -132,7 +130,7 @@ Scan scan(std::string_view value, std::size_t max, bool strict) {
         token.clear();  // the group's display name ends here
       }
     } else {
-      if (after_angle && !is_space(c)) s.unreadable = true;
+      if (after_angle && !is_fws(c)) s.unreadable = true;
       token += c;
     }
   }

@@ -6,6 +6,7 @@
 #include <iconv.h>
 
 #include "core/strings.hpp"
+#include "core/utf8.hpp"
 
 namespace sealpost::mime {
 
@@ -43,18 +44,7 @@ class Utf8Sink {
 
   void put_code_point(char32_t cp) {
     char buf[4];
-    std::size_t n = 0;
-    if (cp < 0x80) {
-      buf[n++] = static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      buf[n++] = static_cast<char>(0xC0 | (cp >> 6));
-      buf[n++] = static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      buf[n++] = static_cast<char>(0xE0 | (cp >> 12));
-      buf[n++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      buf[n++] = static_cast<char>(0x80 | (cp & 0x3F));
-    }
-    put(std::string_view(buf, n));
+    put(std::string_view(buf, core::encode_utf8(cp, buf)));
   }
 
  private:
@@ -63,41 +53,12 @@ class Utf8Sink {
   bool full_ = false;
 };
 
-// The length of the well-formed UTF-8 sequence at the start of `s`, or 0 if there is none.
-std::size_t utf8_sequence(std::string_view s) noexcept {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;  // overlong
-    if (c == 0xED) hi = 0x9F;  // surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;  // overlong
-    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (s.size() < len) return 0;
-  if (b(1) < lo || b(1) > hi) return 0;
-  for (std::size_t i = 2; i < len; ++i) {
-    if ((b(i) & 0xC0) != 0x80) return 0;
-  }
-  return len;
-}
-
 // Valid runs are copied in one piece; each byte that starts no valid sequence becomes U+FFFD.
 void put_sanitized_utf8(Utf8Sink& sink, std::string_view s) {
   std::size_t run = 0;
   std::size_t i = 0;
   while (i < s.size() && !sink.full()) {
-    const std::size_t n = utf8_sequence(s.substr(i));
+    const std::size_t n = core::next_utf8(s.substr(i)).length;
     if (n > 0) {
       i += n;
       continue;
@@ -339,7 +300,7 @@ constexpr std::string_view kAsciiCompatible[] = {
     "big5",      "euc-",        "iso-2022-", "macintosh", "tis-620", "cp874",   "windows-874"};
 
 void put_unknown(Utf8Sink& sink, std::string_view bytes) {
-  if (is_valid_utf8(bytes)) {
+  if (core::is_valid_utf8(bytes)) {
     sink.put(bytes);
   } else {
     put_cp1252(sink, bytes);
@@ -390,20 +351,6 @@ bool put_iconv(Utf8Sink& sink, std::string_view bytes, const std::string& name) 
 }
 
 }  // namespace
-
-bool is_valid_utf8(std::string_view s) noexcept {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const std::size_t n = utf8_sequence(s.substr(i));
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
 
 std::string canonical_charset(std::string_view charset) {
   return look_up(charset).canonical;

@@ -14,9 +14,6 @@ namespace sealpost::mime {
 
 inline constexpr std::size_t kMaxCharsetOutput = std::size_t{64} * 1024 * 1024;
 
-// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-bool is_valid_utf8(std::string_view s) noexcept;
-
 // Appends `bytes`, decoded from `charset`, to `out` as UTF-8, stopping before `out` would exceed
 // `max_output` bytes.
 void append_utf8(std::string& out, std::string_view bytes, std::string_view charset,

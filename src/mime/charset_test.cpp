@@ -2,20 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "core/utf8.hpp"
+
 namespace sealpost::mime {
 namespace {
-
-TEST(Charset, ValidatesUtf8) {
-  EXPECT_TRUE(is_valid_utf8(""));
-  EXPECT_TRUE(is_valid_utf8("plain"));
-  EXPECT_TRUE(is_valid_utf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));
-  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
-  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));      // overlong
-  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // a surrogate
-  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));          // cut short
-  EXPECT_FALSE(is_valid_utf8("\x80"));
-}
 
 TEST(Charset, ReplacesInvalidUtf8) {
   EXPECT_EQ(to_utf8("a\xFF"
@@ -104,10 +94,10 @@ TEST(Charset, CanonicalisesLabels) {
 TEST(Charset, BoundsItsOutputAtACharacter) {
   const std::string euros = to_utf8(std::string(100, '\x80'), "windows-1252", 10);
   EXPECT_EQ(euros.size(), 9u);
-  EXPECT_TRUE(is_valid_utf8(euros));
+  EXPECT_TRUE(core::is_valid_utf8(euros));
   const std::string korean = to_utf8(std::string(10'000, '\xB0'), "euc-kr", 1001);
   EXPECT_LE(korean.size(), 1001u);
-  EXPECT_TRUE(is_valid_utf8(korean));
+  EXPECT_TRUE(core::is_valid_utf8(korean));
   std::string out = "keep";
   append_utf8(out, "more", "utf-8", 6);
   EXPECT_EQ(out, "keepmo");

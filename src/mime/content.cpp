@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/base64.hpp"
 #include "core/clock.hpp"
 #include "core/strings.hpp"
 #include "mime/charset.hpp"
@@ -14,43 +15,11 @@ namespace sealpost::mime {
 
 namespace {
 
-constexpr std::array<std::int8_t, 256> base64_table() {
-  std::array<std::int8_t, 256> t{};
-  for (auto& v : t) v = -1;
-  constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
-  }
-  return t;
-}
-constexpr auto kBase64 = base64_table();
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
-}
-
-std::string decode_base64(std::string_view in, std::size_t max) {
-  std::string out;
-  out.reserve(std::min(max, in.size() / 4 * 3 + 3));
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const int v = kBase64[static_cast<unsigned char>(c)];
-    if (v < 0) continue;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (out.size() >= max) break;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
 }
 
 std::string decode_quoted_printable(std::string_view in, std::size_t max) {
@@ -246,7 +215,9 @@ void collect_text(const Part& part, std::string_view raw, std::string& out, std:
 
 std::string decode_transfer_encoding(std::string_view body, std::string_view encoding,
                                      std::size_t max_output) {
-  if (iequals(encoding, "base64")) return decode_base64(body, max_output);
+  if (iequals(encoding, "base64")) {
+    return *core::base64_decode(body, core::Base64Mode::kLenient, max_output);
+  }
   if (iequals(encoding, "quoted-printable")) return decode_quoted_printable(body, max_output);
   return std::string(body.substr(0, std::min(body.size(), max_output)));
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/base64.hpp"
 #include "core/strings.hpp"
 #include "mime/charset.hpp"
 
@@ -55,15 +56,6 @@ int hex_value(char c) {
   return -1;
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 // RFC 2047 section 4.2; an '=' not followed by two hex digits is kept as written.
 void decode_q(std::string_view text, std::string& out) {
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -78,25 +70,6 @@ void decode_q(std::string_view text, std::string& out) {
       out += c;
     }
   }
-}
-
-// RFC 2047 section 4.1. Padding may be missing; anything but the base64 alphabet (before the
-// padding) makes the word invalid.
-bool decode_b(std::string_view text, std::string& out) {
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=') break;
-    const int v = base64_value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return true;
 }
 
 bool is_blank(std::string_view s) {
@@ -139,7 +112,9 @@ std::string decode_encoded_words(std::string_view text, std::size_t max_output) 
     bytes.clear();
     if (word->encoding == 'q') {
       decode_q(word->text, bytes);
-    } else if (!decode_b(word->text, bytes)) {
+    } else if (auto decoded = core::base64_decode(word->text, core::Base64Mode::kWord)) {
+      bytes = std::move(*decoded);
+    } else {
       continue;
     }
     const std::string_view between = text.substr(pending, at - pending);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/utf8.hpp"
 #include "mime/charset.hpp"
 
 namespace sealpost::mime {
@@ -67,9 +68,9 @@ TEST(EncodedWord, KeepsSpaceBetweenAWordAndText) {
 TEST(EncodedWord, ReadsUnknownCharsetsAndRawBytes) {
   EXPECT_EQ(decode_encoded_words("=?x-unknown?q?caf=E9?="), "caf\xC3\xA9");
   EXPECT_EQ(decode_encoded_words("=?none?b?VEVTVA==?="), "TEST");
-  EXPECT_EQ(decode_encoded_words("caf\xE9"), "caf\xC3\xA9");             // 8-bit Latin-1
-  EXPECT_EQ(decode_encoded_words("J\xC3\xB6hn"), "J\xC3\xB6hn");         // RFC 6532 UTF-8
-  EXPECT_TRUE(is_valid_utf8(decode_encoded_words("=?utf-8?b?/w==?=")));  // 0xFF: U+FFFD
+  EXPECT_EQ(decode_encoded_words("caf\xE9"), "caf\xC3\xA9");                   // 8-bit Latin-1
+  EXPECT_EQ(decode_encoded_words("J\xC3\xB6hn"), "J\xC3\xB6hn");               // RFC 6532 UTF-8
+  EXPECT_TRUE(core::is_valid_utf8(decode_encoded_words("=?utf-8?b?/w==?=")));  // 0xFF: U+FFFD
 }
 
 TEST(EncodedWord, UnfoldsFoldedValues) {
@@ -82,7 +83,7 @@ TEST(EncodedWord, BoundsItsOutput) {
   for (int i = 0; i < 1000; ++i) many += "=?utf-8?q?=E2=82=AC?= ";
   const std::string out = decode_encoded_words(many, 100);
   EXPECT_LE(out.size(), 100u);
-  EXPECT_TRUE(is_valid_utf8(out));
+  EXPECT_TRUE(core::is_valid_utf8(out));
 }
 
 TEST(EncodedWord, StaysLinearOnHostileInput) {

@@ -24,10 +24,6 @@ struct Token {
   [[nodiscard]] bool is(char c) const { return kind == kSpecial && text[0] == c; }
 };
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 bool is_special(char c) {
   return std::string_view("<>@,;:.\\)]").find(c) != std::string_view::npos;
 }
@@ -39,7 +35,7 @@ std::vector<Token> tokenize(std::string_view s) {
   const std::size_t n = s.size();
   while (i < n) {
     const char c = s[i];
-    if (is_wsp(c)) {
+    if (is_fws(c)) {
       space = true;
       ++i;
       continue;
@@ -77,7 +73,7 @@ std::vector<Token> tokenize(std::string_view s) {
       ++i;
     } else {
       std::size_t j = i;
-      while (j < n && !is_wsp(s[j]) && !is_special(s[j]) && s[j] != '"' && s[j] != '(' &&
+      while (j < n && !is_fws(s[j]) && !is_special(s[j]) && s[j] != '"' && s[j] != '(' &&
              s[j] != '[') {
         ++j;
       }

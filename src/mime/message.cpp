@@ -25,13 +25,9 @@ struct Stop {
   bool close = false;        // "--boundary--"
 };
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 std::string_view trim_all(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_fws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_fws(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -51,7 +47,7 @@ bool is_field_name(std::string_view name) {
 std::optional<std::string> transfer_encoding_token(std::string_view value) {
   value = trim_all(value);
   std::size_t n = 0;
-  while (n < value.size() && !is_space(value[n]) && value[n] != ';' && value[n] != '(') ++n;
+  while (n < value.size() && !is_fws(value[n]) && value[n] != ';' && value[n] != '(') ++n;
   std::string token = to_lower_ascii(value.substr(0, n));
   if (token.empty()) return std::nullopt;
   for (char c : token) {
@@ -76,7 +72,7 @@ std::optional<std::string> transfer_encoding_token(std::string_view value) {
       ++depth;
     } else if (c == ';') {
       break;
-    } else if (!is_space(c)) {
+    } else if (!is_fws(c)) {
       return std::nullopt;
     }
   }

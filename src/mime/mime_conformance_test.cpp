@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "core/strings.hpp"
+#include "core/utf8.hpp"
 #include "mime/charset.hpp"
 #include "mime/encoded_word.hpp"
 #include "mime/imap_structure.hpp"
@@ -328,7 +329,7 @@ TEST_F(MimeConformance, DecodesEverySubjectToUtf8) {
   for (const auto& [name, raw] : corpus_) {
     const Message& m = message(name);
     if (const HeaderField* subject = find_field(m.root, "Subject")) {
-      EXPECT_TRUE(is_valid_utf8(decode_header_value(subject->value))) << name;
+      EXPECT_TRUE(core::is_valid_utf8(decode_header_value(subject->value))) << name;
     }
   }
 }

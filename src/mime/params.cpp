@@ -12,10 +12,6 @@ namespace {
 // RFC 2231 sections beyond this are dropped: no real value needs a thousand pieces.
 constexpr std::size_t kMaxSection = 999;
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 // RFC 2045 section 5.1 token characters; 8-bit bytes are let through (seen in the wild).
 bool is_token_char(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -35,7 +31,7 @@ class Scanner {
   // Whitespace, folding and (nested) comments.
   void skip_cfws() {
     while (i_ < s_.size()) {
-      if (is_wsp(s_[i_])) {
+      if (is_fws(s_[i_])) {
         ++i_;
       } else if (s_[i_] == '(') {
         skip_comment();
@@ -88,7 +84,7 @@ class Scanner {
   // rest up to that ';' too ("name=my file.pdf"). Comments are dropped.
   std::string unquoted() {
     std::string out;
-    while (i_ < s_.size() && !is_wsp(s_[i_]) && s_[i_] != ';' && s_[i_] != '"' && s_[i_] != '(') {
+    while (i_ < s_.size() && !is_fws(s_[i_]) && s_[i_] != ';' && s_[i_] != '"' && s_[i_] != '(') {
       out += s_[i_++];
     }
     std::size_t end = i_;

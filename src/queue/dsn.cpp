@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/strings.hpp"
+#include "core/utf8.hpp"
 #include "mime/content.hpp"
 
 namespace sealpost::queue {
@@ -24,33 +25,12 @@ bool is_control(unsigned char c) noexcept {
   return c < 0x20 || c == 0x7f;
 }
 
-// Length of the well-formed UTF-8 sequence at the front of `s` (no overlongs, no surrogates,
-// nothing past U+10FFFF), 0 when there is none. `cp` receives the code point.
-std::size_t utf8_sequence(std::string_view s, char32_t& cp) noexcept {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  std::size_t n = 0;
-  char32_t min = 0;
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  }
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    n = 2, cp = b0 & 0x1f, min = 0x80;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    n = 3, cp = b0 & 0x0f, min = 0x800;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    n = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (s.size() < n) return 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if ((b & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
+// The length of the well-formed UTF-8 sequence at the front of `s` (0: none), its code point
+// into `cp`.
+std::size_t next_length(std::string_view s, char32_t& cp) noexcept {
+  const auto seq = core::next_utf8(s);
+  cp = seq.code_point;
+  return seq.length;
 }
 
 // C1 controls (U+0085 is a line break to some readers), the line and paragraph separators, and
@@ -82,7 +62,7 @@ std::string clean_text(std::string_view in, std::size_t max, bool utf8) {
       piece = " ";
     } else if (c < 0x80) {
       piece = in.substr(i, 1);
-    } else if (utf8 && (n = utf8_sequence(in.substr(i), cp)) != 0) {
+    } else if (utf8 && (n = next_length(in.substr(i), cp)) != 0) {
       piece = is_unicode_control(cp) ? " " : in.substr(i, n);
     } else {
       n = 1;
@@ -168,7 +148,7 @@ std::string utf8_addr_xtext(std::string_view addr, std::size_t budget) {
   std::size_t i = 0;
   while (i < addr.size()) {
     char32_t cp = 0;
-    std::size_t n = utf8_sequence(addr.substr(i), cp);
+    std::size_t n = next_length(addr.substr(i), cp);
     if (n == 0) n = 1, cp = 0xfffd;
     i += n;
     char unit[16];

@@ -9,10 +9,6 @@ namespace sealpost::auth::dmarc {
 
 namespace {
 
-constexpr bool is_wsp(char c) noexcept {
-  return c == ' ' || c == '\t';
-}
-
 // Once valid_octets has passed, CR and LF only occur as folding whitespace (CRLF then WSP), so
 // trimming them with SP and HTAB is the same as skipping FWS.
 constexpr bool is_fws(char c) noexcept {

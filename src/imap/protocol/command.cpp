@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/strings.hpp"
+#include "core/utf8.hpp"
 #include "mime/charset.hpp"
 
 namespace sealpost::imap::protocol {
@@ -50,60 +51,6 @@ std::size_t span_of(std::string_view s, CharClass k) noexcept {
   std::size_t i = 0;
   while (i < s.size() && has_class(s[i], k)) ++i;
   return i;
-}
-
-// One UTF-8 code point (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
-bool next_code_point(std::string_view s, std::size_t& i, char32_t& cp) noexcept {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    cp = b0;
-    ++i;
-    return true;
-  }
-  std::size_t len = 0;
-  char32_t min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1F;
-    min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0F;
-    min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    return false;
-  }
-  if (s.size() - i < len) return false;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return false;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-  i += len;
-  return true;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // A literal header ("{n}", "{n+}", "~{n}", "~{n+}") at the end of `line` (its line end removed).
@@ -783,7 +730,7 @@ class Parser {
       if (!peek_is('"') && !peek_is('\\')) return fail("Invalid escape in quoted string");
       out += in_[pos_++];
     }
-    if (eight_bit && (!opt_.utf8 || !mime::is_valid_utf8(out))) {
+    if (eight_bit && (!opt_.utf8 || !core::is_valid_utf8(out))) {
       return fail(opt_.utf8 ? "Invalid UTF-8 in quoted string"
                             : "8-bit text in a quoted string needs UTF8=ACCEPT");
     }
@@ -1899,7 +1846,7 @@ std::optional<std::string> decode_mutf7(std::string_view name) {
       any = true;
       if (high != 0) {
         if (unit < 0xDC00 || unit > 0xDFFF) return std::nullopt;
-        append_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00));
+        core::append_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00));
         high = 0;
       } else if (unit >= 0xD800 && unit <= 0xDBFF) {
         high = unit;
@@ -1907,7 +1854,7 @@ std::optional<std::string> decode_mutf7(std::string_view name) {
         return std::nullopt;
       } else {
         if (is_printable_ascii(unit)) return std::nullopt;
-        append_utf8(out, unit);
+        core::append_utf8(out, unit);
       }
     }
     // Leftover bits: fewer than six, all zero; nothing pending.
@@ -1941,8 +1888,10 @@ std::optional<std::string> encode_mutf7(std::string_view utf8) {
   };
   std::size_t i = 0;
   while (i < utf8.size()) {
-    char32_t cp = 0;
-    if (!next_code_point(utf8, i, cp)) return std::nullopt;
+    const auto seq = core::next_utf8(utf8.substr(i));
+    if (seq.length == 0) return std::nullopt;
+    const char32_t cp = seq.code_point;
+    i += seq.length;
     if (is_printable_ascii(cp)) {
       if (shifted) flush();
       out += static_cast<char>(cp);

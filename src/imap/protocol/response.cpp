@@ -1,6 +1,7 @@
 #include "imap/protocol/response.hpp"
 
 #include "core/strings.hpp"
+#include "core/utf8.hpp"
 #include "mime/charset.hpp"
 #include "mime/imap_structure.hpp"
 
@@ -30,7 +31,7 @@ bool quotable_utf8(std::string_view s) noexcept {
   for (char c : s) {
     if (c == '\0' || c == '\r' || c == '\n') return false;
   }
-  return mime::is_valid_utf8(s);
+  return core::is_valid_utf8(s);
 }
 
 void append_quoted(std::string& out, std::string_view s) {

@@ -438,28 +438,10 @@ asio::awaitable<void> Session::on_append(const Command& cmd) {
   }
   std::uint32_t flags = 0;
   std::vector<std::string> keywords;
-  for (const auto& f : args.flags) {
-    if (f.starts_with('\\')) {
-      if (iequals(f, "\\Seen")) {
-        flags |= store::mailbox::kSeen;
-      } else if (iequals(f, "\\Answered")) {
-        flags |= store::mailbox::kAnswered;
-      } else if (iequals(f, "\\Flagged")) {
-        flags |= store::mailbox::kFlagged;
-      } else if (iequals(f, "\\Deleted")) {
-        flags |= store::mailbox::kDeleted;
-      } else if (iequals(f, "\\Draft")) {
-        flags |= store::mailbox::kDraft;
-      } else {
-        // \Recent is the server's to set (RFC 3501 2.3.2; gone in IMAP4rev2): refused like
-        // any unknown system flag, as Dovecot does.
-        tagged(cmd, "BAD", "Invalid system flag " + f);
-        count_error();
-        co_return;
-      }
-    } else if (std::find(keywords.begin(), keywords.end(), f) == keywords.end()) {
-      keywords.push_back(f);
-    }
+  if (std::string error; !parse_flags(args.flags, flags, keywords, error)) {
+    tagged(cmd, "BAD", error);
+    count_error();
+    co_return;
   }
   const std::int64_t date = args.date_time ? args.date_time->unix_time() : core::unix_now();
   std::optional<Folder> folder;

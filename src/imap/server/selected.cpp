@@ -21,6 +21,22 @@ using store::mailbox::Folder;
 using store::mailbox::MessageInfo;
 using store::mailbox::MessageStore;
 
+namespace {
+
+// The system flags a message keeps as bits, in the order answers list them. \Recent is not
+// among them: it is the session's to report (RFC 3501 2.3.2) and no client may set it.
+struct SystemFlag {
+  std::string_view name;
+  std::uint32_t bit;
+};
+constexpr SystemFlag kSystemFlags[] = {{"\\Seen", store::mailbox::kSeen},
+                                       {"\\Answered", store::mailbox::kAnswered},
+                                       {"\\Flagged", store::mailbox::kFlagged},
+                                       {"\\Deleted", store::mailbox::kDeleted},
+                                       {"\\Draft", store::mailbox::kDraft}};
+
+}  // namespace
+
 void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::string>& keywords,
                   bool recent) {
   out += '(';
@@ -30,11 +46,9 @@ void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::
     first = false;
     out += f;
   };
-  if (flags & store::mailbox::kSeen) add("\\Seen");
-  if (flags & store::mailbox::kAnswered) add("\\Answered");
-  if (flags & store::mailbox::kFlagged) add("\\Flagged");
-  if (flags & store::mailbox::kDeleted) add("\\Deleted");
-  if (flags & store::mailbox::kDraft) add("\\Draft");
+  for (const auto& f : kSystemFlags) {
+    if (flags & f.bit) add(f.name);
+  }
   if (recent) add("\\Recent");
   for (const auto& k : keywords) add(k);
   out += ')';
@@ -47,20 +61,15 @@ bool parse_flags(const std::vector<std::string>& given, std::uint32_t& flags,
       if (std::find(keywords.begin(), keywords.end(), f) == keywords.end()) keywords.push_back(f);
       continue;
     }
-    if (iequals(f, "\\Seen")) {
-      flags |= store::mailbox::kSeen;
-    } else if (iequals(f, "\\Answered")) {
-      flags |= store::mailbox::kAnswered;
-    } else if (iequals(f, "\\Flagged")) {
-      flags |= store::mailbox::kFlagged;
-    } else if (iequals(f, "\\Deleted")) {
-      flags |= store::mailbox::kDeleted;
-    } else if (iequals(f, "\\Draft")) {
-      flags |= store::mailbox::kDraft;
-    } else {  // \Recent included: the server's to set (RFC 3501 2.3.2), BAD as in Dovecot
+    const auto* known = std::find_if(std::begin(kSystemFlags), std::end(kSystemFlags),
+                                     [&](const SystemFlag& s) { return iequals(f, s.name); });
+    if (known == std::end(kSystemFlags)) {
+      // \Recent included: the server's to set (RFC 3501 2.3.2; gone in IMAP4rev2), refused
+      // like any unknown system flag, as Dovecot does.
       error = "Invalid system flag " + f;
       return false;
     }
+    flags |= known->bit;
   }
   return true;
 }

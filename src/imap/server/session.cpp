@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "core/base64.hpp"
 #include "core/strings.hpp"
 #include "crypto/random.hpp"
 #include "imap/protocol/response.hpp"
@@ -516,7 +517,7 @@ asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
       if (*initial == "=") {
         responses.emplace_back();
       } else {
-        auto decoded = access::decode_base64(*initial);
+        auto decoded = core::base64_decode(*initial, core::Base64Mode::kStrict);
         if (!decoded) {
           tagged(cmd, "BAD", "Invalid base64");
           count_error();
@@ -553,7 +554,7 @@ asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
       count_error();
       co_return;
     }
-    auto decoded = access::decode_base64(response->base64);
+    auto decoded = core::base64_decode(response->base64, core::Base64Mode::kStrict);
     reader_.next();  // the reader wipes the line (before login, ReaderLimits::wipe)
     if (!decoded) {
       tagged(cmd, "BAD", "Invalid base64");

@@ -240,6 +240,10 @@ class Session : public std::enable_shared_from_this<Session> {
 // "(\\Seen \\Flagged keyword)", with \\Recent (IMAP4rev1) when `recent`.
 void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::string>& keywords,
                   bool recent = false);
+// A client's flag list (APPEND, STORE) as system flag bits and keywords (each once); false, with
+// `error` for a BAD, on a system flag that is not one a client may set.
+bool parse_flags(const std::vector<std::string>& given, std::uint32_t& flags,
+                 std::vector<std::string>& keywords, std::string& error);
 // The ranges of an ascending UID list, for MessageStore::messages().
 std::vector<std::pair<std::uint32_t, std::uint32_t>> uid_intervals(
     const std::vector<std::uint32_t>& uids);

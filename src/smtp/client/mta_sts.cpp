@@ -10,10 +10,6 @@ namespace {
 
 constexpr std::string_view kVersion = "v=STSv1";
 
-constexpr bool is_wsp(char c) noexcept {
-  return c == ' ' || c == '\t';
-}
-
 constexpr bool is_alnum(char c) noexcept {
   return is_ascii_alpha(c) || is_ascii_digit(c);
 }

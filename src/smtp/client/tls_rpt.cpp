@@ -3,25 +3,22 @@
 #include <algorithm>
 #include <limits>
 
+#include <boost/json.hpp>
+
 #include "core/clock.hpp"
 #include "core/strings.hpp"
+#include "core/utf8.hpp"
 
 namespace sealpost::smtp::client {
+
+namespace json = boost::json;
 
 namespace {
 
 constexpr std::string_view kVersion = "v=TLSRPTv1";
 
-constexpr bool is_wsp(char c) noexcept {
-  return c == ' ' || c == '\t';
-}
-
 constexpr bool is_alnum(char c) noexcept {
   return is_ascii_alpha(c) || is_ascii_digit(c);
-}
-
-constexpr bool is_continuation(unsigned char c) noexcept {
-  return (c & 0xC0) == 0x80;
 }
 
 std::string_view trim_wsp(std::string_view s) noexcept {
@@ -130,76 +127,44 @@ std::optional<TlsRptRecord> parse_one_record(std::string_view txt) {
 
 // --- JSON ---------------------------------------------------------------------------------
 
-// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629 4), or 0 with `bad` set to the
-// length of its maximal invalid subpart (at least 1): Unicode's recommended U+FFFD substitution.
-std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t& bad) noexcept {
-  const auto lead = static_cast<unsigned char>(s[i]);
-  std::size_t need = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    need = 1;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    need = 2;
-    if (lead == 0xE0) lo = 0xA0;  // no overlong forms
-    if (lead == 0xED) hi = 0x9F;  // no surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    need = 3;
-    if (lead == 0xF0) lo = 0x90;  // no overlong forms
-    if (lead == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-  } else {
-    bad = 1;
-    return 0;
-  }
-  for (std::size_t k = 1; k <= need; ++k) {
-    const std::size_t j = i + k;
-    const auto c = j < s.size() ? static_cast<unsigned char>(s[j]) : 0;
-    const bool ok = j < s.size() && (k == 1 ? (c >= lo && c <= hi) : is_continuation(c));
-    if (!ok) {
-      bad = k;
-      return 0;
-    }
-  }
-  return need + 1;
-}
-
-// RFC 8259 7: a quoted string. Controls (and DEL, which some log viewers act on) go as \u00XX.
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c < 0x20 || c == 0x7f) {
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
-      } else {
-        out += static_cast<char>(c);
-      }
+// A JSON string of `s` as UTF-8: valid sequences pass as they are, each maximal ill-formed
+// subpart becomes U+FFFD (Unicode's recommended practice). Boost.JSON escapes what RFC 8259
+// section 7 requires when it writes it.
+json::string text(std::string_view s) {
+  json::string out;
+  out.reserve(s.size());
+  std::size_t run = 0;  // start of the valid run being gathered
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
       ++i;
       continue;
     }
-    std::size_t bad = 0;
-    if (const std::size_t n = utf8_sequence(s, i, bad); n > 0) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-      i += bad;
+    const auto seq = core::next_utf8(s.substr(i));
+    if (seq.length > 0) {
+      i += seq.length;
+      continue;
     }
+    out.append(s.substr(run, i - run));
+    out.append("\xEF\xBF\xBD");  // U+FFFD
+    i += seq.ill_formed;
+    run = i;
   }
-  out += '"';
+  out.append(s.substr(run));
+  return out;
+}
+
+json::array texts(const std::vector<std::string>& values) {
+  json::array out;
+  for (const auto& v : values) out.emplace_back(text(v));
+  return out;
 }
 
 // At most `max` octets, cut before a UTF-8 sequence rather than inside it.
 std::string_view bounded(std::string_view s, std::size_t max) noexcept {
   if (s.size() <= max) return s;
   std::size_t n = max;
-  while (n > 0 && n + 3 > max && is_continuation(static_cast<unsigned char>(s[n]))) --n;
+  while (n > 0 && n + 3 > max && core::is_utf8_continuation(static_cast<unsigned char>(s[n]))) --n;
   return s.substr(0, n);
 }
 
@@ -218,63 +183,29 @@ std::string rfc3339(std::int64_t t) {
          two(c.second) + "Z";
 }
 
-// Writes members of one JSON object, placing the commas.
-class ObjectWriter {
- public:
-  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
-  ObjectWriter(const ObjectWriter&) = delete;
-  ObjectWriter& operator=(const ObjectWriter&) = delete;
-  ~ObjectWriter() { out_ += '}'; }
-
-  // Starts a member and returns the output, for the value to be appended.
-  std::string& key(std::string_view name) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    append_json_string(out_, name);
-    out_ += ':';
-    return out_;
-  }
-  void string(std::string_view name, std::string_view value) {
-    append_json_string(key(name), value);
-  }
-  void optional_string(std::string_view name, std::string_view value) {
-    if (!value.empty()) string(name, value);
-  }
-  void number(std::string_view name, std::uint64_t value) { key(name) += std::to_string(value); }
-  void string_array(std::string_view name, const std::vector<std::string>& values) {
-    std::string& o = key(name);
-    o += '[';
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) o += ',';
-      append_json_string(o, values[i]);
-    }
-    o += ']';
-  }
-
- private:
-  std::string& out_;
-  bool first_ = true;
-};
-
-void append_failure_detail(std::string& out, const TlsFailureDetail& d) {
-  ObjectWriter o(out);
-  o.string("result-type", to_string(d.result_type));
-  o.optional_string("sending-mta-ip", d.sending_mta_ip);
-  o.optional_string("receiving-mx-hostname", d.receiving_mx_hostname);
-  o.optional_string("receiving-ip", d.receiving_ip);
-  o.number("failed-session-count", d.failed_session_count);
-  o.optional_string("failure-reason-code", bounded(d.failure_reason_code, kTlsRptMaxReasonOctets));
+// Sets `name` to `value` unless it is empty: the report's optional fields.
+void set_optional(json::object& o, std::string_view name, std::string_view value) {
+  if (!value.empty()) o[name] = text(value);
 }
 
-void append_policy_result(std::string& out, const TlsPolicyResult& p) {
-  ObjectWriter o(out);
-  {
-    ObjectWriter policy(o.key("policy"));
-    policy.string("policy-type", to_string(p.policy_type));
-    if (!p.policy_string.empty()) policy.string_array("policy-string", p.policy_string);
-    policy.string("policy-domain", p.policy_domain);
-    if (!p.mx_host.empty()) policy.string_array("mx-host", p.mx_host);
-  }
+json::object failure_detail(const TlsFailureDetail& d) {
+  json::object o;
+  o["result-type"] = to_string(d.result_type);
+  set_optional(o, "sending-mta-ip", d.sending_mta_ip);
+  set_optional(o, "receiving-mx-hostname", d.receiving_mx_hostname);
+  set_optional(o, "receiving-ip", d.receiving_ip);
+  o["failed-session-count"] = d.failed_session_count;
+  set_optional(o, "failure-reason-code", bounded(d.failure_reason_code, kTlsRptMaxReasonOctets));
+  return o;
+}
+
+json::object policy_result(const TlsPolicyResult& p) {
+  json::object policy;
+  policy["policy-type"] = to_string(p.policy_type);
+  if (!p.policy_string.empty()) policy["policy-string"] = texts(p.policy_string);
+  policy["policy-domain"] = text(p.policy_domain);
+  if (!p.mx_host.empty()) policy["mx-host"] = texts(p.mx_host);
+
   std::uint64_t failed = p.failed_session_count;
   if (!p.failure_details.empty()) {
     failed = 0;
@@ -283,20 +214,19 @@ void append_policy_result(std::string& out, const TlsPolicyResult& p) {
       failed += std::min(room, d.failed_session_count);  // saturating
     }
   }
-  {
-    ObjectWriter summary(o.key("summary"));
-    summary.number("total-successful-session-count", p.successful_session_count);
-    summary.number("total-failure-session-count", failed);
-  }
+  json::object summary;
+  summary["total-successful-session-count"] = p.successful_session_count;
+  summary["total-failure-session-count"] = failed;
+
+  json::object o;
+  o["policy"] = std::move(policy);
+  o["summary"] = std::move(summary);
   if (!p.failure_details.empty()) {
-    std::string& a = o.key("failure-details");
-    a += '[';
-    for (std::size_t i = 0; i < p.failure_details.size(); ++i) {
-      if (i > 0) a += ',';
-      append_failure_detail(a, p.failure_details[i]);
-    }
-    a += ']';
+    json::array details;
+    for (const auto& d : p.failure_details) details.emplace_back(failure_detail(d));
+    o["failure-details"] = std::move(details);
   }
+  return o;
 }
 
 }  // namespace
@@ -361,26 +291,19 @@ std::string_view to_string(TlsPolicyType t) noexcept {
 }
 
 std::string tls_report_json(const TlsReport& r) {
-  std::string out;
-  {
-    ObjectWriter o(out);
-    o.string("organization-name", r.organization_name);
-    {
-      ObjectWriter range(o.key("date-range"));
-      range.string("start-datetime", rfc3339(r.start));
-      range.string("end-datetime", rfc3339(r.end));
-    }
-    o.optional_string("contact-info", r.contact_info);
-    o.string("report-id", r.report_id);
-    std::string& a = o.key("policies");
-    a += '[';
-    for (std::size_t i = 0; i < r.policies.size(); ++i) {
-      if (i > 0) a += ',';
-      append_policy_result(a, r.policies[i]);
-    }
-    a += ']';
-  }
-  return out;
+  json::object range;
+  range["start-datetime"] = rfc3339(r.start);
+  range["end-datetime"] = rfc3339(r.end);
+  json::array policies;
+  for (const auto& p : r.policies) policies.emplace_back(policy_result(p));
+
+  json::object o;
+  o["organization-name"] = text(r.organization_name);
+  o["date-range"] = std::move(range);
+  set_optional(o, "contact-info", r.contact_info);
+  o["report-id"] = text(r.report_id);
+  o["policies"] = std::move(policies);
+  return json::serialize(o);
 }
 
 }  // namespace sealpost::smtp::client

@@ -83,9 +83,8 @@ struct TlsReport {
 
 // RFC 8460 4.4 JSON, on one line, with the field names and order of its schema (Appendix B has
 // an example). "mx-host" is an array of strings as section 4.4 defines it (Appendix B's single
-// string is erratum 6241). Strings are
-// escaped as RFC 8259 7 requires (quote, backslash, and every control character as \u00XX, DEL
-// too), valid UTF-8 passes through and each maximal invalid subsequence becomes U+FFFD. Empty
+// string is erratum 6241). Written by Boost.JSON, which escapes strings as RFC 8259 section 7
+// requires; valid UTF-8 passes through and each maximal invalid subsequence becomes U+FFFD. Empty
 // optional fields are omitted: contact-info, policy-string, mx-host, failure-details and a
 // detail's sending-mta-ip, receiving-mx-hostname, receiving-ip and failure-reason-code.
 std::string tls_report_json(const TlsReport& r);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "access/login.hpp"
+#include "core/base64.hpp"
 #include "core/strings.hpp"
 #include "smtp/server/session.hpp"
 
@@ -92,7 +93,7 @@ boost::asio::awaitable<void> Session::on_auth(const protocol::Command& cmd) {
       out.clear();
       return true;
     }
-    auto decoded = is_base64(b64) ? access::decode_base64(b64) : std::nullopt;
+    auto decoded = core::base64_decode(b64, core::Base64Mode::kStrict);
     if (!decoded) {
       reply(501, "5.5.2", "Cannot decode the response (base64 expected)");
       count_error();

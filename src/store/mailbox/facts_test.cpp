@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/utf8.hpp"
 #include "mime/charset.hpp"
 
 namespace sealpost::store::mailbox {
@@ -56,7 +57,7 @@ TEST(MessageFacts, EveryConformanceMessageGetsFacts) {
     ASSERT_TRUE(f) << e.path();
     EXPECT_FALSE(f->bodystructure.empty()) << e.path();
     for (const auto* text : {&f->subject, &f->from, &f->to, &f->text}) {
-      EXPECT_TRUE(mime::is_valid_utf8(*text)) << e.path();
+      EXPECT_TRUE(core::is_valid_utf8(*text)) << e.path();
     }
     ++n;
   }
