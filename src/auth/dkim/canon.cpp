@@ -108,10 +108,14 @@ void canonical_header(Canon c, std::string_view name, std::string_view raw, std:
     out += raw;
     return;
   }
-  for (char ch : name) out += ascii_lower(ch);
-  out += ':';
   std::string_view value = raw.substr(raw.find(':') + 1);
   if (value.ends_with("\r\n")) value.remove_suffix(2);
+  // Written through a pointer into room for all of it, then cut to what was written (as the body).
+  const std::size_t start = out.size();
+  out.resize(start + name.size() + 1 + value.size() + 2);
+  char* o = out.data() + start;
+  for (char ch : name) *o++ = ascii_lower(ch);
+  *o++ = ':';
   // Unfold, reduce whitespace, and drop it at both ends of the value (section 3.4.2), in one pass.
   bool started = false;  // past the leading whitespace
   bool space = false;    // a run of WSP waits for the next character
@@ -125,12 +129,14 @@ void canonical_header(Canon c, std::string_view name, std::string_view raw, std:
       space = started;
       continue;
     }
-    if (space) out += ' ';
+    if (space) *o++ = ' ';
     space = false;
     started = true;
-    out += ch;
+    *o++ = ch;
   }
-  out += "\r\n";
+  *o++ = '\r';
+  *o++ = '\n';
+  out.resize(static_cast<std::size_t>(o - out.data()));
 }
 
 std::string canonical_body(Canon c, std::string_view body) {
