@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -528,9 +527,12 @@ Result<std::string, SignError> sign(std::string_view message, const SigningKey& 
   }
   auto header = mime::split_header(message);
   if (!header) return unexpected(SignError::kBadMessage);
-  std::map<std::string, int> present;
-  for (const auto& f : header->fields) ++present[to_lower_ascii(f.name)];
-  if (present["from"] == 0) return unexpected(SignError::kNoFrom);
+  // How many fields bear a name (a short list over a short header: counting beats building a map).
+  const auto present = [&](const std::string& name) {
+    return std::count_if(header->fields.begin(), header->fields.end(),
+                         [&](const mime::HeaderField& f) { return name_is(f.name, name); });
+  };
+  if (present("from") == 0) return unexpected(SignError::kNoFrom);
 
   std::vector<std::string> names;
   if (options.sign_all_headers) {
@@ -538,8 +540,7 @@ Result<std::string, SignError> sign(std::string_view message, const SigningKey& 
     std::reverse(names.begin(), names.end());  // taken bottom up: list them bottom up
   } else {
     for (const auto& n : options.headers.empty() ? default_headers() : options.headers) {
-      const auto it = present.find(n);
-      for (int i = 0; it != present.end() && i < it->second; ++i) names.push_back(n);
+      for (auto i = present(n); i > 0; --i) names.push_back(n);
     }
   }
   if (options.oversign) {
