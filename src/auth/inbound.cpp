@@ -84,7 +84,7 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
   dkim::VerifyOptions dkim_options;
   dkim_options.key_cache = dkim_keys_.get();
   v.dkim = co_await dkim::verify(dns_, facts.message, dkim_options);
-  v.arc = co_await arc::validate(dns_, facts.message);
+  v.arc = co_await arc::validate(dns_, facts.message, dkim_keys_.get());
 
   const auto header = mime::split_header(facts.message);
   std::vector<std::string> from_domains;

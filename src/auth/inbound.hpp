@@ -63,7 +63,7 @@ class Authenticator {
   dns::Lookup& dns_;
   const dmarc::PublicSuffixList& psl_;
   Options options_;
-  // Senders' DKIM keys, parsed once per TTL rather than once per message (thread-safe).
+  // Senders' DKIM (and ARC) keys, parsed once per TTL rather than once per message (thread-safe).
   std::unique_ptr<dkim::KeyCache> dkim_keys_ = std::make_unique<dkim::KeyCache>();
 };
 
