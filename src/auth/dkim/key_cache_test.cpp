@@ -1,5 +1,9 @@
 #include "auth/dkim/key_cache.hpp"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "dns/memory_zone.hpp"
@@ -98,6 +102,32 @@ TEST(DkimKeyCache, RecordsThatDoNotParseAreKeptAsSuch) {
   EXPECT_EQ(revoked->problem, "key revoked");
   (void)cache.get("example.com", "old", "v=DKIM1; p=", 300, kNow + 1);
   EXPECT_EQ(cache.parses(), 2u);
+}
+
+// The server verifies on several threads with one cache: a parsed key, and the OpenSSL context it
+// prepared once, serve them all at the same time.
+TEST(DkimKeyCache, OneKeyVerifiesOnManyThreadsAtOnce) {
+  KeyCache cache;
+  for (const auto algorithm : {Algorithm::kRsaSha256, Algorithm::kEd25519Sha256}) {
+    const auto key = SigningKey::generate(algorithm);
+    ASSERT_TRUE(key);
+    const std::vector<std::uint8_t> hash(32, 0x5a);
+    const auto signature = key->sign_hash(hash);
+    ASSERT_TRUE(signature);
+    const std::string selector = algorithm == Algorithm::kRsaSha256 ? "rsa" : "ed";
+    std::atomic<int> passed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 50; ++i) {
+          const auto parsed = cache.get("example.com", selector, key->dns_record(), 300, kNow);
+          if (parsed->key && parsed->key->verify(hash, *signature)) ++passed;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(passed.load(), 200);
+  }
 }
 
 // Through verify(): the TTL comes from DNS, and a rotated key is seen at the next message.
