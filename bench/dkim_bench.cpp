@@ -1,6 +1,7 @@
 // DKIM signing and verification rates (RSA-2048 and Ed25519) on one message, with the keys in an
-// in-memory zone (no DNS time). Writes the message, keys and signed copies to DIR so that
-// bench/dkim_bench.py can time dkimpy on exactly the same input.
+// in-memory zone (no DNS time) and parsed keys kept across messages as the server keeps them.
+// Writes the message, keys and signed copies to DIR so that bench/dkim_bench.py can time dkimpy on
+// exactly the same input.
 //
 //   sealpost_bench_dkim DIR [SECONDS]
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "auth/dkim/dkim.hpp"
+#include "auth/dkim/key_cache.hpp"
 #include "dns/memory_zone.hpp"
 #include "testing/async.hpp"
 
@@ -34,15 +36,19 @@ void write(const std::filesystem::path& p, const std::string& s) {
   std::ofstream(p, std::ios::binary) << s;
 }
 
+double since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 template <class F>
 double rate(double seconds, F&& f) {
   const auto start = Clock::now();
   long n = 0;
-  while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
+  while (since(start) < seconds) {
     f();
     ++n;
   }
-  return n / std::chrono::duration<double>(Clock::now() - start).count();
+  return n / since(start);
 }
 
 }  // namespace
@@ -76,14 +82,24 @@ int main(int argc, char** argv) {
     dns::MemoryZone zone;
     zone.node(name + "._domainkey.example.com").txt = {key->dns_record()};
     const std::string signed_message = *field + message;
-    boost::asio::io_context io;
+    auth::dkim::KeyCache keys;
+    auth::dkim::VerifyOptions verify_options;
+    verify_options.key_cache = &keys;
     const double sign_rate = rate(seconds, [&] { (void)auth::dkim::sign(message, *key, o); });
-    int passed = 0;
-    const double verify_rate = rate(seconds, [&] {
-      const auto r = testing::run_sync(auth::dkim::verify(zone, signed_message));
-      passed += (!r.empty() && r[0].status == auth::dkim::Status::kPass) ? 1 : 0;
-    });
-    if (passed == 0) {
+    // Verifications run inside one coroutine, as a server session awaits them: one io_context for
+    // the run rather than one per message, whose set-up is no part of verifying.
+    long verified = 0;
+    long passed = 0;
+    const double verify_rate = testing::run_sync([&]() -> boost::asio::awaitable<double> {
+      const auto start = Clock::now();
+      while (since(start) < seconds) {
+        const auto r = co_await auth::dkim::verify(zone, signed_message, verify_options);
+        passed += (!r.empty() && r[0].status == auth::dkim::Status::kPass) ? 1 : 0;
+        ++verified;
+      }
+      co_return verified / since(start);
+    }());
+    if (passed != verified) {
       std::fprintf(stderr, "%s: verification failed\n", name.c_str());
       return 1;
     }

@@ -81,8 +81,10 @@ asio::awaitable<InboundVerdict> Authenticator::check(const InboundFacts& facts) 
   // MAIL FROM identity, or the HELO identity for the null reverse-path (RFC 7208 section 2.4).
   v.spf =
       co_await spf::check_mail_from(dns_, facts.client, facts.helo, facts.mail_from, spf_options);
-  v.dkim = co_await dkim::verify(dns_, facts.message);
-  v.arc = co_await arc::validate(dns_, facts.message);
+  dkim::VerifyOptions dkim_options;
+  dkim_options.key_cache = dkim_keys_.get();
+  v.dkim = co_await dkim::verify(dns_, facts.message, dkim_options);
+  v.arc = co_await arc::validate(dns_, facts.message, dkim_keys_.get());
 
   const auto header = mime::split_header(facts.message);
   std::vector<std::string> from_domains;

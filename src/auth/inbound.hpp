@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 
 #include "auth/arc/arc.hpp"
 #include "auth/dkim/dkim.hpp"
+#include "auth/dkim/key_cache.hpp"
 #include "auth/dmarc/evaluate.hpp"
 #include "auth/dmarc/report.hpp"
 #include "auth/spf/check.hpp"
@@ -61,6 +63,8 @@ class Authenticator {
   dns::Lookup& dns_;
   const dmarc::PublicSuffixList& psl_;
   Options options_;
+  // Senders' DKIM (and ARC) keys, parsed once per TTL rather than once per message (thread-safe).
+  std::unique_ptr<dkim::KeyCache> dkim_keys_ = std::make_unique<dkim::KeyCache>();
 };
 
 // The message with the given byte ranges removed.

@@ -21,6 +21,9 @@ struct Answer {
   Status status = Status::kTempFail;
   Security security = Security::kInsecure;
   std::vector<T> records;
+  // Seconds the records may still be kept (the TTL, less the time a cache has held them); 0: do
+  // not keep them.
+  std::uint32_t ttl = 0;
 };
 
 struct MxHost {

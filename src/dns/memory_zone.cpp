@@ -41,6 +41,7 @@ Answer<T> MemoryZone::find(std::string name, std::vector<T> Node::*field) {
       continue;
     }
     answer.security = n.security;
+    answer.ttl = n.ttl;
     answer.records = n.*field;
     answer.status = answer.records.empty() ? Status::kNoData : Status::kOk;
     return answer;

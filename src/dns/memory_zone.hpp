@@ -3,6 +3,7 @@
 // without case and without a trailing dot.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@ class MemoryZone final : public Lookup {
     std::optional<std::string> cname;
     bool timeout = false;  // queries for types the name has no records of fail temporarily
     Security security = Security::kInsecure;
+    std::uint32_t ttl = 300;  // of every answer for the name
   };
 
   Node& node(const std::string& name);  // creates the name (so it exists, with no records)

@@ -55,11 +55,16 @@ class AnswerCache {
     std::lock_guard lock(mutex_);
     const auto it = entries_.find(key(name, type));
     if (it == entries_.end()) return std::nullopt;
-    if (std::chrono::steady_clock::now() >= it->second.expires) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= it->second.expires) {
       entries_.erase(it);
       return std::nullopt;
     }
-    return it->second.raw;
+    Raw raw = it->second.raw;
+    // What is left of the TTL, so whoever keeps the answer further stops when this cache would.
+    raw.ttl =
+        static_cast<int>(std::chrono::ceil<std::chrono::seconds>(it->second.expires - now).count());
+    return raw;
   }
 
   void put(const std::string& name, int type, const Raw& raw) {
@@ -278,6 +283,7 @@ Answer<T> answer_of(const Raw& raw) {
   Answer<T> a;
   a.status = raw.status;
   a.security = raw.security;
+  a.ttl = raw.ttl > 0 ? static_cast<std::uint32_t>(raw.ttl) : 0;
   return a;
 }
 

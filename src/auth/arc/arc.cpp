@@ -7,6 +7,7 @@
 
 #include "auth/arc/sets.hpp"
 #include "auth/dkim/canon.hpp"
+#include "auth/dkim/key_cache.hpp"
 #include "auth/dkim/record.hpp"
 #include "core/clock.hpp"
 #include "core/strings.hpp"
@@ -36,13 +37,15 @@ std::string own_without_b(const mime::HeaderField& f) {
 }
 
 struct KeyLookup {
-  std::shared_ptr<EVP_PKEY> key;
+  std::shared_ptr<const dkim::detail::PreparedKey> key;
   std::string problem;
   bool temporary = false;
 };
 
+// ARC signers publish DKIM key records (RFC 8617 section 4.1.2); `keys` keeps them parsed across
+// messages as it does for DKIM, when given.
 asio::awaitable<KeyLookup> public_key(dns::Lookup& dns, std::string_view selector,
-                                      std::string_view domain) {
+                                      std::string_view domain, dkim::KeyCache* keys) {
   KeyLookup out;
   const auto txt = co_await dns.txt(std::string(selector) + "._domainkey." + std::string(domain));
   if (txt.status == dns::Status::kTempFail) {
@@ -54,12 +57,22 @@ asio::awaitable<KeyLookup> public_key(dns::Lookup& dns, std::string_view selecto
     out.problem = "no key";
     co_return out;
   }
-  auto record = dkim::parse_key_record(txt.records.front());
+  const auto parsed =
+      keys ? keys->get(domain, selector, txt.records.front(), txt.ttl,
+                       static_cast<std::uint64_t>(core::unix_now()))
+           : std::make_shared<const dkim::ParsedKey>(dkim::parse_key(txt.records.front()));
+  const auto& record = parsed->record;
   if (!record || record->type != dkim::KeyRecord::Type::kRsa || !record->sha256) {
     out.problem = "bad key record";
     co_return out;
   }
-  out.key = dkim::detail::public_key(record.value(), 1024, out.problem);
+  if (!parsed->key) {
+    out.problem = parsed->problem;
+  } else if (parsed->rsa_bits < 1024) {
+    out.problem = "RSA key too short";
+  } else {
+    out.key = parsed->key;
+  }
   co_return out;
 }
 
@@ -70,8 +83,9 @@ Validation failed(Validation v, std::string reason) {
 }
 
 // Checks the newest ARC-Message-Signature like a DKIM signature (section 5.2 step 4).
-asio::awaitable<std::string> check_ams(dns::Lookup& dns, const mime::Header& header,
-                                       std::string_view body, const mime::HeaderField& f) {
+asio::awaitable<std::string> check_ams(dns::Lookup& dns, dkim::KeyCache* keys,
+                                       const mime::Header& header, std::string_view body,
+                                       const mime::HeaderField& f) {
   auto parsed = dkim::parse_tags(f.value);
   if (!parsed) co_return "malformed AMS";
   const auto& tags = parsed.value();
@@ -135,12 +149,11 @@ asio::awaitable<std::string> check_ams(dns::Lookup& dns, const mime::Header& hea
     canon_body.resize(*n);
   }
   if (dkim::detail::sha256(canon_body) != *body_hash) co_return "AMS body hash mismatch";
-  const auto key = co_await public_key(dns, s->value, d->value);
+  const auto key = co_await public_key(dns, s->value, d->value, keys);
   if (!key.key) co_return "AMS " + key.problem;
   const std::string data =
       dkim::detail::header_hash_input(header, names, hc, f.name, own_without_b(f));
-  if (!dkim::detail::verify_hash(key.key.get(), dkim::Algorithm::kRsaSha256,
-                                 dkim::detail::sha256(data), *sig)) {
+  if (!key.key->verify(dkim::detail::sha256(data), *sig)) {
     co_return "AMS signature does not verify";
   }
   co_return "";
@@ -163,7 +176,8 @@ std::string seal_input(const std::map<int, Set>& sets, int upto, std::string_vie
   return out + own;
 }
 
-asio::awaitable<std::string> check_seal(dns::Lookup& dns, const std::map<int, Set>& sets, int i) {
+asio::awaitable<std::string> check_seal(dns::Lookup& dns, dkim::KeyCache* keys,
+                                        const std::map<int, Set>& sets, int i) {
   const mime::HeaderField& f = *sets.at(i).as;
   auto parsed = dkim::parse_tags(f.value);
   if (!parsed) co_return "malformed AS";
@@ -182,11 +196,10 @@ asio::awaitable<std::string> check_seal(dns::Lookup& dns, const std::map<int, Se
   }
   const auto sig = dkim::base64_decode(b->value);
   if (!sig || sig->empty()) co_return "AS b= invalid";
-  const auto key = co_await public_key(dns, s->value, d->value);
+  const auto key = co_await public_key(dns, s->value, d->value, keys);
   if (!key.key) co_return "AS " + key.problem;
   const std::string data = seal_input(sets, i, f.name, own_without_b(f));
-  if (!dkim::detail::verify_hash(key.key.get(), dkim::Algorithm::kRsaSha256,
-                                 dkim::detail::sha256(data), *sig)) {
+  if (!key.key->verify(dkim::detail::sha256(data), *sig)) {
     co_return "AS signature does not verify";
   }
   co_return "";
@@ -206,7 +219,8 @@ std::string_view to_string(ChainStatus s) noexcept {
   return "none";
 }
 
-asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message) {
+asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message,
+                                     dkim::KeyCache* keys) {
   Validation v;
   auto header = mime::split_header(message);
   if (!header) co_return v;
@@ -219,12 +233,12 @@ asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message)
   }
   const auto& sets = found.by_instance;
   const std::string_view body = message.substr(header->body_offset);
-  if (auto problem = co_await check_ams(dns, header.value(), body, *sets.at(v.instances).ams);
+  if (auto problem = co_await check_ams(dns, keys, header.value(), body, *sets.at(v.instances).ams);
       !problem.empty()) {
     co_return failed(v, problem);
   }
   for (int i = v.instances; i >= 1; --i) {
-    if (auto problem = co_await check_seal(dns, sets, i); !problem.empty()) {
+    if (auto problem = co_await check_seal(dns, keys, sets, i); !problem.empty()) {
       co_return failed(v, problem);
     }
   }

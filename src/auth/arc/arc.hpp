@@ -26,7 +26,10 @@ struct Validation {
   std::string reason;        // for fail, naming no address
 };
 
-boost::asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message);
+// `keys`: parsed keys kept across messages (the server shares its DKIM cache: ARC signers publish
+// DKIM key records); nullptr: every key record is parsed for the message at hand.
+boost::asio::awaitable<Validation> validate(dns::Lookup& dns, std::string_view message,
+                                            dkim::KeyCache* keys = nullptr);
 
 struct SealOptions {
   std::string domain;

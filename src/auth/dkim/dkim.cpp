@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -10,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "auth/dkim/canon.hpp"
+#include "auth/dkim/key_cache.hpp"
 #include "core/clock.hpp"
 #include "core/strings.hpp"
 
@@ -53,6 +53,15 @@ const std::vector<std::string>& oversigned_headers() {
   return names;
 }
 
+// Whether a field's name, lowercased, is `lowercase_name` (h= lists hold lowercase names).
+bool name_is(std::string_view field_name, std::string_view lowercase_name) {
+  if (field_name.size() != lowercase_name.size()) return false;
+  for (std::size_t i = 0; i < field_name.size(); ++i) {
+    if (ascii_lower(field_name[i]) != lowercase_name[i]) return false;
+  }
+  return true;
+}
+
 SignatureResult failed(SignatureResult r, Status s, std::string reason) {
   r.status = s;
   r.reason = std::move(reason);
@@ -86,17 +95,21 @@ namespace detail {
 std::string header_hash_input(const mime::Header& header, const std::vector<std::string>& names,
                               Canon canon, std::string_view signature_name,
                               std::string_view signature_raw_without_b) {
-  std::map<std::string, std::vector<std::size_t>> by_name;  // lowercase name → indices, top down
-  for (std::size_t i = 0; i < header.fields.size(); ++i) {
-    by_name[to_lower_ascii(header.fields[i].name)].push_back(i);
-  }
+  // Per name listed, where the search for its next instance goes on: the fields above that index
+  // are the ones left. The searches only move up, so each name costs one pass over the header at
+  // most, and a header of a few fields allocates nothing per field.
+  std::vector<std::pair<std::string_view, std::size_t>> left;
   std::string out;
+  out.reserve(1024);
   for (const auto& name : names) {
-    const auto it = by_name.find(name);
-    if (it == by_name.end() || it->second.empty()) continue;  // a name more than present: nothing
-    const auto& f = header.fields[it->second.back()];
-    it->second.pop_back();
-    canonical_header(canon, f.name, f.raw, out);
+    auto it =
+        std::find_if(left.begin(), left.end(), [&](const auto& l) { return l.first == name; });
+    if (it == left.end()) it = left.emplace(left.end(), name, header.fields.size());
+    std::size_t& i = it->second;
+    while (i > 0 && !name_is(header.fields[i - 1].name, name)) --i;
+    if (i == 0) continue;  // a name more than present: nothing
+    --i;
+    canonical_header(canon, header.fields[i].name, header.fields[i].raw, out);
   }
   std::string own;
   canonical_header(canon, signature_name, signature_raw_without_b, own);
@@ -106,9 +119,11 @@ std::string header_hash_input(const mime::Header& header, const std::vector<std:
 }
 
 std::vector<std::uint8_t> sha256(std::string_view data) {
+  // Fetched once: EVP_sha256() makes every digest look the implementation up again.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   std::vector<std::uint8_t> digest(32);
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), digest.data(), &len, md, nullptr);
   return digest;
 }
 
@@ -167,6 +182,21 @@ std::optional<std::vector<std::uint8_t>> sign_hash(EVP_PKEY* key, Algorithm algo
 
 std::shared_ptr<EVP_PKEY> public_key(const KeyRecord& record, unsigned min_rsa_bits,
                                      std::string& problem) {
+  auto key = public_key(record, problem);
+  if (key && EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA &&
+      rsa_bits(key.get()) < min_rsa_bits) {
+    problem = "RSA key too short";
+    return nullptr;
+  }
+  return key;
+}
+
+unsigned rsa_bits(EVP_PKEY* key) {
+  return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ? static_cast<unsigned>(EVP_PKEY_get_bits(key))
+                                                   : 0;
+}
+
+std::shared_ptr<EVP_PKEY> public_key(const KeyRecord& record, std::string& problem) {
   if (record.key.empty()) {
     problem = "key revoked";
     return nullptr;
@@ -193,11 +223,78 @@ std::shared_ptr<EVP_PKEY> public_key(const KeyRecord& record, unsigned min_rsa_b
     problem = "key is not RSA";
     return nullptr;
   }
-  if (static_cast<unsigned>(EVP_PKEY_get_bits(key)) < min_rsa_bits) {
-    problem = "RSA key too short";
-    return nullptr;
-  }
   return k;
+}
+
+// Either context: RSA signs and verifies through an EVP_PKEY_CTX, Ed25519 (one-shot PureEdDSA)
+// through an EVP_MD_CTX.
+struct PreparedKey::Context {
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> pkey{nullptr, EVP_PKEY_CTX_free};
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{nullptr, EVP_MD_CTX_free};
+};
+
+PreparedKey::PreparedKey(std::shared_ptr<EVP_PKEY> key, Operation operation)
+    : key_(std::move(key)), operation_(operation) {
+  if (!key_) return;
+  auto c = std::make_unique<Context>();
+  const bool sign = operation == Operation::kSign;
+  if (EVP_PKEY_get_base_id(key_.get()) == EVP_PKEY_ED25519) {
+    c->md.reset(EVP_MD_CTX_new());
+    if (!c->md ||
+        (sign ? EVP_DigestSignInit(c->md.get(), nullptr, nullptr, nullptr, key_.get())
+              : EVP_DigestVerifyInit(c->md.get(), nullptr, nullptr, nullptr, key_.get())) != 1) {
+      return;
+    }
+  } else {
+    c->pkey.reset(EVP_PKEY_CTX_new(key_.get(), nullptr));
+    if (!c->pkey ||
+        (sign ? EVP_PKEY_sign_init(c->pkey.get()) : EVP_PKEY_verify_init(c->pkey.get())) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(c->pkey.get(), RSA_PKCS1_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(c->pkey.get(), EVP_sha256()) != 1) {
+      return;
+    }
+  }
+  prepared_ = std::move(c);
+}
+
+PreparedKey::~PreparedKey() = default;
+
+bool PreparedKey::verify(const std::vector<std::uint8_t>& hash,
+                         const std::vector<std::uint8_t>& signature) const {
+  if (!prepared_ || operation_ != Operation::kVerify) return false;
+  if (prepared_->md) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    // RFC 8463 section 3: PureEdDSA over the SHA-256 hash.
+    return ctx && EVP_MD_CTX_copy_ex(ctx.get(), prepared_->md.get()) == 1 &&
+           EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), hash.data(),
+                            hash.size()) == 1;
+  }
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+      EVP_PKEY_CTX_dup(prepared_->pkey.get()), EVP_PKEY_CTX_free);
+  return ctx && EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), hash.data(),
+                                hash.size()) == 1;
+}
+
+std::optional<std::vector<std::uint8_t>> PreparedKey::sign(
+    const std::vector<std::uint8_t>& hash) const {
+  if (!prepared_ || operation_ != Operation::kSign) return std::nullopt;
+  std::vector<std::uint8_t> sig(static_cast<std::size_t>(EVP_PKEY_get_size(key_.get())));
+  std::size_t len = sig.size();
+  if (prepared_->md) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), prepared_->md.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), sig.data(), &len, hash.data(), hash.size()) != 1) {
+      return std::nullopt;
+    }
+  } else {
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+        EVP_PKEY_CTX_dup(prepared_->pkey.get()), EVP_PKEY_CTX_free);
+    if (!ctx || EVP_PKEY_sign(ctx.get(), sig.data(), &len, hash.data(), hash.size()) != 1) {
+      return std::nullopt;
+    }
+  }
+  sig.resize(len);
+  return sig;
 }
 
 std::string fold(std::string_view field) {
@@ -246,8 +343,39 @@ std::string fold(std::string_view field) {
 
 namespace {
 
+// The body hashes of one message, by canonicalisation and l=: the RSA and the Ed25519 signature
+// RFC 8463 has a signer add (Sealpost does) cover the same canonical body, hashed once.
+class BodyHashes {
+ public:
+  explicit BodyHashes(std::string_view body) : body_(body) {}
+
+  // The SHA-256 of the canonical body, its first `length` bytes if given; nullopt when `length`
+  // passes the end of the canonical body.
+  std::optional<std::vector<std::uint8_t>> get(Canon canon, std::optional<std::uint64_t> length) {
+    for (const auto& e : entries_) {
+      if (e.canon == canon && e.length == length) return e.hash;
+    }
+    std::string canonical = canonical_body(canon, body_);
+    if (length) {
+      if (*length > canonical.size()) return std::nullopt;
+      canonical.resize(*length);
+    }
+    entries_.push_back({canon, length, detail::sha256(canonical)});
+    return entries_.back().hash;
+  }
+
+ private:
+  struct Entry {
+    Canon canon;
+    std::optional<std::uint64_t> length;
+    std::vector<std::uint8_t> hash;
+  };
+  std::string_view body_;
+  std::vector<Entry> entries_;  // one per distinct c=/l= among the signatures looked at (at most 8)
+};
+
 asio::awaitable<SignatureResult> verify_one(dns::Lookup& dns, const mime::Header& header,
-                                            std::string_view body, const mime::HeaderField& field,
+                                            BodyHashes& body, const mime::HeaderField& field,
                                             const VerifyOptions& options) {
   SignatureResult r;
   auto parsed = parse_signature(field.value);
@@ -281,9 +409,12 @@ asio::awaitable<SignatureResult> verify_one(dns::Lookup& dns, const mime::Header
   if (txt.status != dns::Status::kOk || txt.records.empty()) {
     co_return failed(std::move(r), Status::kPermError, "no key");
   }
-  auto key_record = parse_key_record(txt.records.front());
-  if (!key_record) co_return failed(std::move(r), Status::kPermError, "bad key record");
-  const KeyRecord& kr = key_record.value();
+  const std::shared_ptr<const ParsedKey> parsed_key =
+      options.key_cache
+          ? options.key_cache->get(sig.domain, sig.selector, txt.records.front(), txt.ttl, now)
+          : std::make_shared<const ParsedKey>(parse_key(txt.records.front()));
+  if (!parsed_key->record) co_return failed(std::move(r), Status::kPermError, "bad key record");
+  const KeyRecord& kr = *parsed_key->record;
   r.testing = kr.testing;
   const bool key_ed25519 = kr.type == KeyRecord::Type::kEd25519;
   if (key_ed25519 != (sig.algorithm == Algorithm::kEd25519Sha256)) {
@@ -299,26 +430,22 @@ asio::awaitable<SignatureResult> verify_one(dns::Lookup& dns, const mime::Header
       co_return failed(std::move(r), Status::kPermError, "key requires i= in d= exactly");
     }
   }
-  std::string problem;
-  const auto key = detail::public_key(kr, options.min_rsa_bits, problem);
-  if (!key) co_return failed(std::move(r), Status::kPermError, problem);
+  if (!parsed_key->key) co_return failed(std::move(r), Status::kPermError, parsed_key->problem);
+  if (!key_ed25519 && parsed_key->rsa_bits < options.min_rsa_bits) {
+    co_return failed(std::move(r), Status::kPermError, "RSA key too short");
+  }
 
-  std::string canon_body = canonical_body(sig.body_canon, body);
-  if (sig.length && !options.tlsrpt) {
-    if (*sig.length > canon_body.size()) {
-      co_return failed(std::move(r), Status::kPermError, "l= longer than the body");
-    }
-    canon_body.resize(*sig.length);
-  }
-  if (detail::sha256(canon_body) != sig.bh) {
-    co_return failed(std::move(r), Status::kFail, "body hash mismatch");
-  }
+  const auto bh = body.get(sig.body_canon, options.tlsrpt ? std::nullopt : sig.length);
+  if (!bh) co_return failed(std::move(r), Status::kPermError, "l= longer than the body");
+  if (*bh != sig.bh) co_return failed(std::move(r), Status::kFail, "body hash mismatch");
+  // The field as it enters its own hash: b='s value emptied (where parse_signature found it).
   const auto colon = field.raw.find(':');
-  const std::string own =
-      std::string(field.raw.substr(0, colon + 1)) + without_b_value(field.value);
+  std::string own(field.raw.substr(0, colon + 1));
+  own += field.value.substr(0, sig.b_begin);
+  own += field.value.substr(sig.b_end);
   const std::string data =
       detail::header_hash_input(header, sig.headers, sig.header_canon, field.name, own);
-  if (!detail::verify_hash(key.get(), sig.algorithm, detail::sha256(data), sig.b)) {
+  if (!parsed_key->key->verify(detail::sha256(data), sig.b)) {
     co_return failed(std::move(r), Status::kFail, "signature does not verify");
   }
   r.status = Status::kPass;
@@ -332,7 +459,7 @@ asio::awaitable<std::vector<SignatureResult>> verify(dns::Lookup& dns, std::stri
   std::vector<SignatureResult> results;
   auto header = mime::split_header(message);
   if (!header) co_return results;
-  const std::string_view body = message.substr(header->body_offset);
+  BodyHashes body(message.substr(header->body_offset));
   for (const auto& f : header->fields) {
     if (!iequals(f.name, "DKIM-Signature")) continue;
     if (results.size() >= options.max_signatures) break;
@@ -400,9 +527,12 @@ Result<std::string, SignError> sign(std::string_view message, const SigningKey& 
   }
   auto header = mime::split_header(message);
   if (!header) return unexpected(SignError::kBadMessage);
-  std::map<std::string, int> present;
-  for (const auto& f : header->fields) ++present[to_lower_ascii(f.name)];
-  if (present["from"] == 0) return unexpected(SignError::kNoFrom);
+  // How many fields bear a name (a short list over a short header: counting beats building a map).
+  const auto present = [&](const std::string& name) {
+    return std::count_if(header->fields.begin(), header->fields.end(),
+                         [&](const mime::HeaderField& f) { return name_is(f.name, name); });
+  };
+  if (present("from") == 0) return unexpected(SignError::kNoFrom);
 
   std::vector<std::string> names;
   if (options.sign_all_headers) {
@@ -410,8 +540,7 @@ Result<std::string, SignError> sign(std::string_view message, const SigningKey& 
     std::reverse(names.begin(), names.end());  // taken bottom up: list them bottom up
   } else {
     for (const auto& n : options.headers.empty() ? default_headers() : options.headers) {
-      const auto it = present.find(n);
-      for (int i = 0; it != present.end() && i < it->second; ++i) names.push_back(n);
+      for (auto i = present(n); i > 0; --i) names.push_back(n);
     }
   }
   if (options.oversign) {
@@ -444,7 +573,7 @@ Result<std::string, SignError> sign(std::string_view message, const SigningKey& 
 
   const std::string data = detail::header_hash_input(header.value(), names, options.header_canon,
                                                      "DKIM-Signature", folded);
-  const auto sig = detail::sign_hash(key.pkey(), key.algorithm(), detail::sha256(data));
+  const auto sig = key.sign_hash(detail::sha256(data));
   if (!sig) return unexpected(SignError::kCrypto);
   // b= comes last, so its folding (removed before hashing) cannot change what was signed.
   const std::string b = base64_encode(*sig);

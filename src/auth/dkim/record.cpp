@@ -1,6 +1,7 @@
 #include "auth/dkim/record.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "core/strings.hpp"
 
@@ -22,10 +23,11 @@ std::string_view trim_fws(std::string_view s) {
   return s;
 }
 
-std::string strip_fws(std::string_view s) {
+// The first `n` characters of `s` that are not folding whitespace.
+std::string prefix_without_fws(std::string_view s, std::size_t n) {
   std::string out;
-  out.reserve(s.size());
   for (char c : s) {
+    if (out.size() == n) break;
     if (!is_wsp(c)) out += c;
   }
   return out;
@@ -54,14 +56,24 @@ std::optional<std::uint64_t> number(std::string_view s, std::size_t digits) {
   return parse_decimal(s, digits);
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+// base64 digit values, by byte: a table, since b= and p= values run to hundreds of characters.
+constexpr std::int8_t kBase64Invalid = -1;
+constexpr std::int8_t kBase64Space = -2;  // folding whitespace, skipped
+constexpr std::int8_t kBase64Pad = -3;
+constexpr auto kBase64Values = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(kBase64Invalid);
+  for (int i = 0; i < 26; ++i) {
+    t['A' + i] = static_cast<std::int8_t>(i);
+    t['a' + i] = static_cast<std::int8_t>(26 + i);
+  }
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<std::int8_t>(52 + i);
+  t['+'] = 62;
+  t['/'] = 63;
+  for (const char c : {' ', '\t', '\r', '\n'}) t[static_cast<unsigned char>(c)] = kBase64Space;
+  t['='] = kBase64Pad;
+  return t;
+}();
 
 }  // namespace
 
@@ -154,7 +166,9 @@ Result<Signature, SignatureError> parse_signature(std::string_view value) {
   }
   sig.b = std::move(*b_bytes);
   sig.bh = std::move(*bh_bytes);
-  sig.b_prefix = strip_fws(b->value).substr(0, kBPrefix);
+  sig.b_prefix = prefix_without_fws(b->value, kBPrefix);
+  sig.b_begin = b->value_begin;
+  sig.b_end = b->value_end;
 
   if (const Tag* c = find(tags, "c")) {
     const auto slash = c->value.find('/');
@@ -287,30 +301,31 @@ Result<KeyRecord, KeyError> parse_key_record(std::string_view txt) {
 }
 
 std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
-  std::vector<std::uint8_t> out;
-  out.reserve(text.size() * 3 / 4);
+  std::vector<std::uint8_t> out(text.size() * 3 / 4 + 3);
+  std::size_t n = 0;
   std::uint32_t acc = 0;
   int bits = 0;
   int pad = 0;
   std::size_t chars = 0;
   for (char c : text) {
-    if (is_wsp(c)) continue;
-    if (c == '=') {
+    const int v = kBase64Values[static_cast<unsigned char>(c)];
+    if (v == kBase64Space) continue;
+    if (v == kBase64Pad) {
       ++pad;
       ++chars;
       continue;
     }
-    const int v = base64_value(c);
     if (v < 0 || pad > 0) return std::nullopt;  // nothing may follow padding
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     ++chars;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<std::uint8_t>((acc >> bits) & 0xff));
+      out[n++] = static_cast<std::uint8_t>((acc >> bits) & 0xff);
     }
   }
   if (pad > 2 || (pad > 0 && chars % 4 != 0) || chars % 4 == 1) return std::nullopt;
+  out.resize(n);
   return out;
 }
 

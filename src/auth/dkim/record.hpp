@@ -43,6 +43,10 @@ struct Signature {
   std::optional<std::uint64_t> timestamp;   // t=
   std::optional<std::uint64_t> expiration;  // x=
   std::string b_prefix;  // the first characters of b= as written (RFC 6008 header.b)
+  // b='s value region in the parsed text (Tag::value_begin, value_end): what without_b_value
+  // empties.
+  std::size_t b_begin = 0;
+  std::size_t b_end = 0;
 };
 
 enum class SignatureError {
