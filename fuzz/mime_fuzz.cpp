@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.hpp"
 #include "mime/charset.hpp"
 #include "mime/encoded_word.hpp"
 #include "mime/imap_structure.hpp"
@@ -100,16 +101,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   const std::string decoded = decode_header_value(in);
-  check(is_valid_utf8(decoded) && decoded.size() <= kMaxDecodedHeader);
+  check(sealpost::core::is_valid_utf8(decoded) && decoded.size() <= kMaxDecodedHeader);
   if (const auto ct = parse_content_type(in)) {
     check(!ct->type.empty() && !ct->subtype.empty() && ct->params.size() <= kMaxParams);
-    for (const auto& p : ct->params) check(is_valid_utf8(p.value));
+    for (const auto& p : ct->params) check(sealpost::core::is_valid_utf8(p.value));
   }
   if (const auto cd = parse_content_disposition(in)) check(cd->params.size() <= kMaxParams);
   for (const auto& a : parse_envelope_addresses(in, 50)) {
     check(!a.host || a.mailbox);
   }
   const std::string converted = to_utf8(in, kCharsets[selector % std::size(kCharsets)], 4096);
-  check(is_valid_utf8(converted) && converted.size() <= 4096);
+  check(sealpost::core::is_valid_utf8(converted) && converted.size() <= 4096);
   return 0;
 }

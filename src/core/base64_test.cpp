@@ -1,10 +1,9 @@
 #include "core/base64.hpp"
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
-
-#include "core/strings.hpp"
 
 namespace sealpost::core {
 namespace {
@@ -31,6 +30,20 @@ TEST(Base64Test, StrictRefusesAnythingButRfc4648) {
   EXPECT_EQ(base64_decode("QQ==", Base64Mode::kStrict), "A");
   EXPECT_EQ(base64_decode("QUI=", Base64Mode::kStrict), "AB");
   EXPECT_EQ(base64_decode("QUE=", Base64Mode::kStrict), "AA");
+}
+
+TEST(Base64Test, DkimValuesMayBeFoldedAnywhere) {
+  EXPECT_EQ(base64_decode("SGVs\r\n bG8=", Base64Mode::kFolded), "Hello");
+  EXPECT_EQ(base64_decode(" SGVsbG8 = \t", Base64Mode::kFolded), "Hello");
+  EXPECT_EQ(base64_decode("SGVsbG8", Base64Mode::kFolded), "Hello") << "padding may be missing";
+  for (const std::string_view bad : {"SGVsbG8=x", "SGVsbG8===", "SGVs=bG8", "SGVsb", "SG*k"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(base64_decode(bad, Base64Mode::kFolded), std::nullopt);
+  }
+  const auto bytes = base64_decode_bytes("AAEC /w==", Base64Mode::kFolded);
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(*bytes, (std::vector<std::uint8_t>{0, 1, 2, 255}));
+  EXPECT_EQ(base64_encode(std::span<const std::uint8_t>(*bytes)), "AAEC/w==");
 }
 
 TEST(Base64Test, EncodedWordsMayLackPaddingButNotHoldJunk) {

@@ -32,11 +32,6 @@ constexpr bool is_fws(char c) noexcept {
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept;
-// base64 as RFC 4648 writes it (and IMAP, POP3 and SMTP's SASL exchanges): groups of four,
-// "=" padding only at the end. The empty string is valid.
-bool is_base64(std::string_view s) noexcept;
-// base64 of `bytes` (RFC 4648 section 4, "=" padding), on one line.
-std::string base64_encode(std::string_view bytes);
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
 std::string to_lower_ascii(std::string_view s);
 std::string_view trim(std::string_view s) noexcept;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/base64.hpp"
 #include "core/strings.hpp"
 #include "mime/content.hpp"
 
@@ -34,7 +35,7 @@ std::string visible_ascii(std::string_view s) {
 
 // Base64 in lines of 76 characters (RFC 2045 section 6.8).
 std::string wrapped_base64(std::string_view bytes) {
-  const std::string b64 = base64_encode(bytes);
+  const std::string b64 = core::base64_encode(bytes);
   std::string out;
   out.reserve(b64.size() + b64.size() / 76 * 2 + 2);
   for (std::size_t i = 0; i < b64.size(); i += 76) {

@@ -9,6 +9,7 @@
 #include "auth/dkim/canon.hpp"
 #include "auth/dkim/key_cache.hpp"
 #include "auth/dkim/record.hpp"
+#include "core/base64.hpp"
 #include "core/clock.hpp"
 #include "core/strings.hpp"
 #include "mime/header.hpp"
@@ -139,8 +140,8 @@ asio::awaitable<std::string> check_ams(dns::Lookup& dns, dkim::KeyCache* keys,
   if (const dkim::Tag* t = find(tags, "t")) {
     if (!parse_decimal(t->value, 12)) co_return "AMS t= invalid";
   }
-  const auto sig = dkim::base64_decode(b->value);
-  const auto body_hash = dkim::base64_decode(bh->value);
+  const auto sig = core::base64_decode_bytes(b->value, core::Base64Mode::kFolded);
+  const auto body_hash = core::base64_decode_bytes(bh->value, core::Base64Mode::kFolded);
   if (!sig || sig->empty() || !body_hash) co_return "AMS b= or bh= invalid";
   std::string canon_body = dkim::canonical_body(bc, body);
   if (const dkim::Tag* l = find(tags, "l")) {
@@ -194,7 +195,7 @@ asio::awaitable<std::string> check_seal(dns::Lookup& dns, dkim::KeyCache* keys,
   if (const dkim::Tag* t = find(tags, "t")) {
     if (!parse_decimal(t->value, 12)) co_return "AS t= invalid";
   }
-  const auto sig = dkim::base64_decode(b->value);
+  const auto sig = core::base64_decode_bytes(b->value, core::Base64Mode::kFolded);
   if (!sig || sig->empty()) co_return "AS b= invalid";
   const auto key = co_await public_key(dns, s->value, d->value, keys);
   if (!key.key) co_return "AS " + key.problem;
@@ -284,7 +285,7 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
   const auto body_hash = dkim::detail::sha256(
       dkim::canonical_body(dkim::Canon::kRelaxed, message.substr(header->body_offset)));
   const std::string ams_head = std::string(kAms) + ": a=rsa-sha256; b=";
-  const std::string ams_tail = "; bh=" + dkim::base64_encode(body_hash) +
+  const std::string ams_tail = "; bh=" + core::base64_encode(body_hash) +
                                "; c=relaxed/relaxed; d=" + options.domain + "; h=" + h +
                                "; i=" + inst + "; s=" + options.selector + "; t=" + t;
   const std::string ams_data = dkim::detail::header_hash_input(
@@ -292,7 +293,7 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
   const auto ams_sig =
       dkim::detail::sign_hash(key.pkey(), key.algorithm(), dkim::detail::sha256(ams_data));
   if (!ams_sig) return unexpected(SealError::kCrypto);
-  const std::string ams = ams_head + dkim::base64_encode(*ams_sig) + ams_tail + "\r\n";
+  const std::string ams = ams_head + core::base64_encode(*ams_sig) + ams_tail + "\r\n";
 
   // The seal covers the earlier sets and the new AAR and AMS.
   std::string seal_data;
@@ -317,7 +318,7 @@ Result<std::string, SealError> seal(std::string_view message, const Validation& 
   const auto as_sig =
       dkim::detail::sign_hash(key.pkey(), key.algorithm(), dkim::detail::sha256(seal_data));
   if (!as_sig) return unexpected(SealError::kCrypto);
-  return as_head + dkim::base64_encode(*as_sig) + as_tail + "\r\n" + ams + aar;
+  return as_head + core::base64_encode(*as_sig) + as_tail + "\r\n" + ams + aar;
 }
 
 }  // namespace sealpost::auth::arc

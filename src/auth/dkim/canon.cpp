@@ -11,10 +11,6 @@ namespace sealpost::auth::dkim {
 
 namespace {
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
-
 // Relaxed body canonicalisation (RFC 6376 section 3.4.4) writes into a buffer sized for the body
 // (it only ever shrinks it) through a pointer: appending byte by byte to a std::string costs more
 // than hashing the result. Each run of WSP becomes one space, none when the run ends its line

@@ -10,6 +10,7 @@
 
 #include "auth/dkim/canon.hpp"
 #include "auth/dkim/key_cache.hpp"
+#include "core/base64.hpp"
 #include "core/clock.hpp"
 #include "core/strings.hpp"
 
@@ -503,13 +504,13 @@ std::string SigningKey::dns_record() const {
     pub.resize(len);
     EVP_PKEY_get_raw_public_key(key_.get(), pub.data(), &len);
     pub.resize(len);
-    return "v=DKIM1; k=ed25519; p=" + base64_encode(pub);
+    return "v=DKIM1; k=ed25519; p=" + core::base64_encode(pub);
   }
   unsigned char* der = nullptr;
   const int len = i2d_PUBKEY(key_.get(), &der);
   if (len > 0) pub.assign(der, der + len);
   OPENSSL_free(der);
-  return "v=DKIM1; k=rsa; p=" + base64_encode(pub);
+  return "v=DKIM1; k=rsa; p=" + core::base64_encode(pub);
 }
 
 std::string SigningKey::private_pem() const {
@@ -568,7 +569,7 @@ Result<std::string, SignError> sign(std::string_view message, const SigningKey& 
   if (options.body_length) field += "; l=" + std::to_string(canon_body.size());
   field += "; h=";
   for (std::size_t i = 0; i < names.size(); ++i) field += (i ? ":" : "") + names[i];
-  field += "; bh=" + base64_encode(bh) + "; b=";
+  field += "; bh=" + core::base64_encode(bh) + "; b=";
   std::string folded = detail::fold(field);
 
   const std::string data = detail::header_hash_input(header.value(), names, options.header_canon,
@@ -576,7 +577,7 @@ Result<std::string, SignError> sign(std::string_view message, const SigningKey& 
   const auto sig = key.sign_hash(detail::sha256(data));
   if (!sig) return unexpected(SignError::kCrypto);
   // b= comes last, so its folding (removed before hashing) cannot change what was signed.
-  const std::string b = base64_encode(*sig);
+  const std::string b = core::base64_encode(*sig);
   std::size_t line = folded.size() - std::min(folded.size(), folded.rfind('\n') + 1);
   for (std::size_t i = 0; i < b.size();) {
     const std::size_t room = line < kLineLimit ? kLineLimit - line : 0;

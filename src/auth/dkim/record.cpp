@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/base64.hpp"
 #include "core/strings.hpp"
 
 namespace sealpost::auth::dkim {
@@ -13,13 +14,9 @@ constexpr std::size_t kMaxTags = 64;
 constexpr std::size_t kMaxHeaderNames = 256;
 constexpr std::size_t kBPrefix = 8;
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 std::string_view trim_fws(std::string_view s) {
-  while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_fws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_fws(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -28,7 +25,7 @@ std::string prefix_without_fws(std::string_view s, std::size_t n) {
   std::string out;
   for (char c : s) {
     if (out.size() == n) break;
-    if (!is_wsp(c)) out += c;
+    if (!is_fws(c)) out += c;
   }
   return out;
 }
@@ -56,25 +53,6 @@ std::optional<std::uint64_t> number(std::string_view s, std::size_t digits) {
   return parse_decimal(s, digits);
 }
 
-// base64 digit values, by byte: a table, since b= and p= values run to hundreds of characters.
-constexpr std::int8_t kBase64Invalid = -1;
-constexpr std::int8_t kBase64Space = -2;  // folding whitespace, skipped
-constexpr std::int8_t kBase64Pad = -3;
-constexpr auto kBase64Values = [] {
-  std::array<std::int8_t, 256> t{};
-  t.fill(kBase64Invalid);
-  for (int i = 0; i < 26; ++i) {
-    t['A' + i] = static_cast<std::int8_t>(i);
-    t['a' + i] = static_cast<std::int8_t>(26 + i);
-  }
-  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<std::int8_t>(52 + i);
-  t['+'] = 62;
-  t['/'] = 63;
-  for (const char c : {' ', '\t', '\r', '\n'}) t[static_cast<unsigned char>(c)] = kBase64Space;
-  t['='] = kBase64Pad;
-  return t;
-}();
-
 }  // namespace
 
 Result<std::vector<Tag>, TagError> parse_tags(std::string_view text) {
@@ -101,7 +79,7 @@ Result<std::vector<Tag>, TagError> parse_tags(std::string_view text) {
       const std::string_view value = trim_fws(spec.substr(eq + 1));
       for (char c : value) {
         const auto u = static_cast<unsigned char>(c);
-        if (!is_wsp(c) && (u < 0x21 || u > 0x7e)) return unexpected(TagError::kSyntax);
+        if (!is_fws(c) && (u < 0x21 || u > 0x7e)) return unexpected(TagError::kSyntax);
       }
       for (const auto& t : tags) {
         if (t.name == name) return unexpected(TagError::kDuplicate);
@@ -159,8 +137,8 @@ Result<Signature, SignatureError> parse_signature(std::string_view value) {
   } else {
     return unexpected(SignatureError::kAlgorithm);
   }
-  auto b_bytes = base64_decode(b->value);
-  auto bh_bytes = base64_decode(bh->value);
+  auto b_bytes = core::base64_decode_bytes(b->value, core::Base64Mode::kFolded);
+  auto bh_bytes = core::base64_decode_bytes(bh->value, core::Base64Mode::kFolded);
   if (!b_bytes || !bh_bytes || b_bytes->empty() || bh_bytes->size() != 32) {
     return unexpected(SignatureError::kSyntax);
   }
@@ -293,45 +271,11 @@ Result<KeyRecord, KeyError> parse_key_record(std::string_view txt) {
   }
   const Tag* p = find(tags, "p");
   if (!p) return unexpected(KeyError::kNoKey);
-  auto bytes = base64_decode(p->value);
+  auto bytes = core::base64_decode_bytes(p->value, core::Base64Mode::kFolded);
   if (!bytes) return unexpected(KeyError::kBase64);
   key.key = std::move(*bytes);
   if (!find(tags, "s")) key.tlsrpt = true;  // no s=: every service
   return key;
-}
-
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
-  std::vector<std::uint8_t> out(text.size() * 3 / 4 + 3);
-  std::size_t n = 0;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  int pad = 0;
-  std::size_t chars = 0;
-  for (char c : text) {
-    const int v = kBase64Values[static_cast<unsigned char>(c)];
-    if (v == kBase64Space) continue;
-    if (v == kBase64Pad) {
-      ++pad;
-      ++chars;
-      continue;
-    }
-    if (v < 0 || pad > 0) return std::nullopt;  // nothing may follow padding
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    ++chars;
-    if (bits >= 8) {
-      bits -= 8;
-      out[n++] = static_cast<std::uint8_t>((acc >> bits) & 0xff);
-    }
-  }
-  if (pad > 2 || (pad > 0 && chars % 4 != 0) || chars % 4 == 1) return std::nullopt;
-  out.resize(n);
-  return out;
-}
-
-std::string base64_encode(const std::vector<std::uint8_t>& bytes) {
-  return sealpost::base64_encode(
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace sealpost::auth::dkim

@@ -82,7 +82,4 @@ Result<KeyRecord, KeyError> parse_key_record(std::string_view txt);
 // Lowercase LDH labels, no empty label, at least two labels (RFC 6376 section 3.5 "d=").
 bool valid_signing_domain(std::string_view d) noexcept;
 
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text);  // skips whitespace
-std::string base64_encode(const std::vector<std::uint8_t>& bytes);
-
 }  // namespace sealpost::auth::dkim

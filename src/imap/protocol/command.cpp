@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 
+#include "core/base64.hpp"
 #include "core/strings.hpp"
 #include "core/utf8.hpp"
 #include "mime/charset.hpp"
@@ -1067,7 +1068,7 @@ class Parser {
     const std::size_t start = pos_;
     while (pos_ < in_.size() && (has_class(in_[pos_], kBase64Char) || in_[pos_] == '=')) ++pos_;
     const std::string_view ir = in_.substr(start, pos_ - start);
-    if (ir != "=" && (ir.empty() || !is_base64(ir))) return fail("Invalid initial response");
+    if (ir != "=" && (ir.empty() || !core::is_base64(ir))) return fail("Invalid initial response");
     a.initial_response.emplace(ir);
     return true;
   }
@@ -1783,7 +1784,7 @@ bool is_idle_done(std::string_view line) noexcept {
 
 Result<SaslResponse, std::string> parse_sasl_response(std::string_view line) {
   if (line == "*") return SaslResponse{true, {}};
-  if (!is_base64(line)) return unexpected(std::string("Invalid base64 in SASL response"));
+  if (!core::is_base64(line)) return unexpected(std::string("Invalid base64 in SASL response"));
   return SaslResponse{false, line};
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/base64.hpp"
 #include "core/strings.hpp"
 
 namespace sealpost::pop3::protocol {
@@ -154,7 +155,7 @@ Result<Command, std::string> parse_command(std::string_view line) {
         cmd.argument.assign(args[0]);
       }
       if (n == 2) {
-        if (args[1] != "=" && !is_base64(args[1])) return reject("Invalid initial response");
+        if (args[1] != "=" && !core::is_base64(args[1])) return reject("Invalid initial response");
         cmd.initial_response.emplace(args[1]);
       }
       return cmd;
@@ -189,7 +190,7 @@ Result<Command, std::string> parse_command(std::string_view line) {
 
 Result<SaslResponse, std::string> parse_sasl_response(std::string_view line) {
   if (line == "*") return SaslResponse{true, {}};
-  if (!is_base64(line)) return reject("Invalid base64 in SASL response");
+  if (!core::is_base64(line)) return reject("Invalid base64 in SASL response");
   return SaslResponse{false, line};
 }
 
