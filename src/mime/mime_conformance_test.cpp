@@ -16,13 +16,14 @@
 #include "mime/encoded_word.hpp"
 #include "mime/imap_structure.hpp"
 #include "mime/message.hpp"
+#include "testing/conformance.hpp"
 
 namespace sealpost::mime {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kCorpus = fs::path(SEALPOST_CONFORMANCE_DIR) / "mime";
+const fs::path kCorpus = sealpost::testing::conformance_dir() / "mime";
 
 std::map<std::string, std::string> load_corpus() {
   std::map<std::string, std::string> out;
@@ -285,7 +286,7 @@ void check_imap_tree(const Part& p, const std::string& name) {
 class MimeConformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::is_directory(kCorpus)) GTEST_SKIP() << "no MIME corpus at " << kCorpus;
+    SEALPOST_REQUIRE_CONFORMANCE(kCorpus);
     corpus_ = load_corpus();
   }
 

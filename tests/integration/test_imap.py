@@ -545,7 +545,7 @@ class ImapLoginTest(ServerTest):
 # ---------------------------------------------------------------------------------------------
 class ImapLimitsTest(ServerTest):
     """Everything bounded: command lines, literals (APPENDLIMIT), errors per session, sessions
-    per mailbox, failed logins."""
+    per mailbox."""
 
     access = ("allow_plaintext_on_loopback = true\ncommand_line = 8192\nerrors_per_session = 6\n"
               "sessions_per_user = 2\n")
@@ -617,8 +617,13 @@ class ImapLimitsTest(ServerTest):
         second.ok("LOGOUT")
         w.ok("LOGOUT")
 
-    def test_zz_failed_logins_are_throttled(self):
-        # (Last in the class: while throttled, nobody logs in from 127.0.0.1.)
+class ImapThrottleTest(ServerTest):
+    """Failed logins from one client are throttled. A server of its own: while it is throttled,
+    nobody logs in from 127.0.0.1, so no other test may share it."""
+
+    access = "allow_plaintext_on_loopback = true\n"
+
+    def test_failed_logins_are_throttled_then_the_wait_ends(self):
         answers = []
         for i in range(12):
             w = self.wire()
@@ -655,6 +660,16 @@ class ImapMailboxTest(ServerTest):
     quota = "1M"
     secrets = {ADDRESS, "alice", "sender.test", "Quarterly"}
     _search_uids = None
+
+    @classmethod
+    def tearDownClass(cls):
+        # Once every test has run, whatever its order: the folders and subjects they all noted
+        # are nowhere in the log.
+        log = cls.mx.log_text().lower()
+        leaked = sorted(s for s in cls.secrets if s.lower() in log)
+        super().tearDownClass()
+        if leaked:
+            raise AssertionError(f"the log names {leaked}")
 
     @classmethod
     def note(cls, *words):
@@ -1745,8 +1760,7 @@ class ImapMailboxTest(ServerTest):
         m = self.imap()
         self.assertEqual(m.select(mutf7(ete)), ("OK", [b"0"]))
 
-    def test_zz_the_log_names_no_address_subject_or_folder(self):
-        # (Last: the other tests have added their folders and subjects to `secrets`.)
+    def test_the_log_names_no_address_subject_or_folder(self):
         w = self.session()
         self.fill(w, "Quarterly-Secrets", [message("Quarterly secret subject")])
         w.ok('SELECT "Quarterly-Secrets"')

@@ -15,6 +15,7 @@
 #include "dns/memory_zone.hpp"
 #include "mime/header.hpp"
 #include "testing/async.hpp"
+#include "testing/conformance.hpp"
 #include "testing/text.hpp"
 
 namespace sealpost::auth::arc {
@@ -23,7 +24,7 @@ namespace {
 using testing::crlf;  // the files use LF; signatures were made over CRLF
 
 std::filesystem::path dir() {
-  return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "arc";
+  return testing::conformance_dir() / "arc";
 }
 
 void load_zone(const YAML::Node& records, dns::MemoryZone& zone) {
@@ -34,7 +35,7 @@ void load_zone(const YAML::Node& records, dns::MemoryZone& zone) {
 
 TEST(ArcConformance, ValidationSuite) {
   const auto file = dir() / "arc-draft-validation-tests.yml";
-  if (!std::filesystem::exists(file)) GTEST_SKIP() << "ARC suite not found at " << file;
+  SEALPOST_REQUIRE_CONFORMANCE(file);
   int cases = 0;
   int passed = 0;
   // Each case is validated again with parsed keys kept across cases and scenarios (the server's
@@ -98,7 +99,7 @@ std::string field_value(const std::string& fields, std::string_view name) {
 
 TEST(ArcConformance, SigningSuite) {
   const auto file = dir() / "arc-draft-sign-tests.yml";
-  if (!std::filesystem::exists(file)) GTEST_SKIP() << "ARC suite not found at " << file;
+  SEALPOST_REQUIRE_CONFORMANCE(file);
   int cases = 0;
   int passed = 0;
   for (const auto& scenario : YAML::LoadAllFromFile(file.string())) {

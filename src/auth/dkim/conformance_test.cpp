@@ -8,8 +8,10 @@
 #include <openssl/evp.h>
 
 #include "auth/dkim/dkim.hpp"
+#include "core/base64.hpp"
 #include "dns/memory_zone.hpp"
 #include "testing/async.hpp"
+#include "testing/conformance.hpp"
 #include "testing/text.hpp"
 
 namespace sealpost::auth::dkim {
@@ -18,7 +20,7 @@ namespace {
 using testing::crlf;  // the files use LF; signatures were made over CRLF
 
 std::filesystem::path dir() {
-  return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "dkim";
+  return testing::conformance_dir() / "dkim";
 }
 
 std::string read(const std::filesystem::path& p) {
@@ -43,8 +45,7 @@ std::string record(std::string text) {
 class DkimConformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(dir() / "data"))
-      GTEST_SKIP() << "DKIM data not found at " << dir();
+    SEALPOST_REQUIRE_CONFORMANCE(dir() / "data");
   }
 
   std::vector<SignatureResult> verify_with(const std::string& message, VerifyOptions o = {}) {
@@ -135,7 +136,7 @@ struct RoundTrip {
 std::optional<SigningKey> load_key(const std::string& file) {
   const std::string text = data(file);
   if (text.find("-----BEGIN") != std::string::npos) return SigningKey::from_pem(text);
-  const auto seed = base64_decode(text);
+  const auto seed = core::base64_decode_bytes(text, core::Base64Mode::kFolded);
   if (!seed) return std::nullopt;
   return SigningKey::from_ed25519_seed(*seed);
 }

@@ -10,6 +10,7 @@
 #include "core/strings.hpp"
 #include "dns/memory_zone.hpp"
 #include "testing/async.hpp"
+#include "testing/conformance.hpp"
 
 namespace sealpost::auth::spf {
 namespace {
@@ -70,12 +71,12 @@ void load_zone(const YAML::Node& zonedata, dns::MemoryZone& zone) {
 }
 
 std::filesystem::path suite_dir() {
-  return std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "spf";
+  return testing::conformance_dir() / "spf";
 }
 
 TEST(SpfConformance, Rfc7208SuitePassesEveryCase) {
   const auto file = suite_dir() / "rfc7208-tests.yml";
-  if (!std::filesystem::exists(file)) GTEST_SKIP() << "SPF suite not found at " << file;
+  SEALPOST_REQUIRE_CONFORMANCE(file);
   const auto scenarios = YAML::LoadAllFromFile(file.string());
   int cases = 0;
   int passed = 0;

@@ -7,6 +7,7 @@
 
 #include "core/utf8.hpp"
 #include "mime/charset.hpp"
+#include "testing/conformance.hpp"
 
 namespace sealpost::store::mailbox {
 namespace {
@@ -45,8 +46,8 @@ TEST(MessageFacts, ComputedOnceFromTheMimeStructure) {
 // Every message of the MIME corpus (real-world and broken mail) gets its facts, and what search
 // indexes is valid UTF-8 (FTS5 and IMAP need it).
 TEST(MessageFacts, EveryConformanceMessageGetsFacts) {
-  const std::filesystem::path dir = std::filesystem::path(SEALPOST_CONFORMANCE_DIR) / "mime";
-  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "MIME corpus not found at " << dir;
+  const std::filesystem::path dir = testing::conformance_dir() / "mime";
+  SEALPOST_REQUIRE_CONFORMANCE(dir);
   std::size_t n = 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     const auto ext = e.path().extension();
