@@ -245,7 +245,7 @@ Lookup look_up(std::string_view charset) {
     name = name.substr(0, star);  // RFC 2231 section 5: charset*language
   }
   name = trim(name);
-  if (name.empty()) return {.allowed = true};
+  if (name.empty()) return {.allowed = true, .canonical = {}};
   if (name.size() > 40) return {};
   std::string lower;
   lower.reserve(name.size());
