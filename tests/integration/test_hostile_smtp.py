@@ -7,7 +7,7 @@ import smtplib
 import threading
 import unittest
 
-from harness import RawClient, Sealpost, Sink
+from harness import RawClient, forwarding_server
 
 MAX_SIZE = 64 * 1024
 TWO_TO_THE_64 = 2 ** 64
@@ -24,12 +24,8 @@ def rss_kib(pid):
 class HostileSmtpTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.sink = Sink().start()
-        cls.mx = Sealpost(transport={"dest.test": cls.sink.port},
-                          extra=f'[limits]\nmessage_size = "{MAX_SIZE // 1024}K"\n')
-        cls.mx.cli("domain", "add", "example.com")
-        cls.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
-        cls.mx.start()
+        cls.sink, cls.mx = forwarding_server(
+            extra=f'[limits]\nmessage_size = "{MAX_SIZE // 1024}K"\n')
 
     @classmethod
     def tearDownClass(cls):

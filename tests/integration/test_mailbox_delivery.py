@@ -65,10 +65,7 @@ class MailboxDeliveryTest(unittest.TestCase):
         self.mx = Sealpost(transport={"dest.test": self.sink.port})
         self.addCleanup(self.mx.cleanup)
         self.mx.cli("domain", "add", "example.com")
-        self.pw = os.path.join(self.mx.dir, "pw")
-        with open(self.pw, "w") as f:
-            f.write(PASSWORD + "\n")
-        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        self.pw = self.mx.add_mailbox("alice@example.com", PASSWORD)
         self.out = os.path.join(self.mx.dir, "out")
 
     def send(self, messages, to="alice@example.com"):
@@ -361,10 +358,7 @@ class SpoolLimitTest(unittest.TestCase):
         self.mx = Sealpost(extra='[limits]\nmessage_size = "8K"\nspool_size = "16K"\n')
         self.addCleanup(self.mx.cleanup)
         self.mx.cli("domain", "add", "example.com")
-        self.pw = os.path.join(self.mx.dir, "pw")
-        with open(self.pw, "w") as f:
-            f.write(PASSWORD + "\n")
-        self.mx.cli("mailbox", "add", "alice@example.com", "--password-file", self.pw)
+        self.pw = self.mx.add_mailbox("alice@example.com", PASSWORD)
         self.mx.start()
 
     def export_count(self):

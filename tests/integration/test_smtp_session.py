@@ -5,7 +5,7 @@ import socket
 import ssl
 import unittest
 
-from harness import RawClient, Sealpost, Sink, wait_until
+from harness import RawClient, Sealpost, Sink, forwarding_server, wait_until
 
 
 class SessionTest(unittest.TestCase):
@@ -14,11 +14,7 @@ class SessionTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.sink = Sink().start()
-        cls.mx = Sealpost(transport={"dest.test": cls.sink.port}, extra=cls.extra)
-        cls.mx.cli("domain", "add", "example.com")
-        cls.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
-        cls.mx.start()
+        cls.sink, cls.mx = forwarding_server(extra=cls.extra)
 
     @classmethod
     def tearDownClass(cls):

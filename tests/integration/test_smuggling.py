@@ -6,7 +6,7 @@ the next hop either. Markers with a bare CR are refused."""
 
 import unittest
 
-from harness import RawClient, Sealpost, Sink
+from harness import RawClient, forwarding_server
 
 SMUGGLED = (b"MAIL FROM:<admin@example.com>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\n"
             b"Subject: smuggled\r\n\r\nsmuggled body\r\n")
@@ -19,12 +19,7 @@ MARKERS = [b"\n.\n", b"\n.\r\n", b"\r.\r\n", b"\r\n.\n", b"\r.\r", b"\n.\r", b"\
 class SmugglingTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.sink = Sink().start()
-        cls.mx = Sealpost(transport={"dest.test": cls.sink.port})
-        cls.mx.cli("domain", "add", "example.com")
-        cls.mx.cli("alias", "add", "a@example.com", "--forward", "a@dest.test")
-        cls.mx.cli("alias", "add", "victim@example.com", "--forward", "victim@dest.test")
-        cls.mx.start()
+        cls.sink, cls.mx = forwarding_server(aliases=("a", "victim"))
 
     @classmethod
     def tearDownClass(cls):

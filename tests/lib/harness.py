@@ -309,11 +309,13 @@ class Sealpost:
         return result
 
     def add_mailbox(self, address, password):
-        """Creates a sealed mailbox (its domain must be hosted) with that password."""
+        """Creates a sealed mailbox (its domain must be hosted) with that password; returns the
+        password file, for the commands that ask for it."""
         pw = os.path.join(self.dir, "pw-" + address)
         with open(pw, "w") as f:
             f.write(password + "\n")
         self.cli("mailbox", "add", address, "--password-file", pw)
+        return pw
 
     def submit(self, user, password, recipients, port_name="submission"):
         """Logs in on the submission port (STARTTLS, AUTH) and sends one short message from
@@ -371,6 +373,19 @@ class Sealpost:
 
     def __exit__(self, *exc):
         self.cleanup()
+
+
+def forwarding_server(aliases=("a",), extra=""):
+    """A started sink for dest.test and a started server hosting example.com, each alias
+    <name>@example.com forwarding to <name>@dest.test: the SMTP session tests' fixture. The caller
+    cleans both up (mx.cleanup(), sink.stop())."""
+    sink = Sink().start()
+    mx = Sealpost(transport={"dest.test": sink.port}, extra=extra)
+    mx.cli("domain", "add", "example.com")
+    for name in aliases:
+        mx.cli("alias", "add", f"{name}@example.com", "--forward", f"{name}@dest.test")
+    mx.start()
+    return sink, mx
 
 
 class RawClient:

@@ -1,8 +1,8 @@
 #include "auth/dmarc/public_suffix.hpp"
 
 #include <cstdio>
-#include <fstream>
-#include <vector>
+#include <filesystem>
+#include <new>
 
 #include <libpsl.h>
 
@@ -43,25 +43,21 @@ void PublicSuffixList::Free::operator()(psl_ctx_st* psl) const noexcept {
 }
 
 std::optional<PublicSuffixList> PublicSuffixList::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text;
-  std::vector<char> chunk(std::size_t{64} * 1024);
-  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
-    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxFileOctets) return std::nullopt;
-  }
-  if (in.bad()) return std::nullopt;
-  auto psl = from_string(text);
-  if (psl.size() == 0) return std::nullopt;
+  std::error_code ec;
+  const auto octets = std::filesystem::file_size(path, ec);
+  if (ec || octets > kMaxFileOctets) return std::nullopt;
+  PublicSuffixList psl;
+  psl.psl_.reset(psl_load_file(path.c_str()));
+  if (!psl.psl_ || psl.size() == 0) return std::nullopt;
   return psl;
 }
 
 PublicSuffixList PublicSuffixList::from_string(std::string_view text) {
   PublicSuffixList psl;
-  // libpsl reads a stream; an empty list still gets a context, which knows only the rule "*".
-  const std::string copy(text.empty() ? std::string_view("\n") : text);
-  std::FILE* f = ::fmemopen(const_cast<char*>(copy.data()), copy.size(), "r");
+  // libpsl reads a stream: the text is one, read in place. An empty list still gets a context,
+  // which knows only the rule "*".
+  if (text.empty()) text = "\n";
+  std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "r");
   if (f != nullptr) {
     psl.psl_.reset(psl_load_fp(f));
     std::fclose(f);
