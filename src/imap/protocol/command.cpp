@@ -431,76 +431,6 @@ constexpr std::uint64_t kMaxNumber64 = INT64_MAX;  // number64, mod-sequence-val
 constexpr std::array<std::string_view, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-struct NamedCommand {
-  std::string_view name;
-  CommandName id;
-};
-
-constexpr std::array<NamedCommand, 35> kCommands{{
-    {"CAPABILITY", CommandName::kCapability},
-    {"NOOP", CommandName::kNoop},
-    {"LOGOUT", CommandName::kLogout},
-    {"STARTTLS", CommandName::kStarttls},
-    {"AUTHENTICATE", CommandName::kAuthenticate},
-    {"LOGIN", CommandName::kLogin},
-    {"ENABLE", CommandName::kEnable},
-    {"SELECT", CommandName::kSelect},
-    {"EXAMINE", CommandName::kExamine},
-    {"CREATE", CommandName::kCreate},
-    {"DELETE", CommandName::kDelete},
-    {"RENAME", CommandName::kRename},
-    {"SUBSCRIBE", CommandName::kSubscribe},
-    {"UNSUBSCRIBE", CommandName::kUnsubscribe},
-    {"LIST", CommandName::kList},
-    {"LSUB", CommandName::kLsub},
-    {"NAMESPACE", CommandName::kNamespace},
-    {"STATUS", CommandName::kStatus},
-    {"APPEND", CommandName::kAppend},
-    {"IDLE", CommandName::kIdle},
-    {"CHECK", CommandName::kCheck},
-    {"CLOSE", CommandName::kClose},
-    {"UNSELECT", CommandName::kUnselect},
-    {"EXPUNGE", CommandName::kExpunge},
-    {"SEARCH", CommandName::kSearch},
-    {"FETCH", CommandName::kFetch},
-    {"STORE", CommandName::kStore},
-    {"COPY", CommandName::kCopy},
-    {"MOVE", CommandName::kMove},
-    {"SORT", CommandName::kSort},
-    {"THREAD", CommandName::kThread},
-    {"ID", CommandName::kId},
-    {"GETQUOTA", CommandName::kGetQuota},
-    {"GETQUOTAROOT", CommandName::kGetQuotaRoot},
-    {"SETQUOTA", CommandName::kSetQuota},
-}};
-
-}  // namespace
-
-std::string_view command_name(CommandName name) noexcept {
-  for (const NamedCommand& c : kCommands) {
-    if (c.id == name) return c.name;
-  }
-  return {};
-}
-
-namespace {
-
-bool uid_allowed(CommandName n) noexcept {
-  switch (n) {
-    case CommandName::kCopy:
-    case CommandName::kMove:
-    case CommandName::kFetch:
-    case CommandName::kSearch:
-    case CommandName::kStore:
-    case CommandName::kExpunge:
-    case CommandName::kSort:
-    case CommandName::kThread:
-      return true;
-    default:
-      return false;
-  }
-}
-
 enum class KeyArgument : std::uint8_t {
   kNone,
   kString,
@@ -599,6 +529,10 @@ auto find_named(const Table& table, std::string_view name) -> decltype(&table[0]
   return nullptr;
 }
 
+}  // namespace
+
+// The grammar, one rule per member function. Its per-command rules are the ArgumentRules of the
+// command table below.
 class Parser {
  public:
   Parser(std::string_view in, const ParseOptions& options) : in_(in), opt_(options) {}
@@ -959,101 +893,19 @@ class Parser {
 
   // ---- the command
 
-  bool command(Command& c) {
-    tag_ = take(kTagChar);
-    if (tag_.empty()) return fail(at_end() ? "Empty command" : "Missing or invalid tag");
-    if (!peek_is(' ')) {
-      tag_ = {};
-      return fail("Missing or invalid tag");
-    }
-    c.tag.assign(tag_);
-    ++pos_;
-    std::string_view name = label();
-    if (name.empty()) return fail("Missing command");
-    if (iequals(name, "UID")) {
-      if (!peek_is(' ')) return fail("UID needs a command");
-      ++pos_;
-      c.uid = true;
-      name = label();
-    }
-    const NamedCommand* named = find_named(kCommands, name);
-    if (named == nullptr || (!at_end() && !peek_is(' '))) return fail("Unknown command");
-    c.name = named->id;
-    if (c.uid && !uid_allowed(c.name)) return fail("Not a UID command");
-    if (!arguments(c)) return false;
-    if (!at_end()) return fail("Unexpected extra arguments");
-    return true;
-  }
+  bool command(Command& c);
 
-  bool arguments(Command& c) {
-    switch (c.name) {
-      case CommandName::kCapability:
-      case CommandName::kNoop:
-      case CommandName::kLogout:
-      case CommandName::kStarttls:
-      case CommandName::kNamespace:
-      case CommandName::kIdle:
-      case CommandName::kCheck:
-      case CommandName::kClose:
-      case CommandName::kUnselect:
-        return true;
-      case CommandName::kExpunge:
-        if (c.uid) return with<Expunge>(c, &Parser::uid_expunge);
-        return true;
-      case CommandName::kAuthenticate:
-        return with<Authenticate>(c, &Parser::authenticate);
-      case CommandName::kLogin:
-        return with<Login>(c, &Parser::login);
-      case CommandName::kEnable:
-        return with<Enable>(c, &Parser::enable);
-      case CommandName::kSelect:
-      case CommandName::kExamine:
-        return with<Select>(c, &Parser::select);
-      case CommandName::kCreate:
-        return with<Create>(c, &Parser::create);
-      case CommandName::kDelete:
-      case CommandName::kSubscribe:
-      case CommandName::kUnsubscribe:
-      case CommandName::kGetQuotaRoot:
-        return with<MailboxArgument>(c, &Parser::mailbox_argument);
-      case CommandName::kRename:
-        return with<Rename>(c, &Parser::rename);
-      case CommandName::kList:
-        return with<List>(c, &Parser::list);
-      case CommandName::kLsub:
-        return with<List>(c, &Parser::lsub);
-      case CommandName::kStatus:
-        return with<Status>(c, &Parser::status);
-      case CommandName::kAppend:
-        return with<Append>(c, &Parser::append);
-      case CommandName::kSearch:
-        return with<Search>(c, &Parser::search);
-      case CommandName::kFetch:
-        uid_ = c.uid;
-        return with<Fetch>(c, &Parser::fetch);
-      case CommandName::kStore:
-        return with<Store>(c, &Parser::store);
-      case CommandName::kCopy:
-      case CommandName::kMove:
-        return with<CopyMove>(c, &Parser::copy_move);
-      case CommandName::kSort:
-        return with<Sort>(c, &Parser::sort);
-      case CommandName::kThread:
-        return with<Thread>(c, &Parser::thread);
-      case CommandName::kId:
-        return with<Id>(c, &Parser::id);
-      case CommandName::kGetQuota:
-        return with<GetQuota>(c, &Parser::get_quota);
-      case CommandName::kSetQuota:
-        return with<SetQuota>(c, &Parser::set_quota);
-    }
-    return fail("Unknown command");
-  }
-
-  template <typename T>
-  bool with(Command& c, bool (Parser::*rule)(T&)) {
+ public:
+  // An ArgumentRule: a T in the command's arguments, filled by `rule` after the SP that ends the
+  // command's name.
+  template <typename T, bool (Parser::*Rule)(T&)>
+  static bool rule(Parser& p, Command& c) {
     T& args = c.arguments.emplace<T>();
-    return sp() && (this->*rule)(args);
+    return p.sp() && (p.*Rule)(args);
+  }
+  // EXPUNGE takes arguments only in its UID form.
+  static bool expunge(Parser& p, Command& c) {
+    return !c.uid || rule<Expunge, &Parser::uid_expunge>(p, c);
   }
 
   // ---- per command (each starts after the command name and its SP)
@@ -1754,6 +1606,7 @@ class Parser {
     return true;
   }
 
+ private:
   std::string_view in_;
   const ParseOptions& opt_;
   std::size_t pos_ = 0;
@@ -1763,7 +1616,116 @@ class Parser {
   bool uid_ = false;
 };
 
+namespace {
+
+constexpr States kAnyState{State::kNotAuthenticated, State::kAuthenticated, State::kSelected};
+constexpr States kBeforeLogin{State::kNotAuthenticated};
+constexpr States kLoggedIn{State::kAuthenticated, State::kSelected};
+constexpr States kSelectedOnly{State::kSelected};
+constexpr States kBeforeSelect{State::kAuthenticated};
+
+template <typename T, bool (Parser::*Rule)(T&)>
+constexpr ArgumentRule kRule = &Parser::rule<T, Rule>;
+
+// Every command, in CommandName order. To add one: its CommandName and arguments type
+// (command.hpp), a row here with its grammar rule, and its handler's row in
+// imap/server/commands/registry.cpp.
+constexpr std::array<CommandSpec, kCommandCount> kCommands{{
+    // name, id, states, UID form, capability, arguments
+    {"CAPABILITY", CommandName::kCapability, kAnyState, false, "", nullptr},
+    {"NOOP", CommandName::kNoop, kAnyState, false, "", nullptr},
+    {"LOGOUT", CommandName::kLogout, kAnyState, false, "", nullptr},
+    {"STARTTLS", CommandName::kStarttls, kBeforeLogin, false, "STARTTLS", nullptr},
+    {"AUTHENTICATE", CommandName::kAuthenticate, kBeforeLogin, false, "",
+     kRule<Authenticate, &Parser::authenticate>},
+    {"LOGIN", CommandName::kLogin, kBeforeLogin, false, "", kRule<Login, &Parser::login>},
+    {"ENABLE", CommandName::kEnable, kBeforeSelect, false, "ENABLE",
+     kRule<Enable, &Parser::enable>},
+    {"SELECT", CommandName::kSelect, kLoggedIn, false, "", kRule<Select, &Parser::select>},
+    {"EXAMINE", CommandName::kExamine, kLoggedIn, false, "", kRule<Select, &Parser::select>},
+    {"CREATE", CommandName::kCreate, kLoggedIn, false, "", kRule<Create, &Parser::create>},
+    {"DELETE", CommandName::kDelete, kLoggedIn, false, "",
+     kRule<MailboxArgument, &Parser::mailbox_argument>},
+    {"RENAME", CommandName::kRename, kLoggedIn, false, "", kRule<Rename, &Parser::rename>},
+    {"SUBSCRIBE", CommandName::kSubscribe, kLoggedIn, false, "",
+     kRule<MailboxArgument, &Parser::mailbox_argument>},
+    {"UNSUBSCRIBE", CommandName::kUnsubscribe, kLoggedIn, false, "",
+     kRule<MailboxArgument, &Parser::mailbox_argument>},
+    {"LIST", CommandName::kList, kLoggedIn, false, "", kRule<List, &Parser::list>},
+    {"LSUB", CommandName::kLsub, kLoggedIn, false, "", kRule<List, &Parser::lsub>},
+    {"NAMESPACE", CommandName::kNamespace, kLoggedIn, false, "NAMESPACE", nullptr},
+    {"STATUS", CommandName::kStatus, kLoggedIn, false, "", kRule<Status, &Parser::status>},
+    {"APPEND", CommandName::kAppend, kLoggedIn, false, "", kRule<Append, &Parser::append>},
+    {"IDLE", CommandName::kIdle, kLoggedIn, false, "IDLE", nullptr},
+    {"CHECK", CommandName::kCheck, kSelectedOnly, false, "", nullptr},
+    {"CLOSE", CommandName::kClose, kSelectedOnly, false, "", nullptr},
+    {"UNSELECT", CommandName::kUnselect, kSelectedOnly, false, "UNSELECT", nullptr},
+    {"EXPUNGE", CommandName::kExpunge, kSelectedOnly, true, "", &Parser::expunge},
+    {"SEARCH", CommandName::kSearch, kSelectedOnly, true, "", kRule<Search, &Parser::search>},
+    {"FETCH", CommandName::kFetch, kSelectedOnly, true, "", kRule<Fetch, &Parser::fetch>},
+    {"STORE", CommandName::kStore, kSelectedOnly, true, "", kRule<Store, &Parser::store>},
+    {"COPY", CommandName::kCopy, kSelectedOnly, true, "", kRule<CopyMove, &Parser::copy_move>},
+    {"MOVE", CommandName::kMove, kSelectedOnly, true, "MOVE", kRule<CopyMove, &Parser::copy_move>},
+    {"SORT", CommandName::kSort, kSelectedOnly, true, "SORT", kRule<Sort, &Parser::sort>},
+    {"THREAD", CommandName::kThread, kSelectedOnly, true, "THREAD=REFERENCES",
+     kRule<Thread, &Parser::thread>},
+    {"ID", CommandName::kId, kAnyState, false, "ID", kRule<Id, &Parser::id>},
+    {"GETQUOTA", CommandName::kGetQuota, kLoggedIn, false, "QUOTA",
+     kRule<GetQuota, &Parser::get_quota>},
+    {"GETQUOTAROOT", CommandName::kGetQuotaRoot, kLoggedIn, false, "QUOTA",
+     kRule<MailboxArgument, &Parser::mailbox_argument>},
+    {"SETQUOTA", CommandName::kSetQuota, kLoggedIn, false, "QUOTA",
+     kRule<SetQuota, &Parser::set_quota>},
+}};
+
+constexpr bool in_command_order() {
+  for (std::size_t i = 0; i < kCommands.size(); ++i) {
+    if (static_cast<std::size_t>(kCommands[i].id) != i) return false;
+  }
+  return true;
+}
+static_assert(in_command_order(), "kCommands is indexed by CommandName");
+
 }  // namespace
+
+bool Parser::command(Command& c) {
+  tag_ = take(kTagChar);
+  if (tag_.empty()) return fail(at_end() ? "Empty command" : "Missing or invalid tag");
+  if (!peek_is(' ')) {
+    tag_ = {};
+    return fail("Missing or invalid tag");
+  }
+  c.tag.assign(tag_);
+  ++pos_;
+  std::string_view name = label();
+  if (name.empty()) return fail("Missing command");
+  if (iequals(name, "UID")) {
+    if (!peek_is(' ')) return fail("UID needs a command");
+    ++pos_;
+    c.uid = true;
+    name = label();
+  }
+  const CommandSpec* spec = find_named(kCommands, name);
+  if (spec == nullptr || (!at_end() && !peek_is(' '))) return fail("Unknown command");
+  c.name = spec->id;
+  if (c.uid && !spec->uid) return fail("Not a UID command");
+  uid_ = c.uid;
+  if (spec->arguments != nullptr && !spec->arguments(*this, c)) return false;
+  if (!at_end()) return fail("Unexpected extra arguments");
+  return true;
+}
+
+std::span<const CommandSpec> command_specs() noexcept {
+  return kCommands;
+}
+
+const CommandSpec& command_spec(CommandName name) noexcept {
+  return kCommands[static_cast<std::size_t>(name)];
+}
+
+std::string_view command_name(CommandName name) noexcept {
+  return command_spec(name).name;
+}
 
 Result<Command, ParseError> parse_command(std::string_view command, const ParseOptions& options) {
   return Parser(command, options).run();

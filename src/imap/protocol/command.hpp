@@ -19,7 +19,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -526,6 +528,51 @@ struct Command {
   CommandName name = CommandName::kNoop;
   Arguments arguments;  // std::monostate for commands without arguments
 };
+
+// ---------------------------------------------------------------------------------------------
+// The commands
+
+// RFC 9051 section 3: the states of a connection.
+enum class State : std::uint8_t { kNotAuthenticated, kAuthenticated, kSelected, kLogout };
+
+// The states a command is valid in.
+class States {
+ public:
+  constexpr States(std::initializer_list<State> states) noexcept {
+    for (const State s : states) bits_ = static_cast<std::uint8_t>(bits_ | bit(s));
+  }
+  [[nodiscard]] constexpr bool has(State s) const noexcept { return (bits_ & bit(s)) != 0; }
+  [[nodiscard]] constexpr bool operator==(const States&) const noexcept = default;
+
+ private:
+  static constexpr std::uint8_t bit(State s) noexcept {
+    return static_cast<std::uint8_t>(1U << static_cast<unsigned>(s));
+  }
+  std::uint8_t bits_ = 0;
+};
+
+class Parser;  // command.cpp
+// Parses a command's arguments, from the end of its name, into Command::arguments.
+using ArgumentRule = bool (*)(Parser&, Command&);
+
+// One row per command (command.cpp): what the grammar and the state machine know of it. The
+// session binds a handler to each row (imap/server/commands/registry.cpp) and refuses a command
+// in a state the row does not name.
+struct CommandSpec {
+  std::string_view name;  // as the RFCs spell it
+  CommandName id;
+  States states;
+  bool uid = false;  // has a UID form (RFC 9051's "uid" rule; UID EXPUNGE is UIDPLUS's)
+  // The capability that announces it to an IMAP4rev1 client; "" for IMAP4rev1's own commands.
+  std::string_view capability;
+  ArgumentRule arguments = nullptr;  // nullptr: the command takes none
+};
+
+inline constexpr std::size_t kCommandCount = static_cast<std::size_t>(CommandName::kSetQuota) + 1;
+
+// Every command, in CommandName order.
+std::span<const CommandSpec> command_specs() noexcept;
+const CommandSpec& command_spec(CommandName name) noexcept;
 
 // ---------------------------------------------------------------------------------------------
 // Parsing

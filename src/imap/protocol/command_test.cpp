@@ -874,13 +874,45 @@ TEST(ImapCommandTest, AuthenticateAndSaslResponses) {
   EXPECT_FALSE(is_idle_done("DONE "));
 }
 
-TEST(ImapCommandTest, CommandNames) {
+TEST(ImapCommandTest, CommandNamesAreTheRfcSpellings) {
   for (const auto& [name, id] : std::vector<std::pair<std::string, CommandName>>{
            {"CAPABILITY", CommandName::kCapability},
            {"GETQUOTAROOT", CommandName::kGetQuotaRoot},
            {"UNSELECT", CommandName::kUnselect}}) {
     EXPECT_EQ(command_name(id), name);
   }
+}
+
+// The command table decides what parses: each row's name in any case, the UID form only where
+// the row allows it (RFC 9051's "uid" rule and UIDPLUS), arguments only where it has a rule.
+TEST(ImapCommandTest, TheCommandTableDecidesNamesUidFormsAndArguments) {
+  ASSERT_EQ(command_specs().size(), kCommandCount);
+  std::size_t uid_forms = 0;
+  for (const CommandSpec& spec : command_specs()) {
+    EXPECT_EQ(&command_spec(spec.id), &spec);
+    std::string lower(spec.name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    const auto bad = parse_command("a UID " + lower + " ((");
+    ASSERT_FALSE(bad) << spec.name;
+    EXPECT_EQ(bad.error().reason == "Not a UID command", !spec.uid) << spec.name;
+    uid_forms += spec.uid ? 1 : 0;
+    const auto bare = parse_command("a " + lower);
+    if (spec.arguments == nullptr) {
+      ASSERT_TRUE(bare) << spec.name;
+      EXPECT_EQ(bare->name, spec.id);
+      EXPECT_FALSE(parse_command("a " + lower + " x")) << spec.name;
+    } else if (spec.id != CommandName::kExpunge) {  // EXPUNGE takes a set in its UID form only
+      EXPECT_FALSE(bare) << spec.name << " needs arguments";
+    }
+  }
+  EXPECT_EQ(uid_forms, 8U);  // COPY MOVE FETCH SEARCH STORE EXPUNGE SORT THREAD
+  // The states of RFC 9051 section 6 (and RFC 5161 for ENABLE).
+  EXPECT_TRUE(command_spec(CommandName::kLogin).states.has(State::kNotAuthenticated));
+  EXPECT_FALSE(command_spec(CommandName::kLogin).states.has(State::kAuthenticated));
+  EXPECT_FALSE(command_spec(CommandName::kEnable).states.has(State::kSelected));
+  EXPECT_FALSE(command_spec(CommandName::kFetch).states.has(State::kAuthenticated));
+  EXPECT_TRUE(command_spec(CommandName::kNoop).states.has(State::kNotAuthenticated));
+  EXPECT_FALSE(command_spec(CommandName::kLogout).states.has(State::kLogout));
 }
 
 // ---------------------------------------------------------------------------------------------

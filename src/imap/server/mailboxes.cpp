@@ -235,7 +235,8 @@ asio::awaitable<void> Session::on_rename(const Command& cmd) {
   tagged(cmd, "OK", "RENAME completed");
 }
 
-asio::awaitable<void> Session::on_subscribe(const Command& cmd, bool subscribe) {
+asio::awaitable<void> Session::on_subscribe(const Command& cmd) {
+  const bool subscribe = cmd.name == CommandName::kSubscribe;
   const auto name = decode_name(std::get<MailboxArgument>(cmd.arguments).mailbox);
   if (!name) {
     tagged(cmd, "NO", "[NONEXISTENT] No such mailbox");
@@ -259,9 +260,10 @@ asio::awaitable<void> Session::on_subscribe(const Command& cmd, bool subscribe) 
   tagged(cmd, "OK", subscribe ? "SUBSCRIBE completed" : "UNSUBSCRIBE completed");
 }
 
-void Session::on_namespace(const Command& cmd) {
+asio::awaitable<void> Session::on_namespace(const Command& cmd) {
   out_ += "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n";
   tagged(cmd, "OK", "NAMESPACE completed");
+  co_return;
 }
 
 asio::awaitable<void> Session::on_list(const Command& cmd) {

@@ -315,140 +315,48 @@ asio::awaitable<void> Session::run() {
       mailbox_ ? "yes" : "no", commands_, bytes_out_, peak_out_, errors_, end_reason_, ms);
 }
 
+namespace {
+
+// Why a command is refused in a state its row does not name.
+std::string refusal(const CommandSpec& spec, State state) {
+  if (state == State::kNotAuthenticated) return "Log in first";
+  if (!spec.states.has(State::kAuthenticated) && !spec.states.has(State::kSelected)) {
+    return "Already logged in";
+  }
+  if (state == State::kSelected) return std::string(spec.name) + " is valid only before SELECT";
+  return "No mailbox selected";
+}
+
+}  // namespace
+
 asio::awaitable<void> Session::dispatch(const Command& cmd) {
-  const CommandName n = cmd.name;
-  // Commands valid in every state.
-  switch (n) {
-    case CommandName::kCapability:
-      out_ += "* CAPABILITY " + capabilities() + "\r\n";
-      tagged(cmd, "OK", "CAPABILITY completed");
-      co_return;
-    case CommandName::kNoop:
-      if (state_ == State::kSelected) co_await refresh(true);
-      tagged(cmd, "OK", "NOOP completed");
-      co_return;
-    case CommandName::kLogout:
-      out_ += "* BYE Logging out\r\n";
-      tagged(cmd, "OK", "LOGOUT completed");
-      closing_ = true;
-      end_reason_ = "logout";
-      state_ = State::kLogout;
-      co_return;
-    case CommandName::kId:
-      on_id(cmd);
-      co_return;
-    default:
-      break;
+  const CommandSpec& spec = command_spec(cmd.name);
+  if (!spec.states.has(state_)) {
+    tagged(cmd, "BAD", refusal(spec, state_));
+    count_error();
+    co_return;
   }
-  if (state_ == State::kNotAuthenticated) {
-    switch (n) {
-      case CommandName::kStarttls:
-        co_await on_starttls(cmd);
-        co_return;
-      case CommandName::kLogin:
-        co_await on_login(cmd);
-        co_return;
-      case CommandName::kAuthenticate:
-        co_await on_authenticate(cmd);
-        co_return;
-      default:
-        tagged(cmd, "BAD", "Log in first");
-        count_error();
-        co_return;
-    }
-  }
-  switch (n) {
-    case CommandName::kStarttls:
-    case CommandName::kLogin:
-    case CommandName::kAuthenticate:
-      tagged(cmd, "BAD", "Already logged in");
-      count_error();
-      co_return;
-    case CommandName::kEnable:
-      on_enable(cmd);
-      co_return;
-    case CommandName::kSelect:
-    case CommandName::kExamine:
-      co_await on_select(cmd);
-      co_return;
-    case CommandName::kCreate:
-      co_await on_create(cmd);
-      break;
-    case CommandName::kDelete:
-      co_await on_delete(cmd);
-      break;
-    case CommandName::kRename:
-      co_await on_rename(cmd);
-      break;
-    case CommandName::kSubscribe:
-    case CommandName::kUnsubscribe:
-      co_await on_subscribe(cmd, n == CommandName::kSubscribe);
-      break;
-    case CommandName::kList:
-    case CommandName::kLsub:
-      co_await on_list(cmd);
-      break;
-    case CommandName::kNamespace:
-      on_namespace(cmd);
-      break;
-    case CommandName::kStatus:
-      co_await on_status(cmd);
-      break;
-    case CommandName::kAppend:
-      co_await on_append(cmd);
-      break;
-    case CommandName::kIdle:
-      co_await on_idle(cmd);
-      co_return;
-    case CommandName::kGetQuota:
-    case CommandName::kGetQuotaRoot:
-    case CommandName::kSetQuota:
-      co_await on_quota(cmd);
-      break;
-    default: {
-      if (state_ != State::kSelected) {
-        tagged(cmd, "BAD", "No mailbox selected");
-        count_error();
-        co_return;
-      }
-      switch (n) {
-        case CommandName::kCheck:
-          co_await refresh(true);
-          tagged(cmd, "OK", "CHECK completed");
-          co_return;
-        case CommandName::kClose:
-        case CommandName::kUnselect:
-          co_await on_close(cmd);
-          co_return;
-        case CommandName::kExpunge:
-          co_await on_expunge(cmd);
-          co_return;
-        case CommandName::kSearch:
-          co_await on_search(cmd);
-          co_return;
-        case CommandName::kFetch:
-          co_await on_fetch(cmd);
-          co_return;
-        case CommandName::kStore:
-          co_await on_store(cmd);
-          co_return;
-        case CommandName::kCopy:
-        case CommandName::kMove:
-          co_await on_copy(cmd);
-          co_return;
-        case CommandName::kSort:
-          co_await on_sort(cmd);
-          co_return;
-        case CommandName::kThread:
-          co_await on_thread(cmd);
-          co_return;
-        default:
-          tagged(cmd, "BAD", "Unknown command");
-          count_error();
-          co_return;
-      }
-    }
-  }
+  co_await (this->*kHandlers[static_cast<std::size_t>(cmd.name)])(cmd);
+}
+
+asio::awaitable<void> Session::on_capability(const Command& cmd) {
+  out_ += "* CAPABILITY " + capabilities() + "\r\n";
+  tagged(cmd, "OK", "CAPABILITY completed");
+  co_return;
+}
+
+asio::awaitable<void> Session::on_noop(const Command& cmd) {
+  if (state_ == State::kSelected) co_await refresh(true);
+  tagged(cmd, "OK", cmd.name == CommandName::kCheck ? "CHECK completed" : "NOOP completed");
+}
+
+asio::awaitable<void> Session::on_logout(const Command& cmd) {
+  out_ += "* BYE Logging out\r\n";
+  tagged(cmd, "OK", "LOGOUT completed");
+  closing_ = true;
+  end_reason_ = "logout";
+  state_ = State::kLogout;
+  co_return;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -622,12 +530,7 @@ asio::awaitable<void> Session::finish_login(const Command& cmd, std::string user
   tagged(cmd, "OK", "[CAPABILITY " + capabilities() + "] Logged in");
 }
 
-void Session::on_enable(const Command& cmd) {
-  if (state_ != State::kAuthenticated) {
-    tagged(cmd, "BAD", "ENABLE is valid only before SELECT");
-    count_error();
-    return;
-  }
+asio::awaitable<void> Session::on_enable(const Command& cmd) {
   std::string enabled;
   for (const auto& c : std::get<Enable>(cmd.arguments).capabilities) {
     std::string_view name;
@@ -654,12 +557,14 @@ void Session::on_enable(const Command& cmd) {
   }
   out_ += "* ENABLED" + enabled + "\r\n";
   tagged(cmd, "OK", "ENABLE completed");
+  co_return;
 }
 
-void Session::on_id(const Command& cmd) {
+asio::awaitable<void> Session::on_id(const Command& cmd) {
   // RFC 2971: the client's fields are not logged (they can identify a person's device).
   out_ += "* ID (\"name\" \"Sealpost\" \"vendor\" \"Sealpost\")\r\n";
   tagged(cmd, "OK", "ID completed");
+  co_return;
 }
 
 }  // namespace sealpost::imap::server

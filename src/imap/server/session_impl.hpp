@@ -10,6 +10,7 @@
 // boundaries and during IDLE (`refresh`).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -43,7 +44,10 @@ class Session : public std::enable_shared_from_this<Session> {
   static void start(const std::shared_ptr<Session>& session);
 
  private:
-  enum class State { kNotAuthenticated, kAuthenticated, kSelected, kLogout };
+  using State = protocol::State;
+  // A command's handler: one per row of the command table (commands/registry.cpp).
+  using Handler = boost::asio::awaitable<void> (Session::*)(const protocol::Command&);
+  static const std::array<Handler, protocol::kCommandCount> kHandlers;
 
   struct Selected {
     std::int64_t folder_id = 0;
@@ -83,6 +87,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<bool> send_numbers(const std::vector<std::uint32_t>& numbers);
   static constexpr std::size_t kOutputHigh = std::size_t{256} * 1024;
   static constexpr std::size_t kOutputPiece = std::size_t{64} * 1024;
+  // Runs the command's handler when the command table allows it in this state.
   boost::asio::awaitable<void> dispatch(const protocol::Command& cmd);
   void arm_idle();
   bool count_error();
@@ -95,8 +100,11 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> on_authenticate(const protocol::Command& cmd);
   boost::asio::awaitable<void> finish_login(const protocol::Command& cmd, std::string user,
                                             std::string password);
-  void on_enable(const protocol::Command& cmd);
-  void on_id(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_enable(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_id(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_capability(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_noop(const protocol::Command& cmd);  // NOOP and CHECK
+  boost::asio::awaitable<void> on_logout(const protocol::Command& cmd);
 
   // Runs `f(MessageStore&)` on the worker pool with the mailbox to itself.
   template <typename F>
@@ -131,12 +139,12 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> on_create(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_delete(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_rename(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_subscribe(const protocol::Command& cmd, bool subscribe);
+  boost::asio::awaitable<void> on_subscribe(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_list(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_status(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_append(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_quota(const protocol::Command& cmd);
-  void on_namespace(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_namespace(const protocol::Command& cmd);
 
   // ---- selected.cpp
   boost::asio::awaitable<void> on_select(const protocol::Command& cmd);
