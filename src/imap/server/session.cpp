@@ -147,11 +147,21 @@ std::string Session::capabilities() const {
     }
     return c;
   }
-  c += " NAMESPACE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC SPECIAL-USE CREATE-SPECIAL-USE"
-       " LIST-EXTENDED LIST-STATUS CHILDREN ESEARCH SEARCHRES STATUS=SIZE QUOTA"
-       " QUOTA=RES-STORAGE APPENDLIMIT=";
+  // The capabilities that announce commands, from the command table (NAMESPACE, UNSELECT,
+  // MOVE, QUOTA, SORT...), then those that extend commands.
+  for (const CommandSpec& spec : command_specs()) {
+    const bool after_login =
+        spec.states.has(State::kAuthenticated) || spec.states.has(State::kSelected);
+    if (spec.capability.empty() || !after_login) continue;
+    if ((" " + c + " ").find(" " + std::string(spec.capability) + " ") == std::string::npos) {
+      c += ' ';
+      c += spec.capability;
+    }
+  }
+  c += " UIDPLUS CONDSTORE QRESYNC SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS"
+       " CHILDREN ESEARCH SEARCHRES STATUS=SIZE QUOTA=RES-STORAGE APPENDLIMIT=";
   c += std::to_string(ctx_.config.limits.max_message_size);
-  c += " SORT THREAD=REFERENCES UTF8=ACCEPT BINARY";
+  c += " UTF8=ACCEPT BINARY";
   return c;
 }
 
