@@ -1,5 +1,5 @@
-// The IMAP session: reading and framing commands, the state machine, capabilities, STARTTLS and
-// login (LOGIN, AUTHENTICATE PLAIN/LOGIN with SASL-IR), ENABLE and ID.
+// The IMAP session: reading and framing commands, writing answers, the deadlines, and the
+// dispatch of each command to its handler (commands/) in the states the command table allows.
 #include "imap/server/session.hpp"
 
 #include <ctime>
@@ -9,7 +9,6 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
-#include "core/base64.hpp"
 #include "core/strings.hpp"
 #include "crypto/random.hpp"
 #include "imap/protocol/response.hpp"
@@ -22,13 +21,6 @@ using namespace protocol;
 
 namespace {
 
-// Zeroes a string's whole buffer: a moved-from or shrunk string keeps old octets there.
-void wipe(std::string& s) noexcept {
-  s.resize(s.capacity());
-  sodium_memzero(s.data(), s.size());
-  s.clear();
-}
-
 // Before login, literals carry only names and credentials: no large APPEND from a stranger.
 ReaderLimits limits_before_login(const core::Config& config) {
   ReaderLimits l;
@@ -36,14 +28,6 @@ ReaderLimits limits_before_login(const core::Config& config) {
   l.max_literal = l.max_argument_literal;
   l.max_command = std::uint64_t{2} * l.max_line + l.max_argument_literal;
   l.wipe = true;
-  return l;
-}
-
-ReaderLimits limits_after_login(const core::Config& config) {
-  ReaderLimits l;
-  l.max_line = config.access.max_command_line;
-  l.max_literal = config.limits.max_message_size;
-  l.max_command = l.max_literal + l.max_line + l.max_argument_literal * 4;
   return l;
 }
 
@@ -133,36 +117,6 @@ ParseOptions Session::parse_options() const {
   ParseOptions o;
   o.utf8 = utf8_;
   return o;
-}
-
-std::string Session::capabilities() const {
-  std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE";
-  const bool tls = stream_.is_tls();
-  if (state_ == State::kNotAuthenticated) {
-    if (!tls && ctx_.tls) c += " STARTTLS";
-    if (access::password_allowed(ctx_, tls, client_ip_)) {
-      c += " AUTH=PLAIN AUTH=LOGIN";
-    } else {
-      c += " LOGINDISABLED";
-    }
-    return c;
-  }
-  // The capabilities that announce commands, from the command table (NAMESPACE, UNSELECT,
-  // MOVE, QUOTA, SORT...), then those that extend commands.
-  for (const CommandSpec& spec : command_specs()) {
-    const bool after_login =
-        spec.states.has(State::kAuthenticated) || spec.states.has(State::kSelected);
-    if (spec.capability.empty() || !after_login) continue;
-    if ((" " + c + " ").find(" " + std::string(spec.capability) + " ") == std::string::npos) {
-      c += ' ';
-      c += spec.capability;
-    }
-  }
-  c += " UIDPLUS CONDSTORE QRESYNC SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS"
-       " CHILDREN ESEARCH SEARCHRES STATUS=SIZE QUOTA=RES-STORAGE APPENDLIMIT=";
-  c += std::to_string(ctx_.config.limits.max_message_size);
-  c += " UTF8=ACCEPT BINARY";
-  return c;
 }
 
 asio::awaitable<bool> Session::flush(bool shrink) {
@@ -347,234 +301,6 @@ asio::awaitable<void> Session::dispatch(const Command& cmd) {
     co_return;
   }
   co_await (this->*kHandlers[static_cast<std::size_t>(cmd.name)])(cmd);
-}
-
-asio::awaitable<void> Session::on_capability(const Command& cmd) {
-  out_ += "* CAPABILITY " + capabilities() + "\r\n";
-  tagged(cmd, "OK", "CAPABILITY completed");
-  co_return;
-}
-
-asio::awaitable<void> Session::on_noop(const Command& cmd) {
-  if (state_ == State::kSelected) co_await refresh(true);
-  tagged(cmd, "OK", cmd.name == CommandName::kCheck ? "CHECK completed" : "NOOP completed");
-}
-
-asio::awaitable<void> Session::on_logout(const Command& cmd) {
-  out_ += "* BYE Logging out\r\n";
-  tagged(cmd, "OK", "LOGOUT completed");
-  closing_ = true;
-  end_reason_ = "logout";
-  state_ = State::kLogout;
-  co_return;
-}
-
-// ---------------------------------------------------------------------------------------------
-// STARTTLS and login
-
-asio::awaitable<void> Session::on_starttls(const Command& cmd) {
-  if (!ctx_.tls || stream_.is_tls()) {
-    tagged(cmd, "BAD", stream_.is_tls() ? "TLS is active already" : "STARTTLS is not available");
-    count_error();
-    co_return;
-  }
-  tagged(cmd, "OK", "Begin TLS negotiation now");
-  if (!co_await flush()) {
-    closing_ = true;
-    co_return;
-  }
-  // Whatever the client pipelined after STARTTLS came in plaintext: it is dropped, never read
-  // as if it had come over TLS (the STARTTLS command injection, CVE-2011-0411 and kin).
-  sodium_memzero(in_.data(), in_.size());
-  in_pos_ = in_end_ = 0;
-  reader_.next();
-  reader_advanced_ = true;
-  arm_idle();
-  boost::system::error_code ec;
-  co_await stream_.handshake_server(*ctx_.tls, ec);
-  if (ec) {
-    closing_ = true;
-    end_reason_ = "tls_failed";
-    out_.clear();
-  }
-}
-
-asio::awaitable<void> Session::on_login(const Command& cmd) {
-  const auto& args = std::get<Login>(cmd.arguments);
-  if (!access::password_allowed(ctx_, stream_.is_tls(), client_ip_)) {
-    tagged(cmd, "NO", "[PRIVACYREQUIRED] Use STARTTLS (or port 993) before sending a password");
-    count_error();
-    co_return;
-  }
-  co_await finish_login(cmd, args.user, args.password);
-}
-
-asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
-  const auto& args = std::get<Authenticate>(cmd.arguments);
-  if (!access::password_allowed(ctx_, stream_.is_tls(), client_ip_)) {
-    tagged(cmd, "NO", "[PRIVACYREQUIRED] Use STARTTLS (or port 993) before sending a password");
-    count_error();
-    co_return;
-  }
-  const bool plain = iequals(args.mechanism, "PLAIN");
-  const bool login = iequals(args.mechanism, "LOGIN");
-  if (!plain && !login) {
-    tagged(cmd, "NO", "Unsupported authentication mechanism");
-    count_error();
-    co_return;
-  }
-  // Reads one client response to a challenge; nullopt when cancelled, broken or gone.
-  reader_.next();
-  reader_advanced_ = true;
-  std::vector<std::string> responses;
-  responses.reserve(2);  // never reallocated: a move would leave short strings' copies behind
-  std::optional<std::string> initial = args.initial_response;
-  const std::size_t steps = plain ? 1 : 2;
-  while (responses.size() < steps) {
-    if (responses.empty() && initial) {
-      if (*initial == "=") {
-        responses.emplace_back();
-      } else {
-        auto decoded = core::base64_decode(*initial, core::Base64Mode::kStrict);
-        if (!decoded) {
-          tagged(cmd, "BAD", "Invalid base64");
-          count_error();
-          co_return;
-        }
-        responses.push_back(std::move(*decoded));
-        wipe(*decoded);
-      }
-      wipe(*initial);
-      continue;
-    }
-    // RFC 4616: an empty challenge; the LOGIN mechanism's "Username:" and "Password:".
-    if (plain) {
-      out_ += "+ \r\n";
-    } else {
-      out_ += responses.empty() ? "+ VXNlcm5hbWU6\r\n" : "+ UGFzc3dvcmQ6\r\n";
-    }
-    reader_.expect_line();
-    const auto status = co_await next_unit();
-    if (!status || *status != ReadStatus::kReady) {
-      if (status) {
-        reader_.discard();
-        tagged(cmd, "BAD", "Response too long");
-        count_error();
-      } else {
-        closing_ = true;
-      }
-      co_return;
-    }
-    const auto response = parse_sasl_response(reader_.command());
-    if (!response || response->cancelled) {
-      reader_.next();
-      tagged(cmd, "BAD", response ? "Authentication cancelled" : "Invalid base64");
-      count_error();
-      co_return;
-    }
-    auto decoded = core::base64_decode(response->base64, core::Base64Mode::kStrict);
-    reader_.next();  // the reader wipes the line (before login, ReaderLimits::wipe)
-    if (!decoded) {
-      tagged(cmd, "BAD", "Invalid base64");
-      count_error();
-      co_return;
-    }
-    responses.push_back(std::move(*decoded));
-    wipe(*decoded);
-  }
-  std::string user;
-  std::string password;
-  if (plain) {
-    auto creds = access::parse_sasl_plain(responses[0]);
-    if (!creds) {
-      tagged(cmd, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
-      count_error();
-      for (auto& r : responses) wipe(r);
-      co_return;
-    }
-    user = std::move(creds->user);
-    password = std::move(creds->password);
-    wipe(creds->password);
-  } else {
-    user = responses[0];
-    password = responses[1];
-  }
-  for (auto& r : responses) wipe(r);
-  co_await finish_login(cmd, std::move(user), std::move(password));
-}
-
-asio::awaitable<void> Session::finish_login(const Command& cmd, std::string user,
-                                            std::string password) {
-  co_await flush();
-  // The work is ours now, not the client's: the login deadline gives way while it runs (a first
-  // login may import a large spool), as POP3 does.
-  dog_.arm_for(ctx_.config.access.idle_timeout);
-  auto result = co_await access::login(ctx_, client_ip_, user, std::move(password));
-  wipe(password);  // moved from, but a short one was copied
-  switch (result.status) {
-    case access::LoginStatus::kOk:
-      break;
-    case access::LoginStatus::kFailed:
-      tagged(cmd, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
-      count_error();
-      co_return;
-    case access::LoginStatus::kThrottled:
-      tagged(cmd, "NO", "[UNAVAILABLE] Too many failed logins, try again later");
-      count_error();
-      co_return;
-    case access::LoginStatus::kTooManySessions:
-      tagged(cmd, "NO", "[LIMIT] Too many sessions for this mailbox");
-      co_return;
-    case access::LoginStatus::kBusy:
-      tagged(cmd, "NO", "[UNAVAILABLE] Too many logins in progress, try again shortly");
-      co_return;
-  }
-  mailbox_ = std::move(result.mailbox);
-  user_ticket_ = std::move(result.ticket);
-  state_ = State::kAuthenticated;
-  reader_.next();  // wipes the LOGIN or AUTHENTICATE that is still in it
-  reader_ = CommandReader(limits_after_login(ctx_.config));
-  // The ready command lives in the old reader: nothing more to read from it.
-  reader_advanced_ = true;
-  watch_mailbox();
-  tagged(cmd, "OK", "[CAPABILITY " + capabilities() + "] Logged in");
-}
-
-asio::awaitable<void> Session::on_enable(const Command& cmd) {
-  std::string enabled;
-  for (const auto& c : std::get<Enable>(cmd.arguments).capabilities) {
-    std::string_view name;
-    if (iequals(c, "CONDSTORE")) {
-      name = "CONDSTORE";
-      condstore_ = true;
-    } else if (iequals(c, "QRESYNC")) {
-      name = "QRESYNC";
-      qresync_ = condstore_ = true;
-    } else if (iequals(c, "UTF8=ACCEPT")) {
-      name = "UTF8=ACCEPT";
-      utf8_ = true;
-    } else if (iequals(c, "IMAP4rev2")) {
-      name = "IMAP4rev2";
-      rev2_ = true;
-      utf8_ = true;  // IMAP4rev2 mailbox names are UTF-8
-    } else {
-      continue;
-    }
-    if (enabled.find(name) == std::string::npos) {
-      enabled += ' ';
-      enabled += name;
-    }
-  }
-  out_ += "* ENABLED" + enabled + "\r\n";
-  tagged(cmd, "OK", "ENABLE completed");
-  co_return;
-}
-
-asio::awaitable<void> Session::on_id(const Command& cmd) {
-  // RFC 2971: the client's fields are not logged (they can identify a person's device).
-  out_ += "* ID (\"name\" \"Sealpost\" \"vendor\" \"Sealpost\")\r\n";
-  tagged(cmd, "OK", "ID completed");
-  co_return;
 }
 
 }  // namespace sealpost::imap::server

@@ -1,7 +1,9 @@
-// The IMAP session's state and the handlers of its commands, split by subject: session.cpp
-// (I/O, the command loop, login, capabilities), mailboxes.cpp (LIST, CREATE, STATUS, APPEND...),
-// selected.cpp (SELECT, the view of the selected folder and its updates, IDLE, STORE, COPY,
-// EXPUNGE), fetch.cpp (FETCH) and search.cpp (SEARCH, SORT, THREAD).
+// The IMAP session's state and the handlers of its commands. session.cpp reads commands, writes
+// answers and dispatches each command to its handler in the states the command table
+// (imap/protocol/command.cpp) allows; the handlers are in commands/, one file per command (or
+// per pair of commands that share one, as COPY and MOVE), bound to their rows in
+// commands/registry.cpp. selected.cpp keeps the view of the selected folder they share,
+// mailboxes.cpp mailbox names, search_program.cpp the evaluation of SEARCH criteria.
 //
 // One coroutine per connection on its strand. Every store access runs on the worker pool
 // (net::run_blocking) with the session suspended; the session's own state is touched only on its
@@ -65,7 +67,7 @@ class Session : public std::enable_shared_from_this<Session> {
   };
   static constexpr std::size_t kListedKeywords = 256;
 
-  // ---- session.cpp
+  // ---- session.cpp: I/O and dispatch
   static boost::asio::awaitable<void> serve(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> run();
   // The next framed unit from the client (reading as needed); nullopt when the connection ended.
@@ -95,17 +97,6 @@ class Session : public std::enable_shared_from_this<Session> {
   [[nodiscard]] std::string capabilities() const;
   [[nodiscard]] protocol::ParseOptions parse_options() const;
 
-  boost::asio::awaitable<void> on_starttls(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_login(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_authenticate(const protocol::Command& cmd);
-  boost::asio::awaitable<void> finish_login(const protocol::Command& cmd, std::string user,
-                                            std::string password);
-  boost::asio::awaitable<void> on_enable(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_id(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_capability(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_noop(const protocol::Command& cmd);  // NOOP and CHECK
-  boost::asio::awaitable<void> on_logout(const protocol::Command& cmd);
-
   // Runs `f(MessageStore&)` on the worker pool with the mailbox to itself.
   template <typename F>
   auto with_store(F f) {
@@ -132,28 +123,12 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // ---- mailboxes.cpp
+  // ---- mailboxes.cpp: names
   // A client's mailbox name as stored (UTF-8, INBOX in capitals); nullopt when invalid.
   [[nodiscard]] std::optional<std::string> decode_name(std::string_view name) const;
   void append_name(std::string& out, std::string_view stored) const;
-  boost::asio::awaitable<void> on_create(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_delete(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_rename(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_subscribe(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_list(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_status(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_append(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_quota(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_namespace(const protocol::Command& cmd);
 
-  // ---- selected.cpp
-  boost::asio::awaitable<void> on_select(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_close(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_expunge(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_store(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_copy(const protocol::Command& cmd);
-  boost::asio::awaitable<void> on_idle(const protocol::Command& cmd);
-  static boost::asio::awaitable<void> idle_reader(std::shared_ptr<Session> self);
+  // ---- selected.cpp: the view of the selected folder
   // Tells the client what changed in the selected folder since it was last told. Expunges are
   // held back (allow_expunge false) during FETCH, STORE and SEARCH by sequence number, whose
   // numbers must not shift under the client (RFC 9051 section 7.5.1).
@@ -187,13 +162,40 @@ class Session : public std::enable_shared_from_this<Session> {
   bool refused_write(const protocol::Command& cmd, bool folder_found, bool over_quota,
                      const std::string& error);
 
-  // ---- fetch.cpp
-  boost::asio::awaitable<void> on_fetch(const protocol::Command& cmd);
-
-  // ---- search.cpp
+  // ---- commands/: the handlers, in the order of the command table, each in the file named after
+  // its command (COPY and MOVE in copy.cpp, CLOSE and UNSELECT in close.cpp...)
+  boost::asio::awaitable<void> on_capability(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_noop(const protocol::Command& cmd);  // NOOP and CHECK
+  boost::asio::awaitable<void> on_logout(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_starttls(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_authenticate(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_login(const protocol::Command& cmd);
+  // What LOGIN and AUTHENTICATE end with: the password checked, the mailbox opened.
+  boost::asio::awaitable<void> finish_login(const protocol::Command& cmd, std::string user,
+                                            std::string password);
+  boost::asio::awaitable<void> on_enable(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_select(const protocol::Command& cmd);  // and EXAMINE
+  boost::asio::awaitable<void> on_create(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_delete(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_rename(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_subscribe(const protocol::Command& cmd);  // and UNSUBSCRIBE
+  boost::asio::awaitable<void> on_list(const protocol::Command& cmd);       // and LSUB
+  boost::asio::awaitable<void> on_namespace(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_status(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_append(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_idle(const protocol::Command& cmd);
+  static boost::asio::awaitable<void> idle_reader(std::shared_ptr<Session> self);
+  boost::asio::awaitable<void> on_close(const protocol::Command& cmd);  // and UNSELECT
+  boost::asio::awaitable<void> on_expunge(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_search(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_fetch(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_store(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_copy(const protocol::Command& cmd);  // and MOVE
   boost::asio::awaitable<void> on_sort(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_thread(const protocol::Command& cmd);
+  boost::asio::awaitable<void> on_id(const protocol::Command& cmd);
+  // GETQUOTA, GETQUOTAROOT and SETQUOTA
+  boost::asio::awaitable<void> on_quota(const protocol::Command& cmd);
 
   access::AccessContext& ctx_;
   net::Stream stream_;
@@ -244,6 +246,21 @@ class Session : public std::enable_shared_from_this<Session> {
   // commands, since every answer that grows with the mailbox is written as it passes kOutputHigh.
   std::size_t peak_out_ = 0;
 };
+
+// Zeroes a string's whole buffer (credentials): a moved-from or shrunk string keeps old octets.
+void wipe(std::string& s) noexcept;
+
+// The hierarchy delimiter of mailbox names.
+inline constexpr char kDelimiter = '/';
+// INBOX is case-insensitive, also as the first level of a name or pattern ("inbox/%").
+std::string canonical_inbox(std::string name);
+// The response code for a store error a mailbox command reports ("[ALREADYEXISTS] "...).
+std::string_view store_error_code(std::string_view what);
+// STATUS's "(MESSAGES n UIDNEXT n ...)", also LIST-STATUS's.
+void append_status_items(std::string& out, const std::vector<protocol::StatusItem>& items,
+                         const store::mailbox::Folder& folder,
+                         const store::mailbox::MessageStore::Counts& counts,
+                         std::uint64_t appendlimit, bool rev2);
 
 // "(\\Seen \\Flagged keyword)", with \\Recent (IMAP4rev1) when `recent`.
 void append_flags(std::string& out, std::uint32_t flags, const std::vector<std::string>& keywords,
