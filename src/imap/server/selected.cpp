@@ -104,7 +104,7 @@ bool Session::refused_write(const Command& cmd, bool folder_found, bool over_quo
 
 void Session::watch_mailbox() {
   std::weak_ptr<Session> weak = shared_from_this();
-  auto ex = stream_.socket().get_executor();
+  auto ex = conn_.stream().socket().get_executor();
   watcher_ = mailbox_->watch([weak, ex] {
     asio::post(ex, [weak] {
       if (auto self = weak.lock()) self->wake_.cancel();

@@ -52,8 +52,7 @@ void start_session(access::AccessContext& context, asio::ip::tcp::socket socket,
 Session::Session(access::AccessContext& context, asio::ip::tcp::socket socket,
                  net::ConnectionLimiter::Ticket ticket, std::string client_ip, bool implicit_tls)
     : ctx_(context),
-      stream_(std::move(socket)),
-      dog_(stream_.socket().get_executor()),
+      conn_(std::move(socket)),
       ticket_(std::move(ticket)),
       client_ip_(std::move(client_ip)),
       implicit_tls_(implicit_tls),
@@ -61,14 +60,19 @@ Session::Session(access::AccessContext& context, asio::ip::tcp::socket socket,
       started_(std::chrono::steady_clock::now()),
       login_deadline_(started_ + context.config.access.login_timeout),
       reader_(limits_before_login(context.config)),
-      wake_(stream_.socket().get_executor()) {}
+      wake_(conn_.stream().socket().get_executor()) {
+  // Until a login, login_timeout from the connection's start (commands do not push it back);
+  // then idle_timeout (finish_login).
+  conn_.set_deadlines(net::LineConnection::Deadlines::until(login_deadline_));
+  conn_.set_goodbye("* BYE Autologout; no login in time\r\n");
+}
 
 Session::~Session() {
   if (mailbox_ && watcher_) mailbox_->unwatch(watcher_);
 }
 
 void Session::start(const std::shared_ptr<Session>& session) {
-  net::start_watched(session, session->dog_, session->stream_, serve(session));
+  session->conn_.start(session, serve(session));
 }
 
 asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {
@@ -77,22 +81,13 @@ asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {
   } catch (const std::exception& e) {
     spdlog::error("imap session id={} internal error: {}", self->session_id_, e.what());
   }
-  self->dog_.stop();
   self->reader_.wipe();  // a LOGIN the connection ended in the middle of
   sodium_memzero(self->in_.data(), self->in_.size());
   self->wake_.cancel();
-  self->stream_.close();
+  self->conn_.close();
   if (self->mailbox_ && self->watcher_) {
     self->mailbox_->unwatch(self->watcher_);
     self->watcher_ = 0;
-  }
-}
-
-void Session::arm_idle() {
-  if (state_ == State::kNotAuthenticated) {
-    dog_.arm(login_deadline_);
-  } else {
-    dog_.arm_for(ctx_.config.access.idle_timeout);
   }
 }
 
@@ -117,18 +112,6 @@ ParseOptions Session::parse_options() const {
   ParseOptions o;
   o.utf8 = utf8_;
   return o;
-}
-
-asio::awaitable<bool> Session::flush(bool shrink) {
-  if (out_.empty()) co_return true;
-  boost::system::error_code ec;
-  arm_idle();
-  bytes_out_ += out_.size();
-  peak_out_ = std::max(peak_out_, out_.size());
-  co_await stream_.write(out_, ec);
-  out_.clear();
-  if (shrink && out_.capacity() > std::size_t{64} * 1024) out_.shrink_to_fit();
-  co_return !ec;
 }
 
 asio::awaitable<bool> Session::flush_if_large() {
@@ -165,24 +148,14 @@ asio::awaitable<bool> Session::send_numbers(const std::vector<std::uint32_t>& nu
 
 asio::awaitable<bool> Session::fill() {
   if (!idle_reading_ && !co_await flush()) co_return false;
-  arm_idle();
-  boost::system::error_code ec;
-  const std::size_t n = co_await stream_.read_some(asio::buffer(in_), ec);
+  const std::size_t n = co_await conn_.read_some(asio::buffer(in_));
   in_pos_ = 0;
   in_end_ = n;
-  if (ec || n == 0) {
-    if (dog_.expired()) {
-      end_reason_ = "timeout";
-      dog_.arm_for(std::chrono::seconds(5));
-      out_ = state_ == State::kNotAuthenticated ? "* BYE Autologout; no login in time\r\n"
-                                                : "* BYE Autologout; idle for too long\r\n";
-      boost::system::error_code ignored;
-      co_await stream_.write(out_, ignored);
-      out_.clear();
-    }
-    co_return false;
+  if (n == 0 && conn_.timed_out()) {
+    end_reason_ = "timeout";
+    out_.clear();  // the goodbye was the last word
   }
-  co_return true;
+  co_return n > 0;
 }
 
 asio::awaitable<std::optional<ReadStatus>> Session::next_unit() {
@@ -202,12 +175,9 @@ asio::awaitable<std::optional<ReadStatus>> Session::next_unit() {
 }
 
 asio::awaitable<void> Session::run() {
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true));
+  conn_.stream().socket().set_option(asio::ip::tcp::no_delay(true));
   if (implicit_tls_) {
-    arm_idle();
-    boost::system::error_code ec;
-    co_await stream_.handshake_server(*ctx_.tls, ec);
-    if (ec) {
+    if (!co_await conn_.accept_tls(*ctx_.tls)) {
       end_reason_ = "tls_failed";
       co_return;
     }
@@ -275,8 +245,9 @@ asio::awaitable<void> Session::run() {
   spdlog::info(
       "imap session id={} client={} tls={} login={} commands={} bytes_out={} peak_out={} "
       "errors={} end={} ms={}",
-      session_id_, ctx_.client_hasher.hash(client_ip_), stream_.tls_version(),
-      mailbox_ ? "yes" : "no", commands_, bytes_out_, peak_out_, errors_, end_reason_, ms);
+      session_id_, ctx_.client_hasher.hash(client_ip_), conn_.tls_version(),
+      mailbox_ ? "yes" : "no", commands_, conn_.bytes_out(), conn_.peak_out(), errors_, end_reason_,
+      ms);
 }
 
 namespace {

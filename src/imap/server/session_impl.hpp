@@ -30,8 +30,7 @@
 #include "imap/protocol/command.hpp"
 #include "net/admission.hpp"
 #include "net/blocking.hpp"
-#include "net/stream.hpp"
-#include "net/watchdog.hpp"
+#include "net/line_connection.hpp"
 
 namespace sealpost::imap::server {
 
@@ -75,7 +74,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<bool> fill();
   // Writes what is buffered. `shrink`: give back a large buffer (at command boundaries, so an
   // idle session is small), not while an answer is being streamed.
-  boost::asio::awaitable<bool> flush(bool shrink = true);
+  boost::asio::awaitable<bool> flush(bool shrink = true) { return conn_.write(out_, shrink); }
   // Writes once kOutputHigh octets are buffered: loops that answer with many responses (FETCH,
   // SEARCH, SORT, THREAD, LIST, the updates of refresh) call it as they go, so what a session
   // holds does not grow with the answer. False when the client is gone.
@@ -91,7 +90,6 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kOutputPiece = std::size_t{64} * 1024;
   // Runs the command's handler when the command table allows it in this state.
   boost::asio::awaitable<void> dispatch(const protocol::Command& cmd);
-  void arm_idle();
   bool count_error();
   void tagged(const protocol::Command& cmd, std::string_view status, std::string_view text);
   [[nodiscard]] std::string capabilities() const;
@@ -198,8 +196,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> on_quota(const protocol::Command& cmd);
 
   access::AccessContext& ctx_;
-  net::Stream stream_;
-  net::Watchdog dog_;
+  net::LineConnection conn_;
   net::ConnectionLimiter::Ticket ticket_;
   std::string client_ip_;
   bool implicit_tls_;
@@ -240,11 +237,10 @@ class Session : public std::enable_shared_from_this<Session> {
       false;  // the IDLE reader reads while the session writes: fill() must not flush
 
   // For the log line: counts only.
+  // (Bytes written and peak_out, the most the output buffer held at a write, are conn_'s: below
+  // kOutputHigh + kOutputPiece whatever the commands, since every answer that grows with the
+  // mailbox is written as it passes kOutputHigh.)
   std::uint32_t commands_ = 0;
-  std::uint64_t bytes_out_ = 0;
-  // The most the output buffer held at a write: below kOutputHigh + kOutputPiece whatever the
-  // commands, since every answer that grows with the mailbox is written as it passes kOutputHigh.
-  std::size_t peak_out_ = 0;
 };
 
 // Zeroes a string's whole buffer (credentials): a moved-from or shrunk string keeps old octets.

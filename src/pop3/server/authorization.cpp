@@ -32,11 +32,11 @@ void wipe(std::string& s) noexcept {
 }  // namespace
 
 bool Connection::passwords_allowed() const {
-  return access::password_allowed(ctx_, stream_.is_tls(), client_ip_);
+  return access::password_allowed(ctx_, conn_.is_tls(), client_ip_);
 }
 
 void Connection::refuse_password() {
-  if (ctx_.tls != nullptr && !stream_.is_tls()) {
+  if (ctx_.tls != nullptr && !conn_.is_tls()) {
     err("[SYS/PERM] TLS required: send STLS first, passwords are not accepted in plaintext");
   } else {
     err("[SYS/PERM] Passwords are not accepted on this connection");
@@ -53,7 +53,7 @@ void Connection::on_capa() {
       "PIPELINING\r\n";
   if (state_ == State::kAuthorization) {
     if (passwords_allowed()) out_ += "USER\r\nSASL PLAIN\r\n";
-    if (ctx_.tls != nullptr && !stream_.is_tls()) out_ += "STLS\r\n";
+    if (ctx_.tls != nullptr && !conn_.is_tls()) out_ += "STLS\r\n";
   }
   out_ += "IMPLEMENTATION Sealpost\r\n.\r\n";
 }
@@ -65,26 +65,18 @@ asio::awaitable<void> Connection::on_stls() {
     err("STLS is not available");
     co_return;
   }
-  if (stream_.is_tls()) {
+  if (conn_.is_tls()) {
     err("TLS is already active");
     co_return;
   }
   ok("Begin TLS negotiation");
-  if (!co_await flush()) {
-    closing_ = true;
-    co_return;
-  }
   sodium_memzero(in_.data(), in_.size());
   in_.clear();
   in_pos_ = 0;
-  arm_read_deadline();
-  boost::system::error_code ec;
-  co_await stream_.handshake_server(*ctx_.tls, ec);
-  if (ec) {
-    // Includes clients offering only TLS 1.0/1.1.
+  const auto started = co_await conn_.start_tls(*ctx_.tls, out_);
+  if (started != net::LineConnection::TlsStart::kStarted) {
     closing_ = true;
-    end_reason_ = "tls_failed";
-    out_.clear();
+    if (started == net::LineConnection::TlsStart::kHandshakeFailed) end_reason_ = "tls_failed";
     co_return;
   }
   user_.clear();
@@ -168,7 +160,7 @@ asio::awaitable<void> Connection::on_auth(protocol::Command& cmd) {
 asio::awaitable<void> Connection::log_in(const std::string& user, std::string& password) {
   // The work is ours now, not the client's: the login deadline gives way while it runs (a first
   // login may import a large spool).
-  dog_.arm(std::chrono::steady_clock::now() + ctx_.config.access.pop3_idle_timeout);
+  conn_.watchdog().arm_for(ctx_.config.access.pop3_idle_timeout);
   access::LoginResult result = co_await access::login(ctx_, client_ip_, user, std::move(password));
   wipe(password);
   switch (result.status) {
@@ -217,6 +209,8 @@ asio::awaitable<void> Connection::log_in(const std::string& user, std::string& p
     co_return;
   }
   state_ = State::kTransaction;
+  conn_.set_deadlines(
+      net::LineConnection::Deadlines::idle_for(ctx_.config.access.pop3_idle_timeout));
   ok(fmt::format("Logged in, {} messages ({} octets)", drop_.live_count(), drop_.live_octets()));
 }
 

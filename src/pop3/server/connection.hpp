@@ -16,8 +16,7 @@
 #include "access/context.hpp"
 #include "access/login.hpp"
 #include "net/admission.hpp"
-#include "net/stream.hpp"
-#include "net/watchdog.hpp"
+#include "net/line_connection.hpp"
 #include "pop3/protocol/command.hpp"
 #include "pop3/server/maildrop.hpp"
 
@@ -43,14 +42,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // I/O. Replies are held in `out_` while pipelined commands wait, and flushed before a read.
   boost::asio::awaitable<LineStatus> next_line(std::string& line, std::size_t limit);
   boost::asio::awaitable<bool> fill();
-  boost::asio::awaitable<bool> flush();
+  boost::asio::awaitable<bool> flush() { return conn_.write(out_); }
   // Flushes once `out_` holds enough to be worth a write (long multi-line responses).
   boost::asio::awaitable<bool> flush_if_large();
   void ok(std::string_view text);
   // An -ERR, counted; the one that reaches [access] max_errors also ends the session.
   void err(std::string_view text);
-  void arm_read_deadline();
-  void arm_write_deadline();
 
   // authorization.cpp
   void on_capa();
@@ -73,8 +70,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const MaildropMessage* message_or_err(std::uint32_t number);
 
   access::AccessContext& ctx_;
-  net::Stream stream_;
-  net::Watchdog dog_;
+  net::LineConnection conn_;
   net::ConnectionLimiter::Ticket ticket_;
   std::string client_ip_;
   bool implicit_tls_;

@@ -36,17 +36,22 @@ Connection::Connection(access::AccessContext& context, asio::ip::tcp::socket soc
                        net::ConnectionLimiter::Ticket ticket, std::string client_ip,
                        bool implicit_tls)
     : ctx_(context),
-      stream_(std::move(socket)),
-      dog_(stream_.socket().get_executor()),
+      conn_(std::move(socket)),
       ticket_(std::move(ticket)),
       client_ip_(std::move(client_ip)),
       implicit_tls_(implicit_tls),
       session_id_(crypto::random_hex(6)),
       started_(std::chrono::steady_clock::now()),
-      login_deadline_(started_ + context.config.access.login_timeout) {}
+      login_deadline_(started_ + context.config.access.login_timeout) {
+  // Until a login, login_timeout from the connection's start; then pop3_idle_timeout, RFC
+  // 1939's autologout timer (log_in sets it). A client that stops reading is as idle as one that
+  // stops writing.
+  conn_.set_deadlines(net::LineConnection::Deadlines::until(login_deadline_));
+  conn_.set_goodbye("-ERR Disconnected for inactivity\r\n");
+}
 
 void Connection::start(const std::shared_ptr<Connection>& connection) {
-  net::start_watched(connection, connection->dog_, connection->stream_, serve(connection));
+  connection->conn_.start(connection, serve(connection));
 }
 
 asio::awaitable<void> Connection::serve(std::shared_ptr<Connection> self) {
@@ -56,8 +61,7 @@ asio::awaitable<void> Connection::serve(std::shared_ptr<Connection> self) {
     self->end_reason_ = "internal_error";
     spdlog::error("pop3 session id={} internal error: {}", self->session_id_, e.what());
   }
-  self->dog_.stop();
-  self->stream_.close();
+  self->conn_.close();
   const bool logged_in = self->state_ == State::kTransaction;
   co_await self->release_mailbox();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -66,9 +70,9 @@ asio::awaitable<void> Connection::serve(std::shared_ptr<Connection> self) {
   spdlog::info(
       "pop3 session id={} client={} tls={} login={} failed_logins={} retrieved={} deleted={} "
       "bytes={} errors={} end={} ms={}",
-      self->session_id_, self->ctx_.client_hasher.hash(self->client_ip_),
-      self->stream_.tls_version(), logged_in ? "yes" : "no", self->failed_logins_, self->retrieved_,
-      self->expunged_, self->bytes_out_, self->errors_, self->end_reason_, ms);
+      self->session_id_, self->ctx_.client_hasher.hash(self->client_ip_), self->conn_.tls_version(),
+      logged_in ? "yes" : "no", self->failed_logins_, self->retrieved_, self->expunged_,
+      self->bytes_out_, self->errors_, self->end_reason_, ms);
 }
 
 // The store closes when its last session lets go: that is SQLite work, for the worker pool.
@@ -102,28 +106,6 @@ void Connection::err(std::string_view text) {
   out_ += "\r\n";
 }
 
-void Connection::arm_read_deadline() {
-  if (state_ == State::kAuthorization) {
-    dog_.arm(login_deadline_);
-  } else {
-    dog_.arm(std::chrono::steady_clock::now() + ctx_.config.access.pop3_idle_timeout);
-  }
-}
-
-// A client that stops reading is as idle as one that stops writing.
-void Connection::arm_write_deadline() {
-  arm_read_deadline();
-}
-
-asio::awaitable<bool> Connection::flush() {
-  if (out_.empty()) co_return true;
-  boost::system::error_code ec;
-  arm_write_deadline();
-  co_await stream_.write(out_, ec);
-  out_.clear();
-  co_return !ec;
-}
-
 asio::awaitable<bool> Connection::flush_if_large() {
   if (out_.size() < kFlushAt) co_return true;
   co_return co_await flush();
@@ -139,23 +121,10 @@ asio::awaitable<bool> Connection::fill() {
   constexpr std::size_t kChunk = std::size_t{16} * 1024;
   const std::size_t old = in_.size();
   in_.resize(old + kChunk);
-  arm_read_deadline();
-  boost::system::error_code ec;
-  const std::size_t n = co_await stream_.read_some(asio::buffer(in_.data() + old, kChunk), ec);
+  const std::size_t n = co_await conn_.read_some(asio::buffer(in_.data() + old, kChunk));
   in_.resize(old + n);
-  if (ec || n == 0) {
-    if (dog_.expired()) {
-      // The watchdog cancelled the read and gives us a moment to say why we close.
-      end_reason_ = "timeout";
-      dog_.arm_for(std::chrono::seconds(5));
-      out_ = "-ERR Disconnected for inactivity\r\n";
-      boost::system::error_code ignored;
-      co_await stream_.write(out_, ignored);
-      out_.clear();
-    }
-    co_return false;
-  }
-  co_return true;
+  if (n == 0 && conn_.timed_out()) end_reason_ = "timeout";
+  co_return n > 0;
 }
 
 // A line of at most `limit` octets with its line end (CRLF; a bare LF is taken too), without
@@ -187,16 +156,13 @@ asio::awaitable<Connection::LineStatus> Connection::next_line(std::string& line,
 
 asio::awaitable<void> Connection::run() {
   boost::system::error_code ignored;
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  conn_.stream().socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   if (implicit_tls_) {
     if (ctx_.tls == nullptr) {
       end_reason_ = "no_tls";
       co_return;
     }
-    arm_read_deadline();
-    boost::system::error_code ec;
-    co_await stream_.handshake_server(*ctx_.tls, ec);
-    if (ec) {
+    if (!co_await conn_.accept_tls(*ctx_.tls)) {
       end_reason_ = "tls_failed";
       co_return;
     }

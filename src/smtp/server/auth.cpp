@@ -49,7 +49,7 @@ boost::asio::awaitable<std::optional<std::string>> Session::sasl_response(
 }
 
 boost::asio::awaitable<void> Session::on_auth(const protocol::Command& cmd) {
-  if (!stream_.is_tls()) {
+  if (!conn_.is_tls()) {
     reply(538, "5.7.11", "Encryption required for requested authentication mechanism");
     count_error();
     co_return;
@@ -158,7 +158,7 @@ boost::asio::awaitable<void> Session::on_auth(const protocol::Command& cmd) {
     co_return;
   }
   // Argon2id takes a while on the pool: keep the idle watchdog from firing meanwhile.
-  arm_idle();
+  conn_.arm();
   auto result =
       co_await access::login(ctx_.submission->access, client_ip_, user, std::move(password));
   switch (result.status) {

@@ -50,14 +50,15 @@ int count_received_headers(std::string_view content) {
 
 std::string Session::received_header() const {
   std::string proto = tx_ && tx_->smtputf8 ? "UTF8SMTP" : (extended_ ? "ESMTP" : "SMTP");
-  if (stream_.is_tls()) proto += 'S';  // RFC 3848
+  if (conn_.is_tls()) proto += 'S';  // RFC 3848
   std::string h = "Received: from " + helo_;
   if (ctx_.config.received_client_address) {
     const bool v6 = client_ip_.find(':') != std::string::npos;
     h += v6 ? " ([IPv6:" + client_ip_ + "])" : " ([" + client_ip_ + "])";
   }
-  if (stream_.is_tls()) {
-    h += "\r\n\t(using " + stream_.tls_version() + " with cipher " + stream_.tls_cipher() + ")";
+  if (conn_.is_tls()) {
+    h +=
+        "\r\n\t(using " + conn_.tls_version() + " with cipher " + conn_.stream().tls_cipher() + ")";
   }
   h += "\r\n\tby " + ctx_.config.hostname + " (Sealpost) with " + proto + " id " + session_id_ +
        "." + std::to_string(messages_ + 1) + ";\r\n\t" +
@@ -217,16 +218,8 @@ asio::awaitable<void> Session::on_bdat(const protocol::Command& cmd) {
 
 asio::awaitable<void> Session::hang_up() {
   closing_ = true;
-  if (!co_await flush()) co_return;
-  boost::system::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   input_.clear();
-  dog_.arm_for(net::Watchdog::kGoodbyeGrace);
-  std::array<char, 4096> sink{};
-  while (!ec) {
-    const std::size_t n = co_await stream_.read_some(asio::buffer(sink), ec);
-    if (n == 0) break;
-  }
+  co_await conn_.hang_up(out_);
 }
 
 asio::awaitable<void> Session::finish_message() {
@@ -256,7 +249,7 @@ asio::awaitable<void> Session::finish_message() {
   std::string auth_summary = "off";
   std::string cleaned;  // the message without forged Authentication-Results, when it had some
   if (ctx_.authenticator) {
-    dog_.arm(std::chrono::steady_clock::now() + limits.relay_timeout * 2);
+    conn_.watchdog().arm(std::chrono::steady_clock::now() + limits.relay_timeout * 2);
     boost::system::error_code ec;
     auth::InboundFacts facts;
     facts.client = asio::ip::make_address(client_ip_, ec);
@@ -317,8 +310,8 @@ asio::awaitable<void> Session::finish_message() {
     }
   }
   request.trace = trace;
-  dog_.arm(std::chrono::steady_clock::now() + limits.relay_connect_timeout +
-           limits.relay_timeout * 12);
+  conn_.watchdog().arm(std::chrono::steady_clock::now() + limits.relay_connect_timeout +
+                       limits.relay_timeout * 12);
   const DeliveryReport report = co_await ctx_.delivery.deliver(request);
   reply(report.reply);
   if (report.reply.positive()) ++messages_;

@@ -17,17 +17,24 @@ using protocol::Verb;
 Session::Session(ServerContext& context, asio::ip::tcp::socket socket,
                  net::ConnectionLimiter::Ticket ticket, std::string client_ip, bool implicit_tls)
     : ctx_(context),
-      stream_(std::move(socket)),
-      dog_(stream_.socket().get_executor()),
+      conn_(std::move(socket)),
       ticket_(std::move(ticket)),
       client_ip_(std::move(client_ip)),
       session_id_(crypto::random_hex(6)),
       started_(std::chrono::steady_clock::now()),
       deadline_(started_ + context.config.limits.session_timeout),
-      implicit_tls_(implicit_tls) {}
+      implicit_tls_(implicit_tls) {
+  conn_.set_deadlines(
+      net::LineConnection::Deadlines::idle_for(context.config.limits.idle_timeout, deadline_));
+  // RFC 5321 section 4.5.3.2: a server that times out should say so before closing.
+  std::string goodbye;
+  protocol::make_reply(421, "4.4.2", context.config.hostname + " Timeout, closing connection")
+      .append_to(goodbye);
+  conn_.set_goodbye(std::move(goodbye));
+}
 
 void Session::start(const std::shared_ptr<Session>& session) {
-  net::start_watched(session, session->dog_, session->stream_, serve(session));
+  session->conn_.start(session, serve(session));
 }
 
 asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {
@@ -36,8 +43,7 @@ asio::awaitable<void> Session::serve(std::shared_ptr<Session> self) {
   } catch (const std::exception& e) {
     spdlog::error("session id={} internal error: {}", self->session_id_, e.what());
   }
-  self->dog_.stop();
-  self->stream_.close();
+  self->conn_.close();
 }
 
 void Session::reply(const protocol::Reply& r) {
@@ -56,41 +62,14 @@ bool Session::count_error() {
   return true;
 }
 
-void Session::arm_idle() {
-  dog_.arm(std::min(std::chrono::steady_clock::now() + ctx_.config.limits.idle_timeout, deadline_));
-}
-
-asio::awaitable<bool> Session::flush() {
-  if (out_.empty()) co_return true;
-  boost::system::error_code ec;
-  arm_idle();
-  co_await stream_.write(out_, ec);
-  out_.clear();
-  co_return !ec;
-}
-
 asio::awaitable<bool> Session::fill() {
   // RFC 2920: replies may be held while pipelined commands are pending, never while we wait.
   if (!co_await flush()) co_return false;
   const auto room = input_.prepare();
-  arm_idle();
-  boost::system::error_code ec;
-  const std::size_t n = co_await stream_.read_some(asio::buffer(room.data(), room.size()), ec);
-  input_.commit(ec ? 0 : n);
-  if (ec || n == 0) {
-    if (dog_.expired()) {
-      // RFC 5321 section 4.5.3.2: a server that times out should say so before closing.
-      end_reason_ = "timeout";
-      dog_.arm_for(std::chrono::seconds(5));
-      out_.clear();
-      reply(421, "4.4.2", ctx_.config.hostname + " Timeout, closing connection");
-      boost::system::error_code ignored;
-      co_await stream_.write(out_, ignored);
-      out_.clear();
-    }
-    co_return false;
-  }
-  co_return true;
+  const std::size_t n = co_await conn_.read_some(asio::buffer(room.data(), room.size()));
+  input_.commit(n);
+  if (n == 0 && conn_.timed_out()) end_reason_ = "timeout";
+  co_return n > 0;
 }
 
 asio::awaitable<Session::LineStatus> Session::next_line(std::string& line) {
@@ -106,12 +85,9 @@ asio::awaitable<Session::LineStatus> Session::next_line(std::string& line) {
 }
 
 asio::awaitable<void> Session::run() {
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true));
+  conn_.stream().socket().set_option(asio::ip::tcp::no_delay(true));
   if (implicit_tls_) {
-    arm_idle();
-    boost::system::error_code ec;
-    co_await stream_.handshake_server(*ctx_.tls, ec);
-    if (ec) {
+    if (!co_await conn_.accept_tls(*ctx_.tls)) {
       spdlog::info("session id={} client={} end=tls_failed", session_id_,
                    ctx_.client_hasher.hash(client_ip_));
       co_return;
@@ -206,7 +182,7 @@ asio::awaitable<void> Session::run() {
       "session id={} client={} port={} tls={} messages={} rcpt_ok={} rcpt_refused={} bytes={} "
       "errors={} end={} ms={}",
       session_id_, ctx_.client_hasher.hash(client_ip_), submission() ? "submission" : "mx",
-      stream_.tls_version(), messages_, recipients_ok_, recipients_refused_, bytes_, errors_,
+      conn_.tls_version(), messages_, recipients_ok_, recipients_refused_, bytes_, errors_,
       end_reason_, ms);
 }
 

@@ -14,8 +14,7 @@
 
 #include "access/context.hpp"
 #include "net/admission.hpp"
-#include "net/stream.hpp"
-#include "net/watchdog.hpp"
+#include "net/line_connection.hpp"
 #include "smtp/protocol/command.hpp"
 #include "smtp/protocol/reply.hpp"
 #include "smtp/protocol/session_input.hpp"
@@ -57,16 +56,16 @@ class Session : public std::enable_shared_from_this<Session> {
   static boost::asio::awaitable<void> serve(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<LineStatus> next_line(std::string& line);
+  // Reads more of the client's input (after writing the replies that wait); false when the
+  // connection ended.
   boost::asio::awaitable<bool> fill();
-  boost::asio::awaitable<bool> flush();
+  boost::asio::awaitable<bool> flush() { return conn_.write(out_); }
   void reply(const protocol::Reply& r);
   void reply(int code, std::string_view enhanced, std::string_view text);
-  // Sends what is pending and closes: shuts down sending, then reads and drops what the client
-  // still sends for a short grace period, so the last reply is not lost to a TCP reset.
+  // Sends what is pending and ends the session without losing it (LineConnection::hang_up).
   boost::asio::awaitable<void> hang_up();
   // Counts a protocol error; true when the session must end because of too many.
   bool count_error();
-  void arm_idle();
 
   // Stages.
   void on_helo(const protocol::Command& cmd, bool extended);
@@ -87,8 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void reset_transaction() { tx_.reset(); }
 
   ServerContext& ctx_;
-  net::Stream stream_;
-  net::Watchdog dog_;
+  net::LineConnection conn_;
   net::ConnectionLimiter::Ticket ticket_;
   std::string client_ip_;
   std::string session_id_;

@@ -12,25 +12,17 @@ boost::asio::awaitable<void> Session::on_starttls() {
     count_error();
     co_return;
   }
-  if (stream_.is_tls()) {
+  if (conn_.is_tls()) {
     reply(503, "5.5.1", "TLS already active");
     count_error();
     co_return;
   }
   reply(220, "2.0.0", "Ready to start TLS");
-  if (!co_await flush()) {
-    closing_ = true;
-    co_return;
-  }
   input_.clear();
-  arm_idle();
-  boost::system::error_code ec;
-  co_await stream_.handshake_server(*ctx_.tls, ec);
-  if (ec) {
-    // Includes clients offering only TLS 1.0/1.1: the handshake fails and the session ends.
+  const auto started = co_await conn_.start_tls(*ctx_.tls, out_);
+  if (started != net::LineConnection::TlsStart::kStarted) {
     closing_ = true;
-    end_reason_ = "tls_failed";
-    out_.clear();
+    if (started == net::LineConnection::TlsStart::kHandshakeFailed) end_reason_ = "tls_failed";
     co_return;
   }
   // RFC 3207 section 4.2: the session starts over; the client must EHLO again.

@@ -17,7 +17,7 @@ boost::asio::awaitable<void> Session::finish_submission() {
   request.content = tx_->content;
   request.mailbox = mailbox_;
   if (!co_await flush()) co_return;
-  dog_.arm(std::chrono::steady_clock::now() + ctx_.config.limits.relay_timeout * 2);
+  conn_.watchdog().arm(std::chrono::steady_clock::now() + ctx_.config.limits.relay_timeout * 2);
   const protocol::Reply answer = co_await ctx_.submission->agent.submit(request);
   reply(answer);
   if (answer.positive()) ++messages_;

@@ -8,7 +8,7 @@ namespace asio = boost::asio;
 
 std::string Session::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE";
-  const bool tls = stream_.is_tls();
+  const bool tls = conn_.is_tls();
   if (state_ == State::kNotAuthenticated) {
     if (!tls && ctx_.tls) c += " STARTTLS";
     if (access::password_allowed(ctx_, tls, client_ip_)) {

@@ -25,7 +25,8 @@ asio::awaitable<void> Session::on_idle(const Command& cmd) {
     co_return;
   }
   idle_reading_ = true;
-  asio::co_spawn(stream_.socket().get_executor(), idle_reader(shared_from_this()), asio::detached);
+  asio::co_spawn(conn_.stream().socket().get_executor(), idle_reader(shared_from_this()),
+                 asio::detached);
   while (true) {
     co_await refresh(true);
     if (!co_await flush()) {

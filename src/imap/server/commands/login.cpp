@@ -23,7 +23,7 @@ ReaderLimits limits_after_login(const core::Config& config) {
 
 asio::awaitable<void> Session::on_login(const Command& cmd) {
   const auto& args = std::get<Login>(cmd.arguments);
-  if (!access::password_allowed(ctx_, stream_.is_tls(), client_ip_)) {
+  if (!access::password_allowed(ctx_, conn_.is_tls(), client_ip_)) {
     tagged(cmd, "NO", "[PRIVACYREQUIRED] Use STARTTLS (or port 993) before sending a password");
     count_error();
     co_return;
@@ -43,7 +43,7 @@ asio::awaitable<void> Session::finish_login(const Command& cmd, std::string user
   co_await flush();
   // The work is ours now, not the client's: the login deadline gives way while it runs (a first
   // login may import a large spool), as POP3 does.
-  dog_.arm_for(ctx_.config.access.idle_timeout);
+  conn_.watchdog().arm_for(ctx_.config.access.idle_timeout);
   auto result = co_await access::login(ctx_, client_ip_, user, std::move(password));
   wipe(password);  // moved from, but a short one was copied
   switch (result.status) {
@@ -67,6 +67,8 @@ asio::awaitable<void> Session::finish_login(const Command& cmd, std::string user
   mailbox_ = std::move(result.mailbox);
   user_ticket_ = std::move(result.ticket);
   state_ = State::kAuthenticated;
+  conn_.set_deadlines(net::LineConnection::Deadlines::idle_for(ctx_.config.access.idle_timeout));
+  conn_.set_goodbye("* BYE Autologout; idle for too long\r\n");
   reader_.next();  // wipes the LOGIN or AUTHENTICATE that is still in it
   reader_ = CommandReader(limits_after_login(ctx_.config));
   // The ready command lives in the old reader: nothing more to read from it.
