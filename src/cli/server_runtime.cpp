@@ -202,10 +202,14 @@ dns::Resolver::Options interactive_resolver_options(const core::Config& config) 
   return o;
 }
 
-int run_server(const core::Config& config, const std::function<void(asio::io_context&)>& on_ready) {
+namespace {
+
+// Before anything is created: the process's own settings, then the checks and warnings a start
+// logs first. Returns the user to become once the ports are bound.
+std::optional<ServerUser> prepare_process(const core::Config& config) {
   (void)std::signal(SIGPIPE, SIG_IGN);
   // Before anything is created as root: started as root, it refuses to go on without a user.
-  const auto user = server_user(config.user, true);
+  auto user = server_user(config.user, true);
   core::init_logging(config.log_level);
   for (const auto& w : config.warnings) spdlog::warn("config: {}", w);
   if (const auto files = raise_open_file_limit(config); !files.enough()) {
@@ -220,152 +224,234 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
         "data_dir/dmarc-reports holds DMARC report files of an earlier version (sender metadata "
         "in plaintext): reports are mailed now; remove the directory once you no longer need it");
   }
-  auto store = open_metadata_store(config);
-  const auth::srs::Srs srs(auth::srs::load_or_create_key(config.data_dir / "srs.key"),
-                           config.srs_domain, config.srs_max_age_days);
-  const core::ClientHasher hasher(config.data_dir / "log.key");
-  routing::Router router(config.hostname, &srs);
-  router.update(load_table(*store));
+  return user;
+}
 
-  // Declared before the io_context: sessions still pending when it is destroyed give their
-  // connection tickets and memory reservations back to these.
-  net::ConnectionLimiter connections(config.limits.max_connections_per_client,
+// The router, holding the metadata store's routing table from the start.
+class LoadedRouter : public routing::Router {
+ public:
+  LoadedRouter(const core::Config& config, const auth::srs::Srs& srs, store::MetadataStore& store)
+      : Router(config.hostname, &srs) {
+    update(load_table(store));
+  }
+};
+
+// The DKIM keys (sealed under the server key in the metadata store) ARC sealing, submission and
+// the reports sign with: loaded from the start, reloaded with the routing table.
+class LoadedKeyring : public auth::dkim::KeyringHolder {
+ public:
+  LoadedKeyring(store::MetadataStore& store, const core::SecretBytes& key)
+      : store_(store), key_(key) {
+    reload();
+  }
+  void reload() { set(auth::dkim::Keyring::load(store_, key_.bytes(), core::unix_now())); }
+
+ private:
+  store::MetadataStore& store_;
+  const core::SecretBytes& key_;
+};
+
+std::unique_ptr<asio::ssl::context> server_tls_context(const core::Config& config) {
+  if (config.tls_cert) return net::make_server_tls(*config.tls_cert, *config.tls_key);
+  spdlog::warn("tls.cert and tls.key are not set: STARTTLS is not offered");
+  return nullptr;
+}
+
+std::optional<auth::dmarc::PublicSuffixList> public_suffix_list(const core::Config& config) {
+  if (!config.auth_enabled) return std::nullopt;
+  auto psl = auth::dmarc::PublicSuffixList::load(config.public_suffix_list.string());
+  if (!psl) {
+    throw std::runtime_error("auth.public_suffix_list: cannot read " +
+                             config.public_suffix_list.string() +
+                             " (Debian package publicsuffix), needed for DMARC");
+  }
+  return psl;
+}
+
+// Everything `sealpost serve` runs. The members are in lifetime order: constructed top to bottom
+// (the order of the start's log lines, files and errors), destroyed bottom to top, so each one
+// sits below what it uses and above what uses it.
+struct ServerRuntime {
+  explicit ServerRuntime(const core::Config& c) : config(c) {}
+  ServerRuntime(const ServerRuntime&) = delete;
+  ServerRuntime& operator=(const ServerRuntime&) = delete;
+
+  // Drops privileges, then starts the listeners, the queue, the daily reports and the routing
+  // reloader; `on_ready` runs last.
+  void start(const std::function<void(asio::io_context&)>& on_ready);
+  // Runs the io_context on one thread per core until a stop; the exit status.
+  int run();
+
+  std::vector<std::unique_ptr<net::Listener>> bind_listeners();
+  smtp::server::ServerContext submission_server_context();
+  const auth::dmarc::PublicSuffixList* report_psl() const { return psl ? &*psl : nullptr; }
+  void on_change();
+  void stop(int sig);
+
+  const core::Config& config;
+  // First: logging is set up, and root without a user refused, before anything is created.
+  const std::optional<ServerUser> user = prepare_process(config);
+  // The data directory's store and keys, which everything below reads or routes with.
+  const std::unique_ptr<store::MetadataStore> store = open_metadata_store(config);
+  const auth::srs::Srs srs{auth::srs::load_or_create_key(config.data_dir / "srs.key"),
+                           config.srs_domain, config.srs_max_age_days};
+  const core::ClientHasher hasher{config.data_dir / "log.key"};
+  LoadedRouter router{config, srs, *store};
+
+  // Above the io_context: sessions still pending when it is destroyed give their connection
+  // tickets and memory reservations back to these.
+  net::ConnectionLimiter connections{config.limits.max_connections_per_client,
                                      config.limits.max_connections,
-                                     config.limits.ipv6_client_prefix);
-  net::ByteBudget budget(config.limits.max_bytes_in_flight);
-  net::ConnectionLimiter access_connections(config.access.connections_per_client,
+                                     config.limits.ipv6_client_prefix};
+  net::ByteBudget budget{config.limits.max_bytes_in_flight};
+  net::ConnectionLimiter access_connections{config.access.connections_per_client,
                                             config.access.connections,
-                                            config.limits.ipv6_client_prefix);
+                                            config.limits.ipv6_client_prefix};
   net::LoginThrottle throttle;
-  access::SessionCounter user_sessions(config.access.sessions_per_user);
+  access::SessionCounter user_sessions{config.access.sessions_per_user};
 
   const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
-  asio::io_context io(static_cast<int>(threads));
+  // Everything below that does I/O runs on it.
+  asio::io_context io{static_cast<int>(threads)};
   // Caught from here on, before any port is bound: a stop asked for as soon as a port answers
   // (while the data directory is still being handed over, say) waits in the set and is a clean
   // stop, not the default action's death.
-  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set signals{io, SIGINT, SIGTERM};
 
-  auto resolver = dns::Resolver::create(io.get_executor(), resolver_options(config));
+  const std::unique_ptr<dns::Resolver> resolver =
+      dns::Resolver::create(io.get_executor(), resolver_options(config));
 
-  std::unique_ptr<asio::ssl::context> server_tls;
-  if (config.tls_cert) {
-    server_tls = net::make_server_tls(*config.tls_cert, *config.tls_key);
-  } else {
-    spdlog::warn("tls.cert and tls.key are not set: STARTTLS is not offered");
-  }
-  const auto client_tls = net::make_client_tls();
-  const auto verified_tls = net::make_verifying_client_tls(config.relay_ca_file);
+  // The TLS contexts (keys and certificates read as root, when started as root) of the listeners
+  // and of the relays below.
+  const std::unique_ptr<asio::ssl::context> server_tls = server_tls_context(config);
+  const std::unique_ptr<asio::ssl::context> client_tls = net::make_client_tls();
+  const std::unique_ptr<asio::ssl::context> verified_tls =
+      net::make_verifying_client_tls(config.relay_ca_file);
   // DANE needs DNSSEC: without a trust anchor nothing is secure, so nothing would apply.
-  std::unique_ptr<asio::ssl::context> dane_tls;
-  if (config.dane && !config.dns_trust_anchor.empty()) dane_tls = net::make_dane_client_tls();
+  const std::unique_ptr<asio::ssl::context> dane_tls =
+      config.dane && !config.dns_trust_anchor.empty() ? net::make_dane_client_tls() : nullptr;
   smtp::client::TlsResults tls_results;  // TLS-RPT: counted as mail goes out, reported daily
-  std::unique_ptr<smtp::client::StsPolicies> sts;
-  if (config.mta_sts) {
-    sts = std::make_unique<smtp::client::StsPolicies>(
-        io.get_executor(), *resolver,
-        smtp::client::StsPolicies::Options{config.mta_sts_port, verified_tls.get(),
-                                           std::chrono::seconds(30)});
-  }
+  const std::unique_ptr<smtp::client::StsPolicies> sts =
+      config.mta_sts ? std::make_unique<smtp::client::StsPolicies>(
+                           io.get_executor(), *resolver,
+                           smtp::client::StsPolicies::Options{
+                               config.mta_sts_port, verified_tls.get(), std::chrono::seconds(30)})
+                     : nullptr;
 
-  smtp::client::Forwarder forwarder(config, io.get_executor(), *resolver, srs, client_tls.get(),
-                                    verified_tls.get(), sts.get(), dane_tls.get(), &tls_results);
-  // Blocking work (SQLite, zstd, fsync, Argon2id) runs here, never on the I/O threads. Declared
-  // after the io_context: destroyed first, it finishes what runs before the sessions go. Twice
-  // the cores: much of the work waits for fsync or for a mailbox's writer, and a read should
-  // not queue behind two such waits (bench/imap.sh: 1.02-1.03x Dovecot's operations/s with 2
-  // threads, 1.07-1.09x with 4).
-  asio::thread_pool blocking(std::max(4U, threads * 2));
-  store::mailbox::MailboxDirectory mailboxes(config.data_dir, store::mailbox::message_facts,
-                                             config.limits.max_spool_size);
-  delivery::Dispatcher dispatcher(forwarder, mailboxes, blocking.get_executor(),
-                                  config.limits.accepted_memory);
-  // DKIM keys (sealed under the server key) for ARC sealing; reloaded with the routing table.
-  const auto key = server_key(config);
-  auth::dkim::KeyringHolder keyring;
-  const std::function<void()> reload_keys = [&store, &key, &keyring] {
-    keyring.set(auth::dkim::Keyring::load(*store, key.bytes(), core::unix_now()));
-  };
-  reload_keys();
+  // The MX's deliveries: forwarded over the relays' TLS, or into the mailboxes.
+  smtp::client::Forwarder forwarder{config,    io.get_executor(), *resolver,
+                                    srs,       client_tls.get(),  verified_tls.get(),
+                                    sts.get(), dane_tls.get(),    &tls_results};
+  // Blocking work (SQLite, zstd, fsync, Argon2id) runs here, never on the I/O threads. Below the
+  // io_context: destroyed first, it finishes what runs before the sessions go. Twice the cores:
+  // much of the work waits for fsync or for a mailbox's writer, and a read should not queue
+  // behind two such waits (bench/imap.sh: 1.02-1.03x Dovecot's operations/s with 2 threads,
+  // 1.07-1.09x with 4).
+  asio::thread_pool blocking{std::max(4U, threads * 2)};
+  store::mailbox::MailboxDirectory mailboxes{config.data_dir, store::mailbox::message_facts,
+                                             config.limits.max_spool_size};
+  delivery::Dispatcher dispatcher{forwarder, mailboxes, blocking.get_executor(),
+                                  config.limits.accepted_memory};
+  // The server key seals the DKIM keys and the queue's content; the sessions, the reports and
+  // submission below sign with the keyring.
+  const core::SecretBytes key = server_key(config);
+  LoadedKeyring keyring{*store, key};
 
-  // DMARC aggregate reports: counted in memory only, mailed through the queue at each UTC midnight
-  // (of the queue's clock) and at shutdown.
-  const auto clock = queue_clock();
-  std::unique_ptr<auth::dmarc::AggregateReporter> reporter;
-  if (config.auth_enabled && config.dmarc_reports) {
-    reporter = std::make_unique<auth::dmarc::AggregateReporter>(
-        static_cast<std::uint64_t>(std::max<std::int64_t>(clock(), 0)));
-  }
+  // DMARC aggregate reports: counted in memory only, mailed through the queue at each UTC
+  // midnight (of the queue's clock) and at shutdown.
+  const queue::Runner::Clock clock = queue_clock();
+  const std::unique_ptr<auth::dmarc::AggregateReporter> reporter =
+      config.auth_enabled && config.dmarc_reports
+          ? std::make_unique<auth::dmarc::AggregateReporter>(
+                static_cast<std::uint64_t>(std::max<std::int64_t>(clock(), 0)))
+          : nullptr;
 
-  std::optional<auth::dmarc::PublicSuffixList> psl;
-  std::unique_ptr<auth::Authenticator> authenticator;
-  if (config.auth_enabled) {
-    psl = auth::dmarc::PublicSuffixList::load(config.public_suffix_list.string());
-    if (!psl) {
-      throw std::runtime_error("auth.public_suffix_list: cannot read " +
-                               config.public_suffix_list.string() +
-                               " (Debian package publicsuffix), needed for DMARC");
-    }
-    authenticator = std::make_unique<auth::Authenticator>(
-        *resolver, *psl,
-        auth::Authenticator::Options{config.authserv_id, config.dmarc_reject_action == "reject",
-                                     reporter.get()});
-  }
-  smtp::server::ServerContext context{config,
-                                      router,
-                                      dispatcher,
-                                      server_tls.get(),
-                                      connections,
-                                      budget,
-                                      hasher,
-                                      authenticator.get(),
-                                      config.auth_enabled && config.arc_seal ? &keyring : nullptr};
+  // Inbound SPF, DKIM, DMARC and ARC checks, and the MX sessions' context, which uses all the
+  // above.
+  const std::optional<auth::dmarc::PublicSuffixList> psl = public_suffix_list(config);
+  const std::unique_ptr<auth::Authenticator> authenticator =
+      config.auth_enabled
+          ? std::make_unique<auth::Authenticator>(
+                *resolver, *psl,
+                auth::Authenticator::Options{
+                    config.authserv_id, config.dmarc_reject_action == "reject", reporter.get()})
+          : nullptr;
+  smtp::server::ServerContext context{
+      config,
+      router,
+      dispatcher,
+      server_tls.get(),
+      connections,
+      budget,
+      hasher,
+      authenticator.get(),
+      (config.auth_enabled && config.arc_seal) ? &keyring : nullptr};
 
   // Password hashing has threads of its own: a login storm never takes the pool's threads from
   // mailbox reads and deliveries.
-  access::KdfPool kdf(config.access.kdf_workers, config.access.kdf_queue);
+  access::KdfPool kdf{config.access.kdf_workers, config.access.kdf_queue};
   access::AccessContext access_context{
       config,        *store, mailboxes, blocking.get_executor(), server_tls.get(), throttle,
       user_sessions, hasher, kdf};
 
   // The outbound queue: submission puts mail in, the runner delivers it (and our bounces and
   // reports).
-  queue::Queue outbound(*store, key.bytes());
-  smtp::client::DomainRelay queue_relay(config, io.get_executor(), *resolver, client_tls.get(),
-                                        verified_tls.get(), sts.get(), dane_tls.get(),
-                                        &tls_results);
-  delivery::LocalRoutes local_routes(router, dispatcher, config.hostname);
-  queue::Runner runner(config, outbound, queue_relay, &local_routes, io.get_executor(),
-                       blocking.get_executor(), clock);
-  queue::ReportOutbox report_outbox(config, outbound, blocking.get_executor(), keyring);
-  delivery::Submitter submitter(
-      config, router, outbound, keyring, mailboxes, blocking.get_executor(),
-      [&runner] { runner.wake(); }, clock);
+  queue::Queue outbound{*store, key.bytes()};
+  smtp::client::DomainRelay queue_relay{config,           io.get_executor(),  *resolver,
+                                        client_tls.get(), verified_tls.get(), sts.get(),
+                                        dane_tls.get(),   &tls_results};
+  delivery::LocalRoutes local_routes{router, dispatcher, config.hostname};
+  queue::Runner runner{config,        outbound,          queue_relay,
+                       &local_routes, io.get_executor(), blocking.get_executor(),
+                       clock};
+  queue::ReportOutbox report_outbox{config, outbound, blocking.get_executor(), keyring};
+  delivery::Submitter submitter{config,
+                                router,
+                                outbound,
+                                keyring,
+                                mailboxes,
+                                blocking.get_executor(),
+                                [this] { runner.wake(); },
+                                clock};
   smtp::server::SubmissionContext submission_context{access_context, submitter};
-  smtp::server::ServerContext submission_smtp = context;
-  submission_smtp.submission = &submission_context;
-  submission_smtp.authenticator = nullptr;  // the user authenticated; nothing to verify inbound
-  submission_smtp.keyring = nullptr;
+  smtp::server::ServerContext submission_smtp = submission_server_context();
 
-  std::vector<std::unique_ptr<net::Listener>> listeners;
+  // Bound last (as root, when started as root): their sessions use everything above.
+  std::vector<std::unique_ptr<net::Listener>> listeners = bind_listeners();
+  // Started once the privileges are dropped; stopped first, as it reloads the router, the
+  // keyring and the runner.
+  std::optional<RoutingReloader> reloader;
+  asio::steady_timer stop_deadline{io};  // how long a stop waits for the DMARC reports
+};
+
+smtp::server::ServerContext ServerRuntime::submission_server_context() {
+  smtp::server::ServerContext submission = context;
+  submission.submission = &submission_context;
+  submission.authenticator = nullptr;  // the user authenticated; nothing to verify inbound
+  submission.keyring = nullptr;
+  return submission;
+}
+
+std::vector<std::unique_ptr<net::Listener>> ServerRuntime::bind_listeners() {
+  std::vector<std::unique_ptr<net::Listener>> bound;
   if (config.listen_smtp) {
-    listeners.push_back(std::make_unique<net::Listener>(
+    bound.push_back(std::make_unique<net::Listener>(
         io, *config.listen_smtp, connections, hasher,
         "421 4.7.0 " + config.hostname + " Too many connections, try again later\r\n",
-        [&context](asio::ip::tcp::socket socket, net::ConnectionLimiter::Ticket ticket,
-                   std::string ip) {
+        [this](asio::ip::tcp::socket socket, net::ConnectionLimiter::Ticket ticket,
+               std::string ip) {
           smtp::server::Session::start(std::make_shared<smtp::server::Session>(
               context, std::move(socket), std::move(ticket), std::move(ip)));
         }));
   }
   const auto add_submission = [&](const std::optional<Endpoint>& endpoint, bool tls) {
     if (!endpoint) return;
-    listeners.push_back(std::make_unique<net::Listener>(
+    bound.push_back(std::make_unique<net::Listener>(
         io, *endpoint, connections, hasher,
         tls ? std::string()
             : "421 4.7.0 " + config.hostname + " Too many connections, try again later\r\n",
-        [&submission_smtp, tls](asio::ip::tcp::socket socket, net::ConnectionLimiter::Ticket ticket,
-                                std::string ip) {
+        [this, tls](asio::ip::tcp::socket socket, net::ConnectionLimiter::Ticket ticket,
+                    std::string ip) {
           smtp::server::Session::start(std::make_shared<smtp::server::Session>(
               submission_smtp, std::move(socket), std::move(ticket), std::move(ip), tls));
         }));
@@ -376,10 +462,10 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   const auto add_access = [&](const std::optional<Endpoint>& endpoint, std::string busy, bool tls,
                               bool imap) {
     if (!endpoint) return;
-    listeners.push_back(std::make_unique<net::Listener>(
+    bound.push_back(std::make_unique<net::Listener>(
         io, *endpoint, access_connections, hasher, tls ? std::string() : std::move(busy),
-        [&access_context, tls, imap](asio::ip::tcp::socket socket,
-                                     net::ConnectionLimiter::Ticket ticket, std::string ip) {
+        [this, tls, imap](asio::ip::tcp::socket socket, net::ConnectionLimiter::Ticket ticket,
+                          std::string ip) {
           if (imap) {
             imap::server::start_session(access_context, std::move(socket), std::move(ticket),
                                         std::move(ip), tls);
@@ -395,7 +481,10 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
   add_access(config.listen_imaps, imap_busy, true, true);
   add_access(config.listen_pop3, pop3_busy, false, false);
   add_access(config.listen_pop3s, pop3_busy, true, false);
+  return bound;
+}
 
+void ServerRuntime::start(const std::function<void(asio::io_context&)>& on_ready) {
   if (listeners.empty()) {
     spdlog::warn("no listener is configured ([listen] smtp = \"IP:PORT\"): nothing to serve");
   }
@@ -420,50 +509,62 @@ int run_server(const core::Config& config, const std::function<void(asio::io_con
 
   runner.set_retentions(store->domain_retentions());
   runner.start();
-  const auth::dmarc::PublicSuffixList* report_psl = psl ? &*psl : nullptr;
   asio::co_spawn(io,
-                 daily_report_loop(clock, tls_results, reporter.get(), report_psl, *resolver,
+                 daily_report_loop(clock, tls_results, reporter.get(), report_psl(), *resolver,
                                    report_outbox, runner, verified_tls.get()),
                  asio::detached);
-  // A change by the CLI (a domain, a key, `sealpost queue retry`) reloads and wakes the queue.
-  const std::function<void()> on_change = [&reload_keys, &runner, &store] {
-    reload_keys();
-    runner.set_retentions(store->domain_retentions());
-    runner.wake();
-  };
-  RoutingReloader reloader(*store, router, on_change);
+  reloader.emplace(*store, router, [this] { on_change(); });
 
-  asio::steady_timer stop_deadline(io);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("stopping on signal {}", sig);
-    for (auto& l : listeners) l->stop();
-    runner.stop();
-    asio::co_spawn(
-        io, stop_after_reports(reporter.get(), report_psl, clock, *resolver, report_outbox, io),
-        asio::detached);
-    // The reports wait for DNS (section 7.1's checks); neither a second signal nor a service
-    // manager's stop timeout should: both end the wait, the latter after kReportsAtStop.
-    signals.async_wait([&io](const boost::system::error_code& again, int) {
-      if (again) return;
-      spdlog::warn("stopping now, without waiting for the DMARC reports");
-      io.stop();
-    });
-    stop_deadline.expires_after(kReportsAtStop);
-    stop_deadline.async_wait([&io](const boost::system::error_code& cancelled) {
-      if (cancelled) return;
-      spdlog::warn("stopping now: the DMARC reports took longer than {} s", kReportsAtStop.count());
-      io.stop();
-    });
+  signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (!ec) stop(sig);
   });
   if (on_ready) on_ready(io);
+}
 
+// A change by the CLI (a domain, a key, `sealpost queue retry`) reloads and wakes the queue.
+void ServerRuntime::on_change() {
+  keyring.reload();
+  runner.set_retentions(store->domain_retentions());
+  runner.wake();
+}
+
+void ServerRuntime::stop(int sig) {
+  spdlog::info("stopping on signal {}", sig);
+  for (auto& l : listeners) l->stop();
+  runner.stop();
+  asio::co_spawn(
+      io, stop_after_reports(reporter.get(), report_psl(), clock, *resolver, report_outbox, io),
+      asio::detached);
+  // The reports wait for DNS (section 7.1's checks); neither a second signal nor a service
+  // manager's stop timeout should: both end the wait, the latter after kReportsAtStop.
+  signals.async_wait([this](const boost::system::error_code& again, int) {
+    if (again) return;
+    spdlog::warn("stopping now, without waiting for the DMARC reports");
+    io.stop();
+  });
+  stop_deadline.expires_after(kReportsAtStop);
+  stop_deadline.async_wait([this](const boost::system::error_code& cancelled) {
+    if (cancelled) return;
+    spdlog::warn("stopping now: the DMARC reports took longer than {} s", kReportsAtStop.count());
+    io.stop();
+  });
+}
+
+int ServerRuntime::run() {
   std::vector<std::jthread> workers;
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([this] { io.run(); });
   io.run();
   for (auto& w : workers) w.join();
   spdlog::info("stopped");
   return 0;
+}
+
+}  // namespace
+
+int run_server(const core::Config& config, const std::function<void(asio::io_context&)>& on_ready) {
+  ServerRuntime runtime(config);
+  runtime.start(on_ready);
+  return runtime.run();
 }
 
 }  // namespace sealpost::cli
