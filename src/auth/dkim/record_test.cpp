@@ -25,7 +25,7 @@ TEST(DkimCanon, Rfc6376Example) {
   EXPECT_EQ(canonical_body(Canon::kSimple, body), " C \r\nD \t E\r\n");
 }
 
-TEST(DkimCanon, EmptyBodies) {
+TEST(DkimCanon, EmptyBodiesCanonicaliseAsRfc6376Says) {
   EXPECT_EQ(canonical_body(Canon::kSimple, ""), "\r\n");
   EXPECT_EQ(canonical_body(Canon::kSimple, "\r\n\r\n"), "\r\n");
   EXPECT_EQ(canonical_body(Canon::kRelaxed, ""), "");

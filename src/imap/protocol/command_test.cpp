@@ -385,7 +385,7 @@ TEST(ImapCommandTest, Rfc9051AppendExample) {
   EXPECT_EQ(args<Append>(plus).message, message);
 }
 
-TEST(ImapCommandTest, AppendOptions) {
+TEST(ImapCommandTest, AppendTakesFlagsDateAndLiteral) {
   const auto a =
       args<Append>("a APPEND INBOX (\\Seen $Forwarded) \"17-Jul-1996 02:44:25 -0700\" {3}\r\nabc");
   EXPECT_EQ(a.flags.size(), 2U);
@@ -415,7 +415,7 @@ TEST(ImapCommandTest, AppendOptions) {
   bad("a APPEND x {5}\r\nabc");  // shorter than announced
 }
 
-TEST(ImapCommandTest, TagsAndNames) {
+TEST(ImapCommandTest, TagsAreAstringCharactersAndNamesAnyCase) {
   EXPECT_EQ(ok("a.b-c]_1 noop").tag, "a.b-c]_1");
   EXPECT_EQ(ok("x Fetch 1 Flags").name, CommandName::kFetch);
   EXPECT_EQ(bad("").reason, "Empty command");
@@ -435,7 +435,7 @@ TEST(ImapCommandTest, TagsAndNames) {
   bad("a LOGIN  x y");
 }
 
-TEST(ImapCommandTest, UidPrefix) {
+TEST(ImapCommandTest, UidPrefixesOnlyTheCommandsWithAUidForm) {
   EXPECT_EQ(bad("a UID").reason, "UID needs a command");
   EXPECT_EQ(bad("a UID ").tag, "a");
   EXPECT_EQ(bad("a UID NOOP").reason, "Not a UID command");
@@ -448,7 +448,7 @@ TEST(ImapCommandTest, UidPrefix) {
   bad("a EXPUNGE 1");
 }
 
-TEST(ImapCommandTest, Strings) {
+TEST(ImapCommandTest, QuotedStringsUnescapeAndAtomsRefuseSpecials) {
   const auto l = args<Login>(R"(a LOGIN "fred \"the\" \\ foo" "")");
   EXPECT_EQ(l.user, R"(fred "the" \ foo)");
   EXPECT_EQ(l.password, "");
@@ -513,7 +513,7 @@ TEST(ImapCommandTest, CreateWithSpecialUse) {
   bad("a CREATE x (FOO)");
 }
 
-TEST(ImapCommandTest, ListExtended) {
+TEST(ImapCommandTest, ListTakesExtendedSelectionAndReturnOptions) {
   const auto a = args<List>("A02 LIST (SUBSCRIBED) \"\" \"*\"");
   EXPECT_TRUE(a.extended);
   EXPECT_TRUE(a.selection.subscribed);
@@ -542,7 +542,7 @@ TEST(ImapCommandTest, ListExtended) {
   EXPECT_EQ(std::get<List>(lsub.arguments).patterns[0], "news.comp.mail.*");
 }
 
-TEST(ImapCommandTest, StatusItems) {
+TEST(ImapCommandTest, StatusTakesEveryItemAndRefusesNoneOrUnknown) {
   const auto s = args<Status>(
       "a STATUS x (MESSAGES UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE RECENT HIGHESTMODSEQ "
       "APPENDLIMIT)");
@@ -553,7 +553,7 @@ TEST(ImapCommandTest, StatusItems) {
   bad("a STATUS x MESSAGES");
 }
 
-TEST(ImapCommandTest, SequenceSets) {
+TEST(ImapCommandTest, SequenceSetsKeepRangesAsWrittenAndResolveStar) {
   const auto f = args<Fetch>("a FETCH *:1,3,5:7,9:* FLAGS");
   ASSERT_EQ(f.set.ranges.size(), 4U);
   EXPECT_EQ(f.set.ranges[0].first, kSeqStar);
@@ -585,7 +585,7 @@ TEST(ImapCommandTest, SequenceSets) {
   EXPECT_EQ(bad("a FETCH 1,2,3,4 FLAGS", few).reason, "Too many ranges in a sequence set");
 }
 
-TEST(ImapFetchTest, EveryItem) {
+TEST(ImapFetchTest, EveryItemParsesInOrder) {
   const auto f = args<Fetch>(
       "a FETCH 1 (ENVELOPE FLAGS INTERNALDATE RFC822 RFC822.HEADER RFC822.SIZE RFC822.TEXT BODY "
       "BODYSTRUCTURE UID MODSEQ BODY[] BODY.PEEK[HEADER] BODY[1.2.MIME] BODY[TEXT] BODY[1.TEXT] "
@@ -619,7 +619,7 @@ TEST(ImapFetchTest, EveryItem) {
   EXPECT_EQ(f.items[22].section.text, SectionText::kHeader);
 }
 
-TEST(ImapFetchTest, Macros) {
+TEST(ImapFetchTest, MacrosExpandAndStandAlone) {
   EXPECT_EQ(args<Fetch>("a FETCH 1 ALL").items.size(), 4U);
   EXPECT_EQ(args<Fetch>("a FETCH 1 fast").items.size(), 3U);
   EXPECT_EQ(args<Fetch>("a FETCH 1 FULL").items.size(), 5U);
@@ -654,7 +654,7 @@ TEST(ImapFetchTest, CondstoreAndQresyncModifiers) {
   bad("a FETCH 1 FLAGS ()");
 }
 
-TEST(ImapCommandTest, Store) {
+TEST(ImapCommandTest, StoreTakesModeSilenceFlagsAndUnchangedSince) {
   const Command c =
       ok("a103 UID STORE 6,4,8 (UNCHANGEDSINCE 12121230045) +FLAGS.SILENT (\\Deleted)");
   EXPECT_TRUE(c.uid);
@@ -710,7 +710,7 @@ TEST(ImapSearchTest, Rfc9051Examples) {
   EXPECT_EQ(f.criteria.children[2].type, SearchKeyType::kSequenceSet);
 }
 
-TEST(ImapSearchTest, EveryKey) {
+TEST(ImapSearchTest, EveryKeyParsesInOrder) {
   const auto s = args<Search>(
       "a SEARCH ALL ANSWERED DELETED DRAFT FLAGGED NEW OLD RECENT SEEN UNANSWERED UNDELETED "
       "UNDRAFT UNFLAGGED UNSEEN KEYWORD $Forwarded UNKEYWORD x BCC a BODY b CC c FROM d "
@@ -817,7 +817,7 @@ TEST(ImapSearchTest, ModSeqWithEntry) {
   EXPECT_EQ(k.number, 620162338U);
 }
 
-TEST(ImapCommandTest, SortAndThread) {
+TEST(ImapCommandTest, SortAndThreadTakeKeysCharsetAndCriteria) {
   const auto s = args<Sort>("a SORT (REVERSE DATE SUBJECT) UTF-8 ALL");
   ASSERT_EQ(s.order.size(), 2U);
   EXPECT_TRUE(s.order[0].reverse);
@@ -838,7 +838,7 @@ TEST(ImapCommandTest, SortAndThread) {
   bad("a THREAD REFERENCES UTF-8");
 }
 
-TEST(ImapCommandTest, IdAndQuota) {
+TEST(ImapCommandTest, IdAndQuotaTakeTheirFieldsAndLimits) {
   EXPECT_TRUE(args<Id>("a023 ID NIL").fields.empty());
   const auto id = args<Id>("a023 ID (\"name\" \"sodr\" \"version\" \"19.34\" \"vendor\" NIL)");
   ASSERT_EQ(id.fields.size(), 3U);
@@ -954,7 +954,7 @@ TEST(ImapMutf7Test, EncodesAndRoundTrips) {
 // ---------------------------------------------------------------------------------------------
 // Response helpers
 
-TEST(ImapResponseTest, Strings) {
+TEST(ImapResponseTest, StringsAreAtomsQuotedOrLiteralsAsNeeded) {
   std::string out;
   append_astring(out, "INBOX");
   out += ' ';

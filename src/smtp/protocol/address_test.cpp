@@ -33,7 +33,7 @@ TEST(AddressTest, SourceRoutesAndLiterals) {
   EXPECT_TRUE(p->mailbox.domain_is_literal);
 }
 
-TEST(AddressTest, SyntaxErrors) {
+TEST(AddressTest, MalformedPathsAreRefused) {
   for (const char* bad : {"user@example.com", "<user@>", "<@example.com>", "<user@exa mple.com>",
                           "<a..b@example.com>", "<.a@example.com>", "<user@-x.example>",
                           "<\"unterminated@example.com>", "<user@example.com"}) {
@@ -41,7 +41,7 @@ TEST(AddressTest, SyntaxErrors) {
   }
 }
 
-TEST(AddressTest, LengthLimits) {
+TEST(AddressTest, OverlongLocalPartsAndDomainsAreRefused) {
   EXPECT_TRUE(parse_path("<" + std::string(64, 'a') + "@example.com>", false));
   EXPECT_EQ(parse_path("<" + std::string(65, 'a') + "@example.com>", false).error(),
             PathError::kTooLong);

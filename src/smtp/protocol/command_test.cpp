@@ -63,7 +63,7 @@ TEST(CommandTest, Utf8AddressesNeedSmtputf8) {
   EXPECT_EQ(ok("RCPT TO:<jörg@bücher.example>", true).path.mailbox.local, "jörg");
 }
 
-TEST(CommandTest, Rcpt) {
+TEST(CommandTest, RcptTakesPathsAndRefusesNullAndBadOnes) {
   EXPECT_EQ(ok("RCPT TO:<bob@example.com>").path.mailbox.to_string(), "bob@example.com");
   EXPECT_EQ(ok("RCPT TO:<Postmaster>").path.mailbox.local, "Postmaster");
   EXPECT_TRUE(ok("RCPT TO:<@relay.example:bob@example.com>").path.had_source_route);
@@ -72,7 +72,7 @@ TEST(CommandTest, Rcpt) {
   EXPECT_EQ(err("RCPT TO:<nobody>").enhanced, "5.1.3");
 }
 
-TEST(CommandTest, Bdat) {
+TEST(CommandTest, BdatTakesASizeAndLast) {
   const Command c = ok("BDAT 1000 LAST");
   EXPECT_EQ(c.chunk_size, 1000U);
   EXPECT_TRUE(c.last_chunk);

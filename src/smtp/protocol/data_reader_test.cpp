@@ -39,7 +39,7 @@ TEST(DataReaderTest, EndsAtCrLfDotCrLfAndLeavesPipelinedCommands) {
   EXPECT_EQ(r.consumed, std::string_view("Subject: x\r\n\r\nbody\r\n.\r\n").size());
 }
 
-TEST(DataReaderTest, EmptyMessage) {
+TEST(DataReaderTest, ALoneDotIsAnEmptyMessage) {
   const Read r = read_all(".\r\n");
   EXPECT_TRUE(r.done);
   EXPECT_EQ(r.content, "");

@@ -5,7 +5,7 @@
 namespace sealpost::smtp::protocol {
 namespace {
 
-TEST(ReplyParserTest, MultiLineEhlo) {
+TEST(ReplyParserTest, MultiLineEhloIsOneReply) {
   ServerReply r;
   std::size_t used = 0;
   const std::string_view in = "250-mx.example\r\n250-PIPELINING\r\n250 SIZE 1000\r\n";
@@ -44,7 +44,7 @@ TEST(ReplyParserTest, MalformedReplies) {
   EXPECT_EQ(parse_reply(many, r, used), ReplyParse::kMalformed);
 }
 
-TEST(ReplyParserTest, EnhancedCodes) {
+TEST(ReplyParserTest, EnhancedCodesAreFoundOnlyWhenWellFormed) {
   EXPECT_EQ(leading_enhanced_code("4.2.2 Mailbox full"), "4.2.2");
   EXPECT_EQ(leading_enhanced_code("5.7.26 DMARC"), "5.7.26");
   EXPECT_EQ(leading_enhanced_code("Mailbox full"), "");
