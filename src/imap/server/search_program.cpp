@@ -333,6 +333,12 @@ std::vector<Match> run_search(MessageStore& s, std::int64_t folder,
   return out;
 }
 
+bool Session::refused_charset(const Command& cmd, const std::optional<std::string>& charset) {
+  if (charset_ok(charset)) return false;
+  tagged(cmd, "NO", "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
+  return true;
+}
+
 bool charset_ok(const std::optional<std::string>& charset) {
   return !charset || charset->empty() || iequals(*charset, "US-ASCII") ||
          iequals(*charset, "UTF-8");

@@ -211,6 +211,15 @@ bool Session::resolve(const SequenceSet& set, bool uid, std::vector<std::uint32_
   return true;
 }
 
+bool Session::resolve_or_refuse(const Command& cmd, const SequenceSet& set,
+                                std::vector<std::uint32_t>& uids) {
+  std::string error;
+  if (resolve(set, cmd.uid, uids, error)) return true;
+  tagged(cmd, "BAD", error);
+  count_error();
+  return false;
+}
+
 std::string Session::highest_modseq_code() const {
   // RFC 7162 section 3.2.10: with QRESYNC the client learns the mailbox's new HIGHESTMODSEQ
   // after its expunges (EXPUNGE, UID EXPUNGE, MOVE), as Dovecot tells it.

@@ -138,6 +138,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // sequence number (false when a number is past the last message: BAD).
   bool resolve(const protocol::SequenceSet& set, bool uid, std::vector<std::uint32_t>& uids,
                std::string& error) const;
+  // resolve() for the command's set; false after answering BAD.
+  bool resolve_or_refuse(const protocol::Command& cmd, const protocol::SequenceSet& set,
+                         std::vector<std::uint32_t>& uids);
   [[nodiscard]] std::uint32_t sequence_of(std::uint32_t uid) const;  // 0 when unknown
   [[nodiscard]] bool is_recent(std::uint32_t uid) const;
   // "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]": the system flags and the selected
@@ -168,6 +171,8 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> on_starttls(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_authenticate(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_login(const protocol::Command& cmd);
+  // The NO [PRIVACYREQUIRED] for a password where none may be sent (no TLS); false when allowed.
+  bool refused_password(const protocol::Command& cmd);
   // What LOGIN and AUTHENTICATE end with: the password checked, the mailbox opened.
   boost::asio::awaitable<void> finish_login(const protocol::Command& cmd, std::string user,
                                             std::string password);
@@ -186,6 +191,8 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> on_close(const protocol::Command& cmd);  // and UNSELECT
   boost::asio::awaitable<void> on_expunge(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_search(const protocol::Command& cmd);
+  // The NO [BADCHARSET] of SEARCH, SORT and THREAD for a charset other than US-ASCII or UTF-8.
+  bool refused_charset(const protocol::Command& cmd, const std::optional<std::string>& charset);
   boost::asio::awaitable<void> on_fetch(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_store(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_copy(const protocol::Command& cmd);  // and MOVE

@@ -10,11 +10,7 @@ namespace asio = boost::asio;
 
 asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
   const auto& args = std::get<Authenticate>(cmd.arguments);
-  if (!access::password_allowed(ctx_, conn_.is_tls(), client_ip_)) {
-    tagged(cmd, "NO", "[PRIVACYREQUIRED] Use STARTTLS (or port 993) before sending a password");
-    count_error();
-    co_return;
-  }
+  if (refused_password(cmd)) co_return;
   const bool plain = iequals(args.mechanism, "PLAIN");
   const bool login = iequals(args.mechanism, "LOGIN");
   if (!plain && !login) {

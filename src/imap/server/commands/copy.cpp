@@ -20,11 +20,7 @@ asio::awaitable<void> Session::on_copy(const Command& cmd) {
   }
   std::vector<std::uint32_t> uids;
   std::string error;
-  if (!resolve(args.set, cmd.uid, uids, error)) {
-    tagged(cmd, "BAD", error);
-    count_error();
-    co_return;
-  }
+  if (!resolve_or_refuse(cmd, args.set, uids)) co_return;
   const auto target = decode_name(args.mailbox);
   const auto id = sel_->folder_id;
   std::optional<Folder> folder;

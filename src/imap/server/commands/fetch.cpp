@@ -298,12 +298,7 @@ class FetchResponse {
 asio::awaitable<void> Session::on_fetch(const Command& cmd) {
   const auto& args = std::get<Fetch>(cmd.arguments);
   std::vector<std::uint32_t> uids;
-  std::string error;
-  if (!resolve(args.set, cmd.uid, uids, error)) {
-    tagged(cmd, "BAD", error);
-    count_error();
-    co_return;
-  }
+  if (!resolve_or_refuse(cmd, args.set, uids)) co_return;
   if (args.vanished && !qresync_) {
     tagged(cmd, "BAD", "VANISHED needs QRESYNC enabled");
     count_error();

@@ -21,13 +21,16 @@ ReaderLimits limits_after_login(const core::Config& config) {
 
 }  // namespace
 
+bool Session::refused_password(const Command& cmd) {
+  if (access::password_allowed(ctx_, conn_.is_tls(), client_ip_)) return false;
+  tagged(cmd, "NO", "[PRIVACYREQUIRED] Use STARTTLS (or port 993) before sending a password");
+  count_error();
+  return true;
+}
+
 asio::awaitable<void> Session::on_login(const Command& cmd) {
   const auto& args = std::get<Login>(cmd.arguments);
-  if (!access::password_allowed(ctx_, conn_.is_tls(), client_ip_)) {
-    tagged(cmd, "NO", "[PRIVACYREQUIRED] Use STARTTLS (or port 993) before sending a password");
-    count_error();
-    co_return;
-  }
+  if (refused_password(cmd)) co_return;
   co_await finish_login(cmd, args.user, args.password);
 }
 

@@ -15,10 +15,7 @@ using store::mailbox::MessageStore;
 
 asio::awaitable<void> Session::on_search(const Command& cmd) {
   const auto& args = std::get<Search>(cmd.arguments);
-  if (!charset_ok(args.charset)) {
-    tagged(cmd, "NO", "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
-    co_return;
-  }
+  if (refused_charset(cmd, args.charset)) co_return;
   const auto id = sel_->folder_id;
   bool uses_modseq = false;
   const auto matches = co_await search_store(args.criteria, [&, id](MessageStore& s) {

@@ -75,10 +75,7 @@ SortFields sort_fields(MessageStore& s, std::int64_t folder, const MessageInfo& 
 
 asio::awaitable<void> Session::on_sort(const Command& cmd) {
   const auto& args = std::get<Sort>(cmd.arguments);
-  if (!charset_ok(args.charset)) {
-    tagged(cmd, "NO", "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
-    co_return;
-  }
+  if (refused_charset(cmd, args.charset)) co_return;
   const auto id = sel_->folder_id;
   const auto sorted = co_await search_store(args.criteria, [&, id](MessageStore& s) {
     bool uses_modseq = false;

@@ -26,11 +26,7 @@ asio::awaitable<void> Session::on_store(const Command& cmd) {
     co_return;
   }
   std::vector<std::uint32_t> uids;
-  if (!resolve(args.set, cmd.uid, uids, error)) {
-    tagged(cmd, "BAD", error);
-    count_error();
-    co_return;
-  }
+  if (!resolve_or_refuse(cmd, args.set, uids)) co_return;
   if (args.unchanged_since) condstore_ = true;
   const auto change = args.mode == StoreMode::kAdd      ? MessageStore::FlagChange::kAdd
                       : args.mode == StoreMode::kRemove ? MessageStore::FlagChange::kRemove

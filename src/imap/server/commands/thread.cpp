@@ -323,10 +323,7 @@ asio::awaitable<void> Session::on_thread(const Command& cmd) {
     tagged(cmd, "NO", "Only THREAD=REFERENCES is supported");
     co_return;
   }
-  if (!charset_ok(args.charset)) {
-    tagged(cmd, "NO", "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
-    co_return;
-  }
+  if (refused_charset(cmd, args.charset)) co_return;
   const auto id = sel_->folder_id;
   Threader threader;
   co_await search_store(args.criteria, [&, id](MessageStore& s) {
