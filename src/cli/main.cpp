@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
   auto* check = cfg->add_subcommand("check", "validate the config and print effective values");
   with_config(check);
   check->callback([&] { status = cli::config_check(config); });
+  cfg->add_subcommand("reference", "print every setting with its default (README.md's table)")
+      ->callback([&] { status = cli::config_reference(); });
 
   std::string name;
   auto* domain = app.add_subcommand("domain", "hosted domains")->require_subcommand(1);

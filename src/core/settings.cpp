@@ -379,9 +379,13 @@ std::vector<Setting> make_settings() {
        .example = line("user", in_quotes("sealpost"))});
 
   add(listener("smtp", &Config::listen_smtp, "the MX (SMTP; 25); `\"[::1]:25\"` for IPv6"));
-  add(listener("imap", &Config::listen_imap, "IMAP with STARTTLS (143); needs `[tls]`"));
+  add(listener("imap", &Config::listen_imap,
+               "IMAP with STARTTLS (143); needs `[tls]` (or, loopback only, `[access] "
+               "allow_plaintext_on_loopback`)"));
   add(listener("imaps", &Config::listen_imaps, "IMAP over TLS (993); needs `[tls]`"));
-  add(listener("pop3", &Config::listen_pop3, "POP3 with STLS (110); needs `[tls]`"));
+  add(listener("pop3", &Config::listen_pop3,
+               "POP3 with STLS (110); needs `[tls]` (or, loopback only, `[access] "
+               "allow_plaintext_on_loopback`)"));
   add(listener("pop3s", &Config::listen_pop3s, "POP3 over TLS (995); needs `[tls]`"));
   add(listener("submission", &Config::listen_submission,
                "submission with STARTTLS (587); needs `[tls]`"));
