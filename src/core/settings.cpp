@@ -200,7 +200,8 @@ Setting size(std::string_view section, std::string_view key, std::uint64_t Group
           .example = line(k, std::to_string(other_than(d, min, max)))};
 }
 
-// A string that must be one of a few words.
+// A string that must be one of a few words. The error keeps the wording each key always had:
+// "expected "a" or "b"" for two words, "expected one of a, b, c" for more.
 Setting one_of(std::string_view section, std::string_view key, std::string Config::*ptr,
                std::vector<std::string> words, std::string_view doc) {
   const Member<Config, std::string> m{ptr};
