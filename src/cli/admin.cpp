@@ -8,6 +8,7 @@
 #include "core/config.hpp"
 #include "core/domain.hpp"
 #include "core/duration.hpp"
+#include "core/settings.hpp"
 #include "core/strings.hpp"
 #include "smtp/protocol/address.hpp"
 #include "store/mailbox/mailboxes.hpp"
@@ -46,6 +47,11 @@ int config_check(const std::filesystem::path& path) {
   }
   std::cout << "# " << path.string() << ": OK. Effective configuration:\n\n"
             << core::describe_config(config);
+  return 0;
+}
+
+int config_reference() {
+  std::cout << core::settings_reference();
   return 0;
 }
 

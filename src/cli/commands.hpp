@@ -19,6 +19,8 @@ void create_domain_keys(const core::Config& config, store::MetadataStore& store,
                         const std::string& domain);
 
 int config_check(const std::filesystem::path& config);
+// Every setting, its default and what it does, as the Markdown table of README.md.
+int config_reference();
 int serve(const std::filesystem::path& config);
 int domain_add(const std::filesystem::path& config, const std::string& domain);
 int domain_remove(const std::filesystem::path& config, const std::string& domain);

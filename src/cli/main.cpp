@@ -83,6 +83,9 @@ void add_config(CLI::App& cfg, Invocation& in) {
   cfg.require_subcommand(1);
   auto* check = cfg.add_subcommand("check", "validate the config and print effective values");
   in.runs(check, [&in] { return cli::config_check(in.config); });
+  // Needs no configuration file: it prints the built-in table.
+  cfg.add_subcommand("reference", "print every setting with its default (README.md's table)")
+      ->callback([&in] { in.status = cli::config_reference(); });
 }
 
 void add_domain(CLI::App& domain, Invocation& in) {

@@ -1,6 +1,7 @@
 // The typed configuration. The TOML file is read once, here; every other part receives these
-// values and never sees TOML. Every setting has a safe default; a wrong one is a ConfigError
-// that names the key.
+// values and never sees TOML. Every setting has a safe default, the member initialiser below; a
+// wrong one is a ConfigError that names the key. Which key fills which member, its bounds and its
+// documentation are in one table, core/settings.cpp.
 #pragma once
 
 #include <chrono>
@@ -21,35 +22,35 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Every limit in one place, each with its default and the key that sets it under [limits].
+// [limits]: every SMTP limit in one place, each with its default.
 struct Limits {
-  // message_size: largest message accepted, announced in SIZE and enforced while reading.
+  // Largest message accepted, announced in SIZE and enforced while reading.
   std::uint64_t max_message_size = 25ULL * 1024 * 1024;
-  // recipients: RCPT commands accepted per message (RFC 5321 asks for at least 100).
+  // RCPT commands accepted per message (RFC 5321 asks for at least 100).
   std::uint32_t max_recipients = 100;
-  // connections_per_client: simultaneous SMTP connections from one client address.
+  // Simultaneous SMTP connections from one client address.
   std::uint32_t max_connections_per_client = 20;
-  // connections: simultaneous SMTP connections in all.
+  // Simultaneous SMTP connections in all.
   std::uint32_t max_connections = 2000;
-  // bytes_in_flight: message bytes held in memory across all sessions; past it, 451 4.3.1.
+  // Message bytes held in memory across all sessions; past it, 451 4.3.1.
   std::uint64_t max_bytes_in_flight = 512ULL * 1024 * 1024;
-  // idle_timeout: seconds a client may stay silent (RFC 5321 section 4.5.3.2: at least 5 min).
+  // Seconds a client may stay silent (RFC 5321 section 4.5.3.2: at least 5 min).
   std::chrono::seconds idle_timeout{300};
-  // session_timeout: seconds a whole SMTP session may last.
+  // Seconds a whole SMTP session may last.
   std::chrono::seconds session_timeout{1800};
-  // errors_per_session: protocol errors before the session is closed with 421.
+  // Protocol errors before the session is closed with 421.
   std::uint32_t max_errors = 20;
-  // unknown_recipients_per_session: unknown-recipient answers before 421 (stops enumeration).
+  // Unknown-recipient answers before 421 (stops enumeration).
   std::uint32_t max_unknown_recipients = 10;
-  // relay_timeout: seconds to wait for a destination's answer to each command (a DATA
+  // Seconds to wait for a destination's answer to each command (a DATA
   // transfer may take longer: it gets ten of these at most).
   std::chrono::seconds relay_timeout{120};
-  // relay_connect_timeout: seconds to wait for a destination's TCP connection.
+  // Seconds to wait for a destination's TCP connection.
   std::chrono::seconds relay_connect_timeout{30};
-  // spool_size: bytes a locked mailbox's sealed spool may hold (the mailbox's quota, when
+  // Bytes a locked mailbox's sealed spool may hold (the mailbox's quota, when
   // smaller, instead); past it mail for the mailbox gets 452 4.2.2 until its owner logs in.
   std::uint64_t max_spool_size = 256ULL * 1024 * 1024;
-  // accepted_memory: seconds a destination's acceptance is remembered, so the sender's retry
+  // Seconds a destination's acceptance is remembered, so the sender's retry
   // after a temporary failure elsewhere does not deliver twice.
   std::chrono::seconds accepted_memory{86400};
   // Clients are told apart by their IPv4 address and by this prefix of their IPv6 address (one
@@ -121,8 +122,8 @@ struct Config {
   std::vector<std::string> warnings;
 
   // [server]
-  std::string hostname;
-  std::filesystem::path data_dir;
+  std::string hostname;  // parse_config: the machine's host name
+  std::filesystem::path data_dir = "/var/lib/sealpost";
   std::string user;  // started as root: drop to this user once the listeners are bound
 
   // [listen]

@@ -1,6 +1,10 @@
 #include "core/config.hpp"
 
+#include <set>
+
 #include <gtest/gtest.h>
+
+#include "core/settings.hpp"
 
 namespace sealpost::core {
 namespace {
@@ -139,12 +143,51 @@ TEST(ConfigTest, ParsesSizes) {
   EXPECT_FALSE(parse_size("1T"));
 }
 
+// Every key of the settings table, set to a value other than its default (the table gives one),
+// reaches its member, is described, and reads back the same: a row without round-trip support
+// fails here.
 TEST(ConfigTest, DescribeRoundTrips) {
-  const Config c = parse("[server]\nhostname = \"mx.example.com\"\n[limits]\nrecipients = 7\n");
-  const Config again = parse(describe_config(c));
-  EXPECT_EQ(again.hostname, c.hostname);
-  EXPECT_EQ(again.limits.max_recipients, 7U);
-  EXPECT_EQ(again.limits.max_message_size, c.limits.max_message_size);
+  std::string text;
+  for (const auto section : setting_sections()) {
+    text += "[" + std::string(section) + "]\n";
+    for (const auto& s : settings()) {
+      if (s.section == section) text += s.example;
+    }
+  }
+  const Config defaults = parse("");
+  const Config c = parse(text);
+  const std::string described = describe_config(c);
+  const Config again = parse(described);
+  for (const auto& s : settings()) {
+    const std::string name = "[" + std::string(s.section) + "] " + s.key;
+    if (s.example.empty()) {  // an obsolete key: read, never described
+      EXPECT_EQ(s.describe(c), "") << name;
+      continue;
+    }
+    EXPECT_NE(s.describe(c), s.describe(defaults)) << name << ": its example is the default";
+    EXPECT_NE(described.find(s.describe(c)), std::string::npos) << name;
+    EXPECT_EQ(s.describe(again), s.describe(c)) << name;
+  }
+  EXPECT_EQ(describe_config(again), described);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(ConfigTest, EveryKeyIsDocumented) {
+  std::set<std::string> names;
+  for (const auto& s : settings()) {
+    const std::string name = std::string(s.section) + "." + s.key;
+    EXPECT_TRUE(names.insert(name).second) << name << " is in the table twice";
+    EXPECT_FALSE(s.doc.empty()) << name;
+    EXPECT_FALSE(s.takes.empty()) << name;
+    EXPECT_FALSE(s.default_text.empty()) << name;
+    for (const auto* cell : {&s.takes, &s.default_text}) {
+      EXPECT_EQ(cell->find_first_of("|\n"), std::string::npos) << name;
+    }
+    EXPECT_EQ(s.doc.find_first_of("|\n"), std::string::npos) << name;
+    EXPECT_NE(settings_reference().find("| `[" + std::string(s.section) + "] " + s.key + "` |"),
+              std::string::npos)
+        << name;
+  }
 }
 
 TEST(ConfigTest, DmarcReportsAreMailedAndTheOldDirectoryKeyStillLoads) {
