@@ -1,0 +1,81 @@
+// What the content filter's checks find, and the one verdict the MX acts on before it answers
+// the sending server (no bounce later: no backscatter). Each check reports findings: a symbol,
+// a score and a short reason. The verdict adds the scores up against the thresholds, as rspamd
+// and SpamAssassin do, unless a finding decides alone (a virus is refused whatever the score; a
+// scanner that cannot answer defers the message). Pure: no I/O.
+//
+// What leaves the process names symbols only: the header added to the message, the SMTP reply
+// and the log line. A finding's reason (which may name a link's domain) is for `sealpost filter
+// explain`, run by the operator on a message in hand.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sealpost::filter {
+
+enum class Action : std::uint8_t {
+  kAccept,
+  kJunk,      // kept: stored in Junk, or forwarded with the header saying so
+  kReject,    // 550 5.7.1, naming the symbols
+  kTempfail,  // 451 4.7.1: the sender tries again later
+};
+
+std::string_view action_name(Action action) noexcept;
+
+struct Finding {
+  // A fixed name in capitals, digits and "_" ("DNSBL_CLIENT", "PHISH_HOMOGRAPH"), at most
+  // kMaxSymbol octets; anything else is replaced by "INVALID_SYMBOL".
+  std::string symbol;
+  double score = 0;  // negative for a sign of legitimate mail
+  std::string reason;
+  // Set for a finding that decides alone: kReject (a virus, a forbidden attachment) or
+  // kTempfail (a scanner that must answer did not).
+  std::optional<Action> decides;
+};
+
+inline constexpr std::size_t kMaxSymbol = 64;
+// Findings one verdict keeps: what a message can trigger is bounded by the checks, but the
+// header and the reply must stay short whatever they report.
+inline constexpr std::size_t kMaxFindings = 64;
+
+struct Policy {
+  // rspamd's defaults: "add header" at 6, "reject" at 15.
+  double junk_at = 6.0;
+  double reject_at = 15.0;
+  // A symbol's score as the operator sets it ([filter.scores]), in place of the check's own.
+  std::map<std::string, double, std::less<>> scores;
+};
+
+struct Verdict {
+  Action action = Action::kAccept;
+  double score = 0;
+  double required = 0;  // the score at which mail is junk (the policy's junk_at)
+  // What counted, highest score first (ties by symbol); each symbol once, its scores added.
+  std::vector<Finding> findings;
+};
+
+Verdict decide(std::vector<Finding> findings, const Policy& policy);
+
+// The value of the X-Spam-Status header, SpamAssassin's form so that mail clients' filters
+// recognise it: "Yes, score=17.5 required=6.0 action=reject tests=PHISH_HOMOGRAPH=12.5,
+// DNSBL_CLIENT=5.0" ("No, ..." below the junk threshold). Symbols and scores only.
+std::string status_header(const Verdict& verdict);
+
+// The SMTP reply to the sending server for a refused or deferred message.
+struct Reply {
+  int code = 0;
+  std::string_view enhanced;
+  std::string text;
+};
+// nullopt when the message is accepted (kAccept, kJunk).
+std::optional<Reply> smtp_reply(const Verdict& verdict);
+
+// The symbols, comma-separated: what the message's log line says of the verdict.
+std::string symbol_list(const Verdict& verdict);
+
+}  // namespace sealpost::filter
