@@ -16,21 +16,14 @@ bool is_alnum(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // WHATWG percent-decode: "%" and two hex digits become the octet; anything else stays.
 std::string percent_decode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
+      const int hi = hex_digit_value(s[i + 1]);
+      const int lo = hex_digit_value(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         i += 2;
@@ -56,7 +49,7 @@ std::optional<std::uint64_t> ipv4_number(std::string_view part) {
   }
   std::uint64_t value = 0;
   for (const char c : part) {
-    const int d = hex_value(c);
+    const int d = hex_digit_value(c);
     if (d < 0 || static_cast<unsigned>(d) >= radix) return std::nullopt;
     value = value * radix + static_cast<unsigned>(d);
     if (value > 0xFFFFFFFFULL) return std::nullopt;
@@ -76,7 +69,7 @@ bool ends_in_number(std::string_view host) {
   if (all(last, [](char c) { return c >= '0' && c <= '9'; })) return true;
   if (last.size() < 2 || last[0] != '0' || (last[1] != 'x' && last[1] != 'X')) return false;
   last.remove_prefix(2);
-  return all(last, [](char c) { return hex_value(c) >= 0; });
+  return all(last, [](char c) { return hex_digit_value(c) >= 0; });
 }
 
 // The WHATWG IPv4 parser: one to four parts, the last filling the rest of the 32 bits.

@@ -15,13 +15,6 @@ namespace sealpost::mime {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 std::string decode_quoted_printable(std::string_view in, std::size_t max) {
   std::string out;
   out.reserve(std::min(max, in.size()));
@@ -52,8 +45,8 @@ std::string decode_quoted_printable(std::string_view in, std::size_t max) {
     }
     if (j == in.size()) break;  // "=" at the very end
     if (i + 2 < in.size()) {
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
+      const int hi = hex_digit_value(in[i + 1]);
+      const int lo = hex_digit_value(in[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         i += 2;
