@@ -1,0 +1,27 @@
+// The filter's walk over a parsed message (attachments' names, links in the text) on arbitrary
+// messages. Invariants: it ends and stays within its limits whatever the structure, every
+// finding has a fixed symbol, and every link host is non-empty.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "filter/message_scan.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view raw(reinterpret_cast<const char*>(data), size);
+  const auto message = sealpost::mime::parse_message(raw);
+  if (!message) return 0;
+  sealpost::filter::ScanLimits limits;
+  limits.max_text = 4096;
+  limits.max_attachments = 8;
+  limits.urls.max_urls = 8;
+  const auto scan = sealpost::filter::scan_message(*message, limits);
+  if (scan.urls.size() > 8 || scan.findings.size() > 8 * 4) __builtin_trap();
+  for (const auto& f : scan.findings) {
+    if (f.symbol.empty() || f.symbol.size() > sealpost::filter::kMaxSymbol) __builtin_trap();
+  }
+  for (const auto& u : scan.urls) {
+    if (u.host.empty()) __builtin_trap();
+  }
+  return 0;
+}

@@ -1,0 +1,55 @@
+#include "filter/message_scan.hpp"
+
+#include <string>
+
+#include "filter/attachment_name.hpp"
+#include "mime/content.hpp"
+#include "mime/encoded_word.hpp"
+
+namespace sealpost::filter {
+namespace {
+
+// The name a mail client shows for a part: Content-Disposition's filename, else Content-Type's
+// name; RFC 2231 is decoded by the parser, RFC 2047 words (which clients also decode) here.
+std::string part_name(const mime::Part& part) {
+  const mime::Parameter* p =
+      part.has_disposition ? mime::find_parameter(part.disposition.params, "filename") : nullptr;
+  if (p == nullptr) p = mime::find_parameter(part.content_type.params, "name");
+  if (p == nullptr) return {};
+  return p->extended ? p->value : mime::decode_encoded_words(p->value);
+}
+
+// An attachment: what a client offers to save or open rather than shows as the message.
+bool is_attachment(const mime::Part& part, const std::string& name) {
+  if (part.has_disposition && part.disposition.type == "attachment") return true;
+  if (!name.empty()) return true;
+  return !part.is_text() && part.content_type.type != "multipart" &&
+         part.content_type.type != "message";
+}
+
+}  // namespace
+
+MessageScan scan_message(const mime::Message& message, const ScanLimits& limits) {
+  MessageScan scan;
+  // Iterative: the parser bounds the depth, and this walk keeps no stack of its own calls.
+  std::vector<const mime::Part*> todo{&message.root};
+  while (!todo.empty()) {
+    const mime::Part* part = todo.back();
+    todo.pop_back();
+    for (auto it = part->children.rbegin(); it != part->children.rend(); ++it) {
+      todo.push_back(&*it);
+    }
+    if (part->kind != mime::PartKind::kLeaf) continue;
+    const std::string name = part_name(*part);
+    if (!is_attachment(*part, name)) continue;
+    if (++scan.attachments > limits.max_attachments) continue;
+    const std::string type = part->content_type.type + '/' + part->content_type.subtype;
+    for (auto& f : check_attachment_name(name, part->has_content_type ? type : std::string())) {
+      scan.findings.push_back(std::move(f));
+    }
+  }
+  scan.urls = extract_text_urls(mime::searchable_text(message, limits.max_text), limits.urls);
+  return scan;
+}
+
+}  // namespace sealpost::filter

@@ -1,0 +1,31 @@
+// What the filter's checks read of a message (issue 18): its attachments' names and declared
+// types, and the links in its text. One walk over the parsed MIME tree (mime::parse_message),
+// bounded by the parser's limits and by ScanLimits; nothing is written anywhere. HTML parts are
+// searched as the text they show (mime::searchable_text): links only in href attributes wait for
+// the HTML parser, the next step of this issue.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "filter/url.hpp"
+#include "filter/verdict.hpp"
+#include "mime/message.hpp"
+
+namespace sealpost::filter {
+
+struct ScanLimits {
+  std::size_t max_text = std::size_t{1} << 20;  // decoded text searched for links
+  std::size_t max_attachments = 256;            // attachments whose names are checked
+  UrlLimits urls;
+};
+
+struct MessageScan {
+  std::vector<Finding> findings;  // from the attachments' names and types
+  std::vector<Url> urls;          // the links of the text parts (distinct)
+  std::size_t attachments = 0;    // attachments seen, also past max_attachments
+};
+
+MessageScan scan_message(const mime::Message& message, const ScanLimits& limits = {});
+
+}  // namespace sealpost::filter

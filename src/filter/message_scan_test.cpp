@@ -1,0 +1,97 @@
+#include "filter/message_scan.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace sealpost::filter {
+namespace {
+
+MessageScan scan(const std::string& raw) {
+  const auto m = mime::parse_message(raw);
+  EXPECT_TRUE(m);
+  return scan_message(*m);
+}
+
+std::vector<std::string> symbols(const MessageScan& s) {
+  std::vector<std::string> out;
+  for (const auto& f : s.findings) out.push_back(f.symbol);
+  return out;
+}
+
+std::string multipart(const std::vector<std::string>& parts) {
+  std::string m =
+      "From: a@example.com\r\nTo: b@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n";
+  for (const auto& p : parts) m += "--b\r\n" + p + "\r\n";
+  return m + "--b--\r\n";
+}
+
+TEST(FilterMessageScanTest, AttachmentsAreFoundWhereverTheyAre) {
+  const std::string inner =
+      "Content-Type: message/rfc822\r\n\r\n"
+      "Subject: inner\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"c\"\r\n\r\n"
+      "--c\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+      "--c\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=\"invoice.pdf.exe\"\r\n\r\nMZ\r\n--c--\r\n";
+  const MessageScan s = scan(multipart({"Content-Type: text/plain\r\n\r\nSee the file.", inner}));
+  EXPECT_EQ(s.attachments, 1U);
+  EXPECT_EQ(symbols(s),
+            (std::vector<std::string>{"ATTACHMENT_EXECUTABLE", "ATTACHMENT_DOUBLE_EXTENSION"}));
+  EXPECT_EQ(decide(s.findings, Policy{}).action, Action::kReject);
+}
+
+TEST(FilterMessageScanTest, NamesAreReadAsClientsShowThem) {
+  // RFC 2231 (decoded by the parser) and RFC 2047 (which clients decode too).
+  const MessageScan rfc2231 = scan(
+      multipart({"Content-Type: application/octet-stream\r\nContent-Disposition: attachment;\r\n"
+                 " filename*=UTF-8''invoice_%E2%80%AEfdp.exe\r\n\r\nx"}));
+  EXPECT_EQ(symbols(rfc2231),
+            (std::vector<std::string>{"ATTACHMENT_EXECUTABLE", "ATTACHMENT_BIDI_NAME"}));
+  const MessageScan rfc2047 = scan(multipart(
+      {"Content-Type: application/octet-stream; name=\"=?UTF-8?B?cnVuLnNjcg==?=\"\r\n\r\nx"}));
+  EXPECT_EQ(symbols(rfc2047), std::vector<std::string>{"ATTACHMENT_EXECUTABLE"});
+  // A program declared by its type, with no name at all.
+  const MessageScan typed = scan(multipart({"Content-Type: application/x-msdownload\r\n\r\nMZ"}));
+  EXPECT_EQ(symbols(typed), std::vector<std::string>{"ATTACHMENT_EXECUTABLE"});
+}
+
+TEST(FilterMessageScanTest, LegitimateMailHasNoFindings) {
+  const MessageScan s = scan(multipart(
+      {"Content-Type: text/plain; charset=utf-8\r\n\r\nMinutes attached, see https://example.org/",
+       "Content-Type: application/pdf; name=\"minutes.pdf\"\r\n"
+       "Content-Disposition: attachment; filename=\"minutes.pdf\"\r\n"
+       "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK",
+       "Content-Type: image/png\r\nContent-Disposition: inline\r\n\r\nx"}));
+  EXPECT_TRUE(s.findings.empty());
+  EXPECT_EQ(s.attachments, 2U);
+  ASSERT_EQ(s.urls.size(), 1U);
+  EXPECT_EQ(s.urls[0].host, "example.org");
+}
+
+TEST(FilterMessageScanTest, LinksComeFromTextAndWhatHtmlShows) {
+  const MessageScan s = scan(
+      multipart({"Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                 "Log in at http://paypal.com@evil=2Eexample/ now",
+                 "Content-Type: text/html\r\n\r\n<p>Visit <b>www.shop.example</b> today</p>"}));
+  ASSERT_EQ(s.urls.size(), 2U);
+  EXPECT_EQ(s.urls[0].host, "evil.example");
+  EXPECT_EQ(s.urls[0].userinfo, "paypal.com");
+  EXPECT_EQ(s.urls[1].host, "www.shop.example");
+}
+
+TEST(FilterMessageScanTest, IsBounded) {
+  std::vector<std::string> parts;
+  for (int i = 0; i < 300; ++i) {
+    parts.push_back("Content-Type: application/octet-stream; name=\"f" + std::to_string(i) +
+                    ".exe\"\r\n\r\nx");
+  }
+  const MessageScan s = scan(multipart(parts));
+  EXPECT_EQ(s.attachments, 300U);
+  EXPECT_EQ(s.findings.size(), 256U);  // max_attachments names checked
+}
+
+}  // namespace
+}  // namespace sealpost::filter
