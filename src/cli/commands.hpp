@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ void create_domain_keys(const core::Config& config, store::MetadataStore& store,
                         const std::string& domain);
 
 int config_check(const std::filesystem::path& config);
+// What the content filter finds in the message on `in`, printed to `out` (offline).
+int filter_explain(std::istream& in, std::ostream& out);
 // Every setting, its default and what it does, as the Markdown table of README.md.
 int config_reference();
 int serve(const std::filesystem::path& config);

@@ -88,6 +88,15 @@ void add_config(CLI::App& cfg, Invocation& in) {
       ->callback([&in] { in.status = cli::config_reference(); });
 }
 
+void add_filter(CLI::App& filter, Invocation& in) {
+  filter.require_subcommand(1);
+  // Needs no configuration file: it reads the message on stdin.
+  filter
+      .add_subcommand("explain",
+                      "print what the content filter finds in the message on stdin, offline")
+      ->callback([&in] { in.status = cli::filter_explain(std::cin, std::cout); });
+}
+
 void add_domain(CLI::App& domain, Invocation& in) {
   struct Values {
     std::string name;
@@ -327,6 +336,7 @@ constexpr CommandGroup kCommandGroups[] = {
     {"mailbox", "sealed mailboxes", add_mailbox},
     {"alias", "forwarding aliases", add_alias},
     {"queue", "the outbound queue", add_queue},
+    {"filter", "the content filter", add_filter},
 };
 
 }  // namespace

@@ -1,0 +1,78 @@
+"""`sealpost filter explain`: the operator's view of what the content filter finds in a message
+(issue 18), offline, from stdin. The MX does not run the filter yet; these tests pin what the
+pieces built so far decide for hostile and legitimate mail."""
+
+import email.message
+import email.policy
+import subprocess
+import unittest
+
+from harness import SEALPOST_BIN
+
+
+def explain(raw):
+    return subprocess.run([SEALPOST_BIN, "filter", "explain"], input=raw,
+                          capture_output=True, timeout=30)
+
+
+def message(attachments=(), text="Hello.", html=None):
+    m = email.message.EmailMessage(policy=email.policy.SMTP)
+    m["From"] = "someone@sender.test"
+    m["To"] = "alice@example.com"
+    m["Subject"] = "test"
+    m.set_content(text)
+    if html:
+        m.add_alternative(html, subtype="html")
+    for name, ctype, data in attachments:
+        maintype, subtype = ctype.split("/")
+        m.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return m.as_bytes()
+
+
+class FilterExplainTest(unittest.TestCase):
+    def test_a_program_behind_a_double_extension_is_refused(self):
+        r = explain(message([("invoice.pdf.exe", "application/octet-stream", b"MZ\x90\x00")]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("verdict: reject", out)
+        self.assertIn("reply: 550 5.7.1 Message refused by the content filter: "
+                      "ATTACHMENT_DOUBLE_EXTENSION, ATTACHMENT_EXECUTABLE", out)
+        self.assertIn("X-Spam-Status: Yes, score=5.0 required=6.0 action=reject "
+                      "tests=ATTACHMENT_DOUBLE_EXTENSION=5.0,ATTACHMENT_EXECUTABLE=0.0", out)
+        self.assertIn("attachments: 1", out)
+
+    def test_a_right_to_left_override_in_a_name_is_refused(self):
+        r = explain(message([("invoice_\u202efdp.zip", "application/zip", b"PK\x03\x04")]))
+        out = r.stdout.decode()
+        self.assertIn("verdict: reject", out)
+        self.assertIn("ATTACHMENT_BIDI_NAME", out)
+
+    def test_legitimate_mail_is_accepted_and_its_links_listed(self):
+        r = explain(message([("minutes.pdf", "application/pdf", b"%PDF-1.4\n")],
+                            text="Minutes attached; the agenda is at https://example.org/agenda.",
+                            html="<p>Log in at http://paypal.com@evil.example/</p>"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("verdict: accept (score 0.0; junk at 6.0, reject at 15.0)", out)
+        self.assertIn("findings (0):", out)
+        self.assertNotIn("reply:", out)
+        self.assertIn("links (2):\n  example.org\n  evil.example user-info \"paypal.com\"\n", out)
+
+    def test_the_mime_conformance_corpus_is_read_without_error(self):
+        import glob
+        import os
+        corpus = os.environ.get("SEALPOST_CONFORMANCE_DIR",
+                                os.path.join(os.path.dirname(__file__), "..", "..", "..",
+                                             "shared", "conformance"))
+        files = sorted(glob.glob(os.path.join(corpus, "mime", "**", "*.eml"), recursive=True))
+        if not files:
+            self.skipTest(f"no MIME conformance corpus under {corpus}")
+        for path in files[:200]:
+            with open(path, "rb") as f:
+                r = explain(f.read())
+            self.assertEqual(r.returncode, 0, f"{path}: {r.stderr}")
+            self.assertRegex(r.stdout.decode(errors="replace"), r"^verdict: ", path)
+
+
+if __name__ == "__main__":
+    unittest.main()
