@@ -3,6 +3,7 @@
 #include <string>
 
 #include "filter/attachment_name.hpp"
+#include "filter/phishing.hpp"
 #include "mime/content.hpp"
 #include "mime/encoded_word.hpp"
 
@@ -49,6 +50,8 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits)
     }
   }
   scan.urls = extract_text_urls(mime::searchable_text(message, limits.max_text), limits.urls);
+  for (auto& f : link_findings(scan.urls)) scan.findings.push_back(std::move(f));
+  for (auto& f : from_findings(message)) scan.findings.push_back(std::move(f));
   return scan;
 }
 

@@ -21,9 +21,10 @@ struct ScanLimits {
 };
 
 struct MessageScan {
-  std::vector<Finding> findings;  // from the attachments' names and types
-  std::vector<Url> urls;          // the links of the text parts (distinct)
-  std::size_t attachments = 0;    // attachments seen, also past max_attachments
+  // From the attachments' names and types, the links (phishing.hpp) and the From: display name.
+  std::vector<Finding> findings;
+  std::vector<Url> urls;        // the links of the text parts (distinct)
+  std::size_t attachments = 0;  // attachments seen, also past max_attachments
 };
 
 MessageScan scan_message(const mime::Message& message, const ScanLimits& limits = {});

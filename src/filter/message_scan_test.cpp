@@ -80,6 +80,8 @@ TEST(FilterMessageScanTest, LinksComeFromTextAndWhatHtmlShows) {
   EXPECT_EQ(s.urls[0].host, "evil.example");
   EXPECT_EQ(s.urls[0].userinfo, "paypal.com");
   EXPECT_EQ(s.urls[1].host, "www.shop.example");
+  // The links and the From: name are checked too (phishing.hpp).
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"URL_USERINFO_HOST"});
 }
 
 TEST(FilterMessageScanTest, IsBounded) {

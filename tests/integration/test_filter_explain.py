@@ -53,10 +53,19 @@ class FilterExplainTest(unittest.TestCase):
                             html="<p>Log in at http://paypal.com@evil.example/</p>"))
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout.decode()
-        self.assertIn("verdict: accept (score 0.0; junk at 6.0, reject at 15.0)", out)
-        self.assertIn("findings (0):", out)
+        # The user-info link scores, below the junk threshold on its own.
+        self.assertIn("verdict: accept (score 5.0; junk at 6.0, reject at 15.0)", out)
+        self.assertIn("findings (1):\n  URL_USERINFO_HOST", out)
         self.assertNotIn("reply:", out)
         self.assertIn("links (2):\n  example.org\n  evil.example user-info \"paypal.com\"\n", out)
+
+    def test_a_display_name_showing_another_address_adds_up_with_the_links(self):
+        raw = message(html="<p>Log in at http://paypal.com@198.51.100.7/ now</p>").replace(
+            b"From: someone@sender.test", b'From: "service@paypal.com" <someone@sender.test>')
+        out = explain(raw).stdout.decode()
+        self.assertIn("verdict: junk (score 10.5;", out)
+        self.assertIn("X-Spam-Status: Yes, score=10.5 required=6.0 action=junk tests="
+                      "URL_USERINFO_HOST=5.0,PHISH_DISPLAY_NAME_ADDRESS=4.0,URL_IP_HOST=1.5", out)
 
     def test_the_mime_conformance_corpus_is_read_without_error(self):
         import glob

@@ -1,0 +1,94 @@
+#include "filter/phishing.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+#include "core/domain.hpp"
+#include "core/strings.hpp"
+#include "mime/encoded_word.hpp"
+#include "mime/imap_structure.hpp"
+
+namespace sealpost::filter {
+namespace {
+
+bool is_letter(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// A token that reads as a domain name: labels, the last one a plausible top-level domain (2-24
+// letters, or an IDN's "xn--"). "Dr." and "J.R.R." are not.
+std::optional<std::string> domain_like(std::string_view token) {
+  while (!token.empty() && token.back() == '.') token.remove_suffix(1);
+  const std::size_t dot = token.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+  const std::string_view tld = token.substr(dot + 1);
+  const bool letters =
+      tld.size() >= 2 && tld.size() <= 24 && std::all_of(tld.begin(), tld.end(), is_letter);
+  if (!letters && !iequals(tld.substr(0, std::min<std::size_t>(4, tld.size())), "xn--")) {
+    return std::nullopt;
+  }
+  auto a = core::to_a_label(token);
+  if (!a || a->empty()) return std::nullopt;
+  return a;
+}
+
+// Whether mail from `from` may fairly show `named`: the same domain, or one is below the other
+// (mail.example.com sending as "example.com").
+bool related(std::string_view from, std::string_view named) {
+  return is_same_or_subdomain(from, named) || is_same_or_subdomain(named, from);
+}
+
+}  // namespace
+
+std::vector<Finding> link_findings(const std::vector<Url>& urls) {
+  std::vector<Finding> out;
+  const auto any = [&](auto pred) { return std::any_of(urls.begin(), urls.end(), pred); };
+  if (any([](const Url& u) { return domain_like(u.userinfo).has_value(); })) {
+    out.push_back({"URL_USERINFO_HOST", 5, "a link whose user-info looks like a host", {}});
+  }
+  if (any([](const Url& u) { return u.ip_host; })) {
+    out.push_back({"URL_IP_HOST", 1.5, "a link to an IP address", {}});
+  }
+  if (any([](const Url& u) { return u.obfuscated; })) {
+    out.push_back({"URL_OBFUSCATED", 3, "a link written to hide its host", {}});
+  }
+  return out;
+}
+
+std::vector<Finding> from_findings(const mime::Message& message) {
+  std::vector<Finding> out;
+  const auto* field = mime::find_field(message.root, "From");
+  if (field == nullptr) return out;
+  const auto addresses = mime::parse_envelope_addresses(mime::unfold(field->value), 4);
+  const auto first = std::find_if(addresses.begin(), addresses.end(),
+                                  [](const auto& a) { return a.mailbox && a.host; });
+  if (first == addresses.end() || !first->name) return out;
+  const auto from = core::to_a_label(*first->host);
+  if (!from) return out;
+  const std::string name = mime::decode_encoded_words(*first->name);
+
+  bool other_address = false;
+  bool other_domain = false;
+  std::size_t start = 0;
+  // Tokens of the display name, split where an address or a domain cannot continue.
+  constexpr std::string_view kSeparators = " \t\"'<>()[],;:|/\\";
+  while (start < name.size()) {
+    const std::size_t end = std::min(name.find_first_of(kSeparators, start), name.size());
+    const std::string_view token = std::string_view(name).substr(start, end - start);
+    start = end + 1;
+    const std::size_t at = token.rfind('@');
+    const auto domain = domain_like(at == std::string_view::npos ? token : token.substr(at + 1));
+    if (!domain || related(*from, *domain)) continue;
+    (at == std::string_view::npos ? other_domain : other_address) = true;
+  }
+  if (other_address) {
+    out.push_back(
+        {"PHISH_DISPLAY_NAME_ADDRESS", 4, "the From: name shows an address at another domain", {}});
+  } else if (other_domain) {
+    out.push_back({"PHISH_DISPLAY_NAME_DOMAIN", 2, "the From: name shows another domain", {}});
+  }
+  return out;
+}
+
+}  // namespace sealpost::filter
