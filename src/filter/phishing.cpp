@@ -12,10 +12,6 @@
 namespace sealpost::filter {
 namespace {
 
-bool is_letter(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 // A token that reads as a domain name: labels, the last one a plausible top-level domain (2-24
 // letters, or an IDN's "xn--"). "Dr." and "J.R.R." are not.
 std::optional<std::string> domain_like(std::string_view token) {
@@ -24,8 +20,8 @@ std::optional<std::string> domain_like(std::string_view token) {
   if (dot == std::string_view::npos || dot == 0) return std::nullopt;
   const std::string_view tld = token.substr(dot + 1);
   const bool letters =
-      tld.size() >= 2 && tld.size() <= 24 && std::all_of(tld.begin(), tld.end(), is_letter);
-  if (!letters && !iequals(tld.substr(0, std::min<std::size_t>(4, tld.size())), "xn--")) {
+      tld.size() >= 2 && tld.size() <= 24 && std::all_of(tld.begin(), tld.end(), is_ascii_alpha);
+  if (!letters && !istarts_with(tld, "xn--")) {
     return std::nullopt;
   }
   auto a = core::to_a_label(token);

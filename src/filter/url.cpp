@@ -12,10 +12,6 @@
 namespace sealpost::filter {
 namespace {
 
-bool is_alnum(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 // WHATWG percent-decode: "%" and two hex digits become the octet; anything else stays.
 std::string percent_decode(std::string_view s) {
   std::string out;
@@ -66,7 +62,7 @@ bool ends_in_number(std::string_view host) {
   const auto all = [](std::string_view s, auto pred) {
     return std::all_of(s.begin(), s.end(), pred);
   };
-  if (all(last, [](char c) { return c >= '0' && c <= '9'; })) return true;
+  if (all(last, is_ascii_digit)) return true;
   if (last.size() < 2 || last[0] != '0' || (last[1] != 'x' && last[1] != 'X')) return false;
   last.remove_prefix(2);
   return all(last, [](char c) { return hex_digit_value(c) >= 0; });
@@ -148,7 +144,7 @@ std::optional<Url> parse_url(std::string_view in) {
   }
   if (const std::size_t port = host.rfind(':'); port != std::string_view::npos) {
     const std::string_view digits = host.substr(port + 1);
-    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (!std::all_of(digits.begin(), digits.end(), is_ascii_digit)) {
       return std::nullopt;
     }
     host = host.substr(0, port);
@@ -182,19 +178,18 @@ std::optional<Url> parse_url(std::string_view in) {
 
 std::vector<Url> extract_text_urls(std::string_view text, const UrlLimits& limits) {
   std::vector<Url> out;
-  const auto starts = [&](std::size_t i, std::string_view prefix) {
-    return text.size() - i >= prefix.size() && iequals(text.substr(i, prefix.size()), prefix);
-  };
   const auto ends_link = [](char c) {
     return static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == '"' || c == 0x7F;
   };
   std::size_t i = 0;
   while (i < text.size() && out.size() < limits.max_urls) {
     const char c = text[i];
-    const bool word_start = i == 0 || (!is_alnum(text[i - 1]) && text[i - 1] != '.' &&
-                                       text[i - 1] != '-' && text[i - 1] != '@');
-    const bool web = (c == 'h' || c == 'H') && (starts(i, "http://") || starts(i, "https://"));
-    const bool www = (c == 'w' || c == 'W') && word_start && starts(i, "www.");
+    const bool word_start =
+        i == 0 || (!is_ascii_alpha(text[i - 1]) && !is_ascii_digit(text[i - 1]) &&
+                   text[i - 1] != '.' && text[i - 1] != '-' && text[i - 1] != '@');
+    const bool web = (c == 'h' || c == 'H') && (istarts_with(text.substr(i), "http://") ||
+                                                istarts_with(text.substr(i), "https://"));
+    const bool www = (c == 'w' || c == 'W') && word_start && istarts_with(text.substr(i), "www.");
     if (!web && !www) {
       ++i;
       continue;

@@ -18,26 +18,30 @@ asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
     count_error();
     co_return;
   }
-  // Reads one client response to a challenge; nullopt when cancelled, broken or gone.
   reader_.next();
   reader_advanced_ = true;
   std::vector<std::string> responses;
   responses.reserve(2);  // never reallocated: a move would leave short strings' copies behind
   std::optional<std::string> initial = args.initial_response;
   const std::size_t steps = plain ? 1 : 2;
+  // Decodes one base64 response into `responses`; false after answering BAD.
+  const auto take = [&](std::string_view base64) {
+    auto decoded = core::base64_decode(base64, core::Base64Mode::kStrict);
+    if (!decoded) {
+      tagged(cmd, "BAD", "Invalid base64");
+      count_error();
+      return false;
+    }
+    responses.push_back(std::move(*decoded));
+    wipe(*decoded);
+    return true;
+  };
   while (responses.size() < steps) {
     if (responses.empty() && initial) {
       if (*initial == "=") {
         responses.emplace_back();
-      } else {
-        auto decoded = core::base64_decode(*initial, core::Base64Mode::kStrict);
-        if (!decoded) {
-          tagged(cmd, "BAD", "Invalid base64");
-          count_error();
-          co_return;
-        }
-        responses.push_back(std::move(*decoded));
-        wipe(*decoded);
+      } else if (!take(*initial)) {
+        co_return;
       }
       wipe(*initial);
       continue;
@@ -67,15 +71,9 @@ asio::awaitable<void> Session::on_authenticate(const Command& cmd) {
       count_error();
       co_return;
     }
-    auto decoded = core::base64_decode(response->base64, core::Base64Mode::kStrict);
+    const bool taken = take(response->base64);
     reader_.next();  // the reader wipes the line (before login, ReaderLimits::wipe)
-    if (!decoded) {
-      tagged(cmd, "BAD", "Invalid base64");
-      count_error();
-      co_return;
-    }
-    responses.push_back(std::move(*decoded));
-    wipe(*decoded);
+    if (!taken) co_return;
   }
   std::string user;
   std::string password;

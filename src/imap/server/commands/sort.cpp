@@ -1,6 +1,7 @@
 // SORT and UID SORT (RFC 5256 section 3): the messages SEARCH criteria select, in the order of
 // the sort keys, ties in sequence order.
 #include <algorithm>
+#include <compare>
 
 #include "core/strings.hpp"
 #include "imap/server/search_program.hpp"
@@ -89,32 +90,28 @@ asio::awaitable<void> Session::on_sort(const Command& cmd) {
     for (auto& m : matches) rows.emplace_back(sort_fields(s, id, m.info, args.order), std::move(m));
     std::stable_sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
       for (const auto& c : args.order) {
-        int cmp = 0;
+        std::strong_ordering cmp = std::strong_ordering::equal;
         switch (c.key) {
           case SortKey::kArrival:
-            cmp = a.second.info.internal_date < b.second.info.internal_date   ? -1
-                  : a.second.info.internal_date > b.second.info.internal_date ? 1
-                                                                              : 0;
+            cmp = a.second.info.internal_date <=> b.second.info.internal_date;
             break;
           case SortKey::kDate:
-            cmp = a.first.date < b.first.date ? -1 : a.first.date > b.first.date ? 1 : 0;
+            cmp = a.first.date <=> b.first.date;
             break;
           case SortKey::kSize:
-            cmp = a.second.info.size < b.second.info.size   ? -1
-                  : a.second.info.size > b.second.info.size ? 1
-                                                            : 0;
+            cmp = a.second.info.size <=> b.second.info.size;
             break;
           case SortKey::kSubject:
-            cmp = a.first.subject.compare(b.first.subject);
+            cmp = a.first.subject <=> b.first.subject;
             break;
           case SortKey::kFrom:
-            cmp = a.first.from.compare(b.first.from);
+            cmp = a.first.from <=> b.first.from;
             break;
           case SortKey::kTo:
-            cmp = a.first.to.compare(b.first.to);
+            cmp = a.first.to <=> b.first.to;
             break;
           case SortKey::kCc:
-            cmp = a.first.cc.compare(b.first.cc);
+            cmp = a.first.cc <=> b.first.cc;
             break;
         }
         if (cmp != 0) return c.reverse ? cmp > 0 : cmp < 0;
