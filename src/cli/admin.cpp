@@ -1,5 +1,6 @@
 // Administration of domains and aliases. Writes go to the metadata store; a running server
 // picks them up within a second.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -86,16 +87,72 @@ int domain_remove(const std::filesystem::path& path, const std::string& domain) 
   return 0;
 }
 
+namespace {
+
+// "filter=off spam_action=junk": what a domain sets for itself ("" when nothing).
+std::string own_filter_settings(const store::DomainFilterRecord& r) {
+  std::string out;
+  if (r.enabled) out += std::string(" filter=") + (*r.enabled ? "on" : "off");
+  if (r.spam_action) out += " spam_action=" + *r.spam_action;
+  return out;
+}
+
+}  // namespace
+
 int domain_list(const std::filesystem::path& path) {
   const auto config = core::load_config(path);
   auto store = open_metadata_store(config);
   const auto retentions = store->domain_retentions();
+  const auto filters = store->domain_filters();
   for (const auto& d : store->list_domains()) {
     std::cout << d;
     if (const auto it = retentions.find(d); it != retentions.end()) {
       std::cout << "  retention=" << it->second << "s";
     }
+    if (const auto it = filters.find(d); it != filters.end()) {
+      std::cout << " " << own_filter_settings(it->second);
+    }
     std::cout << "\n";
+  }
+  return 0;
+}
+
+int domain_filter(const std::filesystem::path& path, const std::string& domain,
+                  const std::string& filter, const std::string& spam_action) {
+  const auto config = core::load_config(path);
+  const auto d = require_domain(domain);
+  auto store = open_metadata_store(config);
+  const auto domains = store->list_domains();
+  if (std::find(domains.begin(), domains.end(), d) == domains.end()) {
+    throw std::runtime_error("domain " + d + " is not hosted here");
+  }
+  const auto filters = store->domain_filters();
+  const auto found = filters.find(d);
+  store::DomainFilterRecord r =
+      found == filters.end() ? store::DomainFilterRecord{} : found->second;
+  const auto changed = r;
+  if (filter == "default") {
+    r.enabled.reset();
+  } else if (!filter.empty()) {
+    r.enabled = filter == "on";
+  }
+  if (spam_action == "default") {
+    r.spam_action.reset();
+  } else if (!spam_action.empty()) {
+    r.spam_action = spam_action;
+  }
+  if (r != changed && !store->set_domain_filter(d, r)) {
+    throw std::runtime_error("domain " + d + " is not hosted here");
+  }
+  const bool enabled = r.enabled.value_or(config.filter.enabled);
+  std::cout << d << ": content filter " << (enabled ? "on" : "off")
+            << (r.enabled ? " (the domain's own)" : " ([filter] enabled)") << "\n";
+  if (enabled) {
+    std::cout << d << ": a message scoring " << config.filter.reject_score << " or more is "
+              << (r.spam_action.value_or(config.filter.spam_action) == "junk" ? "kept as junk"
+                                                                              : "refused")
+              << (r.spam_action ? " (the domain's own)" : " ([filter] spam_action)") << "; from "
+              << config.filter.junk_score << " it is junk; programs and viruses are refused\n";
   }
   return 0;
 }

@@ -20,8 +20,10 @@ void create_domain_keys(const core::Config& config, store::MetadataStore& store,
                         const std::string& domain);
 
 int config_check(const std::filesystem::path& config);
-// What the content filter finds in the message on `in`, printed to `out` (offline).
-int filter_explain(std::istream& in, std::ostream& out);
+// What the content filter finds in the message on `in`, printed to `out` (offline). `settings`:
+// the [filter] of the configuration, when there is one; the built-in defaults otherwise.
+int filter_explain(std::istream& in, std::ostream& out, const core::Filter& settings,
+                   const std::string& settings_from);
 // Every setting, its default and what it does, as the Markdown table of README.md.
 int config_reference();
 int serve(const std::filesystem::path& config);
@@ -30,6 +32,10 @@ int domain_remove(const std::filesystem::path& config, const std::string& domain
 int domain_list(const std::filesystem::path& config);
 int domain_retention(const std::filesystem::path& config, const std::string& domain,
                      const std::string& period);
+// `sealpost domain filter`: each of `filter` ("on", "off") and `spam_action` ("reject", "junk")
+// given sets the domain's own, "default" returns it to [filter]; then prints what applies.
+int domain_filter(const std::filesystem::path& config, const std::string& domain,
+                  const std::string& filter, const std::string& spam_action);
 int alias_add(const std::filesystem::path& config, const std::string& address,
               const std::vector<std::string>& forwards);
 int alias_remove(const std::filesystem::path& config, const std::string& address);

@@ -14,7 +14,8 @@
 
 namespace sealpost::cli {
 
-int filter_explain(std::istream& in, std::ostream& out) {
+int filter_explain(std::istream& in, std::ostream& out, const core::Filter& settings,
+                   const std::string& settings_from) {
   const mime::Limits limits;
   std::string raw;
   char buf[64 * 1024];
@@ -31,12 +32,14 @@ int filter_explain(std::istream& in, std::ostream& out) {
     std::cerr << "sealpost: the message is too large to parse\n";
     return 1;
   }
-  const filter::Policy policy;
+  const filter::Policy policy = filter::policy_from(settings);
   const auto scan = filter::scan_message(*message);
   const auto verdict = filter::decide(scan.findings, policy);
-  out << fmt::format("verdict: {} (score {:.1f}; junk at {:.1f}, reject at {:.1f})\n",
+  out << fmt::format("verdict: {} (score {:.1f}; junk at {:.1f}, {} at {:.1f}; settings: {})\n",
                      filter::action_name(verdict.action), verdict.score, policy.junk_at,
-                     policy.reject_at);
+                     filter::action_name(policy.at_reject_score), policy.reject_at, settings_from);
+  if (!settings.enabled)
+    out << "note: [filter] enabled = false: the MX does not run these checks\n";
   out << "X-Spam-Status: " << filter::status_header(verdict) << "\n";
   if (const auto reply = filter::smtp_reply(verdict)) {
     out << fmt::format("reply: {} {} {}\n", reply->code, reply->enhanced, reply->text);

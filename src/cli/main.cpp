@@ -2,6 +2,7 @@
 // command group (`sealpost mailbox ...`, `sealpost queue ...`) is declared by a function of its
 // own; main builds them from one table, in the order `sealpost --help` lists them.
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -90,11 +91,17 @@ void add_config(CLI::App& cfg, Invocation& in) {
 
 void add_filter(CLI::App& filter, Invocation& in) {
   filter.require_subcommand(1);
-  // Needs no configuration file: it reads the message on stdin.
-  filter
-      .add_subcommand("explain",
-                      "print what the content filter finds in the message on stdin, offline")
-      ->callback([&in] { in.status = cli::filter_explain(std::cin, std::cout); });
+  auto* explain = filter.add_subcommand(
+      "explain", "print what the content filter finds in the message on stdin, offline");
+  // Works without a configuration file: the built-in [filter] settings are used then.
+  in.runs(explain, [&in, explain] {
+    const bool named =
+        explain->get_option("--config")->count() > 0 || std::getenv("SEALPOST_CONFIG") != nullptr;
+    if (!named && !std::filesystem::exists(in.config)) {
+      return cli::filter_explain(std::cin, std::cout, core::Filter{}, "the built-in defaults");
+    }
+    return cli::filter_explain(std::cin, std::cout, core::load_config(in.config).filter, in.config);
+  });
 }
 
 void add_domain(CLI::App& domain, Invocation& in) {
@@ -102,6 +109,8 @@ void add_domain(CLI::App& domain, Invocation& in) {
     std::string name;
     std::string period;
     bool check_dns = false;
+    std::string filter;
+    std::string spam_action;
   };
   auto& v = in.keep<Values>();
   domain.require_subcommand(1);
@@ -117,6 +126,18 @@ void add_domain(CLI::App& domain, Invocation& in) {
   dret->add_option("period", v.period, "e.g. 30d, 12h, 0 (redact at once), or default")->required();
   in.runs_as_server_user(dret,
                          [&in, &v] { return cli::domain_retention(in.config, v.name, v.period); });
+  auto* dfilter = domain.add_subcommand(
+      "filter", "a domain's own content-filter settings (without options: what applies)");
+  dfilter->add_option("domain", v.name)->required();
+  dfilter->add_option("--filter", v.filter, "check the domain's mail (on), or not (off)")
+      ->check(CLI::IsMember({"on", "off", "default"}));
+  dfilter
+      ->add_option("--action-spam", v.spam_action,
+                   "what mail at [filter] reject_score gets: refused (reject) or kept as junk")
+      ->check(CLI::IsMember({"reject", "junk", "default"}));
+  in.runs_as_server_user(dfilter, [&in, &v] {
+    return cli::domain_filter(in.config, v.name, v.filter, v.spam_action);
+  });
   auto* dls = domain.add_subcommand("list", "list hosted domains");
   in.runs_as_server_user(dls, [&in] { return cli::domain_list(in.config); });
 

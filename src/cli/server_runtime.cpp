@@ -29,6 +29,7 @@
 #include "delivery/local_routes.hpp"
 #include "delivery/submitter.hpp"
 #include "dns/resolver.hpp"
+#include "filter/content_filter.hpp"
 #include "imap/server/session.hpp"
 #include "net/admission.hpp"
 #include "net/listener.hpp"
@@ -268,6 +269,20 @@ std::optional<auth::dmarc::PublicSuffixList> public_suffix_list(const core::Conf
   return psl;
 }
 
+// Each domain's own content-filter settings, as the filter reads them.
+filter::DomainSettingsMap domain_filter_settings(store::MetadataStore& store) {
+  filter::DomainSettingsMap out;
+  for (const auto& [domain, record] : store.domain_filters()) {
+    filter::DomainSettings& d = out[domain];
+    d.enabled = record.enabled;
+    if (record.spam_action) {
+      d.at_reject_score =
+          *record.spam_action == "junk" ? filter::Action::kJunk : filter::Action::kReject;
+    }
+  }
+  return out;
+}
+
 // Everything `sealpost serve` runs. The members are in lifetime order: constructed top to bottom
 // (the order of the start's log lines, files and errors), destroyed bottom to top, so each one
 // sits below what it uses and above what uses it.
@@ -376,16 +391,18 @@ struct ServerRuntime {
                 auth::Authenticator::Options{
                     config.authserv_id, config.dmarc_reject_action == "reject", reporter.get()})
           : nullptr;
-  smtp::server::ServerContext context{
-      config,
-      router,
-      dispatcher,
-      server_tls.get(),
-      connections,
-      budget,
-      hasher,
-      authenticator.get(),
-      (config.auth_enabled && config.arc_seal) ? &keyring : nullptr};
+  // The content filter, with each domain's own settings (reloaded on every change).
+  filter::ContentFilter content_filter{config.filter, domain_filter_settings(*store)};
+  smtp::server::ServerContext context{config,
+                                      router,
+                                      dispatcher,
+                                      server_tls.get(),
+                                      connections,
+                                      budget,
+                                      hasher,
+                                      authenticator.get(),
+                                      (config.auth_enabled && config.arc_seal) ? &keyring : nullptr,
+                                      &content_filter};
 
   // Password hashing has threads of its own: a login storm never takes the pool's threads from
   // mailbox reads and deliveries.
@@ -429,6 +446,7 @@ smtp::server::ServerContext ServerRuntime::submission_server_context() {
   submission.submission = &submission_context;
   submission.authenticator = nullptr;  // the user authenticated; nothing to verify inbound
   submission.keyring = nullptr;
+  submission.filter = nullptr;  // our own users' mail: rate limits, not content checks
   return submission;
 }
 
@@ -524,6 +542,7 @@ void ServerRuntime::start(const std::function<void(asio::io_context&)>& on_ready
 // A change by the CLI (a domain, a key, `sealpost queue retry`) reloads and wakes the queue.
 void ServerRuntime::on_change() {
   keyring.reload();
+  content_filter.set_domains(domain_filter_settings(*store));
   runner.set_retentions(store->domain_retentions());
   runner.wake();
 }

@@ -31,6 +31,10 @@ void check_section(std::string_view section, TableReader& reader, Config& c) {
       l.max_spool_size = l.max_message_size;
     }
   }
+  if (section == "filter" && !(c.filter.junk_score < c.filter.reject_score)) {
+    reader.fail(reader.has("reject_score") ? "reject_score" : "junk_score",
+                "filter.reject_score must be more than filter.junk_score");
+  }
   if (section == "access") {  // the listeners were read before: they need [access] and [tls]
     if ((c.listen_imap || c.listen_imaps || c.listen_pop3 || c.listen_pop3s) && !c.tls_cert &&
         !c.access.allow_plaintext_on_loopback) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/endpoint.hpp"
@@ -115,6 +116,32 @@ struct Submission {
   std::uint32_t messages_per_domain_day = 10000;
 };
 
+// [filter]: the content filter the MX runs on every message before it answers (filter/). A
+// domain may turn it off or keep its spam (`sealpost domain filter`).
+struct Filter {
+  bool enabled = true;
+  // The score at which a message is junk (stored in Junk, forwarded with `X-Spam-Status: Yes`)
+  // and the score at which it is refused: rspamd's "add header" and "reject".
+  double junk_score = 6.0;
+  double reject_score = 15.0;
+  // What a message scoring reject_score or more gets: "reject" (550 5.7.1) or "junk". A finding
+  // that refuses alone (a program, a virus) is refused either way.
+  std::string spam_action = "reject";
+  // [filter.scores] SYMBOL = score: the operator's score for a symbol, in place of the check's.
+  std::map<std::string, double> scores;
+};
+
+// A symbol's name as the filter's checks report it and [filter.scores] names it: A-Z, 0-9 and
+// "_", 1 to kMaxFilterSymbol octets.
+inline constexpr std::size_t kMaxFilterSymbol = 64;
+constexpr bool is_filter_symbol(std::string_view name) noexcept {
+  if (name.empty() || name.size() > kMaxFilterSymbol) return false;
+  for (const char c : name) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
 struct Config {
   std::filesystem::path source;  // the file it came from, for messages
   // Settings that were read but no longer do what they say (kept so an old config still loads):
@@ -194,6 +221,9 @@ struct Config {
 
   // [submission]
   Submission submission;
+
+  // [filter]
+  Filter filter;
 };
 
 // Reads and validates a config file. Throws ConfigError naming the file and the key.

@@ -210,6 +210,45 @@ TEST(ConfigTest, DmarcReportsAreMailedAndTheOldDirectoryKeyStillLoads) {
   EXPECT_TRUE(parse("[auth]\ndmarc_report_dir = \"\"\ndmarc_reports = true\n").dmarc_reports);
 }
 
+TEST(ConfigTest, FilterSettings) {
+  const Config d = parse("");
+  EXPECT_TRUE(d.filter.enabled);
+  EXPECT_DOUBLE_EQ(d.filter.junk_score, 6);
+  EXPECT_DOUBLE_EQ(d.filter.reject_score, 15);
+  EXPECT_EQ(d.filter.spam_action, "reject");
+  EXPECT_TRUE(d.filter.scores.empty());
+
+  const Config c = parse(
+      "[filter]\njunk_score = 4\nreject_score = 9.5\nspam_action = \"junk\"\n"
+      "[filter.scores]\nURL_IP_HOST = 3.5\nPHISH_DISPLAY_NAME_DOMAIN = 0\n");
+  EXPECT_DOUBLE_EQ(c.filter.junk_score, 4);
+  EXPECT_DOUBLE_EQ(c.filter.reject_score, 9.5);
+  EXPECT_EQ(c.filter.spam_action, "junk");
+  EXPECT_DOUBLE_EQ(c.filter.scores.at("URL_IP_HOST"), 3.5);
+  EXPECT_DOUBLE_EQ(c.filter.scores.at("PHISH_DISPLAY_NAME_DOMAIN"), 0);
+  EXPECT_NE(describe_config(c).find("scores = { PHISH_DISPLAY_NAME_DOMAIN = 0.0, URL_IP_HOST = "
+                                    "3.5 }\n"),
+            std::string::npos);
+
+  const auto refused = [](const std::string& text, const std::string& what) {
+    try {
+      parse(text);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  refused("[filter]\njunk_score = 20\n", "filter.junk_score: filter.reject_score must be more");
+  refused("[filter]\nreject_score = 6\n", "filter.reject_score: filter.reject_score must be");
+  refused("[filter]\njunk_score = \"high\"\n", "filter.junk_score: expected a number");
+  refused("[filter]\njunk_score = nan\n", "filter.junk_score: must be between");
+  refused("[filter]\nspam_action = \"drop\"\n", R"(expected "reject" or "junk")");
+  refused("[filter.scores]\nurl_ip_host = 1\n", "filter.scores.url_ip_host: a symbol is");
+  refused("[filter.scores]\nURL_IP_HOST = \"1\"\n", "filter.scores.URL_IP_HOST: expected a");
+  refused("[filter.scores]\nURL_IP_HOST = 1e9\n", "filter.scores.URL_IP_HOST: expected a");
+  refused("[filter]\nscores = 3\n", "filter.scores: expected a table");
+}
+
 TEST(ConfigTest, QueueAndSubmissionSettings) {
   const Config d = parse("[server]\nhostname = \"mx.example.com\"\n");
   EXPECT_EQ(d.queue.lifetime, std::chrono::hours(24 * 5));  // RFC 5321 4.5.4.1: 4-5 days

@@ -6,11 +6,13 @@
 #include <initializer_list>
 #include <utility>
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
 #include "core/domain.hpp"
 #include "core/duration.hpp"
+#include "core/strings.hpp"
 #include "core/table_reader.hpp"
 
 namespace sealpost::core {
@@ -39,6 +41,8 @@ auto& group_of(C& config) {
     return config.queue;
   } else if constexpr (std::is_same_v<Group, Submission>) {
     return config.submission;
+  } else if constexpr (std::is_same_v<Group, Filter>) {
+    return config.filter;
   } else {
     static_assert(std::is_same_v<Group, Config>);
     return config;
@@ -200,11 +204,39 @@ Setting size(std::string_view section, std::string_view key, std::uint64_t Group
           .example = line(k, std::to_string(other_than(d, min, max)))};
 }
 
+// "6.5", or "6.0" for a whole number, as TOML reads it back as a float.
+std::string number_text(double v) {
+  auto out = fmt::format("{}", v);
+  if (out.find_first_of(".en") == std::string::npos) out += ".0";
+  return out;
+}
+
+// A number, whole or not.
+template <class Group>
+Setting number(std::string_view section, std::string_view key, double Group::*ptr, double min,
+               double max, std::string_view doc) {
+  const Member<Group, double> m{ptr};
+  const double d = m(defaults());
+  std::string k(key);
+  return {.section = section,
+          .key = k,
+          .takes = "number, " + number_text(min) + " to " + number_text(max),
+          .default_text = number_text(d),
+          .doc = doc,
+          .read =
+              [m, k, min, max](TableReader& r, Config& c) {
+                if (auto v = r.number(k, min, max)) m(c) = *v;
+              },
+          .describe = [m, k](const Config& c) { return line(k, number_text(m(c))); },
+          .example = line(k, number_text(other_than(d, min, max)))};
+}
+
 // A string that must be one of a few words. The error keeps the wording each key always had:
 // "expected "a" or "b"" for two words, "expected one of a, b, c" for more.
-Setting one_of(std::string_view section, std::string_view key, std::string Config::*ptr,
+template <class Group>
+Setting one_of(std::string_view section, std::string_view key, std::string Group::*ptr,
                std::vector<std::string> words, std::string_view doc) {
-  const Member<Config, std::string> m{ptr};
+  const Member<Group, std::string> m{ptr};
   const auto& d = m(defaults());
   std::string k(key);
   std::string takes;
@@ -646,6 +678,52 @@ std::vector<Setting> make_settings() {
               kMaxRate, "messages a domain's users may send together in an hour"));
   add(integer("submission", "messages_per_domain_day", &Submission::messages_per_domain_day, 1,
               kMaxRate, "messages a domain's users may send together in a day"));
+
+  add(flag("filter", "enabled", &Filter::enabled,
+           "the content filter on the MX: every message is checked before the reply, and refused "
+           "(`550 5.7.1`), deferred (`451 4.7.1`) or marked as junk by what it finds; a domain can "
+           "turn it off (`sealpost domain filter`)"));
+  add(number("filter", "junk_score", &Filter::junk_score, 0.1, 1000,
+             "score from which a message is junk: stored in Junk, forwarded with "
+             "`X-Spam-Status: Yes`"));
+  add(number("filter", "reject_score", &Filter::reject_score, 1, 1000,
+             "score from which a message gets `spam_action`; more than `junk_score`"));
+  add(one_of("filter", "spam_action", &Filter::spam_action, {"reject", "junk"},
+             "what a message at `reject_score` gets (a program or a virus is refused either way); "
+             "a domain can choose its own"));
+  add({.section = "filter",
+       .key = "scores",
+       .takes = "`{ SYMBOL = number, ... }`, each -1000 to 1000",
+       .default_text = "none",
+       .doc = "a symbol's score in place of the check's own, as `[filter.scores]` "
+              "`URL_IP_HOST = 3.5` (`sealpost filter explain` shows the symbols)",
+       .read =
+           [](TableReader& r, Config& c) {
+             const auto* node = r.get("scores");
+             if (!node) return;
+             const auto* table = node->as_table();
+             if (!table) r.fail("scores", "expected a table of SYMBOL = number");
+             for (const auto& [k, v] : *table) {
+               const std::string symbol(k.str());
+               if (!is_filter_symbol(symbol)) {
+                 r.fail("scores." + symbol, "a symbol is A-Z, 0-9 and _ (at most 64)");
+               }
+               const auto score = v.value<double>();
+               if (!v.is_number() || !score || !(*score >= -1000 && *score <= 1000)) {
+                 r.fail("scores." + symbol, "expected a number between -1000 and 1000");
+               }
+               c.filter.scores[symbol] = *score;
+             }
+           },
+       .describe =
+           [](const Config& c) {
+             std::string list;
+             for (const auto& [symbol, score] : c.filter.scores) {
+               list += (list.empty() ? "" : ", ") + symbol + " = " + number_text(score);
+             }
+             return line("scores", "{ " + list + (list.empty() ? "}" : " }"));
+           },
+       .example = line("scores", "{ URL_IP_HOST = 3.5, PHISH_DISPLAY_NAME_DOMAIN = 0.0 }")});
   return s;
 }
 

@@ -1,5 +1,7 @@
 #include "core/table_reader.hpp"
 
+#include <fmt/format.h>
+
 #include "core/config.hpp"
 #include "core/duration.hpp"
 
@@ -44,6 +46,18 @@ std::optional<bool> TableReader::boolean(std::string_view key) {
   if (!node) return std::nullopt;
   if (!node->is_boolean()) fail(key, "expected true or false");
   return *node->value<bool>();
+}
+
+std::optional<double> TableReader::number(std::string_view key, double min, double max) {
+  const auto* node = get(key);
+  if (!node) return std::nullopt;
+  if (!node->is_number()) fail(key, "expected a number");
+  const double v = *node->value<double>();
+  // NaN fails the comparison too: `!(v >= min)` rather than `v < min`.
+  if (!(v >= min && v <= max)) {
+    fail(key, fmt::format("must be between {} and {}", min, max));
+  }
+  return v;
 }
 
 std::optional<std::uint64_t> TableReader::size(std::string_view key, std::uint64_t min,

@@ -30,6 +30,8 @@ class TableReader {
   std::optional<std::string> string(std::string_view key);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
   std::optional<bool> boolean(std::string_view key);
+  // A number, integer or not ("6" or "6.5").
+  std::optional<double> number(std::string_view key, double min, double max);
   // A size: an integer of bytes, or a string such as "25M".
   std::optional<std::uint64_t> size(std::string_view key, std::uint64_t min, std::uint64_t max);
   // A duration: an integer of seconds, or a string such as "5d" or "1h30m".

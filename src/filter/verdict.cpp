@@ -4,15 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/config.hpp"
+
 namespace sealpost::filter {
 namespace {
-
-bool valid_symbol(std::string_view s) noexcept {
-  if (s.empty() || s.size() > kMaxSymbol) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
 
 // A score as written in the header and the explanation: one decimal, "-" when negative.
 std::string format_score(double score) {
@@ -54,7 +49,7 @@ Verdict decide(std::vector<Finding> findings, const Policy& policy) {
   // Each symbol once: scores added, the first reason kept, the strongest decision kept.
   std::map<std::string, Finding, std::less<>> merged;
   for (auto& f : findings) {
-    if (!valid_symbol(f.symbol)) f.symbol = "INVALID_SYMBOL";
+    if (!core::is_filter_symbol(f.symbol)) f.symbol = "INVALID_SYMBOL";
     if (!std::isfinite(f.score)) f.score = 0;
     if (f.decides == Action::kAccept || f.decides == Action::kJunk) f.decides.reset();
     auto [it, fresh] = merged.try_emplace(f.symbol);
@@ -88,11 +83,20 @@ Verdict decide(std::vector<Finding> findings, const Policy& policy) {
   } else if (decided == 1) {
     v.action = Action::kTempfail;
   } else if (v.score >= policy.reject_at) {
-    v.action = Action::kReject;
+    v.action = policy.at_reject_score == Action::kJunk ? Action::kJunk : Action::kReject;
   } else if (v.score >= policy.junk_at) {
     v.action = Action::kJunk;
   }
   return v;
+}
+
+Policy policy_from(const core::Filter& settings) {
+  Policy p;
+  p.junk_at = settings.junk_score;
+  p.reject_at = settings.reject_score;
+  p.at_reject_score = settings.spam_action == "junk" ? Action::kJunk : Action::kReject;
+  p.scores.insert(settings.scores.begin(), settings.scores.end());
+  return p;
 }
 
 std::string status_header(const Verdict& verdict) {
@@ -112,6 +116,36 @@ std::string status_header(const Verdict& verdict) {
   }
   if (first) out += "NONE";
   return out;
+}
+
+std::string status_field(const Verdict& verdict) {
+  constexpr std::size_t kLine = 78;
+  const std::string value = status_header(verdict);
+  std::string out = "X-Spam-Status:";
+  std::size_t line = out.size();
+  // Words end at a space (dropped: the fold or one space takes its place) or after a comma.
+  std::size_t pos = 0;
+  bool after_space = true;
+  while (pos < value.size()) {
+    const std::size_t end = value.find_first_of(" ,", pos);
+    const std::size_t stop = end == std::string::npos ? value.size() : end + 1;
+    std::string_view word(value.data() + pos, stop - pos);
+    const bool ends_in_space = !word.empty() && word.back() == ' ';
+    if (ends_in_space) word.remove_suffix(1);
+    const std::size_t lead = after_space ? 1 : 0;
+    if (line + lead + word.size() > kLine && line > 1) {
+      out += "\r\n\t";
+      line = 1;
+    } else if (after_space) {
+      out += ' ';
+      ++line;
+    }
+    out += word;
+    line += word.size();
+    after_space = ends_in_space;
+    pos = stop;
+  }
+  return out + "\r\n";
 }
 
 std::optional<Reply> smtp_reply(const Verdict& verdict) {

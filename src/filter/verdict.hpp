@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config.hpp"
+
 namespace sealpost::filter {
 
 enum class Action : std::uint8_t {
@@ -38,7 +40,7 @@ struct Finding {
   std::optional<Action> decides;
 };
 
-inline constexpr std::size_t kMaxSymbol = 64;
+inline constexpr std::size_t kMaxSymbol = core::kMaxFilterSymbol;
 // Findings one verdict keeps: what a message can trigger is bounded by the checks, but the
 // header and the reply must stay short whatever they report.
 inline constexpr std::size_t kMaxFindings = 64;
@@ -47,6 +49,9 @@ struct Policy {
   // rspamd's defaults: "add header" at 6, "reject" at 15.
   double junk_at = 6.0;
   double reject_at = 15.0;
+  // What a score of reject_at or more gets: kReject, or kJunk for a domain that keeps its spam.
+  // Findings that decide alone are not affected.
+  Action at_reject_score = Action::kReject;
   // A symbol's score as the operator sets it ([filter.scores]), in place of the check's own.
   std::map<std::string, double, std::less<>> scores;
 };
@@ -61,10 +66,16 @@ struct Verdict {
 
 Verdict decide(std::vector<Finding> findings, const Policy& policy);
 
+// The policy the [filter] settings describe.
+Policy policy_from(const core::Filter& settings);
+
 // The value of the X-Spam-Status header, SpamAssassin's form so that mail clients' filters
 // recognise it: "Yes, score=17.5 required=6.0 action=reject tests=PHISH_HOMOGRAPH=12.5,
 // DNSBL_CLIENT=5.0" ("No, ..." below the junk threshold). Symbols and scores only.
 std::string status_header(const Verdict& verdict);
+// The whole field, "X-Spam-Status: ...\r\n", folded after commas and at spaces so that no line
+// passes 78 octets (RFC 5322 section 2.1.1), whatever the findings.
+std::string status_field(const Verdict& verdict);
 
 // The SMTP reply to the sending server for a refused or deferred message.
 struct Reply {

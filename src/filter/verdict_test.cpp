@@ -42,6 +42,25 @@ TEST(FilterVerdictTest, AFindingThatDecidesOutranksTheScore) {
   EXPECT_EQ(decide({found("A", 20, Action::kAccept)}, p).action, Action::kReject);
 }
 
+TEST(FilterVerdictTest, ADomainThatKeepsItsSpamGetsJunkNotARefusal) {
+  core::Filter settings;
+  settings.spam_action = "junk";
+  settings.junk_score = 4;
+  settings.reject_score = 8;
+  settings.scores["URL_IP_HOST"] = 9;
+  const Policy p = policy_from(settings);
+  EXPECT_DOUBLE_EQ(p.junk_at, 4);
+  EXPECT_DOUBLE_EQ(p.reject_at, 8);
+  EXPECT_EQ(decide({found("A", 3)}, p).action, Action::kAccept);
+  EXPECT_EQ(decide({found("A", 5)}, p).action, Action::kJunk);
+  EXPECT_EQ(decide({found("A", 50)}, p).action, Action::kJunk);
+  EXPECT_DOUBLE_EQ(decide({found("URL_IP_HOST", 1)}, p).score, 9);
+  // What refuses alone is refused whatever the domain does with spam.
+  EXPECT_EQ(decide({found("ATTACHMENT_EXECUTABLE", 0, Action::kReject)}, p).action,
+            Action::kReject);
+  EXPECT_EQ(decide({found("A", 50)}, policy_from(core::Filter{})).action, Action::kReject);
+}
+
 TEST(FilterVerdictTest, EachSymbolCountsOnceWithItsScoresAdded) {
   const Verdict v = decide({found("URIBL", 2), found("URIBL", 2), found("DNSBL", 1)}, Policy{});
   ASSERT_EQ(v.findings.size(), 2U);
@@ -70,6 +89,37 @@ TEST(FilterVerdictTest, HeaderNamesSymbolsAndScoresOnly) {
   EXPECT_EQ(status_header(decide({found("GOOD", -0.04)}, Policy{})),
             "No, score=0.0 required=6.0 action=accept tests=GOOD=0.0");
   EXPECT_EQ(symbol_list(v), "PHISH_HOMOGRAPH,DNSBL_CLIENT");
+}
+
+TEST(FilterVerdictTest, TheHeaderFieldIsFoldedIntoShortLines) {
+  std::vector<Finding> many;
+  for (int i = 0; i < 60; ++i) many.push_back(found("SYMBOL_NUMBER_" + std::to_string(i), 0.5));
+  const Verdict v = decide(many, Policy{});
+  const std::string field = status_field(v);
+  ASSERT_TRUE(field.starts_with("X-Spam-Status: Yes, score=30.0 required=6.0 action=reject"));
+  ASSERT_TRUE(field.ends_with("\r\n"));
+  std::size_t lines = 0;
+  std::string unfolded;
+  for (std::size_t pos = 0; pos < field.size();) {
+    const auto eol = field.find("\r\n", pos);
+    ASSERT_NE(eol, std::string::npos);
+    const std::string line = field.substr(pos, eol - pos);
+    EXPECT_LE(line.size(), 78U) << line;
+    EXPECT_EQ(line.find_first_of("\r\n"), std::string::npos);
+    if (lines > 0) {
+      ASSERT_FALSE(line.empty());
+      EXPECT_EQ(line[0], '\t') << "a continuation line starts with white space";
+    }
+    unfolded += lines > 0 && unfolded.back() != ',' ? " " + line.substr(1) : line.substr(lines > 0);
+    ++lines;
+    pos = eol + 2;
+  }
+  EXPECT_GT(lines, 10U);
+  // Unfolded, it is the header's value: nothing lost or added.
+  EXPECT_EQ(unfolded, "X-Spam-Status: " + status_header(v));
+  // A short verdict fits one line.
+  EXPECT_EQ(status_field(decide({}, Policy{})),
+            "X-Spam-Status: No, score=0.0 required=6.0 action=accept tests=NONE\r\n");
 }
 
 TEST(FilterVerdictTest, SymbolsAreFixedNamesAndScoresFinite) {

@@ -22,7 +22,7 @@ struct DeliveryRequest {
   bool smtputf8 = false;
   bool eightbit = false;
   std::string_view trace;     // our Received: and Authentication-Results: header fields
-  bool quarantine = false;    // DMARC says quarantine: a mailbox files it as Junk
+  bool quarantine = false;    // DMARC says quarantine, or the filter junk: a mailbox files it as Junk
   std::int64_t received = 0;  // Unix time the message was received (INTERNALDATE)
   std::string_view content;   // the message as received
 };

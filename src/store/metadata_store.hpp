@@ -27,6 +27,16 @@ struct AliasRecord {
   [[nodiscard]] std::string address() const { return local + "@" + domain; }
 };
 
+// A domain's own content-filter settings (`sealpost domain filter`); what is unset follows the
+// server's [filter].
+struct DomainFilterRecord {
+  std::optional<bool> enabled;
+  std::optional<std::string> spam_action;  // "reject" or "junk"
+
+  [[nodiscard]] bool empty() const { return !enabled && !spam_action; }
+  bool operator==(const DomainFilterRecord&) const = default;
+};
+
 // A domain's DKIM key. The private key is sealed under the server key (crypto/seal.hpp); the
 // store never sees it in the clear.
 struct DkimKeyRecord {
@@ -123,6 +133,11 @@ class MetadataStore {
                                     std::optional<std::int64_t> seconds) = 0;
   // The domains that have their own retention, in seconds.
   virtual std::map<std::string, std::int64_t> domain_retentions() = 0;
+  // Replaces a domain's filter settings (an empty record: the server's for all). False when the
+  // domain is not hosted.
+  virtual bool set_domain_filter(const std::string& domain, const DomainFilterRecord& filter) = 0;
+  // The domains that have filter settings of their own.
+  virtual std::map<std::string, DomainFilterRecord> domain_filters() = 0;
 
   // Creates the alias, or adds forwards to an existing one. Throws StoreError when the domain
   // is not hosted.

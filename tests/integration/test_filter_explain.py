@@ -1,18 +1,21 @@
 """`sealpost filter explain`: the operator's view of what the content filter finds in a message
-(issue 18), offline, from stdin. The MX does not run the filter yet; these tests pin what the
-pieces built so far decide for hostile and legitimate mail."""
+(issue 18), offline, from stdin, with the [filter] settings of the configuration when one is
+named. test_filter_mx.py drives the MX itself."""
 
 import email.message
 import email.policy
+import os
 import subprocess
+import tempfile
 import unittest
 
 from harness import SEALPOST_BIN
 
 
-def explain(raw):
-    return subprocess.run([SEALPOST_BIN, "filter", "explain"], input=raw,
-                          capture_output=True, timeout=30)
+def explain(raw, config=None):
+    args = [SEALPOST_BIN, "filter", "explain"] + (["-c", config] if config else [])
+    env = {k: v for k, v in os.environ.items() if k != "SEALPOST_CONFIG"}
+    return subprocess.run(args, input=raw, capture_output=True, timeout=30, env=env)
 
 
 def message(attachments=(), text="Hello.", html=None):
@@ -54,7 +57,8 @@ class FilterExplainTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout.decode()
         # The user-info link scores, below the junk threshold on its own.
-        self.assertIn("verdict: accept (score 5.0; junk at 6.0, reject at 15.0)", out)
+        self.assertIn("verdict: accept (score 5.0; junk at 6.0, reject at 15.0; "
+                      "settings: the built-in defaults)", out)
         self.assertIn("findings (1):\n  URL_USERINFO_HOST", out)
         self.assertNotIn("reply:", out)
         self.assertIn("links (2):\n  example.org\n  evil.example user-info \"paypal.com\"\n", out)
@@ -66,6 +70,32 @@ class FilterExplainTest(unittest.TestCase):
         self.assertIn("verdict: junk (score 10.5;", out)
         self.assertIn("X-Spam-Status: Yes, score=10.5 required=6.0 action=junk tests="
                       "URL_USERINFO_HOST=5.0,PHISH_DISPLAY_NAME_ADDRESS=4.0,URL_IP_HOST=1.5", out)
+
+    def test_the_configured_thresholds_and_scores_apply(self):
+        raw = message(html="<p>Log in at http://paypal.com@198.51.100.7/ now</p>")
+        with tempfile.TemporaryDirectory() as d:
+            config = os.path.join(d, "sealpost.toml")
+            with open(config, "w") as f:
+                f.write("[filter]\njunk_score = 3\nreject_score = 8\nspam_action = \"junk\"\n"
+                        "[filter.scores]\nURL_IP_HOST = 4\n")
+            r = explain(raw, config)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = r.stdout.decode()
+            # 5.0 for the user-info, 4.0 (the operator's) for the IP host: past reject_score, and
+            # spam_action keeps it as junk.
+            self.assertIn(f"verdict: junk (score 9.0; junk at 3.0, junk at 8.0; settings: {config})",
+                          out)
+            self.assertIn("URL_IP_HOST=4.0", out)
+            self.assertNotIn("reply:", out)
+            # A program is still refused.
+            r = explain(message([("setup.exe", "application/octet-stream", b"MZ")]), config)
+            self.assertIn("reply: 550 5.7.1", r.stdout.decode())
+            # A wrong config is an error that names the key, not a silent fallback.
+            with open(config, "w") as f:
+                f.write("[filter]\njunk_score = 30\n")
+            r = explain(raw, config)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("filter.junk_score", r.stderr.decode())
 
     def test_the_mime_conformance_corpus_is_read_without_error(self):
         import glob

@@ -248,6 +248,7 @@ asio::awaitable<void> Session::finish_message() {
   const auto& limits = ctx_.config.limits;
   std::string auth_summary = "off";
   std::string cleaned;  // the message without forged Authentication-Results, when it had some
+  std::optional<auth::InboundVerdict> verdict;
   if (ctx_.authenticator) {
     conn_.watchdog().arm(std::chrono::steady_clock::now() + limits.relay_timeout * 2);
     boost::system::error_code ec;
@@ -267,46 +268,65 @@ asio::awaitable<void> Session::finish_message() {
                    tx_->content.size(), tx_->recipients);
       co_return;
     }
-    const auth::InboundVerdict verdict = std::move(std::get<0>(outcome));
-    auth_summary = std::string("spf=") + std::string(auth::spf::to_string(verdict.spf.result)) +
-                   " dkim=" + std::to_string(verdict.dkim.size()) + "/" +
+    verdict = std::move(std::get<0>(outcome));
+    auth_summary = std::string("spf=") + std::string(auth::spf::to_string(verdict->spf.result)) +
+                   " dkim=" + std::to_string(verdict->dkim.size()) + "/" +
                    std::to_string(std::count_if(
-                       verdict.dkim.begin(), verdict.dkim.end(),
+                       verdict->dkim.begin(), verdict->dkim.end(),
                        [](const auto& d) { return d.status == auth::dkim::Status::kPass; })) +
-                   " dmarc=" + std::string(auth::dmarc::to_string(verdict.dmarc.result));
-    if (verdict.action == auth::Action::kReject) {
-      reply(550, "5.7.1", verdict.reject_text);
+                   " dmarc=" + std::string(auth::dmarc::to_string(verdict->dmarc.result));
+    if (verdict->action == auth::Action::kReject) {
+      reply(550, "5.7.1", verdict->reject_text);
       spdlog::info("message session={} size={} rcpts={} {} reply=550", session_id_,
                    tx_->content.size(), tx_->recipients, auth_summary);
       co_return;
     }
-    request.quarantine = verdict.action == auth::Action::kQuarantine;
-    trace += verdict.authentication_results;
-    if (!verdict.remove.empty()) {
-      cleaned = auth::without_ranges(tx_->content, verdict.remove);
+    request.quarantine = verdict->action == auth::Action::kQuarantine;
+    trace += verdict->authentication_results;
+    if (!verdict->remove.empty()) {
+      cleaned = auth::without_ranges(tx_->content, verdict->remove);
       request.content = cleaned;
     }
-    // ARC-seal what we forward (RFC 8617), with the forwarding domain's RSA key, so the
-    // destination can trust our results when SPF or DKIM no longer pass after forwarding.
-    if (ctx_.keyring && !tx_->seal_domain.empty()) {
-      const auto ring = ctx_.keyring->get();
-      for (const auto& k : ring->keys(tx_->seal_domain)) {
-        if (k.key.algorithm() != auth::dkim::Algorithm::kRsaSha256) continue;
-        auth::arc::SealOptions o;
-        o.domain = tx_->seal_domain;
-        o.selector = k.selector;
-        o.authserv_id = ctx_.config.authserv_id;
-        o.results = verdict.results;
-        std::string whole = trace;
-        whole += request.content;
-        auto fields = auth::arc::seal(whole, verdict.arc, k.key, o);
-        if (fields) {
-          trace.insert(0, fields.value());
-          auth_summary +=
-              " arc=" + std::string(auth::arc::to_string(verdict.arc.status)) + "+sealed";
-        }
-        break;
+  }
+
+  // The content filter, in memory, before anything is relayed or stored: a refusal is the reply
+  // to the sending server, never a bounce of ours.
+  std::string filter_summary = "off";
+  if (ctx_.filter && tx_->treatment && tx_->treatment->enabled) {
+    const filter::Verdict checked = ctx_.filter->check(request.content, *tx_->treatment);
+    filter_summary = std::string(filter::action_name(checked.action));
+    if (!checked.findings.empty()) filter_summary += ":" + filter::symbol_list(checked);
+    if (const auto refusal = filter::smtp_reply(checked)) {
+      reply(refusal->code, refusal->enhanced, refusal->text);
+      spdlog::info("message session={} size={} rcpts={} {} filter={} reply={}", session_id_,
+                   tx_->content.size(), tx_->recipients, auth_summary, filter_summary,
+                   refusal->code);
+      co_return;
+    }
+    request.quarantine = request.quarantine || checked.action == filter::Action::kJunk;
+    trace += filter::status_field(checked);
+  }
+
+  // ARC-seal what we forward (RFC 8617), with the forwarding domain's RSA key, so the
+  // destination can trust our results when SPF or DKIM no longer pass after forwarding.
+  if (verdict && ctx_.keyring && !tx_->seal_domain.empty()) {
+    const auto ring = ctx_.keyring->get();
+    for (const auto& k : ring->keys(tx_->seal_domain)) {
+      if (k.key.algorithm() != auth::dkim::Algorithm::kRsaSha256) continue;
+      auth::arc::SealOptions o;
+      o.domain = tx_->seal_domain;
+      o.selector = k.selector;
+      o.authserv_id = ctx_.config.authserv_id;
+      o.results = verdict->results;
+      std::string whole = trace;
+      whole += request.content;
+      auto fields = auth::arc::seal(whole, verdict->arc, k.key, o);
+      if (fields) {
+        trace.insert(0, fields.value());
+        auth_summary +=
+            " arc=" + std::string(auth::arc::to_string(verdict->arc.status)) + "+sealed";
       }
+      break;
     }
   }
   request.trace = trace;
@@ -320,10 +340,10 @@ asio::awaitable<void> Session::finish_message() {
                       std::chrono::steady_clock::now() - started)
                       .count();
   spdlog::info(
-      "message session={} size={} rcpts={} destinations={} {} accepted={} deferred={} "
+      "message session={} size={} rcpts={} destinations={} {} filter={} accepted={} deferred={} "
       "rejected={} already_delivered={} reply={} ms={}",
       session_id_, tx_->content.size(), tx_->recipients, tx_->destinations.size(), auth_summary,
-      report.accepted, report.deferred, report.rejected, report.already_delivered,
+      filter_summary, report.accepted, report.deferred, report.rejected, report.already_delivered,
       report.reply.code, ms);
 }
 

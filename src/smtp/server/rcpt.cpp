@@ -39,6 +39,20 @@ void Session::on_rcpt(const protocol::Command& cmd) {
     }
     return;
   }
+  if (ctx_.filter) {
+    // One verdict answers for the whole message: a recipient whose domain is filtered otherwise
+    // than the first one's waits for a transaction of its own (the client sends it next).
+    const auto domain = core::to_a_label(cmd.path.mailbox.domain);
+    const auto treatment = ctx_.filter->treatment(domain ? *domain : std::string());
+    if (!tx_->treatment) {
+      tx_->treatment = treatment;
+    } else if (*tx_->treatment != treatment) {
+      reply(452, "4.5.3",
+            "Too many recipients for this message: this domain filters mail differently, send "
+            "it in a separate transaction");
+      return;
+    }
+  }
   ++tx_->recipients;
   ++recipients_ok_;
   if (tx_->seal_domain.empty() && route.kind == routing::Route::Kind::kForward &&

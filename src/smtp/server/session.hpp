@@ -42,6 +42,8 @@ class Session : public std::enable_shared_from_this<Session> {
     std::vector<std::string> destinations;                // distinct normalised addresses
     std::vector<store::mailbox::LocalMailbox> mailboxes;  // distinct mailboxes
     std::string seal_domain;  // the first forwarded recipient's domain: its key ARC-seals
+    // What the content filter does for every recipient: the first one's domain decides.
+    std::optional<filter::Treatment> treatment;
     std::string content;
     net::BudgetReservation reservation;
     // BDAT state (RFC 3030)

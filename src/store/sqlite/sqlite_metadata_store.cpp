@@ -13,7 +13,7 @@
 namespace sealpost::store {
 namespace {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 std::string_view state_name(RecipientState s) {
   switch (s) {
@@ -126,6 +126,37 @@ class SqliteMetadataStore final : public MetadataStore {
     std::map<std::string, std::int64_t> out;
     auto st = db_.prepare("SELECT name, retention FROM domains WHERE retention IS NOT NULL");
     while (st.step()) out[st.text(0)] = st.integer(1);
+    return out;
+  }
+
+  bool set_domain_filter(const std::string& domain, const DomainFilterRecord& filter) override {
+    std::lock_guard lock(mutex_);
+    auto st = db_.prepare("UPDATE domains SET filter_enabled = ?, spam_action = ? WHERE name = ?");
+    if (filter.enabled) {
+      st.bind(1, std::int64_t{*filter.enabled ? 1 : 0});
+    } else {
+      st.bind_null(1);
+    }
+    if (filter.spam_action) {
+      st.bind(2, *filter.spam_action);
+    } else {
+      st.bind_null(2);
+    }
+    st.bind(3, domain).run();
+    return db_.changes() > 0;
+  }
+
+  std::map<std::string, DomainFilterRecord> domain_filters() override {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, DomainFilterRecord> out;
+    auto st = db_.prepare(
+        "SELECT name, filter_enabled, spam_action FROM domains "
+        "WHERE filter_enabled IS NOT NULL OR spam_action IS NOT NULL");
+    while (st.step()) {
+      DomainFilterRecord& r = out[st.text(0)];
+      if (!st.is_null(1)) r.enabled = st.integer(1) != 0;
+      if (!st.is_null(2)) r.spam_action = st.text(2);
+    }
     return out;
   }
 
@@ -620,6 +651,13 @@ class SqliteMetadataStore final : public MetadataStore {
       db_.exec(R"sql(
       ALTER TABLE mailboxes ADD COLUMN spool_previous_sealed BLOB NOT NULL DEFAULT x'';
       PRAGMA user_version = 6;
+    )sql");
+    }
+    if (version < 7) {
+      db_.exec(R"sql(
+      ALTER TABLE domains ADD COLUMN filter_enabled INTEGER;
+      ALTER TABLE domains ADD COLUMN spam_action TEXT;
+      PRAGMA user_version = 7;
     )sql");
     }
     tx.commit();

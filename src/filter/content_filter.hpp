@@ -1,0 +1,59 @@
+// The content filter as the MX runs it (issue 18): the server's [filter] settings, each hosted
+// domain's own (`sealpost domain filter`), and the checks run on a message in memory before the
+// reply. A transaction's recipients share one treatment (the session defers recipients whose
+// domain is treated differently to a transaction of their own, RFC 5321's 452), so one verdict
+// answers for all of them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/config.hpp"
+#include "filter/verdict.hpp"
+
+namespace sealpost::filter {
+
+// What the filter does for a recipient's domain.
+struct Treatment {
+  bool enabled = true;
+  Action at_reject_score = Action::kReject;  // kReject, or kJunk for a domain that keeps spam
+  bool operator==(const Treatment&) const = default;
+};
+
+// A domain's own settings; what is unset follows [filter].
+struct DomainSettings {
+  std::optional<bool> enabled;
+  std::optional<Action> at_reject_score;
+};
+
+using DomainSettingsMap = std::map<std::string, DomainSettings, std::less<>>;
+
+class ContentFilter {
+ public:
+  // `domains`: each domain's own settings, by A-label.
+  explicit ContentFilter(const core::Filter& settings, DomainSettingsMap domains = {});
+
+  // Replaces every domain's settings; called whenever the store changes.
+  void set_domains(DomainSettingsMap domains);
+  // The treatment of mail for a domain (an A-label; another name gets the server's).
+  [[nodiscard]] Treatment treatment(std::string_view domain) const;
+
+  // Runs the checks on a message (as received, CRLF lines) and decides. Thread-safe.
+  [[nodiscard]] Verdict check(std::string_view message, const Treatment& treatment) const;
+
+  // Messages checked since start: what tests count to see the filter ran.
+  [[nodiscard]] std::uint64_t checked() const { return checked_.load(std::memory_order_relaxed); }
+
+ private:
+  Policy policy_;
+  bool enabled_;
+  std::atomic<std::shared_ptr<const DomainSettingsMap>> domains_;
+  mutable std::atomic<std::uint64_t> checked_{0};
+};
+
+}  // namespace sealpost::filter

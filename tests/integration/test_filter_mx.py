@@ -1,0 +1,190 @@
+"""The content filter on the MX (issue 18): every message is checked in memory before the reply,
+so a refusal is the 550 the sending server gets (no bounce of ours), junk is forwarded with
+`X-Spam-Status: Yes` and filed in the mailbox's Junk folder, and each domain may keep its spam or
+turn the filter off (`sealpost domain filter`). The log names symbols, never who wrote to whom."""
+
+import email.message
+import email.policy
+import os
+import smtplib
+import unittest
+
+from harness import RawClient, cli_then_reload, forwarding_server, wait_for_log
+
+PASSWORD = "correct horse battery staple"
+SENDER = "someone@sender.test"
+
+
+def message(to="a@example.com", attachments=(), text="Hello.", html=None,
+            sender=SENDER, subject="quarterly figures"):
+    m = email.message.EmailMessage(policy=email.policy.SMTP)
+    m["From"] = sender
+    m["To"] = to
+    m["Subject"] = subject
+    m.set_content(text)
+    if html:
+        m.add_alternative(html, subtype="html")
+    for name, ctype, data in attachments:
+        maintype, subtype = ctype.split("/")
+        m.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return m.as_bytes()
+
+
+def program(to="a@example.com"):
+    return message(to, [("invoice.pdf.exe", "application/octet-stream", b"MZ\x90\x00" * 64)])
+
+
+def phish(to="a@example.com"):
+    """Scores 9 (a display name showing another address, 4; a link whose user-info looks like a
+    host, 5): junk by default, refused where reject_score is 8."""
+    return message(to, html="<p>Log in at http://paypal.com@evil.example/ today</p>",
+                   sender='"service@paypal.com" <someone@sender.test>')
+
+
+def header_block(raw):
+    return raw.split(b"\r\n\r\n", 1)[0].decode()
+
+
+class FilterMxTest(unittest.TestCase):
+    def start(self, extra=""):
+        self.sink, self.mx = forwarding_server(aliases=("a", "b"), extra=extra)
+        self.addCleanup(self.sink.stop)
+        self.addCleanup(self.mx.cleanup)
+
+    def send(self, raw, to=("a@example.com",)):
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=60) as s:
+            return s.sendmail(SENDER, list(to), raw)
+
+    def refused(self, raw, to=("a@example.com",)):
+        with self.assertRaises(smtplib.SMTPDataError) as caught:
+            self.send(raw, to)
+        return caught.exception.smtp_code, caught.exception.smtp_error.decode()
+
+    def assert_log_is_private(self):
+        log = self.mx.log_text()
+        for secret in ("example.com", "dest.test", "sender.test", "paypal", "evil.example",
+                       "quarterly", "invoice"):
+            self.assertNotIn(secret, log)
+
+    def test_a_program_is_refused_before_the_reply_and_nothing_leaves(self):
+        self.start()
+        code, text = self.refused(program())
+        self.assertEqual(code, 550)
+        self.assertEqual(text, "5.7.1 Message refused by the content filter: "
+                               "ATTACHMENT_DOUBLE_EXTENSION, ATTACHMENT_EXECUTABLE")
+        line = wait_for_log(self.mx, r"filter=reject")[0]
+        self.assertIn("filter=reject:ATTACHMENT_DOUBLE_EXTENSION,ATTACHMENT_EXECUTABLE reply=550",
+                      line)
+        # The next message of the session is the positive signal that the first one was done
+        # with: it alone reaches the destination.
+        self.send(message(text="the real invoice is attached to no message"))
+        self.assertEqual(len(self.sink.wait_for(1)), 1)
+        self.assertIn(b"the real invoice", self.sink.messages[0].content)
+        self.assertEqual(len(self.sink.messages), 1)
+        self.assert_log_is_private()
+
+    def test_bdat_is_filtered_like_data(self):
+        self.start()
+        raw = program()
+        c = RawClient(self.mx.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply()[0], 220)
+        self.assertEqual(c.cmd("EHLO client.test")[0], 250)
+        self.assertEqual(c.cmd(f"MAIL FROM:<{SENDER}>")[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<a@example.com>")[0], 250)
+        c.send(f"BDAT {len(raw)} LAST\r\n".encode() + raw)
+        code, text = c.reply()
+        self.assertEqual(code, 550)
+        self.assertIn("ATTACHMENT_EXECUTABLE", text)
+
+    def test_legitimate_mail_is_forwarded_with_the_status_header(self):
+        self.start()
+        self.send(message(attachments=[("minutes.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n")],
+                          text="The agenda is at https://example.org/agenda."))
+        h = header_block(self.sink.wait_for(1)[0].content)
+        self.assertIn("X-Spam-Status: No, score=0.0 required=6.0 action=accept tests=NONE", h)
+        self.assertRegex(self.mx.log_text(), r"filter=accept accepted=1 ")
+
+    def test_junk_is_forwarded_marked_and_filed_in_the_junk_folder(self):
+        self.start()
+        pw = os.path.join(self.mx.dir, "pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        cli_then_reload(self.mx, "mailbox", "add", "a@example.com", "--password-file", pw)
+        self.send(phish())
+        self.send(message(subject="welcome"))
+        forwarded = self.sink.wait_for(2)
+        self.assertEqual(len(forwarded), 2)
+        h = header_block(forwarded[0].content)
+        # Folded (at most 78 octets a line).
+        self.assertIn("X-Spam-Status: Yes, score=9.0 required=6.0 action=junk\r\n"
+                      "\ttests=URL_USERINFO_HOST=5.0,PHISH_DISPLAY_NAME_ADDRESS=4.0\r\n", h + "\r\n")
+        self.assertIn("X-Spam-Status: No,", header_block(forwarded[1].content))
+        out = os.path.join(self.mx.workdir("export-"), "out")
+        self.mx.cli("mailbox", "export", "a@example.com", "--format", "eml", "-o", out,
+                    "--password-file", pw)
+        with open(os.path.join(out, "Junk", "1.eml"), "rb") as f:
+            junk = f.read()
+        self.assertIn(b"X-Spam-Status: Yes,", junk)
+        self.assertIn(b"evil.example", junk)
+        self.assertEqual(os.listdir(os.path.join(out, "INBOX")), ["1.eml"])
+        with open(os.path.join(out, "INBOX", "1.eml"), "rb") as f:
+            self.assertIn(b"Subject: welcome", f.read())
+        self.assertRegex(self.mx.log_text(),
+                         r"filter=junk:URL_USERINFO_HOST,PHISH_DISPLAY_NAME_ADDRESS accepted=")
+        self.assert_log_is_private()
+
+    def test_each_domain_may_keep_its_spam_or_turn_the_filter_off(self):
+        self.start(extra="[filter]\nreject_score = 8\n")
+        self.mx.cli("domain", "add", "example.org")
+        cli_then_reload(self.mx, "alias", "add", "c@example.org", "--forward", "c@dest.test")
+        # At the server's settings a score of 9 is refused.
+        code, text = self.refused(phish())
+        self.assertEqual((code, text), (550, "5.7.1 Message refused by the content filter: "
+                                             "URL_USERINFO_HOST, PHISH_DISPLAY_NAME_ADDRESS"))
+
+        out = cli_then_reload(self.mx, "domain", "filter", "example.org", "--action-spam", "junk")
+        self.assertIn("example.org: a message scoring 8 or more is kept as junk (the domain's own)",
+                      out.stdout)
+        self.send(phish("c@example.org"), to=["c@example.org"])
+        h = header_block(self.sink.wait_for(1)[0].content)
+        self.assertIn("X-Spam-Status: Yes, score=9.0 required=6.0 action=junk", h)
+        # A program is refused even where spam is kept.
+        self.assertEqual(self.refused(program("c@example.org"), to=["c@example.org"])[0], 550)
+
+        # One verdict answers for a whole message: a recipient whose domain is filtered otherwise
+        # than the first one's is deferred to a transaction of its own (RFC 5321's 452).
+        refused = self.send(message(), to=["a@example.com", "c@example.org", "b@example.com"])
+        self.assertEqual(refused, {"c@example.org": (452, b"4.5.3 Too many recipients for this "
+                                                          b"message: this domain filters mail "
+                                                          b"differently, send it in a separate "
+                                                          b"transaction")})
+        self.assertEqual(len(self.sink.wait_for(2)), 2)
+        self.assertEqual(sorted(self.sink.messages[1].rcpt_tos), ["a@dest.test", "b@dest.test"])
+
+        out = cli_then_reload(self.mx, "domain", "filter", "example.org", "--filter", "off")
+        self.assertIn("example.org: content filter off (the domain's own)", out.stdout)
+        self.send(program("c@example.org"), to=["c@example.org"])
+        self.assertEqual(len(self.sink.wait_for(3)), 3)
+        self.assertNotIn("X-Spam-Status", header_block(self.sink.messages[2].content))
+        self.assertIn("example.org  filter=off spam_action=junk",
+                      self.mx.cli("domain", "list").stdout)
+
+        # Back to the server's settings.
+        out = cli_then_reload(self.mx, "domain", "filter", "example.org", "--filter", "default",
+                              "--action-spam", "default")
+        self.assertIn("content filter on ([filter] enabled)", out.stdout)
+        self.assertIn("is refused ([filter] spam_action)", out.stdout)
+        self.assertEqual(self.refused(phish("c@example.org"), to=["c@example.org"])[0], 550)
+        self.assertEqual(self.mx.cli("domain", "filter", "example.net", check=False).returncode, 1)
+
+    def test_the_operator_can_turn_the_filter_off(self):
+        self.start(extra="[filter]\nenabled = false\n")
+        self.send(program())
+        content = self.sink.wait_for(1)[0].content
+        self.assertNotIn(b"X-Spam-Status", content)
+        self.assertRegex(self.mx.log_text(), r"filter=off accepted=1 ")
+
+
+if __name__ == "__main__":
+    unittest.main()
