@@ -2,14 +2,17 @@
 // markup. Invariants: it ends and returns at most max_urls links; every host is a clean A-label
 // domain, a dotted quad or a bracketed IPv6 address that parses back to itself (as url_fuzz
 // checks for links in text); a link's text is valid UTF-8 within max_text octets, white space
-// collapsed and trimmed, and only an <a> has one.
+// collapsed and trimmed, and only an <a> has one. The link text check (phishing.hpp) on what it
+// returns finds at most one mismatch, whose reason names two domains and nothing else.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "auth/dmarc/public_suffix.hpp"
 #include "core/utf8.hpp"
 #include "filter/html_links.hpp"
+#include "filter/phishing.hpp"
 
 namespace {
 
@@ -50,5 +53,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto result = sealpost::filter::extract_html_links(html, limits);
   if (result.links.size() > kMaxUrls) __builtin_trap();
   for (const auto& link : result.links) check(link);
+
+  static const auto psl =
+      sealpost::auth::dmarc::PublicSuffixList::from_string("com\nexample\nuk\nco.uk\n");
+  const auto findings = sealpost::filter::link_text_findings(result.links, psl);
+  if (findings.size() > 1) __builtin_trap();
+  for (const auto& f : findings) {
+    if (f.symbol != "PHISH_LINK_TEXT_MISMATCH") __builtin_trap();
+    // "a link showing <domain> goes to <domain>": two hosts, as bounded as check() has them.
+    if (f.reason.size() > 64 + 2 * 1024) __builtin_trap();
+    for (const char c : f.reason) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                      c == '_' || c == ' ' || c == ':' || c == '[' || c == ']';
+      if (!ok) __builtin_trap();
+    }
+  }
   return 0;
 }
