@@ -23,6 +23,8 @@ namespace {
 constexpr int kParseOptions = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
                               HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC;
 
+// libxml2's xmlGenericErrorFunc is printf-like.
+// NOLINTNEXTLINE(cert-dcl50-cpp)
 void ignore_generic_error(void* /*context*/, const char* /*format*/, ...) {}
 
 // libxml2's error handlers are per thread: the defaults are set once, for threads that start
@@ -269,7 +271,7 @@ HtmlLinks extract_html_links(std::string_view html, const HtmlLimits& limits) {
   out.cut_short = ctxt->disableSAX != 0;
   if (!doc) return out;
   // The document node begins like any node: its children are the top-level nodes.
-  xmlNode* root = reinterpret_cast<xmlNode*>(doc.get());
+  auto* root = reinterpret_cast<xmlNode*>(doc.get());
   LinkCollector links(limits, document_base(root, limits.urls.max_url_length));
   walk(
       root, [&](xmlNode* node) { return links.enter(node); },

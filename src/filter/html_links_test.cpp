@@ -11,6 +11,7 @@ namespace {
 
 std::vector<std::string> hosts(const std::vector<HtmlLink>& links) {
   std::vector<std::string> out;
+  out.reserve(links.size());
   for (const auto& l : links) out.push_back(l.url.host);
   return out;
 }

@@ -70,10 +70,9 @@ std::vector<Finding> link_text_findings(const std::vector<HtmlLink>& links,
     const std::string target_domain =
         by_address ? target.host : psl.organizational_domain(target.host);
     if (shown_domain == target_domain) continue;
-    return {{"PHISH_LINK_TEXT_MISMATCH",
-             4,
-             "a link showing " + shown_domain + " goes to " + target_domain,
-             {}}};
+    std::string reason = "a link showing ";
+    reason.append(shown_domain).append(" goes to ").append(target_domain);
+    return {{"PHISH_LINK_TEXT_MISMATCH", 4, std::move(reason), {}}};
   }
   return {};
 }

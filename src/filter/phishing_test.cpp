@@ -103,7 +103,7 @@ TEST(FilterPhishingTest, LinkTextOfTheSameOrganisationOrNotADomainIsNot) {
            "<a href=\"https://t.tracker.example/c?u=3\">Version 2.0</a>",
            "<a href=\"https://t.tracker.example/c?u=4\">Dr.</a>",
            "<a href=\"https://t.tracker.example/c?u=5\">support@paypal.com</a>",
-           "<a href=\"https://t.tracker.example/c?u=6\"><img src=\"logo.png\"></a>",
+           R"(<a href="https://t.tracker.example/c?u=6"><img src="logo.png"></a>)",
            "<form action=\"https://collect.example/\"></form>",
        }) {
     EXPECT_TRUE(text_findings(html).empty()) << html;
