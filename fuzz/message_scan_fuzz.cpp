@@ -1,11 +1,12 @@
-// The filter's walk over a parsed message (attachments' names, links in the text) on arbitrary
-// messages. Invariants: it ends and stays within its limits whatever the structure, every
-// finding has a fixed symbol (at most four per attachment, and four for the links and the From:
-// name), and every link host is non-empty.
+// The filter's walk over a parsed message (attachments' names, links in the text and the HTML) on
+// arbitrary messages. Invariants: it ends and stays within its limits whatever the structure,
+// every finding has a fixed symbol (at most four per attachment, and six for the links, the HTML
+// and the From: name), and every link host is non-empty.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "auth/dmarc/public_suffix.hpp"
 #include "filter/message_scan.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -15,9 +16,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sealpost::filter::ScanLimits limits;
   limits.max_text = 4096;
   limits.max_attachments = 8;
+  limits.max_html = 4096;
   limits.urls.max_urls = 8;
-  const auto scan = sealpost::filter::scan_message(*message, limits);
-  if (scan.urls.size() > 8 || scan.findings.size() > 8 * 4 + 4) __builtin_trap();
+  static const auto psl =
+      sealpost::auth::dmarc::PublicSuffixList::from_string("com\nexample\nuk\nco.uk\n");
+  const auto scan = sealpost::filter::scan_message(*message, limits, &psl);
+  if (scan.urls.size() > 8 || scan.findings.size() > 8 * 4 + 6) __builtin_trap();
   for (const auto& f : scan.findings) {
     if (f.symbol.empty() || f.symbol.size() > sealpost::filter::kMaxSymbol) __builtin_trap();
   }

@@ -1,20 +1,24 @@
 // `sealpost filter explain`: what the content filter finds in a message, for the operator who
 // holds it (from stdin). Offline: it runs the checks that need no network, lists the links the
-// network checks would look up, and prints the verdict with each finding's reason. Nothing is
-// logged or written.
+// network checks would look up (those of the text and of the HTML markup), and prints the verdict
+// with each finding's reason. Nothing is logged or written. It reads no configuration: the Public
+// Suffix List is the default one (Debian's publicsuffix), without which the link text check is
+// skipped, as it says.
 #include <iostream>
 #include <iterator>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "auth/dmarc/public_suffix.hpp"
 #include "cli/commands.hpp"
+#include "core/config.hpp"
 #include "filter/message_scan.hpp"
 #include "mime/message.hpp"
 
 namespace sealpost::cli {
 
-int filter_explain(std::istream& in, std::ostream& out, const core::Filter& settings,
+int filter_explain(std::istream& in, std::ostream& out, const core::Config& config,
                    const std::string& settings_from) {
   const mime::Limits limits;
   std::string raw;
@@ -32,8 +36,16 @@ int filter_explain(std::istream& in, std::ostream& out, const core::Filter& sett
     std::cerr << "sealpost: the message is too large to parse\n";
     return 1;
   }
+  const std::string psl_path = config.public_suffix_list.string();
+  const auto psl = auth::dmarc::PublicSuffixList::load(psl_path);
+  if (!psl) {
+    std::cerr << fmt::format(
+        "sealpost: cannot read {} (Debian package publicsuffix): the link text check is skipped\n",
+        psl_path);
+  }
+  const auto& settings = config.filter;
   const filter::Policy policy = filter::policy_from(settings);
-  const auto scan = filter::scan_message(*message);
+  const auto scan = filter::scan_message(*message, {}, psl ? &*psl : nullptr);
   const auto verdict = filter::decide(scan.findings, policy);
   out << fmt::format("verdict: {} (score {:.1f}; junk at {:.1f}, {} at {:.1f}; settings: {})\n",
                      filter::action_name(verdict.action), verdict.score, policy.junk_at,

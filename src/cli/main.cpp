@@ -98,9 +98,9 @@ void add_filter(CLI::App& filter, Invocation& in) {
     const bool named =
         explain->get_option("--config")->count() > 0 || std::getenv("SEALPOST_CONFIG") != nullptr;
     if (!named && !std::filesystem::exists(in.config)) {
-      return cli::filter_explain(std::cin, std::cout, core::Filter{}, "the built-in defaults");
+      return cli::filter_explain(std::cin, std::cout, core::Config{}, "the built-in defaults");
     }
-    return cli::filter_explain(std::cin, std::cout, core::load_config(in.config).filter, in.config);
+    return cli::filter_explain(std::cin, std::cout, core::load_config(in.config), in.config);
   });
 }
 

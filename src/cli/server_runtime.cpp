@@ -259,12 +259,13 @@ std::unique_ptr<asio::ssl::context> server_tls_context(const core::Config& confi
 }
 
 std::optional<auth::dmarc::PublicSuffixList> public_suffix_list(const core::Config& config) {
-  if (!config.auth_enabled) return std::nullopt;
+  if (!config.auth_enabled && !config.filter.enabled) return std::nullopt;
   auto psl = auth::dmarc::PublicSuffixList::load(config.public_suffix_list.string());
   if (!psl) {
     throw std::runtime_error("auth.public_suffix_list: cannot read " +
                              config.public_suffix_list.string() +
-                             " (Debian package publicsuffix), needed for DMARC");
+                             " (Debian package publicsuffix), needed for DMARC and the content "
+                             "filter");
   }
   return psl;
 }
@@ -392,7 +393,8 @@ struct ServerRuntime {
                     config.authserv_id, config.dmarc_reject_action == "reject", reporter.get()})
           : nullptr;
   // The content filter, with each domain's own settings (reloaded on every change).
-  filter::ContentFilter content_filter{config.filter, domain_filter_settings(*store)};
+  filter::ContentFilter content_filter{config.filter, psl ? &*psl : nullptr,
+                                       domain_filter_settings(*store)};
   smtp::server::ServerContext context{config,
                                       router,
                                       dispatcher,

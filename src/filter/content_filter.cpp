@@ -5,9 +5,11 @@
 
 namespace sealpost::filter {
 
-ContentFilter::ContentFilter(const core::Filter& settings, DomainSettingsMap domains)
+ContentFilter::ContentFilter(const core::Filter& settings, const auth::dmarc::PublicSuffixList* psl,
+                             DomainSettingsMap domains)
     : policy_(policy_from(settings)),
       enabled_(settings.enabled),
+      psl_(psl),
       domains_(std::make_shared<const DomainSettingsMap>(std::move(domains))) {}
 
 void ContentFilter::set_domains(DomainSettingsMap domains) {
@@ -32,7 +34,7 @@ Verdict ContentFilter::check(std::string_view message, const Treatment& treatmen
   // The parser takes any message the MX accepts (its limit is above [limits] message_size); one
   // it cannot parse is checked as having no findings rather than refused for it.
   if (!parsed) return decide({}, policy);
-  return decide(scan_message(*parsed).findings, policy);
+  return decide(scan_message(*parsed, {}, psl_).findings, policy);
 }
 
 }  // namespace sealpost::filter

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/dmarc/public_suffix.hpp"
 #include "core/config.hpp"
 #include "filter/verdict.hpp"
 
@@ -35,8 +36,10 @@ using DomainSettingsMap = std::map<std::string, DomainSettings, std::less<>>;
 
 class ContentFilter {
  public:
-  // `domains`: each domain's own settings, by A-label.
-  explicit ContentFilter(const core::Filter& settings, DomainSettingsMap domains = {});
+  // `psl`: organisational domains, for the checks that compare domains (null: those are
+  // skipped); `domains`: each domain's own settings, by A-label.
+  ContentFilter(const core::Filter& settings, const auth::dmarc::PublicSuffixList* psl,
+                DomainSettingsMap domains = {});
 
   // Replaces every domain's settings; called whenever the store changes.
   void set_domains(DomainSettingsMap domains);
@@ -52,6 +55,7 @@ class ContentFilter {
  private:
   Policy policy_;
   bool enabled_;
+  const auth::dmarc::PublicSuffixList* psl_;
   std::atomic<std::shared_ptr<const DomainSettingsMap>> domains_;
   mutable std::atomic<std::uint64_t> checked_{0};
 };

@@ -1,8 +1,10 @@
 #include "filter/message_scan.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "filter/attachment_name.hpp"
+#include "filter/html_links.hpp"
 #include "filter/phishing.hpp"
 #include "mime/content.hpp"
 #include "mime/encoded_word.hpp"
@@ -28,10 +30,34 @@ bool is_attachment(const mime::Part& part, const std::string& name) {
          part.content_type.type != "message";
 }
 
+// An HTML part the reader sees as the message: the same parts the text search reads
+// (mime::searchable_text), so an inline part that carries a name is read too.
+bool is_shown_html(const mime::Part& part) {
+  return part.is_text() && part.content_type.subtype == "html" &&
+         !(part.has_disposition && part.disposition.type == "attachment");
+}
+
+// Adds `url` unless a link to the same host with the same user-info is there (a repeat that
+// hides its host marks it so), up to `max` links.
+void add_distinct(std::vector<Url>& urls, const Url& url, std::size_t max) {
+  const auto same = std::find_if(urls.begin(), urls.end(), [&](const Url& u) {
+    return u.host == url.host && u.userinfo == url.userinfo;
+  });
+  if (same != urls.end()) {
+    same->obfuscated = same->obfuscated || url.obfuscated;
+  } else if (urls.size() < max) {
+    urls.push_back(url);
+  }
+}
+
 }  // namespace
 
-MessageScan scan_message(const mime::Message& message, const ScanLimits& limits) {
+MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
+                         const auth::dmarc::PublicSuffixList* psl) {
   MessageScan scan;
+  std::vector<HtmlLink> html_links;
+  bool html_cut_short = false;
+  std::size_t html_budget = limits.max_html;
   // Iterative: the parser bounds the depth, and this walk keeps no stack of its own calls.
   std::vector<const mime::Part*> todo{&message.root};
   while (!todo.empty()) {
@@ -41,6 +67,18 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits)
       todo.push_back(&*it);
     }
     if (part->kind != mime::PartKind::kLeaf) continue;
+    if (is_shown_html(*part) && html_budget > 0 && html_links.size() < limits.urls.max_urls) {
+      if (const auto html = mime::decoded_text(*part, message.raw, html_budget)) {
+        html_budget -= html->size();
+        HtmlLimits html_limits;
+        html_limits.max_input = html->size();
+        html_limits.urls = limits.urls;
+        html_limits.urls.max_urls = limits.urls.max_urls - html_links.size();
+        auto found = extract_html_links(*html, html_limits);
+        html_cut_short = html_cut_short || found.cut_short;
+        for (auto& l : found.links) html_links.push_back(std::move(l));
+      }
+    }
     const std::string name = part_name(*part);
     if (!is_attachment(*part, name)) continue;
     if (++scan.attachments > limits.max_attachments) continue;
@@ -49,8 +87,19 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits)
       scan.findings.push_back(std::move(f));
     }
   }
-  scan.urls = extract_text_urls(mime::searchable_text(message, limits.max_text), limits.urls);
+  for (const auto& l : html_links) add_distinct(scan.urls, l.url, limits.urls.max_urls);
+  for (const auto& u :
+       extract_text_urls(mime::searchable_text(message, limits.max_text), limits.urls)) {
+    add_distinct(scan.urls, u, limits.urls.max_urls);
+  }
   for (auto& f : link_findings(scan.urls)) scan.findings.push_back(std::move(f));
+  if (psl != nullptr) {
+    for (auto& f : link_text_findings(html_links, *psl)) scan.findings.push_back(std::move(f));
+  }
+  if (html_cut_short) {
+    // What follows the point where libxml2 stopped is shown by mail clients and read by no check.
+    scan.findings.push_back({"HTML_TOO_DEEP", 2, "HTML nested too deep to read its links", {}});
+  }
   for (auto& f : from_findings(message)) scan.findings.push_back(std::move(f));
   return scan;
 }

@@ -1,8 +1,8 @@
 // What the filter's checks read of a message (issue 18): its attachments' names and declared
 // types, and the links in its text. One walk over the parsed MIME tree (mime::parse_message),
-// bounded by the parser's limits and by ScanLimits; nothing is written anywhere. HTML parts are
-// searched as the text they show (mime::searchable_text): links only in href attributes wait for
-// the HTML parser, the next step of this issue.
+// bounded by the parser's limits and by ScanLimits; nothing is written anywhere. Links come from
+// the text the text parts show (mime::searchable_text, HTML reduced to its text) and from the
+// markup of the HTML parts (html_links.hpp: href, form action), which is where a click goes.
 #pragma once
 
 #include <cstddef>
@@ -12,21 +12,33 @@
 #include "filter/verdict.hpp"
 #include "mime/message.hpp"
 
+namespace sealpost::auth::dmarc {
+class PublicSuffixList;
+}
+
 namespace sealpost::filter {
 
 struct ScanLimits {
   std::size_t max_text = std::size_t{1} << 20;  // decoded text searched for links
-  std::size_t max_attachments = 256;            // attachments whose names are checked
-  UrlLimits urls;
+  // Decoded HTML parsed for links, all HTML parts together; each part at most this much.
+  std::size_t max_html = std::size_t{2} << 20;
+  std::size_t max_attachments = 256;  // attachments whose names are checked
+  UrlLimits urls;                     // max_urls: links of the whole message, distinct
 };
 
 struct MessageScan {
-  // From the attachments' names and types, the links (phishing.hpp) and the From: display name.
+  // From the attachments' names and types, the links (phishing.hpp), the HTML (HTML_TOO_DEEP)
+  // and the From: display name.
   std::vector<Finding> findings;
-  std::vector<Url> urls;        // the links of the text parts (distinct)
+  // The links of the text and HTML parts, distinct by host and user-info: those of the HTML
+  // markup first, then those of the text.
+  std::vector<Url> urls;
   std::size_t attachments = 0;  // attachments seen, also past max_attachments
 };
 
-MessageScan scan_message(const mime::Message& message, const ScanLimits& limits = {});
+// `psl` gives the organisational domains that the link text check (PHISH_LINK_TEXT_MISMATCH)
+// compares; without it that check is not made.
+MessageScan scan_message(const mime::Message& message, const ScanLimits& limits = {},
+                         const auth::dmarc::PublicSuffixList* psl = nullptr);
 
 }  // namespace sealpost::filter

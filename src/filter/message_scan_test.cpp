@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "auth/dmarc/public_suffix.hpp"
+
 namespace sealpost::filter {
 namespace {
 
@@ -93,6 +95,82 @@ TEST(FilterMessageScanTest, IsBounded) {
   const MessageScan s = scan(multipart(parts));
   EXPECT_EQ(s.attachments, 300U);
   EXPECT_EQ(s.findings.size(), 256U);  // max_attachments names checked
+}
+
+TEST(FilterMessageScanTest, LinksOnlyInHtmlMarkupAreFound) {
+  // The text shows no link at all: it is in the href, and its user-info looks like a host.
+  const MessageScan s = scan(multipart(
+      {"Content-Type: text/plain\r\n\r\nSee the HTML part.",
+       "Content-Type: text/html; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+           std::string("PHA+TG9nIGluIDxhIGhyZWY9Imh0dHA6Ly9wYXlwYWwuY29tQGV2aWwuZXhhbXBsZS8iPmhl"
+                       "cmU8L2E+IG9yIOlsc2V3aGVyZS48L3A+")}));
+  // <p>Log in <a href="http://paypal.com@evil.example/">here</a> or \xe9lsewhere.</p>
+  ASSERT_EQ(s.urls.size(), 1U);
+  EXPECT_EQ(s.urls[0].host, "evil.example");
+  EXPECT_EQ(s.urls[0].userinfo, "paypal.com");
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"URL_USERINFO_HOST"});
+}
+
+TEST(FilterMessageScanTest, HtmlLinksComeFirstAndTheUnionIsBounded) {
+  std::string html = "Content-Type: text/html\r\n\r\n";
+  for (int i = 0; i < 150; ++i) {
+    html += "<a href=\"https://t" + std::to_string(i) + ".tracker.example/\">Article</a>\r\n";
+  }
+  const MessageScan s = scan(multipart(
+      {"Content-Type: text/plain\r\n\r\nhttps://text.example/ and https://t0.tracker.example/",
+       html}));
+  ASSERT_EQ(s.urls.size(), 100U);
+  EXPECT_EQ(s.urls[0].host, "t0.tracker.example");
+  EXPECT_EQ(s.urls[99].host, "t99.tracker.example");
+  EXPECT_TRUE(s.findings.empty());
+
+  ScanLimits small;
+  small.urls.max_urls = 3;
+  const std::string raw =
+      multipart({"Content-Type: text/plain\r\n\r\nhttps://text.example/",
+                 "Content-Type: text/html\r\n\r\n"
+                 "<a href=\"https://a.example/\">a</a><a href=\"https://%61.example/\">b</a>"
+                 "<a href=\"https://b.example/\">b</a><a href=\"https://c.example/\">c</a>"});
+  const auto m = mime::parse_message(raw);
+  ASSERT_TRUE(m);
+  const MessageScan bounded = scan_message(*m, small);
+  ASSERT_EQ(bounded.urls.size(), 3U);
+  EXPECT_EQ(bounded.urls[0].host, "a.example");
+  EXPECT_TRUE(bounded.urls[0].obfuscated);  // the repeat hides its host
+  EXPECT_EQ(bounded.urls[1].host, "b.example");
+  // The HTML part read three links (a.example twice, with different text); c.example was past
+  // the bound there, and the text part's link is the third distinct one.
+  EXPECT_EQ(bounded.urls[2].host, "text.example");
+}
+
+TEST(FilterMessageScanTest, HtmlAttachmentsAreNotReadForLinks) {
+  const MessageScan s = scan(multipart(
+      {"Content-Type: text/html\r\nContent-Disposition: attachment; filename=\"page.html\"\r\n\r\n"
+       "<a href=\"http://paypal.com@evil.example/\">x</a>"}));
+  EXPECT_TRUE(s.urls.empty());
+  EXPECT_EQ(s.attachments, 1U);
+}
+
+TEST(FilterMessageScanTest, LinkTextMismatchNeedsThePublicSuffixList) {
+  const std::string raw = multipart(
+      {"Content-Type: text/html\r\n\r\n<a href=\"https://links.paypal.com/x\">paypal.com</a>"
+       "<a href=\"https://evil.example/login\">https://www.paypal.com/login</a>"});
+  const auto m = mime::parse_message(raw);
+  ASSERT_TRUE(m);
+  const auto psl = auth::dmarc::PublicSuffixList::from_string("com\nexample\n");
+  const MessageScan s = scan_message(*m, {}, &psl);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"PHISH_LINK_TEXT_MISMATCH"});
+  EXPECT_EQ(s.findings[0].reason, "a link showing paypal.com goes to evil.example");
+  EXPECT_TRUE(scan_message(*m).findings.empty());
+}
+
+TEST(FilterMessageScanTest, HtmlTooDeepToReadIsScored) {
+  std::string deep = "Content-Type: text/html\r\n\r\n";
+  for (int i = 0; i < 300; ++i) deep += "<div>";
+  deep += "<a href=\"http://hidden.example/\">x</a>";
+  const MessageScan s = scan(multipart({deep}));
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"HTML_TOO_DEEP"});
+  EXPECT_TRUE(s.urls.empty());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/dmarc/public_suffix.hpp"
 #include "core/domain.hpp"
 #include "core/strings.hpp"
 #include "mime/encoded_word.hpp"
@@ -35,7 +36,46 @@ bool related(std::string_view from, std::string_view named) {
   return is_same_or_subdomain(from, named) || is_same_or_subdomain(named, from);
 }
 
+// Where a link's text says it goes, when the text is a link or a domain name and nothing else
+// ("https://www.paypal.com/login", "www.paypal.com", "PayPal.com/login"); nullopt for words, for
+// an address ("support@paypal.com") and for text with spaces.
+std::optional<Url> shown_link(std::string_view text) {
+  // Brackets and sentence punctuation around the link are not part of it.
+  while (!text.empty() && std::string_view("<([\"'").find(text.front()) != std::string_view::npos) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() &&
+         std::string_view(">)]\"'.,;:!?").find(text.back()) != std::string_view::npos) {
+    text.remove_suffix(1);
+  }
+  if (text.empty() || text.find(' ') != std::string_view::npos) return std::nullopt;
+  if (istarts_with(text, "http://") || istarts_with(text, "https://")) return parse_url(text);
+  if (text.find_first_of("@:\\") != std::string_view::npos) return std::nullopt;
+  if (!domain_like(text.substr(0, text.find_first_of("/?#")))) return std::nullopt;
+  return parse_url("http://" + std::string(text));
+}
+
 }  // namespace
+
+std::vector<Finding> link_text_findings(const std::vector<HtmlLink>& links,
+                                        const auth::dmarc::PublicSuffixList& psl) {
+  for (const auto& link : links) {
+    if (link.element != HtmlLink::Element::kAnchor || link.text.empty()) continue;
+    const auto shown = shown_link(link.text);
+    if (!shown) continue;
+    const Url& target = link.url;
+    const bool by_address = shown->ip_host || target.ip_host;
+    const std::string shown_domain =
+        by_address ? shown->host : psl.organizational_domain(shown->host);
+    const std::string target_domain =
+        by_address ? target.host : psl.organizational_domain(target.host);
+    if (shown_domain == target_domain) continue;
+    std::string reason = "a link showing ";
+    reason.append(shown_domain).append(" goes to ").append(target_domain);
+    return {{"PHISH_LINK_TEXT_MISMATCH", 4, std::move(reason), {}}};
+  }
+  return {};
+}
 
 std::vector<Finding> link_findings(const std::vector<Url>& urls) {
   std::vector<Finding> out;

@@ -193,18 +193,25 @@ void collect_text(const Part& part, std::string_view raw, std::string& out, std:
   if (part.has_disposition && part.disposition.type == "attachment") return;
   const bool html = part.content_type.subtype == "html";
   if (!html && part.content_type.subtype != "plain") return;
-  const Parameter* charset_param = find_parameter(part.content_type.params, "charset");
-  const std::string_view charset = charset_param ? std::string_view(charset_param->value) : "";
-  if (!is_allowed_charset(charset)) return;
-  const std::string decoded =
-      decode_transfer_encoding(part.body.in(raw), part.transfer_encoding, max - out.size());
-  std::string text = to_utf8(decoded, charset, max - out.size());
+  auto decoded = decoded_text(part, raw, max - out.size());
+  if (!decoded) return;
+  std::string text = std::move(*decoded);
   if (html) text = html_to_text(text, max - out.size());
   if (!out.empty()) out += '\n';
   out.append(text, 0, std::min(text.size(), max - std::min(max, out.size())));
 }
 
 }  // namespace
+
+std::optional<std::string> decoded_text(const Part& part, std::string_view raw,
+                                        std::size_t max_output) {
+  const Parameter* charset_param = find_parameter(part.content_type.params, "charset");
+  const std::string_view charset = charset_param ? std::string_view(charset_param->value) : "";
+  if (!is_allowed_charset(charset)) return std::nullopt;
+  const std::string decoded =
+      decode_transfer_encoding(part.body.in(raw), part.transfer_encoding, max_output);
+  return to_utf8(decoded, charset, max_output);
+}
 
 std::string decode_transfer_encoding(std::string_view body, std::string_view encoding,
                                      std::size_t max_output) {

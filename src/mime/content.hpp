@@ -26,6 +26,12 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view value);
 // 1970 or after 9999 are clamped to those years' ends).
 std::string format_rfc5322_date(std::int64_t unix_time);
 
+// A text part's body as UTF-8, as the text search reads it: Content-Transfer-Encoding undone and
+// the part's charset converted (HTML stays markup); nullopt when the charset is not on the
+// allowlist (charset.hpp). `raw` is the message the part belongs to. At most `max_output` bytes.
+std::optional<std::string> decoded_text(const Part& part, std::string_view raw,
+                                        std::size_t max_output);
+
 // The text a search looks through: each text/plain and text/html part that is not an
 // attachment and whose charset is on the allowlist (charset.hpp), decoded to UTF-8 (HTML tags
 // and entities reduced to text), parts separated by a line break. At most `max_output` bytes.

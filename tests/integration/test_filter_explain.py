@@ -97,6 +97,38 @@ class FilterExplainTest(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("filter.junk_score", r.stderr.decode())
 
+    def test_links_only_in_the_html_markup_are_listed_and_checked(self):
+        r = explain(message(text="Your account is locked.",
+                            html='<p>Your account is locked. <a href="http://paypal.com&#64;'
+                                 'evil.example/">Unlock it</a></p>'))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("findings (1):\n  URL_USERINFO_HOST", out)
+        self.assertIn('links (1):\n  evil.example user-info "paypal.com"\n', out)
+
+    def test_a_link_showing_another_domain_is_flagged(self):
+        r = explain(message(html='<p>Sign in at <a href="https://login.evil.example/x">'
+                                 'https://www.paypal.com/signin</a> or <a href="https://'
+                                 'www.paypal.com/help">paypal.com/help</a></p>'))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("PHISH_LINK_TEXT_MISMATCH        4.0           "
+                      "a link showing paypal.com goes to evil.example", out)
+        self.assertIn("links (2):\n  login.evil.example\n  www.paypal.com\n", out)
+
+    def test_a_newsletter_with_many_tracked_links_is_accepted(self):
+        html = "<html><body><table>" + "".join(
+            f'<tr><td><a href="https://click.tracker.example/c/{i}?u=abc">Read article {i}</a>'
+            f'<img src="https://img.news.example/{i}.png"></td></tr>' for i in range(150)
+        ) + '<tr><td><a href="https://news.example/unsubscribe">news.example/unsubscribe</a>' \
+            "</td></tr></table></body></html>"
+        r = explain(message(text="This week's news: https://news.example/", html=html))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("verdict: accept (score 0.0;", out)
+        self.assertIn("findings (0):", out)
+        self.assertIn("links (2):\n  click.tracker.example\n  news.example\n", out)
+
     def test_the_mime_conformance_corpus_is_read_without_error(self):
         import glob
         import os
