@@ -1,0 +1,404 @@
+#include "filter/attachment_content.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+
+#include "testing/compound_file.hpp"
+
+namespace sealpost::filter {
+namespace {
+
+// Test inputs are written here, with libarchive's writer, rather than checked in.
+struct Member {
+  std::string name;
+  std::string data;
+};
+
+struct ArchiveSpec {
+  const char* format;      // libarchive's names: zip, 7zip, ustar, raw
+  const char* filter;      // gzip, bzip2, xz, or nullptr
+  const char* options;     // "zip:encryption=aes256", or nullptr
+  const char* passphrase;  // or nullptr
+};
+
+ArchiveSpec spec(const char* format, const char* filter = nullptr, const char* options = nullptr,
+                 const char* passphrase = nullptr) {
+  return {format, filter, options, passphrase};
+}
+
+la_ssize_t append(archive* /*a*/, void* out, const void* data, std::size_t size) {
+  static_cast<std::string*>(out)->append(static_cast<const char*>(data), size);
+  return static_cast<la_ssize_t>(size);
+}
+
+struct WriteFree {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+
+std::unique_ptr<archive, WriteFree> writer(const ArchiveSpec& as, std::string& out) {
+  std::unique_ptr<archive, WriteFree> a(archive_write_new());
+  EXPECT_EQ(archive_write_set_format_by_name(a.get(), as.format), ARCHIVE_OK);
+  if (as.filter != nullptr) {
+    EXPECT_EQ(archive_write_add_filter_by_name(a.get(), as.filter), ARCHIVE_OK);
+  }
+  if (as.options != nullptr) {
+    EXPECT_EQ(archive_write_set_options(a.get(), as.options), ARCHIVE_OK)
+        << archive_error_string(a.get());
+  }
+  if (as.passphrase != nullptr) {
+    EXPECT_EQ(archive_write_set_passphrase(a.get(), as.passphrase), ARCHIVE_OK);
+  }
+  archive_write_set_bytes_in_last_block(a.get(), 1);
+  EXPECT_EQ(archive_write_open(a.get(), &out, nullptr, append, nullptr), ARCHIVE_OK);
+  return a;
+}
+
+// Writes a member of `size` bytes produced `chunk` at a time (for members too large to hold).
+void write_member(archive* a, const std::string& name, std::size_t size, const std::string& chunk) {
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, name.c_str());
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, static_cast<la_int64_t>(size));
+  EXPECT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
+  for (std::size_t done = 0; done < size;) {
+    const std::size_t n = std::min(chunk.size(), size - done);
+    EXPECT_EQ(archive_write_data(a, chunk.data(), n), static_cast<la_ssize_t>(n));
+    done += n;
+  }
+  archive_entry_free(e);
+}
+
+std::string make_archive(const std::vector<Member>& members, const ArchiveSpec& as) {
+  std::string out;
+  auto a = writer(as, out);
+  for (const auto& m : members) write_member(a.get(), m.name, m.data.size(), m.data);
+  EXPECT_EQ(archive_write_close(a.get()), ARCHIVE_OK) << archive_error_string(a.get());
+  return out;
+}
+
+std::string zip(const std::vector<Member>& members) {
+  return make_archive(members, spec("zip"));
+}
+
+// A PE header as a linker writes it: the MS-DOS stub's "MZ", e_lfanew at 0x3C, "PE\0\0", a COFF
+// header for i386 and the PE32 optional header's magic.
+std::string pe_program() {
+  std::string b(0x200, '\0');
+  b[0] = 'M';
+  b[1] = 'Z';
+  b[0x18] = 0x40;  // e_lfarlc: a new-style executable
+  b[0x3C] = static_cast<char>(0x80);
+  b.replace(0x80, 4, std::string("PE\0\0", 4));
+  b[0x84] = 0x4C;  // machine: i386
+  b[0x85] = 0x01;
+  b[0x86] = 1;                        // sections
+  b[0x94] = static_cast<char>(0xE0);  // size of the optional header
+  b[0x96] = 0x02;                     // characteristics: executable image, 32-bit
+  b[0x97] = 0x01;
+  b[0x98] = 0x0B;  // optional header magic: PE32
+  b[0x99] = 0x01;
+  b[0x98 + 68] = 2;  // subsystem: Windows GUI
+  return b;
+}
+
+// An MS-DOS program's header (the start of every PE file, and a program of its own): its
+// relocation table at 0x1E, before where a new-style header would point.
+std::string dos_program() {
+  std::string b(0x200, '\0');
+  const unsigned char fields[] = {'M',  'Z', 0x90, 0,    3, 0, 0, 0, 4, 0, 0, 0,    0xFF,
+                                  0xFF, 0,   0,    0xB8, 0, 0, 0, 0, 0, 0, 0, 0x1E, 0};
+  std::copy(std::begin(fields), std::end(fields), b.begin());
+  return b;
+}
+
+// An ELF header: 64-bit, little-endian, an executable for x86-64.
+std::string elf_program() {
+  std::string b(64, '\0');
+  b.replace(0, 7,
+            "\x7F"
+            "ELF\x02\x01\x01");
+  b[16] = 2;     // ET_EXEC
+  b[18] = 0x3E;  // x86-64
+  b[20] = 1;     // version
+  b[52] = 64;    // header size
+  return b;
+}
+
+std::string pdf_document() {
+  return "%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+         "2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n"
+         "%%EOF\n";
+}
+
+std::string png_image() {
+  return std::string(
+      "\x89PNG\r\n\x1A\n\0\0\0\x0DIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1F\x15"
+      "\xC4\x89\0\0\0\x0AIDAT\x78\x9C\x63\0\x01\0\0\x05\0\x01\x0D\x0A\x2D\xB4\0\0"
+      "\0\0IEND\xAE\x42\x60\x82",
+      67);
+}
+
+std::vector<Member> docx_members() {
+  return {{"[Content_Types].xml", "<?xml version=\"1.0\"?><Types/>"},
+          {"_rels/.rels", "<?xml version=\"1.0\"?><Relationships/>"},
+          {"word/document.xml", "<?xml version=\"1.0\"?><w:document/>"}};
+}
+
+std::vector<std::string> symbols(const ContentScan& scan) {
+  std::vector<std::string> out;
+  for (const auto& f : scan.findings) out.push_back(f.symbol);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> check(std::string_view bytes, std::string_view name,
+                               const ContentLimits& limits = {}) {
+  return symbols(check_attachment_content(bytes, name, limits));
+}
+
+bool refused(const ContentScan& scan) {
+  return decide(scan.findings, Policy{}).action == Action::kReject;
+}
+
+using Symbols = std::vector<std::string>;
+
+TEST(FilterAttachmentContentTest, LibmagicIsAvailable) {
+  // The build depends on it: without its database every type check would pass silently.
+  EXPECT_FALSE(check_attachment_content("x", "").magic_missing);
+  EXPECT_EQ(magic_type(pdf_document()), "application/pdf");
+}
+
+TEST(FilterAttachmentContentTest, ProgramsAreRefusedByTheirBytesWhateverTheirName) {
+  EXPECT_EQ(magic_type(pe_program()), "application/vnd.microsoft.portable-executable");
+  const ContentScan pe = check_attachment_content(pe_program(), "report.pdf");
+  EXPECT_EQ(symbols(pe), Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  EXPECT_TRUE(refused(pe));
+  EXPECT_EQ(pe.findings[0].reason,
+            "a program by its content (application/vnd.microsoft.portable-executable)");
+  EXPECT_EQ(magic_type(dos_program()), "application/x-dosexec");
+  EXPECT_EQ(check(dos_program(), "report.pdf"), Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  EXPECT_EQ(check(elf_program(), "photo.jpg"), Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  // A Java class and a Mach-O program.
+  EXPECT_EQ(check(std::string("\xCA\xFE\xBA\xBE\0\0\0\x34\0\x10", 10), "a.txt"),
+            Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  EXPECT_EQ(check(std::string("\xCF\xFA\xED\xFE\x07\0\0\x01\x03\0\0\0\x02\0\0\0", 16) +
+                      std::string(16, '\0'),
+                  "a.txt"),
+            Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  // "MZ" alone is text, not a program.
+  EXPECT_EQ(check("MZ and more text", "a.txt"), Symbols{});
+}
+
+TEST(FilterAttachmentContentTest, LegitimateAttachmentsHaveNoFindings) {
+  EXPECT_EQ(check(pdf_document(), "minutes.pdf"), Symbols{});
+  EXPECT_EQ(magic_type(png_image()), "image/png");
+  EXPECT_EQ(check(png_image(), "photo.png"), Symbols{});
+  EXPECT_EQ(check("Dear all,\nthe minutes are attached.\n", "notes.txt"), Symbols{});
+  EXPECT_EQ(check("", "empty.txt"), Symbols{});
+  const std::string texts = zip({{"notes/a.txt", "first"}, {"notes/b.txt", "second"}});
+  const ContentScan plain = check_attachment_content(texts, "notes.zip");
+  EXPECT_EQ(symbols(plain), Symbols{});
+  EXPECT_EQ(plain.members, 2U);
+  EXPECT_EQ(plain.unpacked, 11U);
+  EXPECT_EQ(check(zip(docx_members()), "report.docx"), Symbols{});
+  EXPECT_EQ(check(zip({{"minutes.pdf", pdf_document()}, {"photo.png", png_image()}}), "a.zip"),
+            Symbols{});
+}
+
+TEST(FilterAttachmentContentTest, ProgramNamesInsideArchivesAreRefused) {
+  const ContentScan scan =
+      check_attachment_content(zip({{"docs/invoice.pdf.exe", "harmless bytes"}}), "invoice.zip");
+  EXPECT_EQ(symbols(scan), (Symbols{"ARCHIVE_DOUBLE_EXTENSION", "ARCHIVE_EXECUTABLE"}));
+  EXPECT_TRUE(refused(scan));
+  for (const auto& f : scan.findings) {
+    EXPECT_TRUE(f.reason.ends_with(" in an archive")) << f.reason;
+  }
+  EXPECT_EQ(check(zip({{"invoice_\xE2\x80\xAE"
+                        "fdp.txt",
+                        "x"}}),
+                  "a.zip"),
+            Symbols{"ARCHIVE_BIDI_NAME"});
+  // Names in the creator's code page are not UTF-8, and common: not flagged.
+  EXPECT_EQ(check(zip({{"R\x84"
+                        "sum\x82.txt",
+                        "x"}}),
+                  "a.zip"),
+            Symbols{});
+}
+
+TEST(FilterAttachmentContentTest, ProgramsAreFoundInNestedArchivesOfEachFormat) {
+  const std::string inner = zip({{"readme.txt", "hello"}, {"setup.dat", dos_program()}});
+  const ContentScan nested = check_attachment_content(zip({{"inner.zip", inner}}), "documents.zip");
+  EXPECT_EQ(symbols(nested), Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  EXPECT_EQ(nested.findings[0].reason,
+            "a program by its content (application/x-dosexec) in an archive");
+  EXPECT_EQ(nested.members, 3U);
+
+  for (const char* format : {"7zip", "ustar"}) {
+    EXPECT_EQ(check(make_archive({{"report.dat", elf_program()}}, spec(format)), "a"),
+              Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"})
+        << format;
+  }
+  EXPECT_EQ(check(make_archive({{"report.dat", pe_program()}}, spec("ustar", "xz")), "a.tar.xz"),
+            Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  // A compressed file that is no archive holds what its name says without the extension.
+  const std::string gz = make_archive({{"data", pe_program()}}, spec("raw", "gzip"));
+  EXPECT_EQ(check(gz, "report.exe.gz"),
+            (Symbols{"ARCHIVE_EXECUTABLE", "ATTACHMENT_EXECUTABLE_CONTENT"}));
+  EXPECT_EQ(check(make_archive({{"data", "just text"}}, spec("raw", "bzip2")), "notes.txt.bz2"),
+            Symbols{});
+}
+
+TEST(FilterAttachmentContentTest, NestingIsBoundedByDepth) {
+  std::string nested = pe_program();
+  std::string name = "setup.dat";
+  for (int level = 1; level <= 3; ++level) {
+    nested = zip({{name, nested}});
+    name = "level" + std::to_string(level) + ".zip";
+  }
+  // Three archives deep: looked into.
+  EXPECT_EQ(check(nested, "a.zip"), Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  // Four: the innermost is not opened, and that is a finding of its own.
+  const std::string deeper = zip({{"level3.zip", nested}});
+  EXPECT_EQ(check(deeper, "a.zip"), Symbols{"ARCHIVE_TOO_DEEP"});
+  ContentLimits limits;
+  limits.max_depth = 4;
+  EXPECT_EQ(check(deeper, "a.zip", limits), Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+}
+
+TEST(FilterAttachmentContentTest, MembersAreBoundedInNumber) {
+  std::vector<Member> many;
+  for (int i = 0; i < 50; ++i) many.push_back({"file" + std::to_string(i) + ".txt", "x"});
+  many.push_back({"last.exe", "x"});
+  ContentLimits limits;
+  limits.max_members = 10;
+  const ContentScan scan = check_attachment_content(zip(many), "a.zip", limits);
+  EXPECT_EQ(symbols(scan), Symbols{"ARCHIVE_TOO_MANY"});
+  EXPECT_EQ(scan.members, 11U);
+  EXPECT_FALSE(refused(scan));
+  EXPECT_EQ(check(zip(many), "a.zip"), Symbols{"ARCHIVE_EXECUTABLE"});
+}
+
+TEST(FilterAttachmentContentTest, EncryptedArchivesAreFlaggedAndTheirNamesStillChecked) {
+  for (const char* method : {"zip:encryption=zipcrypt", "zip:encryption=aes256"}) {
+    const std::string encrypted =
+        make_archive({{"invoice.txt", "text"}}, spec("zip", nullptr, method, "123"));
+    const ContentScan scan = check_attachment_content(encrypted, "invoice.zip");
+    EXPECT_EQ(symbols(scan), Symbols{"ARCHIVE_ENCRYPTED"}) << method;
+    EXPECT_FALSE(refused(scan));
+    EXPECT_EQ(scan.findings[0].score, 5);
+    EXPECT_EQ(scan.unpacked, 0U);
+    const std::string program =
+        make_archive({{"invoice.exe", pe_program()}}, spec("zip", nullptr, method, "1"));
+    EXPECT_EQ(check(program, "invoice.zip"), (Symbols{"ARCHIVE_ENCRYPTED", "ARCHIVE_EXECUTABLE"}));
+  }
+}
+
+TEST(FilterAttachmentContentTest, OfficeMacrosAreRefused) {
+  testing::CompoundFileSpec vba;
+  vba.entries = {{"VBA", 1}, {"dir", 2}, {"_VBA_PROJECT", 2}, {"PROJECT", 2}};
+  std::vector<Member> docm = docx_members();
+  docm.push_back({"word/vbaProject.bin", testing::compound_file(vba)});
+  const ContentScan ooxml = check_attachment_content(zip(docm), "invoice.docm");
+  EXPECT_EQ(symbols(ooxml), Symbols{"OFFICE_MACRO"});
+  EXPECT_TRUE(refused(ooxml));
+  // By the member's name alone too (the project's content is not needed), and Excel 4.0 sheets.
+  std::vector<Member> xlsm = docx_members();
+  xlsm.push_back({"xl/vbaProject.bin", "not read"});
+  EXPECT_EQ(check(zip(xlsm), "a.xlsm"), Symbols{"OFFICE_MACRO"});
+  std::vector<Member> xlm = docx_members();
+  xlm.push_back({"xl/macrosheets/sheet1.xml", "<xm:macrosheet/>"});
+  EXPECT_EQ(check(zip(xlm), "a.xlsx"), Symbols{"OFFICE_MACRO"});
+  // An OLE document (Word 97) with a Macros storage, attached and inside a zip.
+  testing::CompoundFileSpec word;
+  word.entries = {{"WordDocument", 2}, {"1Table", 2}, {"Macros", 1}, {"VBA", 1}};
+  const std::string doc = testing::compound_file(word);
+  EXPECT_EQ(check(doc, "letter.doc"), Symbols{"OFFICE_MACRO"});
+  EXPECT_EQ(check(zip({{"letter.doc", doc}}), "letter.zip"), Symbols{"OFFICE_MACRO"});
+  // Without macros: nothing.
+  word.entries = {{"WordDocument", 2}, {"1Table", 2}, {"\x05SummaryInformation", 2}};
+  EXPECT_EQ(check(testing::compound_file(word), "letter.doc"), Symbols{});
+}
+
+TEST(FilterAttachmentContentTest, InstallersAreProgramsByTheirClassId) {
+  testing::CompoundFileSpec msi;
+  msi.entries = {{"\x05SummaryInformation", 2}};
+  msi.root_clsid = {0x84, 0x10, 0x0C, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46};
+  EXPECT_EQ(check(testing::compound_file(msi), "report.pdf"),
+            Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+}
+
+TEST(FilterAttachmentContentTest, ZipBombsAreCutOffWithoutUnpackingThem) {
+  // 100 MiB of zeros: deflate makes about 100 KiB of it, which may yield 100 times that.
+  constexpr std::size_t kBomb = std::size_t{100} << 20;
+  std::string bomb;
+  {
+    auto a = writer(spec("zip"), bomb);
+    write_member(a.get(), "zeros.txt", kBomb, std::string(std::size_t{1} << 20, '\0'));
+    write_member(a.get(), "after.exe", 1, "x");
+    ASSERT_EQ(archive_write_close(a.get()), ARCHIVE_OK);
+  }
+  ASSERT_LT(bomb.size(), std::size_t{1} << 20);
+  const ContentScan scan = check_attachment_content(bomb, "a.zip");
+  EXPECT_EQ(symbols(scan), Symbols{"ARCHIVE_TOO_LARGE"});
+  EXPECT_EQ(scan.findings[0].reason, "an archive unpacking to more than 100 times its size");
+  EXPECT_LE(scan.unpacked, bomb.size() * 100);
+  EXPECT_GT(scan.unpacked, bomb.size() * 99);
+  EXPECT_FALSE(refused(scan));
+  // With no ratio to speak of, the total bound cuts it off.
+  ContentLimits limits;
+  limits.max_ratio = 1'000'000;
+  limits.max_unpacked = std::size_t{4} << 20;
+  const ContentScan total = check_attachment_content(bomb, "a.zip", limits);
+  EXPECT_EQ(symbols(total), Symbols{"ARCHIVE_TOO_LARGE"});
+  EXPECT_EQ(total.findings[0].reason, "archives unpacking to more than 4 MiB");
+  EXPECT_EQ(total.unpacked, limits.max_unpacked);
+}
+
+TEST(FilterAttachmentContentTest, LargeMembersAreLookedAtByTheirStart) {
+  ContentLimits limits;
+  limits.max_member = 4096;
+  // A large document: its start says what it is, and that is enough.
+  const std::string big_pdf = pdf_document() + std::string(8192, ' ');
+  EXPECT_EQ(check(zip({{"big.pdf", big_pdf}}), "a.zip", limits), Symbols{});
+  const std::string big_program = pe_program() + std::string(8192, 'x');
+  EXPECT_EQ(check(zip({{"big.dat", big_program}}), "a.zip", limits),
+            Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  // A large archive inside cannot be looked into whole.
+  std::vector<Member> filler;
+  for (int i = 0; i < 8; ++i)
+    filler.push_back({"f" + std::to_string(i), std::string(1024, 'a' + i)});
+  const std::string big_zip = make_archive(filler, spec("zip", nullptr, "zip:compression=store"));
+  ASSERT_GT(big_zip.size(), limits.max_member);
+  const Symbols found = check(zip({{"inner.zip", big_zip}}), "a.zip", limits);
+  EXPECT_NE(std::find(found.begin(), found.end(), "ARCHIVE_TOO_LARGE"), found.end());
+}
+
+TEST(FilterAttachmentContentTest, BrokenArchivesDoNotCrashAndScoreLittle) {
+  const std::string good =
+      zip({{"a.txt", std::string(5000, 'a')}, {"b.txt", std::string(5000, 'b')}});
+  for (std::size_t cut : {std::size_t{10}, std::size_t{40}, good.size() / 2, good.size() - 30}) {
+    const ContentScan scan = check_attachment_content(good.substr(0, cut), "a.zip");
+    double score = 0;
+    for (const auto& f : scan.findings) {
+      EXPECT_FALSE(f.decides) << f.symbol;
+      score += f.score;
+    }
+    EXPECT_LE(score, 1) << cut;
+  }
+  std::string corrupted = good;
+  for (std::size_t i = 60; i < 200; ++i) corrupted[i] = static_cast<char>(corrupted[i] ^ 0x5A);
+  EXPECT_EQ(check(corrupted, "a.zip"), Symbols{"ARCHIVE_UNREADABLE"});
+}
+
+}  // namespace
+}  // namespace sealpost::filter
