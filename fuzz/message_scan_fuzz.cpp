@@ -1,7 +1,7 @@
-// The filter's walk over a parsed message (attachments' names, links in the text) on arbitrary
-// messages. Invariants: it ends and stays within its limits whatever the structure, every
-// finding has a fixed symbol (at most four per attachment, and four for the links and the From:
-// name), and every link host is non-empty.
+// The filter's walk over a parsed message (attachments' names and bytes, links in the text) on
+// arbitrary messages. Invariants: it ends and stays within its limits whatever the structure,
+// every finding has a fixed symbol (at most four per attachment for its name and ten for its
+// bytes, and four for the links and the From: name), and every link host is non-empty.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -16,8 +16,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_text = 4096;
   limits.max_attachments = 8;
   limits.urls.max_urls = 8;
+  limits.max_decoded = 64 * 1024;
+  limits.content.max_unpacked = 256 * 1024;
+  limits.content.max_member = 64 * 1024;
   const auto scan = sealpost::filter::scan_message(*message, limits);
-  if (scan.urls.size() > 8 || scan.findings.size() > 8 * 4 + 4) __builtin_trap();
+  if (scan.urls.size() > 8 || scan.findings.size() > 8 * (4 + 10) + 4) __builtin_trap();
+  if (scan.decoded > limits.max_decoded) __builtin_trap();
   for (const auto& f : scan.findings) {
     if (f.symbol.empty() || f.symbol.size() > sealpost::filter::kMaxSymbol) __builtin_trap();
   }

@@ -48,6 +48,14 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits)
     for (auto& f : check_attachment_name(name, part->has_content_type ? type : std::string())) {
       scan.findings.push_back(std::move(f));
     }
+    // One attachment's bytes at a time: decoded, looked at, dropped.
+    if (scan.decoded >= limits.max_decoded) continue;
+    const std::string bytes = mime::decode_transfer_encoding(
+        part->body.in(message.raw), part->transfer_encoding, limits.max_decoded - scan.decoded);
+    scan.decoded += bytes.size();
+    ContentScan content = check_attachment_content(bytes, name, limits.content);
+    scan.magic_missing = scan.magic_missing || content.magic_missing;
+    for (auto& f : content.findings) scan.findings.push_back(std::move(f));
   }
   scan.urls = extract_text_urls(mime::searchable_text(message, limits.max_text), limits.urls);
   for (auto& f : link_findings(scan.urls)) scan.findings.push_back(std::move(f));

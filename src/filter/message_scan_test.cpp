@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/base64.hpp"
+#include "testing/file_headers.hpp"
+
 namespace sealpost::filter {
 namespace {
 
@@ -82,6 +85,43 @@ TEST(FilterMessageScanTest, LinksComeFromTextAndWhatHtmlShows) {
   EXPECT_EQ(s.urls[1].host, "www.shop.example");
   // The links and the From: name are checked too (phishing.hpp).
   EXPECT_EQ(symbols(s), std::vector<std::string>{"URL_USERINFO_HOST"});
+}
+
+// A base64 body as mail carries it, in lines of 76 characters.
+std::string base64_lines(std::string_view bytes) {
+  const std::string b64 = core::base64_encode(bytes);
+  std::string out;
+  for (std::size_t i = 0; i < b64.size(); i += 76) out += b64.substr(i, 76) + "\r\n";
+  return out;
+}
+
+TEST(FilterMessageScanTest, AttachmentsAreCheckedByTheirBytes) {
+  const std::string program =
+      "Content-Type: application/pdf; name=\"report.pdf\"\r\n"
+      "Content-Disposition: attachment; filename=\"report.pdf\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      base64_lines(testing::pe_program());
+  const MessageScan s = scan(multipart({"Content-Type: text/plain\r\n\r\nThe report.", program}));
+  EXPECT_EQ(s.attachments, 1U);
+  EXPECT_EQ(s.decoded, testing::pe_program().size());
+  EXPECT_FALSE(s.magic_missing);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  EXPECT_EQ(decide(s.findings, Policy{}).action, Action::kReject);
+
+  // Within a bound on the bytes decoded across the message: past it, attachments are looked at
+  // by name only.
+  const std::string two = multipart({program, program});
+  const auto m = mime::parse_message(two);
+  ASSERT_TRUE(m);
+  ScanLimits limits;
+  limits.max_decoded = 100;
+  const MessageScan bounded = scan_message(*m, limits);
+  EXPECT_EQ(bounded.attachments, 2U);
+  EXPECT_EQ(bounded.decoded, 100U);
+  EXPECT_TRUE(bounded.findings.empty());  // the start of the PE header alone is no program
+  limits.max_decoded = testing::pe_program().size();
+  EXPECT_EQ(symbols(scan_message(*m, limits)),
+            std::vector<std::string>{"ATTACHMENT_EXECUTABLE_CONTENT"});
 }
 
 TEST(FilterMessageScanTest, IsBounded) {
