@@ -101,6 +101,45 @@ TEST(FilterCompoundFileTest, BrokenChainsAndClaimsStayInTheBuffer) {
   EXPECT_TRUE(dir->incomplete);
 }
 
+// The header lists 109 FAT sectors; a file of more than 109 * 128 sectors needs the DIFAT chain
+// for the rest. Here the directory sits in the last sectors (two of them, chained), so the FAT
+// entry joining them is in the 110th FAT sector, which only the DIFAT sector names.
+TEST(FilterCompoundFileTest, FatSectorsPastTheHeaderAreFoundThroughTheDifat) {
+  constexpr std::uint32_t kSectors = 14000;
+  constexpr std::uint32_t kFatSectors = 110;  // sectors 0..109
+  constexpr std::uint32_t kDifatSector = 110;
+  constexpr std::uint32_t kDirectory = 13990;  // and 13991
+  CompoundFileSpec spec;
+  spec.entries.resize(7, {"s", 2});
+  const std::string small = compound_file(spec);  // header, FAT, two directory sectors
+  std::string cfb = small.substr(0, 512);
+  cfb.resize(512 + std::size_t{kSectors} * 512, '\xFF');
+  put32(cfb, 44, kFatSectors);
+  put32(cfb, 48, kDirectory);
+  for (std::uint32_t i = 0; i < 109; ++i) put32(cfb, 76 + i * 4, i);
+  put32(cfb, 68, kDifatSector);
+  put32(cfb, 72, 1);
+  const auto sector = [](std::uint32_t n) { return 512 + std::size_t{n} * 512; };
+  put32(cfb, sector(kDifatSector), 109);  // the DIFAT's first entry: FAT sector 109
+  put32(cfb, sector(kDifatSector) + 508, 0xFFFFFFFE);
+  const auto fat_entry = [&](std::uint32_t s) { return sector(s / 128) + (s % 128) * 4; };
+  put32(cfb, fat_entry(kDirectory), kDirectory + 1);
+  put32(cfb, fat_entry(kDirectory + 1), 0xFFFFFFFE);
+  cfb.replace(sector(kDirectory), 1024, small.substr(1024, 1024));
+  auto dir = read_compound_file_directory(cfb);
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(dir->entries.size(), 8U);
+  EXPECT_FALSE(dir->incomplete);
+  // A DIFAT chain that loops back on itself ends, and what it could not name ends the walk.
+  put32(cfb, sector(kDifatSector), 0xFFFFFFFF);
+  put32(cfb, sector(kDifatSector) + 508, kDifatSector);
+  put32(cfb, 44, 0x7FFFFFFF);
+  dir = read_compound_file_directory(cfb);
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(dir->entries.size(), 4U);
+  EXPECT_TRUE(dir->incomplete);
+}
+
 TEST(FilterCompoundFileTest, NamesAreDecodedFromUtf16) {
   CompoundFileSpec spec;
   spec.entries = {{"x", 2}};
