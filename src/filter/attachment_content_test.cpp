@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <iterator>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <archive.h>
@@ -124,6 +125,24 @@ TEST(FilterAttachmentContentTest, LibmagicIsAvailable) {
   // The build depends on it: without its database every type check would pass silently.
   EXPECT_FALSE(check_attachment_content("x", "").magic_missing);
   EXPECT_EQ(magic_type(pdf_document()), "application/pdf");
+}
+
+TEST(FilterAttachmentContentTest, WithoutLibmagicTheOtherChecksStillRun) {
+  // Each thread loads libmagic's database on first use, from $MAGIC when it is set: a thread
+  // started with it pointing nowhere has none.
+  ASSERT_EQ(setenv("MAGIC", "/nonexistent/magic.mgc", 1), 0);
+  ContentScan program;
+  ContentScan archived;
+  std::thread([&] {
+    program = check_attachment_content(pe_program(), "report.pdf");
+    archived = check_attachment_content(zip({{"run.exe", "x"}}), "a.zip");
+  }).join();
+  unsetenv("MAGIC");
+  EXPECT_TRUE(program.magic_missing);
+  EXPECT_EQ(symbols(program), Symbols{});
+  EXPECT_EQ(symbols(archived), Symbols{"ARCHIVE_EXECUTABLE"});
+  // This thread's was loaded before, and stays.
+  EXPECT_EQ(check(pe_program(), "report.pdf"), Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
 }
 
 TEST(FilterAttachmentContentTest, ProgramsAreRefusedByTheirBytesWhateverTheirName) {
