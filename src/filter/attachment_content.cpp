@@ -57,12 +57,10 @@ class MagicCookie {
       cookie_ = nullptr;
       return;
     }
-    // Lower than libmagic's defaults: the type is known from the first bytes, and ELF's headers
-    // are not walked for details.
-    const std::size_t bytes_max = std::size_t{1} << 20;
+    // Lower than libmagic's defaults: the type is known from the first bytes (how many is set
+    // for each call), and ELF's headers are not walked for details.
     const std::size_t elf_max = 128;
     const std::size_t indirect_max = 8;
-    magic_setparam(cookie_, MAGIC_PARAM_BYTES_MAX, &bytes_max);
     magic_setparam(cookie_, MAGIC_PARAM_ELF_PHNUM_MAX, &elf_max);
     magic_setparam(cookie_, MAGIC_PARAM_ELF_SHNUM_MAX, &elf_max);
     magic_setparam(cookie_, MAGIC_PARAM_ELF_NOTES_MAX, &elf_max);
@@ -88,7 +86,9 @@ magic_t thread_magic() {
 
 std::string magic_type_with(magic_t magic, std::string_view bytes, std::size_t max_bytes) {
   if (magic == nullptr || bytes.empty()) return {};
-  const char* type = magic_buffer(magic, bytes.data(), std::min(bytes.size(), max_bytes));
+  const std::size_t n = std::min(bytes.size(), max_bytes);
+  magic_setparam(magic, MAGIC_PARAM_BYTES_MAX, &n);
+  const char* type = magic_buffer(magic, bytes.data(), n);
   return type == nullptr ? std::string() : std::string(type);
 }
 
@@ -239,10 +239,7 @@ class Walk {
       }
       // Every header counts, also those that failed: the loop ends whatever the archive says.
       if (++scan_.members > limits_.max_members) {
-        stop({"ARCHIVE_TOO_MANY",
-              2,
-              "more than " + std::to_string(limits_.max_members) + " members in archives",
-              {}});
+        stop({"ARCHIVE_TOO_MANY", 2, "more members in archives than the filter reads", {}});
         break;
       }
       if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) continue;
@@ -295,10 +292,9 @@ class Walk {
           over = true;
           stop({"ARCHIVE_TOO_LARGE",
                 2,
-                room_total <= room_here
-                    ? "archives unpacking to more than " + mebibytes(limits_.max_unpacked)
-                    : "an archive unpacking to more than " + std::to_string(limits_.max_ratio) +
-                          " times its size",
+                room_total <= room_here ? "archives unpacking to more than the filter reads"
+                                        : "an archive unpacking to more than " +
+                                              std::to_string(limits_.max_ratio) + " times its size",
                 {}});
           break;
         }

@@ -1,5 +1,6 @@
 #include "filter/message_scan.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "filter/attachment_name.hpp"
@@ -32,6 +33,7 @@ bool is_attachment(const mime::Part& part, const std::string& name) {
 
 MessageScan scan_message(const mime::Message& message, const ScanLimits& limits) {
   MessageScan scan;
+  std::vector<std::string> content_symbols;
   // Iterative: the parser bounds the depth, and this walk keeps no stack of its own calls.
   std::vector<const mime::Part*> todo{&message.root};
   while (!todo.empty()) {
@@ -53,9 +55,24 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits)
     const std::string bytes = mime::decode_transfer_encoding(
         part->body.in(message.raw), part->transfer_encoding, limits.max_decoded - scan.decoded);
     scan.decoded += bytes.size();
-    ContentScan content = check_attachment_content(bytes, name, limits.content);
+    // The bounds on archive members and bytes unpacked hold for the message: what one
+    // attachment used, the next cannot.
+    ContentLimits content_limits = limits.content;
+    content_limits.max_members -= std::min(scan.members, limits.content.max_members);
+    content_limits.max_unpacked -= scan.unpacked;
+    ContentScan content = check_attachment_content(bytes, name, content_limits);
+    scan.members += content.members;
+    scan.unpacked += content.unpacked;
     scan.magic_missing = scan.magic_missing || content.magic_missing;
-    for (auto& f : content.findings) scan.findings.push_back(std::move(f));
+    // Each of these symbols once per message, as rspamd counts them: two encrypted zips are not
+    // twice the sign one is.
+    for (auto& f : content.findings) {
+      const bool seen = std::any_of(content_symbols.begin(), content_symbols.end(),
+                                    [&](const std::string& s) { return s == f.symbol; });
+      if (seen) continue;
+      content_symbols.push_back(f.symbol);
+      scan.findings.push_back(std::move(f));
+    }
   }
   scan.urls = extract_text_urls(mime::searchable_text(message, limits.max_text), limits.urls);
   for (auto& f : link_findings(scan.urls)) scan.findings.push_back(std::move(f));

@@ -21,7 +21,9 @@ struct ScanLimits {
   // Attachments' bytes decoded (base64, quoted-printable) and checked, across the message: the
   // parser's largest message decodes to less, so within it every attachment is looked at.
   std::size_t max_decoded = std::size_t{64} << 20;
-  ContentLimits content;  // for each attachment
+  // For each attachment; its bounds on archive members and bytes unpacked hold across all of
+  // the message's attachments.
+  ContentLimits content;
   UrlLimits urls;
 };
 
@@ -31,6 +33,8 @@ struct MessageScan {
   std::vector<Url> urls;        // the links of the text parts (distinct)
   std::size_t attachments = 0;  // attachments seen, also past max_attachments
   std::size_t decoded = 0;      // attachments' bytes looked at
+  std::size_t members = 0;      // archive members read
+  std::size_t unpacked = 0;     // bytes decompressed from archives
   bool magic_missing = false;   // libmagic could not be loaded: no checks by type
 };
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/base64.hpp"
+#include "testing/archive_writer.hpp"
 #include "testing/file_headers.hpp"
 
 namespace sealpost::filter {
@@ -122,6 +123,46 @@ TEST(FilterMessageScanTest, AttachmentsAreCheckedByTheirBytes) {
   limits.max_decoded = testing::pe_program().size();
   EXPECT_EQ(symbols(scan_message(*m, limits)),
             std::vector<std::string>{"ATTACHMENT_EXECUTABLE_CONTENT"});
+}
+
+std::string zip_attachment(const std::string& name, const std::string& zip) {
+  return "Content-Type: application/zip; name=\"" + name +
+         "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64_lines(zip);
+}
+
+TEST(FilterMessageScanTest, ArchiveBoundsHoldAcrossTheMessage) {
+  std::vector<testing::Member> six;
+  for (int i = 0; i < 6; ++i) six.push_back({"f" + std::to_string(i) + ".txt", "0123456789"});
+  const std::string zip = testing::zip(six);
+  const std::string raw = multipart({zip_attachment("a.zip", zip), zip_attachment("b.zip", zip)});
+  const auto m = mime::parse_message(raw);
+  ASSERT_TRUE(m);
+  ScanLimits limits;
+  EXPECT_EQ(scan_message(*m, limits).members, 12U);
+  EXPECT_EQ(scan_message(*m, limits).unpacked, 120U);
+  // Ten members for the message: the second archive gets four of them.
+  limits.content.max_members = 10;
+  MessageScan s = scan_message(*m, limits);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"ARCHIVE_TOO_MANY"});
+  EXPECT_EQ(s.members, 11U);
+  EXPECT_EQ(s.unpacked, 100U);
+  limits.content.max_members = 1000;
+  limits.content.max_unpacked = 90;
+  s = scan_message(*m, limits);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"ARCHIVE_TOO_LARGE"});
+  EXPECT_EQ(s.unpacked, 90U);
+}
+
+TEST(FilterMessageScanTest, ContentSymbolsCountOncePerMessage) {
+  const std::string encrypted = testing::make_archive(
+      {{"a.txt", "text"}}, testing::spec("zip", nullptr, "zip:encryption=zipcrypt", "pw"));
+  const std::string raw =
+      multipart({zip_attachment("a.zip", encrypted), zip_attachment("b.zip", encrypted)});
+  const auto m = mime::parse_message(raw);
+  ASSERT_TRUE(m);
+  const MessageScan s = scan_message(*m);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"ARCHIVE_ENCRYPTED"});
+  EXPECT_EQ(decide(s.findings, Policy{}).score, 5);
 }
 
 TEST(FilterMessageScanTest, IsBounded) {
