@@ -1,7 +1,8 @@
-// The filter's walk over a parsed message (attachments' names, links in the text and the HTML) on
-// arbitrary messages. Invariants: it ends and stays within its limits whatever the structure,
-// every finding has a fixed symbol (at most four per attachment, and six for the links, the HTML
-// and the From: name), and every link host is non-empty.
+// The filter's walk over a parsed message (attachments' names and bytes, links in the text and
+// the HTML) on arbitrary messages. Invariants: it ends and stays within its limits whatever the
+// structure, every finding has a fixed symbol (at most four per attachment for its name and ten
+// for its bytes, and six for the links, the HTML and the From: name), and every link host is
+// non-empty.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -18,10 +19,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_attachments = 8;
   limits.max_html = 4096;
   limits.urls.max_urls = 8;
+  limits.max_decoded = 64 * 1024;
+  limits.content.max_unpacked = 256 * 1024;
+  limits.content.max_member = 64 * 1024;
   static const auto psl =
       sealpost::auth::dmarc::PublicSuffixList::from_string("com\nexample\nuk\nco.uk\n");
   const auto scan = sealpost::filter::scan_message(*message, limits, &psl);
-  if (scan.urls.size() > 8 || scan.findings.size() > 8 * 4 + 6) __builtin_trap();
+  if (scan.urls.size() > 8 || scan.findings.size() > 8 * (4 + 10) + 6) __builtin_trap();
+  if (scan.decoded > limits.max_decoded) __builtin_trap();
   for (const auto& f : scan.findings) {
     if (f.symbol.empty() || f.symbol.size() > sealpost::filter::kMaxSymbol) __builtin_trap();
   }

@@ -62,6 +62,9 @@ int filter_explain(std::istream& in, std::ostream& out, const core::Config& conf
                        f.decides ? filter::action_name(*f.decides) : "", f.reason);
   }
   out << fmt::format("attachments: {}\n", scan.attachments);
+  if (scan.magic_missing) {
+    out << "note: libmagic's database could not be loaded: attachments were not checked by type\n";
+  }
   out << fmt::format("links ({}):\n", scan.urls.size());
   for (const auto& u : scan.urls) {
     std::string notes;

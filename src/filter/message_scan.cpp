@@ -58,6 +58,7 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
   std::vector<HtmlLink> html_links;
   bool html_cut_short = false;
   std::size_t html_budget = limits.max_html;
+  std::vector<std::string> content_symbols;
   // Iterative: the parser bounds the depth, and this walk keeps no stack of its own calls.
   std::vector<const mime::Part*> todo{&message.root};
   while (!todo.empty()) {
@@ -84,6 +85,29 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
     if (++scan.attachments > limits.max_attachments) continue;
     const std::string type = part->content_type.type + '/' + part->content_type.subtype;
     for (auto& f : check_attachment_name(name, part->has_content_type ? type : std::string())) {
+      scan.findings.push_back(std::move(f));
+    }
+    // One attachment's bytes at a time: decoded, looked at, dropped.
+    if (scan.decoded >= limits.max_decoded) continue;
+    const std::string bytes = mime::decode_transfer_encoding(
+        part->body.in(message.raw), part->transfer_encoding, limits.max_decoded - scan.decoded);
+    scan.decoded += bytes.size();
+    // The bounds on archive members and bytes unpacked hold for the message: what one
+    // attachment used, the next cannot.
+    ContentLimits content_limits = limits.content;
+    content_limits.max_members -= std::min(scan.members, limits.content.max_members);
+    content_limits.max_unpacked -= scan.unpacked;
+    ContentScan content = check_attachment_content(bytes, name, content_limits);
+    scan.members += content.members;
+    scan.unpacked += content.unpacked;
+    scan.magic_missing = scan.magic_missing || content.magic_missing;
+    // Each of these symbols once per message, as rspamd counts them: two encrypted zips are not
+    // twice the sign one is.
+    for (auto& f : content.findings) {
+      const bool seen = std::any_of(content_symbols.begin(), content_symbols.end(),
+                                    [&](const std::string& s) { return s == f.symbol; });
+      if (seen) continue;
+      content_symbols.push_back(f.symbol);
       scan.findings.push_back(std::move(f));
     }
   }

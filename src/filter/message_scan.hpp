@@ -1,13 +1,15 @@
-// What the filter's checks read of a message (issue 18): its attachments' names and declared
-// types, and the links in its text. One walk over the parsed MIME tree (mime::parse_message),
-// bounded by the parser's limits and by ScanLimits; nothing is written anywhere. Links come from
-// the text the text parts show (mime::searchable_text, HTML reduced to its text) and from the
-// markup of the HTML parts (html_links.hpp: href, form action), which is where a click goes.
+// What the filter's checks read of a message (issue 18): its attachments' names, declared types
+// and bytes (attachment_content.hpp), and the links in its text. One walk over the parsed MIME tree
+// (mime::parse_message), bounded by the parser's limits and by ScanLimits; nothing is written
+// anywhere. Links come from the text the text parts show (mime::searchable_text, HTML reduced to
+// its text) and from the markup of the HTML parts (html_links.hpp: href, form action), which is
+// where a click goes.
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
+#include "filter/attachment_content.hpp"
 #include "filter/url.hpp"
 #include "filter/verdict.hpp"
 #include "mime/message.hpp"
@@ -23,7 +25,13 @@ struct ScanLimits {
   // Decoded HTML parsed for links, all HTML parts together; each part at most this much.
   std::size_t max_html = std::size_t{2} << 20;
   std::size_t max_attachments = 256;  // attachments whose names are checked
-  UrlLimits urls;                     // max_urls: links of the whole message, distinct
+  // Attachments' bytes decoded (base64, quoted-printable) and checked, across the message: the
+  // parser's largest message decodes to less, so within it every attachment is looked at.
+  std::size_t max_decoded = std::size_t{64} << 20;
+  // For each attachment; its bounds on archive members and bytes unpacked hold across all of
+  // the message's attachments.
+  ContentLimits content;
+  UrlLimits urls;  // max_urls: links of the whole message, distinct
 };
 
 struct MessageScan {
@@ -34,6 +42,10 @@ struct MessageScan {
   // markup first, then those of the text.
   std::vector<Url> urls;
   std::size_t attachments = 0;  // attachments seen, also past max_attachments
+  std::size_t decoded = 0;      // attachments' bytes looked at
+  std::size_t members = 0;      // archive members read
+  std::size_t unpacked = 0;     // bytes decompressed from archives
+  bool magic_missing = false;   // libmagic could not be loaded: no checks by type
 };
 
 // `psl` gives the organisational domains that the link text check (PHISH_LINK_TEXT_MISMATCH)

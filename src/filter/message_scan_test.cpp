@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "auth/dmarc/public_suffix.hpp"
+#include "core/base64.hpp"
+#include "testing/archive_writer.hpp"
+#include "testing/file_headers.hpp"
 
 namespace sealpost::filter {
 namespace {
@@ -84,6 +87,83 @@ TEST(FilterMessageScanTest, LinksComeFromTextAndWhatHtmlShows) {
   EXPECT_EQ(s.urls[1].host, "www.shop.example");
   // The links and the From: name are checked too (phishing.hpp).
   EXPECT_EQ(symbols(s), std::vector<std::string>{"URL_USERINFO_HOST"});
+}
+
+// A base64 body as mail carries it, in lines of 76 characters.
+std::string base64_lines(std::string_view bytes) {
+  const std::string b64 = core::base64_encode(bytes);
+  std::string out;
+  for (std::size_t i = 0; i < b64.size(); i += 76) out += b64.substr(i, 76) + "\r\n";
+  return out;
+}
+
+TEST(FilterMessageScanTest, AttachmentsAreCheckedByTheirBytes) {
+  const std::string program =
+      "Content-Type: application/pdf; name=\"report.pdf\"\r\n"
+      "Content-Disposition: attachment; filename=\"report.pdf\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      base64_lines(testing::pe_program());
+  const MessageScan s = scan(multipart({"Content-Type: text/plain\r\n\r\nThe report.", program}));
+  EXPECT_EQ(s.attachments, 1U);
+  EXPECT_EQ(s.decoded, testing::pe_program().size());
+  EXPECT_FALSE(s.magic_missing);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  EXPECT_EQ(decide(s.findings, Policy{}).action, Action::kReject);
+
+  // Within a bound on the bytes decoded across the message: past it, attachments are looked at
+  // by name only.
+  const std::string two = multipart({program, program});
+  const auto m = mime::parse_message(two);
+  ASSERT_TRUE(m);
+  ScanLimits limits;
+  limits.max_decoded = 100;
+  const MessageScan bounded = scan_message(*m, limits);
+  EXPECT_EQ(bounded.attachments, 2U);
+  EXPECT_EQ(bounded.decoded, 100U);
+  EXPECT_TRUE(bounded.findings.empty());  // the start of the PE header alone is no program
+  limits.max_decoded = testing::pe_program().size();
+  EXPECT_EQ(symbols(scan_message(*m, limits)),
+            std::vector<std::string>{"ATTACHMENT_EXECUTABLE_CONTENT"});
+}
+
+std::string zip_attachment(const std::string& name, const std::string& zip) {
+  return "Content-Type: application/zip; name=\"" + name +
+         "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64_lines(zip);
+}
+
+TEST(FilterMessageScanTest, ArchiveBoundsHoldAcrossTheMessage) {
+  std::vector<testing::Member> six;
+  for (int i = 0; i < 6; ++i) six.push_back({"f" + std::to_string(i) + ".txt", "0123456789"});
+  const std::string zip = testing::zip(six);
+  const std::string raw = multipart({zip_attachment("a.zip", zip), zip_attachment("b.zip", zip)});
+  const auto m = mime::parse_message(raw);
+  ASSERT_TRUE(m);
+  ScanLimits limits;
+  EXPECT_EQ(scan_message(*m, limits).members, 12U);
+  EXPECT_EQ(scan_message(*m, limits).unpacked, 120U);
+  // Ten members for the message: the second archive gets four of them.
+  limits.content.max_members = 10;
+  MessageScan s = scan_message(*m, limits);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"ARCHIVE_TOO_MANY"});
+  EXPECT_EQ(s.members, 11U);
+  EXPECT_EQ(s.unpacked, 100U);
+  limits.content.max_members = 1000;
+  limits.content.max_unpacked = 90;
+  s = scan_message(*m, limits);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"ARCHIVE_TOO_LARGE"});
+  EXPECT_EQ(s.unpacked, 90U);
+}
+
+TEST(FilterMessageScanTest, ContentSymbolsCountOncePerMessage) {
+  const std::string encrypted = testing::make_archive(
+      {{"a.txt", "text"}}, testing::spec("zip", nullptr, "zip:encryption=zipcrypt", "pw"));
+  const std::string raw =
+      multipart({zip_attachment("a.zip", encrypted), zip_attachment("b.zip", encrypted)});
+  const auto m = mime::parse_message(raw);
+  ASSERT_TRUE(m);
+  const MessageScan s = scan_message(*m);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"ARCHIVE_ENCRYPTED"});
+  EXPECT_EQ(decide(s.findings, Policy{}).score, 5);
 }
 
 TEST(FilterMessageScanTest, IsBounded) {

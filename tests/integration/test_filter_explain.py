@@ -4,10 +4,12 @@ named. test_filter_mx.py drives the MX itself."""
 
 import email.message
 import email.policy
+import io
 import os
 import subprocess
 import tempfile
 import unittest
+import zipfile
 
 from harness import SEALPOST_BIN
 
@@ -32,6 +34,20 @@ def message(attachments=(), text="Hello.", html=None):
     return m.as_bytes()
 
 
+def zipped(members):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+# An MS-DOS program's header (every Windows program starts with one): libmagic calls it
+# application/x-dosexec.
+DOS_PROGRAM = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00\xb8\x00"
+               b"\x00\x00\x00\x00\x00\x00\x1e\x00").ljust(512, b"\x00")
+
+
 class FilterExplainTest(unittest.TestCase):
     def test_a_program_behind_a_double_extension_is_refused(self):
         r = explain(message([("invoice.pdf.exe", "application/octet-stream", b"MZ\x90\x00")]))
@@ -50,8 +66,33 @@ class FilterExplainTest(unittest.TestCase):
         self.assertIn("verdict: reject", out)
         self.assertIn("ATTACHMENT_BIDI_NAME", out)
 
+    def test_a_program_is_refused_by_its_bytes_whatever_its_name(self):
+        out = explain(message([("report.pdf", "application/pdf", DOS_PROGRAM)])).stdout.decode()
+        self.assertIn("verdict: reject", out)
+        self.assertIn("ATTACHMENT_EXECUTABLE_CONTENT", out)
+        self.assertIn("a program by its content (application/x-dosexec)", out)
+
+    def test_a_program_inside_a_zip_inside_a_zip_is_refused(self):
+        inner = zipped([("readme.txt", b"see the tool"), ("tool.dat", DOS_PROGRAM)])
+        outer = zipped([("documents/inner.zip", inner)])
+        out = explain(message([("documents.zip", "application/zip", outer)])).stdout.decode()
+        self.assertIn("verdict: reject", out)
+        self.assertIn("a program by its content (application/x-dosexec) in an archive", out)
+
+    def test_a_macro_document_is_refused(self):
+        docm = zipped([("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>"),
+                       ("word/vbaProject.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")])
+        out = explain(message([("invoice.docm", "application/vnd.ms-word.document.macroEnabled.12",
+                                docm)])).stdout.decode()
+        self.assertIn("verdict: reject", out)
+        self.assertIn("reply: 550 5.7.1 Message refused by the content filter: OFFICE_MACRO", out)
+
     def test_legitimate_mail_is_accepted_and_its_links_listed(self):
-        r = explain(message([("minutes.pdf", "application/pdf", b"%PDF-1.4\n")],
+        r = explain(message([("minutes.pdf", "application/pdf", b"%PDF-1.4\n"),
+                             ("photos.zip", "application/zip",
+                              zipped([("a.txt", b"first"), ("report.docx", zipped(
+                                  [("[Content_Types].xml", b"<Types/>"),
+                                   ("word/document.xml", b"<w:document/>")]))]))],
                             text="Minutes attached; the agenda is at https://example.org/agenda.",
                             html="<p>Log in at http://paypal.com@evil.example/</p>"))
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -142,7 +183,10 @@ class FilterExplainTest(unittest.TestCase):
             with open(path, "rb") as f:
                 r = explain(f.read())
             self.assertEqual(r.returncode, 0, f"{path}: {r.stderr}")
-            self.assertRegex(r.stdout.decode(errors="replace"), r"^verdict: ", path)
+            out = r.stdout.decode(errors="replace")
+            self.assertRegex(out, r"^verdict: ", path)
+            # Nothing in the corpus is an archive problem or a program by its bytes.
+            self.assertNotRegex(out, r"ARCHIVE_|_CONTENT|OFFICE_MACRO", path)
 
 
 if __name__ == "__main__":
