@@ -94,6 +94,7 @@ std::string own_filter_settings(const store::DomainFilterRecord& r) {
   std::string out;
   if (r.enabled) out += std::string(" filter=") + (*r.enabled ? "on" : "off");
   if (r.spam_action) out += " spam_action=" + *r.spam_action;
+  if (r.adult) out += std::string(" adult=") + (*r.adult ? "on" : "off");
   return out;
 }
 
@@ -118,7 +119,8 @@ int domain_list(const std::filesystem::path& path) {
 }
 
 int domain_filter(const std::filesystem::path& path, const std::string& domain,
-                  const std::string& filter, const std::string& spam_action) {
+                  const std::string& filter, const std::string& spam_action,
+                  const std::string& adult) {
   const auto config = core::load_config(path);
   const auto d = require_domain(domain);
   auto store = open_metadata_store(config);
@@ -131,11 +133,15 @@ int domain_filter(const std::filesystem::path& path, const std::string& domain,
   store::DomainFilterRecord r =
       found == filters.end() ? store::DomainFilterRecord{} : found->second;
   const auto changed = r;
-  if (filter == "default") {
-    r.enabled.reset();
-  } else if (!filter.empty()) {
-    r.enabled = filter == "on";
-  }
+  const auto set_flag = [](std::optional<bool>& flag, const std::string& value) {
+    if (value == "default") {
+      flag.reset();
+    } else if (!value.empty()) {
+      flag = value == "on";
+    }
+  };
+  set_flag(r.enabled, filter);
+  set_flag(r.adult, adult);
   if (spam_action == "default") {
     r.spam_action.reset();
   } else if (!spam_action.empty()) {
@@ -153,6 +159,10 @@ int domain_filter(const std::filesystem::path& path, const std::string& domain,
                                                                               : "refused")
               << (r.spam_action ? " (the domain's own)" : " ([filter] spam_action)") << "; from "
               << config.filter.junk_score << " it is junk; programs and viruses are refused\n";
+    const bool protects =
+        r.adult.value_or(config.filter.adult) && !config.filter.family_resolver.empty();
+    std::cout << d << ": adult-content protection " << (protects ? "on" : "off")
+              << (r.adult ? " (the domain's own)" : " ([filter] adult)") << "\n";
   }
   return 0;
 }

@@ -33,10 +33,12 @@ int domain_remove(const std::filesystem::path& config, const std::string& domain
 int domain_list(const std::filesystem::path& config);
 int domain_retention(const std::filesystem::path& config, const std::string& domain,
                      const std::string& period);
-// `sealpost domain filter`: each of `filter` ("on", "off") and `spam_action` ("reject", "junk")
-// given sets the domain's own, "default" returns it to [filter]; then prints what applies.
+// `sealpost domain filter`: each of `filter` ("on", "off"), `spam_action` ("reject", "junk") and
+// `adult` ("on", "off") given sets the domain's own, "default" returns it to [filter]; then
+// prints what applies.
 int domain_filter(const std::filesystem::path& config, const std::string& domain,
-                  const std::string& filter, const std::string& spam_action);
+                  const std::string& filter, const std::string& spam_action,
+                  const std::string& adult);
 int alias_add(const std::filesystem::path& config, const std::string& address,
               const std::vector<std::string>& forwards);
 int alias_remove(const std::filesystem::path& config, const std::string& address);

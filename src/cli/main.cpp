@@ -111,6 +111,7 @@ void add_domain(CLI::App& domain, Invocation& in) {
     bool check_dns = false;
     std::string filter;
     std::string spam_action;
+    std::string adult;
   };
   auto& v = in.keep<Values>();
   domain.require_subcommand(1);
@@ -135,8 +136,12 @@ void add_domain(CLI::App& domain, Invocation& in) {
       ->add_option("--action-spam", v.spam_action,
                    "what mail at [filter] reject_score gets: refused (reject) or kept as junk")
       ->check(CLI::IsMember({"reject", "junk", "default"}));
+  dfilter
+      ->add_option("--adult", v.adult,
+                   "adult-content protection: ask the family-filter resolver (on) or not (off)")
+      ->check(CLI::IsMember({"on", "off", "default"}));
   in.runs_as_server_user(dfilter, [&in, &v] {
-    return cli::domain_filter(in.config, v.name, v.filter, v.spam_action);
+    return cli::domain_filter(in.config, v.name, v.filter, v.spam_action, v.adult);
   });
   auto* dls = domain.add_subcommand("list", "list hosted domains");
   in.runs_as_server_user(dls, [&in] { return cli::domain_list(in.config); });

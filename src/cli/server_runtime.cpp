@@ -205,6 +205,16 @@ dns::Resolver::Options interactive_resolver_options(const core::Config& config) 
 
 namespace {
 
+std::unique_ptr<dns::Resolver> make_family_resolver(asio::io_context& io,
+                                                    const core::Config& config) {
+  // Made whenever one is named: a domain may turn adult-content protection on for itself.
+  if (config.filter.family_resolver.empty()) return nullptr;
+  dns::Resolver::Options o;
+  o.servers = {*parse_endpoint(config.filter.family_resolver)};
+  o.timeout = config.dns_timeout;
+  return dns::Resolver::create(io.get_executor(), o);
+}
+
 // Before anything is created: the process's own settings, then the checks and warnings a start
 // logs first. Returns the user to become once the ports are bound.
 std::optional<ServerUser> prepare_process(const core::Config& config) {
@@ -276,6 +286,7 @@ filter::DomainSettingsMap domain_filter_settings(store::MetadataStore& store) {
   for (const auto& [domain, record] : store.domain_filters()) {
     filter::DomainSettings& d = out[domain];
     d.enabled = record.enabled;
+    d.adult = record.adult;
     if (record.spam_action) {
       d.at_reject_score =
           *record.spam_action == "junk" ? filter::Action::kJunk : filter::Action::kReject;
@@ -336,6 +347,8 @@ struct ServerRuntime {
 
   const std::unique_ptr<dns::Resolver> resolver =
       dns::Resolver::create(io.get_executor(), resolver_options(config));
+  // The content filter's family-filter resolver, asked directly (no DNSSEC: it rewrites answers).
+  const std::unique_ptr<dns::Resolver> family_resolver = make_family_resolver(io, config);
 
   // The TLS contexts (keys and certificates read as root, when started as root) of the listeners
   // and of the relays below.
@@ -393,7 +406,9 @@ struct ServerRuntime {
                     config.authserv_id, config.dmarc_reject_action == "reject", reporter.get()})
           : nullptr;
   // The content filter, with each domain's own settings (reloaded on every change).
-  filter::ContentFilter content_filter{config.filter, psl ? &*psl : nullptr,
+  filter::ContentFilter content_filter{config.filter,
+                                       psl ? &*psl : nullptr,
+                                       {resolver.get(), family_resolver.get()},
                                        domain_filter_settings(*store)};
   smtp::server::ServerContext context{config,
                                       router,

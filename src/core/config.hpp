@@ -129,6 +129,22 @@ struct Filter {
   std::string spam_action = "reject";
   // [filter.scores] SYMBOL = score: the operator's score for a symbol, in place of the check's.
   std::map<std::string, double> scores;
+  // DNS blocklists, zone -> the score of a listing: of the client's address (DNSBL), of the
+  // envelope sender's and From: domain (RHSBL), of the links' domains (URIBL).
+  std::map<std::string, double> dnsbl{{"zen.spamhaus.org", 7.0}};
+  std::map<std::string, double> rhsbl{{"dbl.spamhaus.org", 6.0}};
+  std::map<std::string, double> uribl{{"dbl.spamhaus.org", 6.0}, {"multi.surbl.org", 5.0}};
+  // Links' domains looked up per message.
+  std::uint32_t link_lookups = 20;
+  // Forward-confirmed reverse DNS of the client as a signal (RDNS_NONE, RDNS_UNCONFIRMED).
+  bool reverse_dns = true;
+  // Adult-content protection: the sender's and the links' domains asked of a family-filter
+  // resolver ("IP:PORT"; "" turns it off), which answers 0.0.0.0 for those it blocks.
+  bool adult = true;
+  std::string family_resolver = "1.1.1.3:53";
+  // How long the network checks of one message (all at once) may take; what has not answered
+  // by then adds nothing.
+  std::chrono::seconds dns_budget{8};
 };
 
 // A symbol's name as the filter's checks report it and [filter.scores] names it: A-Z, 0-9 and

@@ -4,6 +4,7 @@
 #include <climits>
 #include <concepts>
 #include <initializer_list>
+#include <map>
 #include <utility>
 
 #include <fmt/format.h>
@@ -378,6 +379,53 @@ std::string delays_text(const std::vector<seconds>& delays, bool readable) {
   return out;
 }
 
+// A DNS blocklist table: zone (a domain) -> the score of a listing; `{}` for none.
+Setting zone_scores(std::string_view key, std::map<std::string, double> Filter::*ptr,
+                    std::string_view doc) {
+  const Member<Filter, std::map<std::string, double>> m{ptr};
+  std::string k(key);
+  std::string default_text;
+  for (const auto& [zone, score] : m(defaults())) {
+    default_text +=
+        (default_text.empty() ? "" : ", ") + in_quotes(zone) + " = " + number_text(score);
+  }
+  return {.section = "filter",
+          .key = k,
+          .takes = "`{ \"zone\" = score, ... }`, `{}` for none",
+          .default_text = code("{ " + default_text + " }"),
+          .doc = doc,
+          .read =
+              [m, k](TableReader& r, Config& c) {
+                const auto* node = r.get(k);
+                if (!node) return;
+                const auto* table = node->as_table();
+                if (!table) r.fail(k, "expected a table of \"zone\" = score");
+                auto& zones = m(c);
+                zones.clear();
+                for (const auto& [name, v] : *table) {
+                  const std::string zone(name.str());
+                  const auto a_label = to_a_label(zone);
+                  if (!a_label || a_label->find('.') == std::string::npos) {
+                    r.fail(k, "not a DNS zone: \"" + zone + "\"");
+                  }
+                  const auto score = v.value<double>();
+                  if (!v.is_number() || !score || !(*score >= -1000 && *score <= 1000)) {
+                    r.fail(k + ".\"" + zone + "\"", "expected a number between -1000 and 1000");
+                  }
+                  zones[*a_label] = *score;
+                }
+              },
+          .describe =
+              [m, k](const Config& c) {
+                std::string list;
+                for (const auto& [zone, score] : m(c)) {
+                  list += (list.empty() ? "" : ", ") + in_quotes(zone) + " = " + number_text(score);
+                }
+                return line(k, "{ " + list + (list.empty() ? "}" : " }"));
+              },
+          .example = line(k, "{ \"bl.example.org\" = 3.5 }")};
+}
+
 std::vector<Setting> make_settings() {
   using std::chrono::hours;
   constexpr std::int64_t kMillion = 1'000'000;
@@ -724,6 +772,47 @@ std::vector<Setting> make_settings() {
              return line("scores", "{ " + list + (list.empty() ? "}" : " }"));
            },
        .example = line("scores", "{ URL_IP_HOST = 3.5, PHISH_DISPLAY_NAME_DOMAIN = 0.0 }")});
+  add(zone_scores("dnsbl", &Filter::dnsbl,
+                  "DNS blocklists of the client's address (IPv4 and IPv6), and the score of a "
+                  "listing (symbol `DNSBL_<ZONE>`); answers outside 127.0.0.0/8, 127.0.0.1 and "
+                  "127.255.255.0/24 (a list's errors) are no listing"));
+  add(zone_scores("rhsbl", &Filter::rhsbl,
+                  "domain blocklists asked for the envelope sender's and the From: "
+                  "organisational domain (`RHSBL_<ZONE>`)"));
+  add(zone_scores("uribl", &Filter::uribl,
+                  "URI blocklists asked for the organisational domains of the message's links "
+                  "(`URIBL_<ZONE>`)"));
+  add(integer("filter", "link_lookups", &Filter::link_lookups, 0, 1000,
+              "links' domains looked up per message (in each URI list and for adult content)"));
+  add(flag("filter", "reverse_dns", &Filter::reverse_dns,
+           "score a client without forward-confirmed reverse DNS (`RDNS_NONE` 1.5, "
+           "`RDNS_UNCONFIRMED` 1.0)"));
+  add(flag("filter", "adult", &Filter::adult,
+           "adult-content protection: the sender's and the links' domains are asked of "
+           "`family_resolver` (`ADULT_DOMAIN`, 8); a domain can turn it off"));
+  add({.section = "filter",
+       .key = "family_resolver",
+       .takes = "`\"IP:PORT\"`, or `\"\"`",
+       .default_text = code(in_quotes(defaults().filter.family_resolver)),
+       .doc = "a family-filter resolver that answers 0.0.0.0 for the domains it blocks "
+              "(Cloudflare's 1.1.1.3); it sees the domains asked; `\"\"` turns the check off",
+       .read =
+           [](TableReader& r, Config& c) {
+             const auto text = r.string("family_resolver");
+             if (!text) return;
+             if (!text->empty() && !parse_endpoint(*text)) {
+               r.fail("family_resolver", R"(expected "IP:PORT" (IPv6 as "[addr]:PORT"), or "")");
+             }
+             c.filter.family_resolver = *text;
+           },
+       .describe =
+           [](const Config& c) {
+             return line("family_resolver", in_quotes(c.filter.family_resolver));
+           },
+       .example = line("family_resolver", in_quotes("127.0.0.1:5353"))});
+  add(duration("filter", "dns_budget", &Filter::dns_budget, seconds(1), seconds(120),
+               "how long the network checks of one message (run at once) may take; what has "
+               "not answered by then adds nothing"));
   return s;
 }
 

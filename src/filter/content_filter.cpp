@@ -1,40 +1,93 @@
 #include "filter/content_filter.hpp"
 
+#include <algorithm>
+
+#include "core/domain.hpp"
 #include "filter/message_scan.hpp"
+#include "filter/phishing.hpp"
 #include "mime/message.hpp"
 
 namespace sealpost::filter {
+namespace {
+
+std::vector<Blocklist> blocklists(const std::map<std::string, double>& zones) {
+  std::vector<Blocklist> out;
+  for (const auto& [zone, score] : zones) out.push_back({zone, score});
+  return out;
+}
+
+// Adds the organisational domain of `host` (an A-label) unless it is there.
+void add_domain(std::vector<std::string>& domains, std::string_view host,
+                const auth::dmarc::PublicSuffixList& psl) {
+  auto domain = psl.organizational_domain(host);
+  if (domain.empty() || domain.find('.') == std::string::npos) return;
+  if (std::find(domains.begin(), domains.end(), domain) == domains.end()) {
+    domains.push_back(std::move(domain));
+  }
+}
+
+}  // namespace
 
 ContentFilter::ContentFilter(const core::Filter& settings, const auth::dmarc::PublicSuffixList* psl,
-                             DomainSettingsMap domains)
+                             FilterResolvers resolvers, DomainSettingsMap domains)
     : policy_(policy_from(settings)),
       enabled_(settings.enabled),
+      adult_(settings.adult),
+      budget_(settings.dns_budget),
       psl_(psl),
-      domains_(std::make_shared<const DomainSettingsMap>(std::move(domains))) {}
+      resolvers_(resolvers),
+      domains_(std::make_shared<const DomainSettingsMap>(std::move(domains))) {
+  reputation_.dnsbl = blocklists(settings.dnsbl);
+  reputation_.rhsbl = blocklists(settings.rhsbl);
+  reputation_.uribl = blocklists(settings.uribl);
+  reputation_.max_link_domains = settings.link_lookups;
+  reputation_.reverse_dns = settings.reverse_dns;
+}
 
 void ContentFilter::set_domains(DomainSettingsMap domains) {
   domains_.store(std::make_shared<const DomainSettingsMap>(std::move(domains)));
 }
 
 Treatment ContentFilter::treatment(std::string_view domain) const {
-  Treatment t{enabled_, policy_.at_reject_score};
+  Treatment t{enabled_, policy_.at_reject_score, adult_};
   const auto domains = domains_.load();
   if (const auto it = domains->find(domain); it != domains->end()) {
     t.enabled = it->second.enabled.value_or(t.enabled);
     t.at_reject_score = it->second.at_reject_score.value_or(t.at_reject_score);
+    t.adult = it->second.adult.value_or(t.adult);
   }
   return t;
 }
 
-Verdict ContentFilter::check(std::string_view message, const Treatment& treatment) const {
+boost::asio::awaitable<Verdict> ContentFilter::check(MessageFacts facts,
+                                                     Treatment treatment) const {
   checked_.fetch_add(1, std::memory_order_relaxed);
   Policy policy = policy_;
   policy.at_reject_score = treatment.at_reject_score;
-  const auto parsed = mime::parse_message(message);
+  const auto parsed = mime::parse_message(facts.content);
   // The parser takes any message the MX accepts (its limit is above [limits] message_size); one
   // it cannot parse is checked as having no findings rather than refused for it.
-  if (!parsed) return decide({}, policy);
-  return decide(scan_message(*parsed, {}, psl_).findings, policy);
+  if (!parsed) co_return decide({}, policy);
+  MessageScan scan = scan_message(*parsed, {}, psl_);
+
+  if (resolvers_.dns != nullptr && psl_ != nullptr) {
+    ReputationFacts about;
+    about.client = facts.client;
+    if (const auto at = facts.envelope_sender.rfind('@'); at != std::string_view::npos) {
+      if (const auto domain = core::to_a_label(facts.envelope_sender.substr(at + 1))) {
+        add_domain(about.sender_domains, *domain, *psl_);
+      }
+    }
+    if (const auto domain = from_domain(*parsed)) add_domain(about.sender_domains, *domain, *psl_);
+    for (const auto& url : scan.urls) {
+      if (!url.ip_host) add_domain(about.link_domains, url.host, *psl_);
+    }
+    dns::Lookup* family = treatment.adult ? resolvers_.family : nullptr;
+    auto found =
+        co_await check_reputation(*resolvers_.dns, family, reputation_, std::move(about), budget_);
+    for (auto& f : found) scan.findings.push_back(std::move(f));
+  }
+  co_return decide(std::move(scan.findings), policy);
 }
 
 }  // namespace sealpost::filter

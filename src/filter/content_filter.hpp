@@ -1,8 +1,9 @@
 // The content filter as the MX runs it (issue 18): the server's [filter] settings, each hosted
 // domain's own (`sealpost domain filter`), and the checks run on a message in memory before the
-// reply. A transaction's recipients share one treatment (the session defers recipients whose
-// domain is treated differently to a transaction of their own, RFC 5321's 452), so one verdict
-// answers for all of them.
+// reply: first those that read the message (message_scan.hpp), then those that ask DNS
+// (reputation.hpp), all at once within [filter] dns_budget. A transaction's recipients share one
+// treatment (the session defers recipients whose domain is treated differently to a transaction
+// of their own, RFC 5321's 452), so one verdict answers for all of them.
 #pragma once
 
 #include <atomic>
@@ -13,8 +14,13 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+
 #include "auth/dmarc/public_suffix.hpp"
 #include "core/config.hpp"
+#include "dns/lookup.hpp"
+#include "filter/reputation.hpp"
 #include "filter/verdict.hpp"
 
 namespace sealpost::filter {
@@ -23,6 +29,7 @@ namespace sealpost::filter {
 struct Treatment {
   bool enabled = true;
   Action at_reject_score = Action::kReject;  // kReject, or kJunk for a domain that keeps spam
+  bool adult = true;                         // ask the family-filter resolver
   bool operator==(const Treatment&) const = default;
 };
 
@@ -30,24 +37,40 @@ struct Treatment {
 struct DomainSettings {
   std::optional<bool> enabled;
   std::optional<Action> at_reject_score;
+  std::optional<bool> adult;
 };
 
 using DomainSettingsMap = std::map<std::string, DomainSettings, std::less<>>;
 
+// The resolvers the network checks ask; null: those checks are not made.
+struct FilterResolvers {
+  dns::Lookup* dns = nullptr;     // blocklists and reverse DNS
+  dns::Lookup* family = nullptr;  // the family-filter resolver
+};
+
+// What the session knows of a message besides its content.
+struct MessageFacts {
+  std::string_view content;  // as received, CRLF lines
+  std::optional<boost::asio::ip::address> client;
+  std::string_view envelope_sender;  // the reverse-path; "" for <>
+};
+
 class ContentFilter {
  public:
-  // `psl`: organisational domains, for the checks that compare domains (null: those are
-  // skipped); `domains`: each domain's own settings, by A-label.
+  // `psl`: organisational domains, for the checks that compare or look up domains (null: those
+  // are skipped); `domains`: each domain's own settings, by A-label.
   ContentFilter(const core::Filter& settings, const auth::dmarc::PublicSuffixList* psl,
-                DomainSettingsMap domains = {});
+                FilterResolvers resolvers, DomainSettingsMap domains = {});
 
   // Replaces every domain's settings; called whenever the store changes.
   void set_domains(DomainSettingsMap domains);
   // The treatment of mail for a domain (an A-label; another name gets the server's).
   [[nodiscard]] Treatment treatment(std::string_view domain) const;
 
-  // Runs the checks on a message (as received, CRLF lines) and decides. Thread-safe.
-  [[nodiscard]] Verdict check(std::string_view message, const Treatment& treatment) const;
+  // Runs the checks and decides. The caller's executor must serialise the coroutines it runs (a
+  // strand, as sessions have); the filter itself may be shared by every session.
+  [[nodiscard]] boost::asio::awaitable<Verdict> check(MessageFacts facts,
+                                                      Treatment treatment) const;
 
   // Messages checked since start: what tests count to see the filter ran.
   [[nodiscard]] std::uint64_t checked() const { return checked_.load(std::memory_order_relaxed); }
@@ -55,7 +78,11 @@ class ContentFilter {
  private:
   Policy policy_;
   bool enabled_;
+  bool adult_;
+  std::chrono::steady_clock::duration budget_;
+  ReputationSettings reputation_;
   const auth::dmarc::PublicSuffixList* psl_;
+  FilterResolvers resolvers_;
   std::atomic<std::shared_ptr<const DomainSettingsMap>> domains_;
   mutable std::atomic<std::uint64_t> checked_{0};
 };

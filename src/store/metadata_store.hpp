@@ -32,8 +32,9 @@ struct AliasRecord {
 struct DomainFilterRecord {
   std::optional<bool> enabled;
   std::optional<std::string> spam_action;  // "reject" or "junk"
+  std::optional<bool> adult;               // adult-content protection
 
-  [[nodiscard]] bool empty() const { return !enabled && !spam_action; }
+  [[nodiscard]] bool empty() const { return !enabled && !spam_action && !adult; }
   bool operator==(const DomainFilterRecord&) const = default;
 };
 

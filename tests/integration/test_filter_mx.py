@@ -9,9 +9,12 @@ import os
 import smtplib
 import unittest
 
+from dns_server import DnsServer
 from harness import RawClient, cli_then_reload, forwarding_server, wait_for_log
 
 PASSWORD = "correct horse battery staple"
+# The checks that need no network (the harness's default, spelled out to add to it).
+NO_DNS = 'dnsbl = {}\nrhsbl = {}\nuribl = {}\nfamily_resolver = ""\nreverse_dns = false\n'
 SENDER = "someone@sender.test"
 
 
@@ -46,8 +49,8 @@ def header_block(raw):
 
 
 class FilterMxTest(unittest.TestCase):
-    def start(self, extra=""):
-        self.sink, self.mx = forwarding_server(aliases=("a", "b"), extra=extra)
+    def start(self, filter=None, **options):
+        self.sink, self.mx = forwarding_server(aliases=("a", "b"), filter=filter, **options)
         self.addCleanup(self.sink.stop)
         self.addCleanup(self.mx.cleanup)
 
@@ -135,7 +138,7 @@ class FilterMxTest(unittest.TestCase):
         self.assert_log_is_private()
 
     def test_each_domain_may_keep_its_spam_or_turn_the_filter_off(self):
-        self.start(extra="[filter]\nreject_score = 8\n")
+        self.start(filter=NO_DNS + "reject_score = 8\n")
         self.mx.cli("domain", "add", "example.org")
         cli_then_reload(self.mx, "alias", "add", "c@example.org", "--forward", "c@dest.test")
         # At the server's settings a score of 9 is refused.
@@ -179,12 +182,93 @@ class FilterMxTest(unittest.TestCase):
         self.assertEqual(self.mx.cli("domain", "filter", "example.net", check=False).returncode, 1)
 
     def test_the_operator_can_turn_the_filter_off(self):
-        self.start(extra="[filter]\nenabled = false\n")
+        self.start(filter="enabled = false\n")
         self.send(program())
         content = self.sink.wait_for(1)[0].content
         self.assertNotIn(b"X-Spam-Status", content)
         self.assertRegex(self.mx.log_text(), r"filter=off accepted=1 ")
 
+
+
+class FilterReputationMxTest(unittest.TestCase):
+    """The network checks against real DNS: an unbound on loopback serves the test's DNSBL, RHSBL
+    and URIBL zones, another one stands for the family-filter resolver. The client connects from
+    127.0.0.2, the address every DNSBL lists for testing (RFC 5782 section 5), or 127.0.0.1."""
+
+    def setUp(self):
+        self.dns = DnsServer(
+            zones=["dnsbl.test", "rhsbl.test", "uribl.test"],
+            records=["2.0.0.127.dnsbl.test. 300 IN A 127.0.0.2",
+                     "spammer.test.rhsbl.test. 300 IN A 127.0.1.2",
+                     "evil.test.uribl.test. 300 IN A 127.0.0.4",
+                     # A list's "query refused" is no listing.
+                     "refused.test.uribl.test. 300 IN A 127.0.0.1"]).start()
+        self.addCleanup(self.dns.stop)
+        self.family = DnsServer(zones=["adult.test", "news.test"],
+                                records=["adult.test. 300 IN A 0.0.0.0",
+                                         "news.test. 300 IN A 192.0.2.7"]).start()
+        self.addCleanup(self.family.stop)
+        self.sink, self.mx = forwarding_server(
+            aliases=("a",), dns_port=self.dns.port,
+            filter=('dnsbl = { "dnsbl.test" = 7 }\nrhsbl = { "rhsbl.test" = 6 }\n'
+                    'uribl = { "uribl.test" = 5 }\n'
+                    f'family_resolver = "127.0.0.1:{self.family.port}"\n'
+                    "reverse_dns = false\nreject_score = 12\ndns_budget = 3\n"))
+        self.addCleanup(self.sink.stop)
+        self.addCleanup(self.mx.cleanup)
+
+    def send(self, raw, source="127.0.0.1", sender=SENDER):
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=60,
+                          source_address=(source, 0)) as s:
+            s.sendmail(sender, ["a@example.com"], raw)
+
+    def forwarded_status(self, count):
+        """The header of the count-th forwarded message, unfolded."""
+        return header_block(self.sink.wait_for(count)[count - 1].content).replace("\r\n\t", " ")
+
+    def test_a_listed_client_is_scored_by_its_list(self):
+        self.send(message(), source="127.0.0.2")
+        self.assertIn("X-Spam-Status: Yes, score=7.0 required=6.0 action=junk "
+                      "tests=DNSBL_DNSBL_TEST=7.0", self.forwarded_status(1))
+        # (Another message: the same one again would be taken for a retry already delivered.)
+        self.send(message(subject="from an address no list names"), source="127.0.0.1")
+        self.assertIn("X-Spam-Status: No, score=0.0", self.forwarded_status(2))
+
+    def test_listed_sender_and_link_domains_add_up(self):
+        self.send(message(text="See https://www.evil.test/offer and http://refused.test/"),
+                  sender="bounce@mail.spammer.test")
+        self.assertIn("X-Spam-Status: Yes, score=11.0 required=6.0 action=junk "
+                      "tests=RHSBL_RHSBL_TEST=6.0,URIBL_URIBL_TEST=5.0", self.forwarded_status(1))
+        # With the client listed as well it is past reject_score: refused, naming the lists.
+        with self.assertRaises(smtplib.SMTPDataError) as caught:
+            self.send(message(text="See https://www.evil.test/offer"), source="127.0.0.2",
+                      sender="bounce@spammer.test")
+        self.assertEqual(caught.exception.smtp_code, 550)
+        self.assertEqual(caught.exception.smtp_error.decode(),
+                         "5.7.1 Message refused by the content filter: DNSBL_DNSBL_TEST, "
+                         "RHSBL_RHSBL_TEST, URIBL_URIBL_TEST")
+        log = self.mx.log_text()
+        self.assertIn("filter=reject:DNSBL_DNSBL_TEST,RHSBL_RHSBL_TEST,URIBL_URIBL_TEST", log)
+        for secret in ("spammer", "evil", "127.0.0.2"):
+            self.assertNotIn(secret, log)
+
+    def test_adult_domains_are_junk_unless_the_domain_turns_it_off(self):
+        self.send(message(html='<p><a href="https://www.adult.test/">pictures</a> and '
+                               '<a href="https://news.test/">news</a></p>'))
+        self.assertIn("X-Spam-Status: Yes, score=8.0 required=6.0 action=junk "
+                      "tests=ADULT_DOMAIN=8.0", self.forwarded_status(1))
+        out = cli_then_reload(self.mx, "domain", "filter", "example.com", "--adult", "off")
+        self.assertIn("example.com: adult-content protection off (the domain's own)", out.stdout)
+        self.send(message(html='<p><a href="https://www.adult.test/">pictures</a></p>'))
+        self.assertIn("X-Spam-Status: No, score=0.0", self.forwarded_status(2))
+
+    def test_lists_that_do_not_answer_add_nothing(self):
+        self.dns.stop()
+        self.family.stop()
+        # Within [filter] dns_budget the message is answered, as if nothing were listed.
+        self.send(message(text="See https://www.evil.test/offer"), source="127.0.0.2",
+                  sender="bounce@spammer.test")
+        self.assertIn("X-Spam-Status: No, score=0.0", self.forwarded_status(1))
 
 if __name__ == "__main__":
     unittest.main()

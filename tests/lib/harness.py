@@ -246,9 +246,11 @@ class Sealpost:
     """A `sealpost serve` process with its own data directory and config."""
 
     def __init__(self, transport=None, tls=True, extra="", hostname="mx.sealpost.test",
-                 srs_domain=None, dns_port=None, auth=False, listen=()):
+                 srs_domain=None, dns_port=None, auth=False, listen=(), filter=None):
         """listen: more [listen] keys, each given a free port: ("imap", "imaps") makes
-        self.ports = {"imap": port, "imaps": port}."""
+        self.ports = {"imap": port, "imaps": port}. filter: the [filter] section's lines; by
+        default the content filter asks no blocklist, no family resolver and no reverse DNS
+        (tests have no internet, and most no DNS server)."""
         self.dir = tempfile.mkdtemp(prefix="sealpost-test-")
         self.data_dir = os.path.join(self.dir, "data")
         self.port = free_port()
@@ -282,6 +284,10 @@ class Sealpost:
             lines += ["[auth]", "enabled = false", ""]
         if srs_domain:
             lines += ["[srs]", f'domain = "{srs_domain}"', ""]
+        if filter is None:
+            filter = ('dnsbl = {}\nrhsbl = {}\nuribl = {}\nfamily_resolver = ""\n'
+                      "reverse_dns = false\n")
+        lines += ["[filter]", filter, ""]
         if transport:
             lines.append("[transport]")
             for domain, port in transport.items():
@@ -375,12 +381,12 @@ class Sealpost:
         self.cleanup()
 
 
-def forwarding_server(aliases=("a",), extra=""):
+def forwarding_server(aliases=("a",), extra="", **options):
     """A started sink for dest.test and a started server hosting example.com, each alias
     <name>@example.com forwarding to <name>@dest.test: the SMTP session tests' fixture. The caller
     cleans both up (mx.cleanup(), sink.stop())."""
     sink = Sink().start()
-    mx = Sealpost(transport={"dest.test": sink.port}, extra=extra)
+    mx = Sealpost(transport={"dest.test": sink.port}, extra=extra, **options)
     mx.cli("domain", "add", "example.com")
     for name in aliases:
         mx.cli("alias", "add", f"{name}@example.com", "--forward", f"{name}@dest.test")

@@ -293,7 +293,15 @@ asio::awaitable<void> Session::finish_message() {
   // to the sending server, never a bounce of ours.
   std::string filter_summary = "off";
   if (ctx_.filter && tx_->treatment && tx_->treatment->enabled) {
-    const filter::Verdict checked = ctx_.filter->check(request.content, *tx_->treatment);
+    conn_.watchdog().arm(std::chrono::steady_clock::now() + ctx_.config.filter.dns_budget +
+                         limits.relay_timeout);
+    filter::MessageFacts facts;
+    facts.content = request.content;
+    boost::system::error_code ec;
+    const auto client = asio::ip::make_address(client_ip_, ec);
+    if (!ec) facts.client = client;
+    facts.envelope_sender = tx_->sender;
+    const filter::Verdict checked = co_await ctx_.filter->check(facts, *tx_->treatment);
     filter_summary = std::string(filter::action_name(checked.action));
     if (!checked.findings.empty()) filter_summary += ":" + filter::symbol_list(checked);
     if (const auto refusal = filter::smtp_reply(checked)) {

@@ -131,18 +131,23 @@ class SqliteMetadataStore final : public MetadataStore {
 
   bool set_domain_filter(const std::string& domain, const DomainFilterRecord& filter) override {
     std::lock_guard lock(mutex_);
-    auto st = db_.prepare("UPDATE domains SET filter_enabled = ?, spam_action = ? WHERE name = ?");
-    if (filter.enabled) {
-      st.bind(1, std::int64_t{*filter.enabled ? 1 : 0});
-    } else {
-      st.bind_null(1);
-    }
+    auto st = db_.prepare(
+        "UPDATE domains SET filter_enabled = ?, spam_action = ?, adult = ? WHERE name = ?");
+    const auto bind_flag = [&st](int index, const std::optional<bool>& flag) {
+      if (flag) {
+        st.bind(index, std::int64_t{*flag ? 1 : 0});
+      } else {
+        st.bind_null(index);
+      }
+    };
+    bind_flag(1, filter.enabled);
     if (filter.spam_action) {
       st.bind(2, *filter.spam_action);
     } else {
       st.bind_null(2);
     }
-    st.bind(3, domain).run();
+    bind_flag(3, filter.adult);
+    st.bind(4, domain).run();
     return db_.changes() > 0;
   }
 
@@ -150,12 +155,13 @@ class SqliteMetadataStore final : public MetadataStore {
     std::lock_guard lock(mutex_);
     std::map<std::string, DomainFilterRecord> out;
     auto st = db_.prepare(
-        "SELECT name, filter_enabled, spam_action FROM domains "
-        "WHERE filter_enabled IS NOT NULL OR spam_action IS NOT NULL");
+        "SELECT name, filter_enabled, spam_action, adult FROM domains "
+        "WHERE filter_enabled IS NOT NULL OR spam_action IS NOT NULL OR adult IS NOT NULL");
     while (st.step()) {
       DomainFilterRecord& r = out[st.text(0)];
       if (!st.is_null(1)) r.enabled = st.integer(1) != 0;
       if (!st.is_null(2)) r.spam_action = st.text(2);
+      if (!st.is_null(3)) r.adult = st.integer(3) != 0;
     }
     return out;
   }
@@ -657,6 +663,7 @@ class SqliteMetadataStore final : public MetadataStore {
       db_.exec(R"sql(
       ALTER TABLE domains ADD COLUMN filter_enabled INTEGER;
       ALTER TABLE domains ADD COLUMN spam_action TEXT;
+      ALTER TABLE domains ADD COLUMN adult INTEGER;
       PRAGMA user_version = 7;
     )sql");
     }

@@ -31,6 +31,7 @@ TEST_F(MetadataStoreTest, DomainFilterSettings) {
   ASSERT_TRUE(store->set_domain_filter("example.com", off));
   DomainFilterRecord junk;
   junk.spam_action = "junk";
+  junk.adult = false;
   ASSERT_TRUE(store->set_domain_filter("example.org", junk));
   EXPECT_FALSE(store->set_domain_filter("example.net", junk)) << "not hosted";
 
