@@ -405,6 +405,8 @@ struct ServerRuntime {
                 auth::Authenticator::Options{
                     config.authserv_id, config.dmarc_reject_action == "reject", reporter.get()})
           : nullptr;
+  // MX connections per network and minute (the MX's listener only).
+  net::ConnectionRate mx_connection_rate{config.limits.connection_rate, hasher};
   // The content filter, with each domain's own settings (reloaded on every change).
   filter::ContentFilter content_filter{config.filter,
                                        psl ? &*psl : nullptr,
@@ -478,6 +480,7 @@ std::vector<std::unique_ptr<net::Listener>> ServerRuntime::bind_listeners() {
           smtp::server::Session::start(std::make_shared<smtp::server::Session>(
               context, std::move(socket), std::move(ticket), std::move(ip)));
         }));
+    bound.back()->limit_rate(&mx_connection_rate);
   }
   const auto add_submission = [&](const std::optional<Endpoint>& endpoint, bool tls) {
     if (!endpoint) return;

@@ -33,6 +33,8 @@ struct Limits {
   std::uint32_t max_connections_per_client = 20;
   // Simultaneous SMTP connections in all.
   std::uint32_t max_connections = 2000;
+  // MX connections per minute from one network (an IPv4 /24, an IPv6 /64); 0: no limit.
+  std::uint32_t connection_rate = 600;
   // Message bytes held in memory across all sessions; past it, 451 4.3.1.
   std::uint64_t max_bytes_in_flight = 512ULL * 1024 * 1024;
   // Seconds a client may stay silent (RFC 5321 section 4.5.3.2: at least 5 min).

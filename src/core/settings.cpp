@@ -632,6 +632,9 @@ std::vector<Setting> make_settings() {
               "simultaneous SMTP connections from one client"));
   add(integer("limits", "connections", &Limits::max_connections, 1, kMillion,
               "simultaneous SMTP connections in all"));
+  add(integer("limits", "connection_rate", &Limits::connection_rate, 0, kMillion,
+              "MX connections per minute from one network (an IPv4 /24, an IPv6 /64), as a "
+              "bucket that refills at that rate; past it `421 4.7.0`; 0: no limit"));
   add(size("limits", "bytes_in_flight", &Limits::max_bytes_in_flight, kKiB, 64 * kGiB,
            "message bytes held in memory at once; past it `451 4.3.1`; at least `message_size`"));
   add(size("limits", "spool_size", &Limits::max_spool_size, kKiB, 1024 * kGiB,

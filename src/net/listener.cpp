@@ -64,11 +64,13 @@ asio::awaitable<void> Listener::accept_loop() {
             ? asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address().to_v6()).to_string()
             : peer.address().to_string();
     ConnectionLimiter::Refusal why{};
-    auto ticket = connections_.admit(ip, why);
+    const bool in_rate = rate_ == nullptr || rate_->admit(ip);
+    auto ticket = in_rate ? connections_.admit(ip, why) : ConnectionLimiter::Ticket{};
     if (!ticket) {
-      spdlog::info(
-          "refused client={} reason={}", hasher_.hash(ip),
-          why == ConnectionLimiter::Refusal::kPerClient ? "connections_per_client" : "connections");
+      spdlog::info("refused client={} reason={}", hasher_.hash(ip),
+                   !in_rate                                        ? "connection_rate"
+                   : why == ConnectionLimiter::Refusal::kPerClient ? "connections_per_client"
+                                                                   : "connections");
       auto s = std::make_shared<tcp::socket>(std::move(socket));
       auto text = std::make_shared<std::string>(busy_line_);
       asio::async_write(*s, asio::buffer(*text), [s, text](boost::system::error_code, std::size_t) {

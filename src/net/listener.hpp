@@ -13,6 +13,7 @@
 #include "core/endpoint.hpp"
 #include "core/log.hpp"
 #include "net/admission.hpp"
+#include "net/connection_rate.hpp"
 
 namespace sealpost::net {
 
@@ -25,6 +26,8 @@ class Listener {
   // written to a refused client ("" closes without a word: a TLS port cannot speak plaintext).
   Listener(boost::asio::io_context& io, const Endpoint& endpoint, ConnectionLimiter& connections,
            const core::ClientHasher& hasher, std::string busy_line, Start start);
+  // Also refuses a client whose network is over `rate` (null: no rate limit).
+  void limit_rate(ConnectionRate* rate) { rate_ = rate; }
   void start();
   void stop();
   [[nodiscard]] std::uint16_t port() const;
@@ -38,6 +41,7 @@ class Listener {
   const core::ClientHasher& hasher_;
   std::string busy_line_;
   Start start_;
+  ConnectionRate* rate_ = nullptr;
 };
 
 }  // namespace sealpost::net

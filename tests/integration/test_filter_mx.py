@@ -181,6 +181,23 @@ class FilterMxTest(unittest.TestCase):
         self.assertEqual(self.refused(phish("c@example.org"), to=["c@example.org"])[0], 550)
         self.assertEqual(self.mx.cli("domain", "filter", "example.net", check=False).returncode, 1)
 
+    def test_connections_per_network_are_rate_limited(self):
+        self.start(extra="[limits]\nconnection_rate = 3\n")
+
+        def greeting(source):
+            import socket
+            with socket.create_connection(("127.0.0.1", self.mx.port), timeout=30,
+                                          source_address=(source, 0)) as s:
+                return s.recv(512).decode()
+
+        # The harness's probe of the port was the network's first connection of the minute.
+        self.assertTrue(greeting("127.0.0.1").startswith("220 "))
+        self.assertTrue(greeting("127.0.0.9").startswith("220 "))  # the same /24
+        self.assertTrue(greeting("127.0.0.1").startswith("421 4.7.0 "))
+        self.assertTrue(greeting("127.0.1.1").startswith("220 "), "another /24")
+        line = wait_for_log(self.mx, r"reason=connection_rate")[0]
+        self.assertNotIn("127.0.0", line)
+
     def test_the_operator_can_turn_the_filter_off(self):
         self.start(filter="enabled = false\n")
         self.send(program())
