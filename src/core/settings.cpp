@@ -401,7 +401,7 @@ std::optional<std::string> clamd_problem(const std::string& where) {
     return std::nullopt;
   }
   const auto endpoint = parse_endpoint(where);
-  if (!endpoint) return "expected an absolute socket path, \"IP:PORT\" or \"\"";
+  if (!endpoint) return R"(expected an absolute socket path, "IP:PORT" or "")";
   if (!is_loopback(endpoint->host)) {
     return "clamd must be on this machine (127.0.0.0/8 or ::1): the message is sent unencrypted";
   }
