@@ -5,10 +5,14 @@
 #include "filter/clamd.hpp"
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -22,8 +26,6 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
-#include "testing/temp_dir.hpp"
-
 namespace sealpost::filter {
 namespace {
 
@@ -31,6 +33,27 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Status = ClamdResult::Status;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// A directory of its own for a unix socket (short, unlike the test's name: a socket's path is at
+// most 107 octets), removed at the end.
+class SocketDir {
+ public:
+  SocketDir() {
+    std::string name = (std::filesystem::temp_directory_path() / "clamd-test-XXXXXX").string();
+    if (::mkdtemp(name.data()) == nullptr) throw std::system_error(errno, std::generic_category());
+    path_ = name;
+  }
+  ~SocketDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  SocketDir(const SocketDir&) = delete;
+  SocketDir& operator=(const SocketDir&) = delete;
+  [[nodiscard]] std::string socket(std::string_view name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 enum class Peer : std::uint8_t {
   kAnswers,           // reads the whole stream, then answers
@@ -107,6 +130,7 @@ class ClamdClientTest : public ::testing::TestWithParam<bool> {
  protected:
   Scan scan(Peer peer, std::string_view message, const std::string& answer = "stream: OK",
             std::chrono::milliseconds timeout = 10s) {
+    const SocketDir dir;
     asio::io_context io;
     Scan out;
     ClamdSettings settings;
@@ -120,9 +144,8 @@ class ClamdClientTest : public ::testing::TestWithParam<bool> {
       settings.socket = "127.0.0.1:" + std::to_string(tcp->local_endpoint().port());
       asio::co_spawn(io, stand_in(*tcp, peer, answer, out.received, held_tcp), asio::detached);
     } else {
-      const auto path = testing::fresh_test_dir("clamd") / "clamd.sock";
-      local.emplace(io, asio::local::stream_protocol::endpoint(path.string()));
-      settings.socket = path.string();
+      settings.socket = dir.socket("clamd.sock");
+      local.emplace(io, asio::local::stream_protocol::endpoint(settings.socket));
       asio::co_spawn(io, stand_in(*local, peer, answer, out.received, held_local), asio::detached);
     }
     bool done = false;
@@ -215,8 +238,9 @@ ClamdResult scan_alone(const ClamdSettings& settings) {
 }
 
 TEST(ClamdTest, NothingListeningIsUnavailable) {
+  const SocketDir dir;
   ClamdSettings settings;
-  settings.socket = (testing::fresh_test_dir("clamd") / "absent.sock").string();
+  settings.socket = dir.socket("absent.sock");
   auto r = scan_alone(settings);
   EXPECT_EQ(r.status, Status::kUnavailable);
   EXPECT_EQ(r.reason.rfind("cannot connect to " + settings.socket + ": ", 0), 0U) << r.reason;
