@@ -10,8 +10,9 @@ build_pkgs=(
   libxml2-dev libmagic-dev libarchive-dev libgtest-dev libyaml-cpp-dev publicsuffix dns-root-data
   ca-certificates
 )
+# clamav-daemon: the tests start clamd themselves, with signatures of their own (no freshclam).
 test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml ldnsutils swaks libnet-ssleay-perl openssl unbound neomutt
-  fetchmail isync dovecot-core dovecot-imapd curl gdb)
+  fetchmail isync dovecot-core dovecot-imapd curl gdb clamav-daemon)
 bench_pkgs=(postfix dovecot-core bc)
 # The demo prints a swaks command (with --tls) and a curl command (IMAP) to try it.
 demo_pkgs=(swaks libnet-ssleay-perl curl)

@@ -20,9 +20,10 @@ void create_domain_keys(const core::Config& config, store::MetadataStore& store,
                         const std::string& domain);
 
 int config_check(const std::filesystem::path& config);
-// What the content filter finds in the message on `in`, printed to `out` (offline), with the
-// configuration's [filter] and Public Suffix List (`settings_from` names where they came from:
-// the file, or the built-in defaults).
+// What the content filter finds in the message on `in`, printed to `out` (offline, but for the
+// virus scan by the clamd [filter] clamd names, when it names one), with the configuration's
+// [filter] and Public Suffix List (`settings_from` names where they came from: the file, or the
+// built-in defaults).
 int filter_explain(std::istream& in, std::ostream& out, const core::Config& config,
                    const std::string& settings_from);
 // Every setting, its default and what it does, as the Markdown table of README.md.

@@ -1,18 +1,25 @@
 // `sealpost filter explain`: what the content filter finds in a message, for the operator who
 // holds it (from stdin). Offline: it runs the checks that need no network, lists the links the
 // network checks would look up (those of the text and of the HTML markup), and prints the verdict
-// with each finding's reason. Nothing is logged or written. It reads no configuration: the Public
-// Suffix List is the default one (Debian's publicsuffix), without which the link text check is
+// with each finding's reason. The one peer it asks is clamd, on this machine, when [filter] clamd
+// (or --clamd) names it: its answer counts as it would on the MX (a virus refuses, no answer
+// defers unless clamd_unavailable = "accept"). Nothing is logged or written. Without the Public
+// Suffix List (Debian's publicsuffix, or [auth] public_suffix_list), the link text check is
 // skipped, as it says.
+#include <exception>
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <utility>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 
 #include "auth/dmarc/public_suffix.hpp"
 #include "cli/commands.hpp"
 #include "core/config.hpp"
+#include "filter/clamd.hpp"
 #include "filter/message_scan.hpp"
 #include "mime/message.hpp"
 
@@ -46,7 +53,23 @@ int filter_explain(std::istream& in, std::ostream& out, const core::Config& conf
   const auto& settings = config.filter;
   const filter::Policy policy = filter::policy_from(settings);
   const auto scan = filter::scan_message(*message, {}, psl ? &*psl : nullptr);
-  const auto verdict = filter::decide(scan.findings, policy);
+  auto findings = scan.findings;
+  const auto clamd = filter::clamd_settings(settings);
+  std::string clamd_line = "not asked (--clamd SOCKET, or [filter] clamd in the configuration)";
+  if (!clamd.socket.empty()) {
+    boost::asio::io_context io;
+    auto result = filter::ClamdResult::unavailable("the scan failed");
+    boost::asio::co_spawn(io, filter::scan_with_clamd(clamd, raw),
+                          [&result](const std::exception_ptr& e, filter::ClamdResult r) {
+                            if (!e) result = std::move(r);
+                          });
+    io.run();
+    clamd_line = filter::describe(result);
+    for (auto& f : filter::clamd_findings(result, clamd.tempfail_when_unavailable)) {
+      findings.push_back(std::move(f));
+    }
+  }
+  const auto verdict = filter::decide(std::move(findings), policy);
   out << fmt::format("verdict: {} (score {:.1f}; junk at {:.1f}, {} at {:.1f}; settings: {})\n",
                      filter::action_name(verdict.action), verdict.score, policy.junk_at,
                      filter::action_name(policy.at_reject_score), policy.reject_at, settings_from);
@@ -61,6 +84,7 @@ int filter_explain(std::istream& in, std::ostream& out, const core::Config& conf
     out << fmt::format("  {:<28} {:>6.1f}  {:<8} {}\n", f.symbol, f.score,
                        f.decides ? filter::action_name(*f.decides) : "", f.reason);
   }
+  out << "clamd: " << clamd_line << "\n";
   out << fmt::format("attachments: {}\n", scan.attachments);
   if (scan.magic_missing) {
     out << "note: libmagic's database could not be loaded: attachments were not checked by type\n";

@@ -92,15 +92,27 @@ void add_config(CLI::App& cfg, Invocation& in) {
 void add_filter(CLI::App& filter, Invocation& in) {
   filter.require_subcommand(1);
   auto* explain = filter.add_subcommand(
-      "explain", "print what the content filter finds in the message on stdin, offline");
-  // Works without a configuration file: the built-in [filter] settings are used then.
-  in.runs(explain, [&in, explain] {
+      "explain",
+      "print what the content filter finds in the message on stdin, offline but for clamd");
+  auto& clamd = in.keep<std::string>();
+  auto* clamd_option = explain->add_option(
+      "--clamd", clamd,
+      "scan with the clamd at this socket path or IP:PORT (\"\": no scan), in place of [filter] "
+      "clamd");
+  // Works without a configuration file: the built-in [filter] settings are used then, and clamd
+  // is asked only when --clamd names it.
+  in.runs(explain, [&in, explain, clamd_option, &clamd] {
     const bool named =
         explain->get_option("--config")->count() > 0 || std::getenv("SEALPOST_CONFIG") != nullptr;
-    if (!named && !std::filesystem::exists(in.config)) {
-      return cli::filter_explain(std::cin, std::cout, core::Config{}, "the built-in defaults");
+    const bool defaults = !named && !std::filesystem::exists(in.config);
+    core::Config config = defaults ? core::Config{} : core::load_config(in.config);
+    if (clamd_option->count() > 0) {
+      config.filter.clamd = clamd;
+    } else if (defaults) {
+      config.filter.clamd.clear();
     }
-    return cli::filter_explain(std::cin, std::cout, core::load_config(in.config), in.config);
+    return cli::filter_explain(std::cin, std::cout, config,
+                               defaults ? "the built-in defaults" : in.config);
   });
 }
 

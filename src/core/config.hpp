@@ -129,6 +129,13 @@ struct Filter {
   // What a message scoring reject_score or more gets: "reject" (550 5.7.1) or "junk". A finding
   // that refuses alone (a program, a virus) is refused either way.
   std::string spam_action = "reject";
+  // ClamAV's daemon: the absolute path of its unix socket, or "IP:PORT" on a loopback address;
+  // empty: no virus scanning. Debian's clamav-daemon listens on /run/clamav/clamd.ctl.
+  std::string clamd = "/run/clamav/clamd.ctl";
+  // The whole scan of one message, answer included.
+  std::chrono::seconds clamd_timeout{30};
+  // What a message gets when clamd cannot scan it: "tempfail" (451 4.7.1) or "accept".
+  std::string clamd_unavailable = "tempfail";
   // [filter.scores] SYMBOL = score: the operator's score for a symbol, in place of the check's.
   std::map<std::string, double> scores;
   // DNS blocklists, zone -> the score of a listing: of the client's address (DNSBL), of the

@@ -249,6 +249,46 @@ TEST(ConfigTest, FilterSettings) {
   refused("[filter]\nscores = 3\n", "filter.scores: expected a table");
 }
 
+TEST(ConfigTest, ClamdSettings) {
+  const Config d = parse("");
+  EXPECT_EQ(d.filter.clamd, "/run/clamav/clamd.ctl");  // Debian's clamav-daemon
+  EXPECT_EQ(d.filter.clamd_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(d.filter.clamd_unavailable, "tempfail");
+
+  const Config tcp = parse(
+      "[filter]\nclamd = \"127.0.0.1:3310\"\nclamd_timeout = \"1m\"\n"
+      "clamd_unavailable = \"accept\"\n");
+  EXPECT_EQ(tcp.filter.clamd, "127.0.0.1:3310");
+  EXPECT_EQ(tcp.filter.clamd_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(tcp.filter.clamd_unavailable, "accept");
+  const Config again = parse(describe_config(tcp));
+  EXPECT_EQ(again.filter.clamd, "127.0.0.1:3310");
+  EXPECT_EQ(again.filter.clamd_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(parse("[filter]\nclamd = \"[::1]:3310\"\n").filter.clamd, "[::1]:3310");
+  EXPECT_EQ(parse("[filter]\nclamd = \"/tmp/clamd.sock\"\n").filter.clamd, "/tmp/clamd.sock");
+  // "" turns virus scanning off.
+  EXPECT_EQ(parse("[filter]\nclamd = \"\"\n").filter.clamd, "");
+
+  const auto refused = [](const std::string& text, const std::string& what) {
+    try {
+      parse(text);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  // The message is sent to clamd unencrypted: only on this machine.
+  refused("[filter]\nclamd = \"192.0.2.1:3310\"\n", "filter.clamd: clamd must be on this machine");
+  refused("[filter]\nclamd = \"[2001:db8::1]:3310\"\n", "clamd must be on this machine");
+  refused("[filter]\nclamd = \"clamd.sock\"\n", "expected an absolute socket path");
+  refused("[filter]\nclamd = \"localhost:3310\"\n", "expected an absolute socket path");
+  refused("[filter]\nclamd = \"/" + std::string(120, 'a') + "\"\n", "at most 107 octets");
+  refused("[filter]\nclamd = 3310\n", "filter.clamd: expected a string");
+  refused("[filter]\nclamd_timeout = 0\n", "filter.clamd_timeout");
+  refused("[filter]\nclamd_timeout = \"10m\"\n", "filter.clamd_timeout");
+  refused("[filter]\nclamd_unavailable = \"reject\"\n", R"(expected "tempfail" or "accept")");
+}
+
 TEST(ConfigTest, QueueAndSubmissionSettings) {
   const Config d = parse("[server]\nhostname = \"mx.example.com\"\n");
   EXPECT_EQ(d.queue.lifetime, std::chrono::hours(24 * 5));  // RFC 5321 4.5.4.1: 4-5 days

@@ -7,7 +7,10 @@
 #include <map>
 #include <utility>
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/un.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
@@ -426,6 +429,33 @@ Setting zone_scores(std::string_view key, std::map<std::string, double> Filter::
           .example = line(k, "{ \"bl.example.org\" = 3.5 }")};
 }
 
+// Whether an address literal is this machine's loopback (127.0.0.0/8, ::1).
+bool is_loopback(const std::string& host) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+// What is wrong with [filter] clamd, or nullopt. clamd is sent each message unencrypted: it
+// must be on this machine.
+std::optional<std::string> clamd_problem(const std::string& where) {
+  if (where.empty()) return std::nullopt;
+  if (where.front() == '/') {
+    if (where.size() >= sizeof(sockaddr_un::sun_path)) {
+      return "a unix socket's path is at most " +
+             std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " octets";
+    }
+    return std::nullopt;
+  }
+  const auto endpoint = parse_endpoint(where);
+  if (!endpoint) return R"(expected an absolute socket path, "IP:PORT" or "")";
+  if (!is_loopback(endpoint->host)) {
+    return "clamd must be on this machine (127.0.0.0/8 or ::1): the message is sent unencrypted";
+  }
+  return std::nullopt;
+}
+
 std::vector<Setting> make_settings() {
   using std::chrono::hours;
   constexpr std::int64_t kMillion = 1'000'000;
@@ -742,6 +772,32 @@ std::vector<Setting> make_settings() {
   add(one_of("filter", "spam_action", &Filter::spam_action, {"reject", "junk"},
              "what a message at `reject_score` gets (a program or a virus is refused either way); "
              "a domain can choose its own"));
+  add({.section = "filter",
+       .key = "clamd",
+       .takes = "socket path, " + code(in_quotes("IP:PORT")) + " or " + code(in_quotes("")),
+       .default_text = code(in_quotes(defaults().filter.clamd)),
+       .doc = "ClamAV's daemon, which scans every message for viruses (a virus is refused with "
+              "`550 5.7.1`): the absolute path of its `LocalSocket`, or its `TCPSocket` on a "
+              "loopback address (the message is sent unencrypted); `\"\"`: no virus scanning. "
+              "The default is where Debian's `clamav-daemon` listens, whether or not it is "
+              "installed: on a machine without it, set `\"\"`, or every message is deferred "
+              "(`clamd_unavailable`)",
+       .read =
+           [](TableReader& r, Config& c) {
+             if (auto where = r.string("clamd")) {
+               if (const auto problem = clamd_problem(*where)) r.fail("clamd", *problem);
+               c.filter.clamd = *where;
+             }
+           },
+       .describe = [](const Config& c) { return line("clamd", in_quotes(c.filter.clamd)); },
+       .example = line("clamd", in_quotes("127.0.0.1:3310"))});
+  add(duration("filter", "clamd_timeout", &Filter::clamd_timeout, seconds(1), seconds(300),
+               "the whole virus scan of a message (connecting, sending, clamd's answer); a scan "
+               "that takes longer counts as not done"));
+  add(one_of("filter", "clamd_unavailable", &Filter::clamd_unavailable, {"tempfail", "accept"},
+             "what a message gets when clamd cannot scan it (not running, too slow, the message "
+             "larger than its `StreamMaxLength`): deferred with `451 4.7.1`, so the sender "
+             "retries, or accepted unscanned"));
   add({.section = "filter",
        .key = "scores",
        .takes = "`{ SYMBOL = number, ... }`, each -1000 to 1000",

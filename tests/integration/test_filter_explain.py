@@ -117,8 +117,9 @@ class FilterExplainTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             config = os.path.join(d, "sealpost.toml")
             with open(config, "w") as f:
+                # No virus scan (test_clamd.py scans): the default clamd may not be running.
                 f.write("[filter]\njunk_score = 3\nreject_score = 8\nspam_action = \"junk\"\n"
-                        "[filter.scores]\nURL_IP_HOST = 4\n")
+                        "clamd = \"\"\n[filter.scores]\nURL_IP_HOST = 4\n")
             r = explain(raw, config)
             self.assertEqual(r.returncode, 0, r.stderr)
             out = r.stdout.decode()
