@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "core/domain.hpp"
 #include "filter/message_scan.hpp"
 #include "filter/phishing.hpp"
@@ -26,6 +28,22 @@ void add_domain(std::vector<std::string>& domains, std::string_view host,
   }
 }
 
+// The checks that wait for another server, made only when configured: each is nothing otherwise.
+boost::asio::awaitable<std::vector<Finding>> ask_dns(dns::Lookup* dns, dns::Lookup* family,
+                                                     const ReputationSettings& settings,
+                                                     std::optional<ReputationFacts> facts,
+                                                     std::chrono::steady_clock::duration budget) {
+  if (dns == nullptr || !facts) co_return std::vector<Finding>{};
+  co_return co_await check_reputation(*dns, family, settings, std::move(*facts), budget);
+}
+
+boost::asio::awaitable<std::vector<Finding>> ask_clamd(const ClamdSettings& settings,
+                                                       std::string_view content) {
+  if (settings.socket.empty()) co_return std::vector<Finding>{};
+  const ClamdResult result = co_await scan_with_clamd(settings, content);
+  co_return clamd_findings(result, settings.tempfail_when_unavailable);
+}
+
 }  // namespace
 
 ContentFilter::ContentFilter(const core::Filter& settings, const auth::dmarc::PublicSuffixList* psl,
@@ -34,6 +52,7 @@ ContentFilter::ContentFilter(const core::Filter& settings, const auth::dmarc::Pu
       enabled_(settings.enabled),
       adult_(settings.adult),
       budget_(settings.dns_budget),
+      clamd_(clamd_settings(settings)),
       psl_(psl),
       resolvers_(resolvers),
       domains_(std::make_shared<const DomainSettingsMap>(std::move(domains))) {
@@ -65,27 +84,36 @@ boost::asio::awaitable<Verdict> ContentFilter::check(MessageFacts facts,
   Policy policy = policy_;
   policy.at_reject_score = treatment.at_reject_score;
   const auto parsed = mime::parse_message(facts.content);
-  // The parser takes any message the MX accepts (its limit is above [limits] message_size); one
-  // it cannot parse is checked as having no findings rather than refused for it.
-  if (!parsed) co_return decide({}, policy);
-  MessageScan scan = scan_message(*parsed, {}, psl_);
+  // The parser takes messages up to its own limit (64 MiB); a larger one (as [limits]
+  // message_size may allow) gets the checks that do not read its structure.
+  MessageScan scan;
+  if (parsed) scan = scan_message(*parsed, {}, psl_);
 
-  if (resolvers_.dns != nullptr && psl_ != nullptr) {
-    ReputationFacts about;
-    about.client = facts.client;
+  std::optional<ReputationFacts> about;
+  if (psl_ != nullptr) {
+    about.emplace();
+    about->client = facts.client;
     if (const auto at = facts.envelope_sender.rfind('@'); at != std::string_view::npos) {
       if (const auto domain = core::to_a_label(facts.envelope_sender.substr(at + 1))) {
-        add_domain(about.sender_domains, *domain, *psl_);
+        add_domain(about->sender_domains, *domain, *psl_);
       }
     }
-    if (const auto domain = from_domain(*parsed)) add_domain(about.sender_domains, *domain, *psl_);
-    for (const auto& url : scan.urls) {
-      if (!url.ip_host) add_domain(about.link_domains, url.host, *psl_);
+    if (parsed) {
+      if (const auto domain = from_domain(*parsed)) {
+        add_domain(about->sender_domains, *domain, *psl_);
+      }
     }
-    dns::Lookup* family = treatment.adult ? resolvers_.family : nullptr;
-    auto found =
-        co_await check_reputation(*resolvers_.dns, family, reputation_, std::move(about), budget_);
-    for (auto& f : found) scan.findings.push_back(std::move(f));
+    for (const auto& url : scan.urls) {
+      if (!url.ip_host) add_domain(about->link_domains, url.host, *psl_);
+    }
+  }
+  dns::Lookup* family = treatment.adult ? resolvers_.family : nullptr;
+  using namespace boost::asio::experimental::awaitable_operators;
+  auto [listed, scanned] =
+      co_await (ask_dns(resolvers_.dns, family, reputation_, std::move(about), budget_) &&
+                ask_clamd(clamd_, facts.content));
+  for (auto* found : {&listed, &scanned}) {
+    for (auto& f : *found) scan.findings.push_back(std::move(f));
   }
   co_return decide(std::move(scan.findings), policy);
 }

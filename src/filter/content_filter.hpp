@@ -1,7 +1,7 @@
 // The content filter as the MX runs it (issue 18): the server's [filter] settings, each hosted
 // domain's own (`sealpost domain filter`), and the checks run on a message in memory before the
-// reply: first those that read the message (message_scan.hpp), then those that ask DNS
-// (reputation.hpp), all at once within [filter] dns_budget. A transaction's recipients share one
+// reply: first those that read the message (message_scan.hpp), then, at once, those that ask DNS
+// (reputation.hpp, within [filter] dns_budget) and ClamAV (clamd.hpp, within clamd_timeout). A transaction's recipients share one
 // treatment (the session defers recipients whose domain is treated differently to a transaction
 // of their own, RFC 5321's 452), so one verdict answers for all of them.
 #pragma once
@@ -20,6 +20,7 @@
 #include "auth/dmarc/public_suffix.hpp"
 #include "core/config.hpp"
 #include "dns/lookup.hpp"
+#include "filter/clamd.hpp"
 #include "filter/reputation.hpp"
 #include "filter/verdict.hpp"
 
@@ -81,6 +82,7 @@ class ContentFilter {
   bool adult_;
   std::chrono::steady_clock::duration budget_;
   ReputationSettings reputation_;
+  ClamdSettings clamd_;
   const auth::dmarc::PublicSuffixList* psl_;
   FilterResolvers resolvers_;
   std::atomic<std::shared_ptr<const DomainSettingsMap>> domains_;

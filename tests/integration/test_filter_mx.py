@@ -10,11 +10,11 @@ import smtplib
 import unittest
 
 from dns_server import DnsServer
-from harness import RawClient, cli_then_reload, forwarding_server, wait_for_log
+from harness import (NO_NETWORK_CHECKS, RawClient, cli_then_reload, forwarding_server,
+                     wait_for_log)
 
 PASSWORD = "correct horse battery staple"
-# The checks that need no network (the harness's default, spelled out to add to it).
-NO_DNS = 'dnsbl = {}\nrhsbl = {}\nuribl = {}\nfamily_resolver = ""\nreverse_dns = false\n'
+
 SENDER = "someone@sender.test"
 
 
@@ -138,7 +138,7 @@ class FilterMxTest(unittest.TestCase):
         self.assert_log_is_private()
 
     def test_each_domain_may_keep_its_spam_or_turn_the_filter_off(self):
-        self.start(filter=NO_DNS + "reject_score = 8\n")
+        self.start(filter=NO_NETWORK_CHECKS + "reject_score = 8\n")
         self.mx.cli("domain", "add", "example.org")
         cli_then_reload(self.mx, "alias", "add", "c@example.org", "--forward", "c@dest.test")
         # At the server's settings a score of 9 is refused.
@@ -199,7 +199,7 @@ class FilterMxTest(unittest.TestCase):
         self.assertNotIn("127.0.0", line)
 
     def test_the_operator_can_turn_the_filter_off(self):
-        self.start(filter="enabled = false\n")
+        self.start(filter="enabled = false\n" + NO_NETWORK_CHECKS)
         self.send(program())
         content = self.sink.wait_for(1)[0].content
         self.assertNotIn(b"X-Spam-Status", content)
@@ -230,7 +230,7 @@ class FilterReputationMxTest(unittest.TestCase):
             filter=('dnsbl = { "dnsbl.test" = 7 }\nrhsbl = { "rhsbl.test" = 6 }\n'
                     'uribl = { "uribl.test" = 5 }\n'
                     f'family_resolver = "127.0.0.1:{self.family.port}"\n'
-                    "reverse_dns = false\nreject_score = 12\ndns_budget = 3\n"))
+                    'reverse_dns = false\nreject_score = 12\ndns_budget = 3\nclamd = ""\n'))
         self.addCleanup(self.sink.stop)
         self.addCleanup(self.mx.cleanup)
 

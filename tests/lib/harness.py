@@ -242,6 +242,11 @@ class Sink:
         self.stop()
 
 
+# The [filter] lines that turn off every check that asks another server; a test adds its own.
+NO_NETWORK_CHECKS = ('dnsbl = {}\nrhsbl = {}\nuribl = {}\nfamily_resolver = ""\n'
+                     'reverse_dns = false\nclamd = ""\n')
+
+
 class Sealpost:
     """A `sealpost serve` process with its own data directory and config."""
 
@@ -249,8 +254,9 @@ class Sealpost:
                  srs_domain=None, dns_port=None, auth=False, listen=(), filter=None):
         """listen: more [listen] keys, each given a free port: ("imap", "imaps") makes
         self.ports = {"imap": port, "imaps": port}. filter: the [filter] section's lines; by
-        default the content filter asks no blocklist, no family resolver and no reverse DNS
-        (tests have no internet, and most no DNS server)."""
+        default (NO_NETWORK_CHECKS) the content filter asks no blocklist, no family resolver, no
+        reverse DNS and no clamd (tests have no internet, most no DNS server, and the machine's
+        clamd, if any, is not theirs)."""
         self.dir = tempfile.mkdtemp(prefix="sealpost-test-")
         self.data_dir = os.path.join(self.dir, "data")
         self.port = free_port()
@@ -285,8 +291,7 @@ class Sealpost:
         if srs_domain:
             lines += ["[srs]", f'domain = "{srs_domain}"', ""]
         if filter is None:
-            filter = ('dnsbl = {}\nrhsbl = {}\nuribl = {}\nfamily_resolver = ""\n'
-                      "reverse_dns = false\n")
+            filter = NO_NETWORK_CHECKS
         lines += ["[filter]", filter, ""]
         if transport:
             lines.append("[transport]")
