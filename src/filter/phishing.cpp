@@ -92,14 +92,30 @@ std::vector<Finding> link_findings(const std::vector<Url>& urls) {
   return out;
 }
 
-std::vector<Finding> from_findings(const mime::Message& message) {
-  std::vector<Finding> out;
+namespace {
+
+std::optional<mime::EnvelopeAddress> first_from(const mime::Message& message) {
   const auto* field = mime::find_field(message.root, "From");
-  if (field == nullptr) return out;
-  const auto addresses = mime::parse_envelope_addresses(mime::unfold(field->value), 4);
+  if (field == nullptr) return std::nullopt;
+  auto addresses = mime::parse_envelope_addresses(mime::unfold(field->value), 4);
   const auto first = std::find_if(addresses.begin(), addresses.end(),
                                   [](const auto& a) { return a.mailbox && a.host; });
-  if (first == addresses.end() || !first->name) return out;
+  if (first == addresses.end()) return std::nullopt;
+  return std::move(*first);
+}
+
+}  // namespace
+
+std::optional<std::string> from_domain(const mime::Message& message) {
+  const auto first = first_from(message);
+  if (!first) return std::nullopt;
+  return core::to_a_label(*first->host);
+}
+
+std::vector<Finding> from_findings(const mime::Message& message) {
+  std::vector<Finding> out;
+  const auto first = first_from(message);
+  if (!first || !first->name) return out;
   const auto from = core::to_a_label(*first->host);
   if (!from) return out;
   const std::string name = mime::decode_encoded_words(*first->name);

@@ -9,6 +9,8 @@
 // PHISH_DISPLAY_NAME_ADDRESS, PHISH_DISPLAY_NAME_DOMAIN.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "filter/html_links.hpp"
@@ -32,6 +34,9 @@ std::vector<Finding> link_findings(const std::vector<Url>& urls);
 // domain. Links to IP addresses are compared by address. rspamd's PHISHING does the same.
 std::vector<Finding> link_text_findings(const std::vector<HtmlLink>& links,
                                         const auth::dmarc::PublicSuffixList& psl);
+
+// The domain of the first From: mailbox, as an A-label; nullopt when there is none.
+std::optional<std::string> from_domain(const mime::Message& message);
 
 // PHISH_DISPLAY_NAME_ADDRESS (the name holds an address at another domain) and
 // PHISH_DISPLAY_NAME_DOMAIN (the name holds another domain), for the first From: mailbox.
