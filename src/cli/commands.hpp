@@ -22,9 +22,11 @@ void create_domain_keys(const core::Config& config, store::MetadataStore& store,
 int config_check(const std::filesystem::path& config);
 // What the content filter finds in the message on `in`, printed to `out` (offline), with the
 // configuration's [filter] and Public Suffix List (`settings_from` names where they came from:
-// the file, or the built-in defaults).
+// the file, or the built-in defaults). `own_domains`: domains whose lookalikes are looked for as
+// the MX looks for its hosted domains' (it reads no store).
 int filter_explain(std::istream& in, std::ostream& out, const core::Config& config,
-                   const std::string& settings_from);
+                   const std::string& settings_from,
+                   const std::vector<std::string>& own_domains = {});
 // Every setting, its default and what it does, as the Markdown table of README.md.
 int config_reference();
 int serve(const std::filesystem::path& config);

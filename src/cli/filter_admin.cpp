@@ -1,25 +1,39 @@
 // `sealpost filter explain`: what the content filter finds in a message, for the operator who
 // holds it (from stdin). Offline: it runs the checks that need no network, lists the links the
 // network checks would look up (those of the text and of the HTML markup), and prints the verdict
-// with each finding's reason. Nothing is logged or written. It reads no configuration: the Public
-// Suffix List is the default one (Debian's publicsuffix), without which the link text check is
-// skipped, as it says.
+// with each finding's reason. Nothing is logged or written. It reads no store: the domains whose
+// lookalikes the MX flags besides the built-in brands' (its hosted ones) are named with
+// --own-domain. The Public Suffix List is the configuration's (Debian's publicsuffix by default),
+// without which the checks that compare domains are skipped, as it says.
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "auth/dmarc/public_suffix.hpp"
 #include "cli/commands.hpp"
 #include "core/config.hpp"
+#include "core/domain.hpp"
+#include "filter/lookalike.hpp"
 #include "filter/message_scan.hpp"
 #include "mime/message.hpp"
 
 namespace sealpost::cli {
 
 int filter_explain(std::istream& in, std::ostream& out, const core::Config& config,
-                   const std::string& settings_from) {
+                   const std::string& settings_from, const std::vector<std::string>& own_domains) {
+  std::vector<std::string> own;
+  for (const auto& d : own_domains) {
+    auto a = core::to_a_label(d);
+    if (!a) {
+      std::cerr << fmt::format("sealpost: --own-domain {}: not a domain name\n", d);
+      return 2;
+    }
+    own.push_back(std::move(*a));
+  }
   const mime::Limits limits;
   std::string raw;
   char buf[64 * 1024];
@@ -40,12 +54,16 @@ int filter_explain(std::istream& in, std::ostream& out, const core::Config& conf
   const auto psl = auth::dmarc::PublicSuffixList::load(psl_path);
   if (!psl) {
     std::cerr << fmt::format(
-        "sealpost: cannot read {} (Debian package publicsuffix): the link text check is skipped\n",
+        "sealpost: cannot read {} (Debian package publicsuffix): the link text and lookalike "
+        "domain checks are skipped\n",
         psl_path);
   }
+  std::optional<filter::ProtectedDomains> protect;
+  if (psl) protect.emplace(*psl, own);
   const auto& settings = config.filter;
   const filter::Policy policy = filter::policy_from(settings);
-  const auto scan = filter::scan_message(*message, {}, psl ? &*psl : nullptr);
+  const auto scan =
+      filter::scan_message(*message, {}, psl ? &*psl : nullptr, protect ? &*protect : nullptr);
   const auto verdict = filter::decide(scan.findings, policy);
   out << fmt::format("verdict: {} (score {:.1f}; junk at {:.1f}, {} at {:.1f}; settings: {})\n",
                      filter::action_name(verdict.action), verdict.score, policy.junk_at,

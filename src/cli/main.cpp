@@ -93,14 +93,18 @@ void add_filter(CLI::App& filter, Invocation& in) {
   filter.require_subcommand(1);
   auto* explain = filter.add_subcommand(
       "explain", "print what the content filter finds in the message on stdin, offline");
+  auto& own = in.keep<std::vector<std::string>>();
+  explain->add_option("--own-domain", own,
+                      "a domain whose lookalikes are flagged, as the MX flags its hosted domains' "
+                      "(repeatable)");
   // Works without a configuration file: the built-in [filter] settings are used then.
-  in.runs(explain, [&in, explain] {
+  in.runs(explain, [&in, explain, &own] {
     const bool named =
         explain->get_option("--config")->count() > 0 || std::getenv("SEALPOST_CONFIG") != nullptr;
     if (!named && !std::filesystem::exists(in.config)) {
-      return cli::filter_explain(std::cin, std::cout, core::Config{}, "the built-in defaults");
+      return cli::filter_explain(std::cin, std::cout, core::Config{}, "the built-in defaults", own);
     }
-    return cli::filter_explain(std::cin, std::cout, core::load_config(in.config), in.config);
+    return cli::filter_explain(std::cin, std::cout, core::load_config(in.config), in.config, own);
   });
 }
 

@@ -392,9 +392,10 @@ struct ServerRuntime {
                 auth::Authenticator::Options{
                     config.authserv_id, config.dmarc_reject_action == "reject", reporter.get()})
           : nullptr;
-  // The content filter, with each domain's own settings (reloaded on every change).
+  // The content filter, with each domain's own settings and the hosted domains whose lookalikes
+  // it flags (both reloaded on every change).
   filter::ContentFilter content_filter{config.filter, psl ? &*psl : nullptr,
-                                       domain_filter_settings(*store)};
+                                       domain_filter_settings(*store), store->list_domains()};
   smtp::server::ServerContext context{config,
                                       router,
                                       dispatcher,
@@ -545,6 +546,7 @@ void ServerRuntime::start(const std::function<void(asio::io_context&)>& on_ready
 void ServerRuntime::on_change() {
   keyring.reload();
   content_filter.set_domains(domain_filter_settings(*store));
+  content_filter.set_own_domains(store->list_domains());
   runner.set_retentions(store->domain_retentions());
   runner.wake();
 }

@@ -6,14 +6,21 @@
 namespace sealpost::filter {
 
 ContentFilter::ContentFilter(const core::Filter& settings, const auth::dmarc::PublicSuffixList* psl,
-                             DomainSettingsMap domains)
+                             DomainSettingsMap domains, const std::vector<std::string>& own_domains)
     : policy_(policy_from(settings)),
       enabled_(settings.enabled),
       psl_(psl),
-      domains_(std::make_shared<const DomainSettingsMap>(std::move(domains))) {}
+      domains_(std::make_shared<const DomainSettingsMap>(std::move(domains))) {
+  set_own_domains(own_domains);
+}
 
 void ContentFilter::set_domains(DomainSettingsMap domains) {
   domains_.store(std::make_shared<const DomainSettingsMap>(std::move(domains)));
+}
+
+void ContentFilter::set_own_domains(const std::vector<std::string>& domains) {
+  if (psl_ == nullptr) return;
+  protected_.store(std::make_shared<const ProtectedDomains>(*psl_, domains));
 }
 
 Treatment ContentFilter::treatment(std::string_view domain) const {
@@ -34,7 +41,8 @@ Verdict ContentFilter::check(std::string_view message, const Treatment& treatmen
   // The parser takes any message the MX accepts (its limit is above [limits] message_size); one
   // it cannot parse is checked as having no findings rather than refused for it.
   if (!parsed) return decide({}, policy);
-  return decide(scan_message(*parsed, {}, psl_).findings, policy);
+  const auto protect = protected_.load();
+  return decide(scan_message(*parsed, {}, psl_, protect.get()).findings, policy);
 }
 
 }  // namespace sealpost::filter

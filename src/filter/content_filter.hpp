@@ -12,9 +12,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/dmarc/public_suffix.hpp"
 #include "core/config.hpp"
+#include "filter/lookalike.hpp"
 #include "filter/verdict.hpp"
 
 namespace sealpost::filter {
@@ -37,12 +39,17 @@ using DomainSettingsMap = std::map<std::string, DomainSettings, std::less<>>;
 class ContentFilter {
  public:
   // `psl`: organisational domains, for the checks that compare domains (null: those are
-  // skipped); `domains`: each domain's own settings, by A-label.
+  // skipped); `domains`: each domain's own settings, by A-label; `own_domains`: as
+  // set_own_domains takes them.
   ContentFilter(const core::Filter& settings, const auth::dmarc::PublicSuffixList* psl,
-                DomainSettingsMap domains = {});
+                DomainSettingsMap domains = {}, const std::vector<std::string>& own_domains = {});
 
   // Replaces every domain's settings; called whenever the store changes.
   void set_domains(DomainSettingsMap domains);
+  // The hosted domains (A-labels), whose lookalikes PHISH_LOOKALIKE_DOMAIN flags besides the
+  // built-in brands'; called at start and whenever the store changes. Without the Public Suffix
+  // List the lookalike check is not made and this does nothing.
+  void set_own_domains(const std::vector<std::string>& domains);
   // The treatment of mail for a domain (an A-label; another name gets the server's).
   [[nodiscard]] Treatment treatment(std::string_view domain) const;
 
@@ -57,6 +64,7 @@ class ContentFilter {
   bool enabled_;
   const auth::dmarc::PublicSuffixList* psl_;
   std::atomic<std::shared_ptr<const DomainSettingsMap>> domains_;
+  std::atomic<std::shared_ptr<const ProtectedDomains>> protected_;
   mutable std::atomic<std::uint64_t> checked_{0};
 };
 
