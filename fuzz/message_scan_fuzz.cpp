@@ -1,8 +1,8 @@
 // The filter's walk over a parsed message (attachments' names and bytes, links in the text and
 // the HTML) on arbitrary messages. Invariants: it ends and stays within its limits whatever the
 // structure, every finding has a fixed symbol (at most four per attachment for its name and ten
-// for its bytes, and six for the links, the HTML and the From: name), and every link host is
-// non-empty.
+// for its bytes, and eight for the links, the HTML, the From: name and the domains' lookalikes),
+// and every link host is non-empty.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const auto psl =
       sealpost::auth::dmarc::PublicSuffixList::from_string("com\nexample\nuk\nco.uk\n");
   const auto scan = sealpost::filter::scan_message(*message, limits, &psl);
-  if (scan.urls.size() > 8 || scan.findings.size() > 8 * (4 + 10) + 6) __builtin_trap();
+  if (scan.urls.size() > 8 || scan.findings.size() > 8 * (4 + 10) + 8) __builtin_trap();
   if (scan.decoded > limits.max_decoded) __builtin_trap();
   for (const auto& f : scan.findings) {
     if (f.symbol.empty() || f.symbol.size() > sealpost::filter::kMaxSymbol) __builtin_trap();

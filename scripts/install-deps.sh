@@ -7,8 +7,8 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config clang
   libboost1.81-dev libboost-json1.81-dev libssl-dev libsodium-dev libunbound-dev libidn2-dev libpsl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libzstd-dev zlib1g-dev libzxcvbn-dev
-  libxml2-dev libmagic-dev libarchive-dev libgtest-dev libyaml-cpp-dev publicsuffix dns-root-data
-  ca-certificates
+  libxml2-dev libmagic-dev libarchive-dev libicu-dev libgtest-dev libyaml-cpp-dev publicsuffix
+  dns-root-data ca-certificates
 )
 # clamav-daemon: the tests start clamd themselves, with signatures of their own (no freshclam).
 test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml ldnsutils swaks libnet-ssleay-perl openssl unbound neomutt

@@ -23,9 +23,11 @@ int config_check(const std::filesystem::path& config);
 // What the content filter finds in the message on `in`, printed to `out` (offline, but for the
 // virus scan by the clamd [filter] clamd names, when it names one), with the configuration's
 // [filter] and Public Suffix List (`settings_from` names where they came from: the file, or the
-// built-in defaults).
+// built-in defaults). `own_domains`: domains whose lookalikes are looked for as the MX looks for
+// its hosted domains' (it reads no store).
 int filter_explain(std::istream& in, std::ostream& out, const core::Config& config,
-                   const std::string& settings_from);
+                   const std::string& settings_from,
+                   const std::vector<std::string>& own_domains = {});
 // Every setting, its default and what it does, as the Markdown table of README.md.
 int config_reference();
 int serve(const std::filesystem::path& config);

@@ -3,14 +3,17 @@
 // network checks would look up (those of the text and of the HTML markup), and prints the verdict
 // with each finding's reason. The one peer it asks is clamd, on this machine, when [filter] clamd
 // (or --clamd) names it: its answer counts as it would on the MX (a virus refuses, no answer
-// defers unless clamd_unavailable = "accept"). Nothing is logged or written. Without the Public
-// Suffix List (Debian's publicsuffix, or [auth] public_suffix_list), the link text check is
-// skipped, as it says.
+// defers unless clamd_unavailable = "accept"). Nothing is logged or written. It reads no store:
+// the domains whose lookalikes the MX flags besides the built-in brands' (its hosted ones) are
+// named with --own-domain. The Public Suffix List is the configuration's (Debian's publicsuffix
+// by default), without which the checks that compare domains are skipped, as it says.
 #include <exception>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,14 +22,25 @@
 #include "auth/dmarc/public_suffix.hpp"
 #include "cli/commands.hpp"
 #include "core/config.hpp"
+#include "core/domain.hpp"
 #include "filter/clamd.hpp"
+#include "filter/lookalike.hpp"
 #include "filter/message_scan.hpp"
 #include "mime/message.hpp"
 
 namespace sealpost::cli {
 
 int filter_explain(std::istream& in, std::ostream& out, const core::Config& config,
-                   const std::string& settings_from) {
+                   const std::string& settings_from, const std::vector<std::string>& own_domains) {
+  std::vector<std::string> own;
+  for (const auto& d : own_domains) {
+    auto a = core::to_a_label(d);
+    if (!a) {
+      std::cerr << fmt::format("sealpost: --own-domain {}: not a domain name\n", d);
+      return 2;
+    }
+    own.push_back(std::move(*a));
+  }
   const mime::Limits limits;
   std::string raw;
   char buf[64 * 1024];
@@ -47,12 +61,16 @@ int filter_explain(std::istream& in, std::ostream& out, const core::Config& conf
   const auto psl = auth::dmarc::PublicSuffixList::load(psl_path);
   if (!psl) {
     std::cerr << fmt::format(
-        "sealpost: cannot read {} (Debian package publicsuffix): the link text check is skipped\n",
+        "sealpost: cannot read {} (Debian package publicsuffix): the link text and lookalike "
+        "domain checks are skipped\n",
         psl_path);
   }
+  std::optional<filter::ProtectedDomains> protect;
+  if (psl) protect.emplace(*psl, own);
   const auto& settings = config.filter;
   const filter::Policy policy = filter::policy_from(settings);
-  const auto scan = filter::scan_message(*message, {}, psl ? &*psl : nullptr);
+  const auto scan =
+      filter::scan_message(*message, {}, psl ? &*psl : nullptr, protect ? &*protect : nullptr);
   auto findings = scan.findings;
   const auto clamd = filter::clamd_settings(settings);
   std::string clamd_line = "not asked (--clamd SOCKET, or [filter] clamd in the configuration)";

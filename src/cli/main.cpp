@@ -99,9 +99,13 @@ void add_filter(CLI::App& filter, Invocation& in) {
       "--clamd", clamd,
       "scan with the clamd at this socket path or IP:PORT (\"\": no scan), in place of [filter] "
       "clamd");
+  auto& own = in.keep<std::vector<std::string>>();
+  explain->add_option("--own-domain", own,
+                      "a domain whose lookalikes are flagged, as the MX flags its hosted domains' "
+                      "(repeatable)");
   // Works without a configuration file: the built-in [filter] settings are used then, and clamd
   // is asked only when --clamd names it.
-  in.runs(explain, [&in, explain, clamd_option, &clamd] {
+  in.runs(explain, [&in, explain, clamd_option, &clamd, &own] {
     const bool named =
         explain->get_option("--config")->count() > 0 || std::getenv("SEALPOST_CONFIG") != nullptr;
     const bool defaults = !named && !std::filesystem::exists(in.config);
@@ -112,7 +116,7 @@ void add_filter(CLI::App& filter, Invocation& in) {
       config.filter.clamd.clear();
     }
     return cli::filter_explain(std::cin, std::cout, config,
-                               defaults ? "the built-in defaults" : in.config);
+                               defaults ? "the built-in defaults" : in.config, own);
   });
 }
 

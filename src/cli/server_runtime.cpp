@@ -407,11 +407,13 @@ struct ServerRuntime {
           : nullptr;
   // MX connections per network and minute (the MX's listener only).
   net::ConnectionRate mx_connection_rate{config.limits.connection_rate, hasher};
-  // The content filter, with each domain's own settings (reloaded on every change).
+  // The content filter, with each domain's own settings and the hosted domains whose lookalikes
+  // it flags (both reloaded on every change).
   filter::ContentFilter content_filter{config.filter,
                                        psl ? &*psl : nullptr,
                                        {resolver.get(), family_resolver.get()},
-                                       domain_filter_settings(*store)};
+                                       domain_filter_settings(*store),
+                                       store->list_domains()};
   smtp::server::ServerContext context{config,
                                       router,
                                       dispatcher,
@@ -563,6 +565,7 @@ void ServerRuntime::start(const std::function<void(asio::io_context&)>& on_ready
 void ServerRuntime::on_change() {
   keyring.reload();
   content_filter.set_domains(domain_filter_settings(*store));
+  content_filter.set_own_domains(store->list_domains());
   runner.set_retentions(store->domain_retentions());
   runner.wake();
 }

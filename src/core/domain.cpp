@@ -51,6 +51,20 @@ std::optional<std::string> to_a_label(std::string_view domain) {
   return result;
 }
 
+std::optional<std::string> to_u_label(std::string_view domain) {
+  if (domain.empty() || domain.size() > 253 || domain.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::string input = to_lower_ascii(domain);
+  if (input.find("xn--") == std::string::npos) return input;
+  char* out = nullptr;
+  const int rc = idn2_to_unicode_8z8z(input.c_str(), &out, 0);
+  if (rc != IDN2_OK || out == nullptr) return std::nullopt;
+  std::string result(out);
+  idn2_free(out);
+  return result;
+}
+
 std::optional<std::pair<std::string_view, std::string_view>> split_address(std::string_view a) {
   const auto at = a.rfind('@');
   if (at == std::string_view::npos || at == 0 || at + 1 == a.size()) return std::nullopt;

@@ -20,6 +20,15 @@ TEST(DomainTest, RejectsInvalidNames) {
   EXPECT_FALSE(to_a_label(std::string(64, 'a') + ".example"));
 }
 
+TEST(DomainTest, DecodesALabelsToUnicode) {
+  EXPECT_EQ(to_u_label("xn--bcher-kva.example"), "bücher.example");
+  EXPECT_EQ(to_u_label("XN--80AK6AA92E.com"), "аррӏе.com");
+  EXPECT_EQ(to_u_label("www.Example.com"), "www.example.com");
+  EXPECT_FALSE(to_u_label("xn--abc-.example"));  // not Punycode
+  EXPECT_FALSE(to_u_label(""));
+  EXPECT_FALSE(to_u_label(std::string(254, 'a')));
+}
+
 TEST(DomainTest, NormalizesAddresses) {
   EXPECT_EQ(normalize_address("John.Doe@Bücher.example"), "john.doe@xn--bcher-kva.example");
   EXPECT_FALSE(normalize_address("nodomain"));

@@ -47,7 +47,8 @@ boost::asio::awaitable<std::vector<Finding>> ask_clamd(const ClamdSettings& sett
 }  // namespace
 
 ContentFilter::ContentFilter(const core::Filter& settings, const auth::dmarc::PublicSuffixList* psl,
-                             FilterResolvers resolvers, DomainSettingsMap domains)
+                             FilterResolvers resolvers, DomainSettingsMap domains,
+                             const std::vector<std::string>& own_domains)
     : policy_(policy_from(settings)),
       enabled_(settings.enabled),
       adult_(settings.adult),
@@ -61,10 +62,16 @@ ContentFilter::ContentFilter(const core::Filter& settings, const auth::dmarc::Pu
   reputation_.uribl = blocklists(settings.uribl);
   reputation_.max_link_domains = settings.link_lookups;
   reputation_.reverse_dns = settings.reverse_dns;
+  set_own_domains(own_domains);
 }
 
 void ContentFilter::set_domains(DomainSettingsMap domains) {
   domains_.store(std::make_shared<const DomainSettingsMap>(std::move(domains)));
+}
+
+void ContentFilter::set_own_domains(const std::vector<std::string>& domains) {
+  if (psl_ == nullptr) return;
+  protected_.store(std::make_shared<const ProtectedDomains>(*psl_, domains));
 }
 
 Treatment ContentFilter::treatment(std::string_view domain) const {
@@ -87,7 +94,7 @@ boost::asio::awaitable<Verdict> ContentFilter::check(MessageFacts facts,
   // The parser takes messages up to its own limit (64 MiB); a larger one (as [limits]
   // message_size may allow) gets the checks that do not read its structure.
   MessageScan scan;
-  if (parsed) scan = scan_message(*parsed, {}, psl_);
+  if (parsed) scan = scan_message(*parsed, {}, psl_, protected_.load().get());
 
   std::optional<ReputationFacts> about;
   if (psl_ != nullptr) {

@@ -1,9 +1,10 @@
 // The content filter as the MX runs it (issue 18): the server's [filter] settings, each hosted
 // domain's own (`sealpost domain filter`), and the checks run on a message in memory before the
 // reply: first those that read the message (message_scan.hpp), then, at once, those that ask DNS
-// (reputation.hpp, within [filter] dns_budget) and ClamAV (clamd.hpp, within clamd_timeout). A transaction's recipients share one
-// treatment (the session defers recipients whose domain is treated differently to a transaction
-// of their own, RFC 5321's 452), so one verdict answers for all of them.
+// (reputation.hpp, within [filter] dns_budget) and ClamAV (clamd.hpp, within clamd_timeout). A
+// transaction's recipients share one treatment (the session defers recipients whose domain is
+// treated differently to a transaction of their own, RFC 5321's 452), so one verdict answers for
+// all of them.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -21,6 +23,7 @@
 #include "core/config.hpp"
 #include "dns/lookup.hpp"
 #include "filter/clamd.hpp"
+#include "filter/lookalike.hpp"
 #include "filter/reputation.hpp"
 #include "filter/verdict.hpp"
 
@@ -59,12 +62,18 @@ struct MessageFacts {
 class ContentFilter {
  public:
   // `psl`: organisational domains, for the checks that compare or look up domains (null: those
-  // are skipped); `domains`: each domain's own settings, by A-label.
+  // are skipped); `domains`: each domain's own settings, by A-label; `own_domains`: as
+  // set_own_domains takes them.
   ContentFilter(const core::Filter& settings, const auth::dmarc::PublicSuffixList* psl,
-                FilterResolvers resolvers, DomainSettingsMap domains = {});
+                FilterResolvers resolvers, DomainSettingsMap domains = {},
+                const std::vector<std::string>& own_domains = {});
 
   // Replaces every domain's settings; called whenever the store changes.
   void set_domains(DomainSettingsMap domains);
+  // The hosted domains (A-labels), whose lookalikes PHISH_LOOKALIKE_DOMAIN flags besides the
+  // built-in brands'; called at start and whenever the store changes. Without the Public Suffix
+  // List the lookalike check is not made and this does nothing.
+  void set_own_domains(const std::vector<std::string>& domains);
   // The treatment of mail for a domain (an A-label; another name gets the server's).
   [[nodiscard]] Treatment treatment(std::string_view domain) const;
 
@@ -86,6 +95,7 @@ class ContentFilter {
   const auth::dmarc::PublicSuffixList* psl_;
   FilterResolvers resolvers_;
   std::atomic<std::shared_ptr<const DomainSettingsMap>> domains_;
+  std::atomic<std::shared_ptr<const ProtectedDomains>> protected_;
   mutable std::atomic<std::uint64_t> checked_{0};
 };
 

@@ -1,10 +1,12 @@
 #include "filter/message_scan.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "filter/attachment_name.hpp"
 #include "filter/html_links.hpp"
+#include "filter/lookalike.hpp"
 #include "filter/phishing.hpp"
 #include "mime/content.hpp"
 #include "mime/encoded_word.hpp"
@@ -53,7 +55,8 @@ void add_distinct(std::vector<Url>& urls, const Url& url, std::size_t max) {
 }  // namespace
 
 MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
-                         const auth::dmarc::PublicSuffixList* psl) {
+                         const auth::dmarc::PublicSuffixList* psl,
+                         const ProtectedDomains* protect) {
   MessageScan scan;
   std::vector<HtmlLink> html_links;
   bool html_cut_short = false;
@@ -125,6 +128,13 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
     scan.findings.push_back({"HTML_TOO_DEEP", 2, "HTML nested too deep to read its links", {}});
   }
   for (auto& f : from_findings(message)) scan.findings.push_back(std::move(f));
+  // The brands alone when the caller has no protected domains of its own (about 40 us to
+  // prepare; the MX prepares its own once).
+  std::optional<ProtectedDomains> brands;
+  if (protect == nullptr && psl != nullptr) protect = &brands.emplace(*psl);
+  for (auto& f : lookalike_findings(from_domain(message).value_or(""), scan.urls, protect)) {
+    scan.findings.push_back(std::move(f));
+  }
   return scan;
 }
 

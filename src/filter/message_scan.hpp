@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "filter/attachment_content.hpp"
+#include "filter/lookalike.hpp"
 #include "filter/url.hpp"
 #include "filter/verdict.hpp"
 #include "mime/message.hpp"
@@ -35,8 +36,9 @@ struct ScanLimits {
 };
 
 struct MessageScan {
-  // From the attachments' names and types, the links (phishing.hpp), the HTML (HTML_TOO_DEEP)
-  // and the From: display name.
+  // From the attachments' names and types, the links (phishing.hpp), the HTML (HTML_TOO_DEEP),
+  // the From: display name, and the domains of the links and of the From: address
+  // (lookalike.hpp).
   std::vector<Finding> findings;
   // The links of the text and HTML parts, distinct by host and user-info: those of the HTML
   // markup first, then those of the text.
@@ -49,8 +51,12 @@ struct MessageScan {
 };
 
 // `psl` gives the organisational domains that the link text check (PHISH_LINK_TEXT_MISMATCH)
-// compares; without it that check is not made.
+// compares; without it that check is not made. `protect`: the domains the lookalike check
+// (PHISH_LOOKALIKE_DOMAIN) protects, the recipients' own and the brands, prepared once by the
+// caller; without it, the built-in brands (kImpersonatedBrands) under `psl`, and without either
+// that check is not made. Homographs (PHISH_HOMOGRAPH) are looked for in any case.
 MessageScan scan_message(const mime::Message& message, const ScanLimits& limits = {},
-                         const auth::dmarc::PublicSuffixList* psl = nullptr);
+                         const auth::dmarc::PublicSuffixList* psl = nullptr,
+                         const ProtectedDomains* protect = nullptr);
 
 }  // namespace sealpost::filter

@@ -244,6 +244,33 @@ TEST(FilterMessageScanTest, LinkTextMismatchNeedsThePublicSuffixList) {
   EXPECT_TRUE(scan_message(*m).findings.empty());
 }
 
+TEST(FilterMessageScanTest, ALookalikeOfAnOwnDomainInFromIsFlagged) {
+  const auto psl = auth::dmarc::PublicSuffixList::from_string("com\nexample\n");
+  const ProtectedDomains own(psl, {"example.com"});
+  const auto m = mime::parse_message(
+      "From: Billing <billing@examp1e.com>\r\nTo: b@example.com\r\nSubject: s\r\n\r\n"
+      "Pay at https://www.examp1e.com/pay or https://www.example.com/.\r\n");
+  ASSERT_TRUE(m);
+  const MessageScan s = scan_message(*m, {}, &psl, &own);
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"PHISH_LOOKALIKE_DOMAIN"});
+  EXPECT_EQ(s.findings[0].score, 5);
+  EXPECT_EQ(s.findings[0].reason, "the From: domain examp1e.com looks like example.com");
+  // Without own domains, the built-in brands are protected, and examp1e.com imitates none.
+  EXPECT_TRUE(scan_message(*m, {}, &psl).findings.empty());
+}
+
+TEST(FilterMessageScanTest, HomographLinksAreFlaggedWithoutTheSuffixList) {
+  const MessageScan s =
+      scan(multipart({"Content-Type: text/html; charset=utf-8\r\n\r\n"
+                      "<a href=\"https://xn--80ak6aa92e.com/id\">Sign in</a> <a "
+                      "href=\"https://b\xc3\xbc"
+                      "cher.de/\">"
+                      "B\xc3\xbc"
+                      "cher</a>"}));
+  EXPECT_EQ(symbols(s), std::vector<std::string>{"PHISH_HOMOGRAPH"});
+  EXPECT_EQ(s.urls.size(), 2U);
+}
+
 TEST(FilterMessageScanTest, HtmlTooDeepToReadIsScored) {
   std::string deep = "Content-Type: text/html\r\n\r\n";
   for (int i = 0; i < 300; ++i) deep += "<div>";

@@ -14,8 +14,10 @@ import zipfile
 from harness import SEALPOST_BIN
 
 
-def explain(raw, config=None):
+def explain(raw, config=None, own_domains=()):
     args = [SEALPOST_BIN, "filter", "explain"] + (["-c", config] if config else [])
+    for d in own_domains:
+        args += ["--own-domain", d]
     env = {k: v for k, v in os.environ.items() if k != "SEALPOST_CONFIG"}
     return subprocess.run(args, input=raw, capture_output=True, timeout=30, env=env)
 
@@ -157,6 +159,42 @@ class FilterExplainTest(unittest.TestCase):
         self.assertIn("PHISH_LINK_TEXT_MISMATCH        4.0           "
                       "a link showing paypal.com goes to evil.example", out)
         self.assertIn("links (2):\n  login.evil.example\n  www.paypal.com\n", out)
+
+    def test_a_homograph_link_and_a_lookalike_of_an_own_domain_add_up_to_junk(self):
+        apple = "\u0430\u0440\u0440\u04cf\u0435.com"  # Cyrillic, xn--80ak6aa92e.com
+        raw = message(text="Your invoice: https://xn--80ak6aa92e.com/invoice",
+                      html=f'<p><a href="https://{apple}/i">Invoice</a></p>').replace(
+            b"From: someone@sender.test", b"From: Billing <billing@examp1e.com>")
+        r = explain(raw, own_domains=["Example.com"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        # One link however it is written, a homograph (6); the From: domain imitates the own
+        # domain (5), which counts before the link's imitation of apple.com.
+        self.assertIn("verdict: junk (score 11.0;", out)
+        self.assertRegex(out, "PHISH_HOMOGRAPH +6\\.0 +a link to xn--80ak6aa92e\\.com "
+                              f"\\({apple}\\), a name that imitates Latin letters\n")
+        self.assertRegex(out, "PHISH_LOOKALIKE_DOMAIN +5\\.0 +the From: domain examp1e\\.com "
+                              "looks like example\\.com\n")
+        self.assertIn("links (1):\n  xn--80ak6aa92e.com\n", out)
+        # Without --own-domain only the brands are protected: the link imitates apple.com (4).
+        out = explain(raw).stdout.decode()
+        self.assertIn("verdict: junk (score 10.0;", out)
+        self.assertRegex(out, "PHISH_LOOKALIKE_DOMAIN +4\\.0 +a link to xn--80ak6aa92e\\.com "
+                              f"\\({apple}\\) looks like apple\\.com\n")
+        r = explain(raw, own_domains=["not a domain"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--own-domain not a domain: not a domain name", r.stderr.decode())
+
+    def test_legitimate_international_domains_are_not_flagged(self):
+        raw = message(text="Order at https://b\u00fccher.de/ or https://\u043f\u0440\u0438\u043c"
+                           "\u0435\u0440.\u0440\u0444/ or https://\u4f8b\u3048.jp/, pay at "
+                           "https://www.paypal.com/ (https://paypal.co.uk/).").replace(
+            b"From: someone@sender.test", b"From: shop@m\xc3\xbcnchen.de")
+        r = explain(raw, own_domains=["example.com"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("findings (0):", out)
+        self.assertIn("links (5):", out)
 
     def test_a_newsletter_with_many_tracked_links_is_accepted(self):
         html = "<html><body><table>" + "".join(

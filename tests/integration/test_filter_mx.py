@@ -198,6 +198,27 @@ class FilterMxTest(unittest.TestCase):
         line = wait_for_log(self.mx, r"reason=connection_rate")[0]
         self.assertNotIn("127.0.0", line)
 
+    def test_lookalikes_of_the_hosted_domains_are_flagged_as_they_change(self):
+        self.start()
+        # example.com is hosted from the start; nоrthwind with a Cyrillic "о" is a homograph.
+        self.send(message(sender="Billing <billing@examp1e.com>"))
+        self.send(message(sender="Billing <billing@n0rthwind.org>"))
+        self.send(message(sender="Billing <billing@xn--nrthwind-nbh.org>"))
+        forwarded = self.sink.wait_for(3)
+        self.assertIn("tests=PHISH_LOOKALIKE_DOMAIN=5.0", header_block(forwarded[0].content))
+        self.assertIn("tests=NONE", header_block(forwarded[1].content))
+        self.assertIn("tests=PHISH_HOMOGRAPH=6.0", header_block(forwarded[2].content))
+        # A domain added while the MX runs is protected at once. (Other subjects: the MX takes
+        # the same message again for a retry of one it has forwarded.)
+        cli_then_reload(self.mx, "domain", "add", "northwind.org")
+        self.send(message(sender="Billing <billing@n0rthwind.org>", subject="again"))
+        self.send(message(sender="Billing <billing@xn--nrthwind-nbh.org>", subject="again"))
+        self.assertIn("tests=PHISH_LOOKALIKE_DOMAIN=5.0",
+                      header_block(self.sink.wait_for(4)[3].content))
+        self.assertRegex(header_block(self.sink.wait_for(5)[4].content),
+                         r"tests=PHISH_HOMOGRAPH=6\.0,\s*PHISH_LOOKALIKE_DOMAIN=5\.0")
+        self.assertNotIn("rthwind", self.mx.log_text())
+
     def test_the_operator_can_turn_the_filter_off(self):
         self.start(filter="enabled = false\n" + NO_NETWORK_CHECKS)
         self.send(program())
