@@ -9,6 +9,7 @@ import os
 import smtplib
 import unittest
 
+import clamd
 from dns_server import DnsServer
 from harness import (NO_NETWORK_CHECKS, RawClient, cli_then_reload, forwarding_server,
                      wait_for_log)
@@ -307,6 +308,44 @@ class FilterReputationMxTest(unittest.TestCase):
         self.send(message(text="See https://www.evil.test/offer"), source="127.0.0.2",
                   sender="bounce@spammer.test")
         self.assertIn("X-Spam-Status: No, score=0.0", self.forwarded_status(1))
+
+
+@unittest.skipUnless(clamd.available(), "clamd is not installed (Debian package clamav-daemon)")
+class FilterClamdMxTest(unittest.TestCase):
+    """ClamAV on the MX: a clamd of the test's own, with the test's signatures (EICAR)."""
+
+    def setUp(self):
+        self.clamd = clamd.Clamd().start()
+        self.addCleanup(self.clamd.cleanup)
+        self.sink, self.mx = forwarding_server(
+            aliases=("a",), filter=NO_NETWORK_CHECKS.replace(
+                'clamd = ""', f'clamd = "{self.clamd.socket}"\nclamd_timeout = "10s"'))
+        self.addCleanup(self.sink.stop)
+        self.addCleanup(self.mx.cleanup)
+
+    def send(self, raw):
+        with smtplib.SMTP("127.0.0.1", self.mx.port, timeout=60) as s:
+            s.sendmail(SENDER, ["a@example.com"], raw)
+
+    def test_a_virus_is_refused_and_clean_mail_forwarded(self):
+        with self.assertRaises(smtplib.SMTPDataError) as caught:
+            self.send(message(attachments=[("readme.txt", "text/plain", clamd.EICAR)]))
+        self.assertEqual(caught.exception.smtp_code, 550)
+        self.assertEqual(caught.exception.smtp_error.decode(),
+                         "5.7.1 Message refused by the content filter: CLAMAV_VIRUS")
+        self.send(message(attachments=[("minutes.pdf", "application/pdf", b"%PDF-1.4\n")]))
+        self.assertIn(b"X-Spam-Status: No,", self.sink.wait_for(1)[0].content)
+        self.assertEqual(len(self.sink.messages), 1)
+        self.assertIn("filter=reject:CLAMAV_VIRUS reply=550", self.mx.log_text())
+
+    def test_mail_waits_while_clamd_is_down(self):
+        self.clamd.stop()
+        with self.assertRaises(smtplib.SMTPDataError) as caught:
+            self.send(message())
+        self.assertEqual(caught.exception.smtp_code, 451)
+        self.assertEqual(caught.exception.smtp_error.decode(),
+                         "4.7.1 Message deferred, try again later: CLAMAV_UNAVAILABLE")
+
 
 if __name__ == "__main__":
     unittest.main()
