@@ -280,6 +280,12 @@ std::optional<auth::dmarc::PublicSuffixList> public_suffix_list(const core::Conf
   return psl;
 }
 
+filter::GreylistSettings greylist_settings(const core::Config& config) {
+  filter::GreylistSettings s;
+  s.delay = config.filter.greylist_delay;
+  return s;
+}
+
 // Each domain's own content-filter settings, as the filter reads them.
 filter::DomainSettingsMap domain_filter_settings(store::MetadataStore& store) {
   filter::DomainSettingsMap out;
@@ -414,6 +420,9 @@ struct ServerRuntime {
                                        {resolver.get(), family_resolver.get()},
                                        domain_filter_settings(*store),
                                        store->list_domains()};
+  const std::unique_ptr<filter::Greylist> greylist =
+      config.filter.greylist ? std::make_unique<filter::Greylist>(greylist_settings(config), hasher)
+                             : nullptr;
   smtp::server::ServerContext context{config,
                                       router,
                                       dispatcher,
@@ -423,7 +432,8 @@ struct ServerRuntime {
                                       hasher,
                                       authenticator.get(),
                                       (config.auth_enabled && config.arc_seal) ? &keyring : nullptr,
-                                      &content_filter};
+                                      &content_filter,
+                                      greylist.get()};
 
   // Password hashing has threads of its own: a login storm never takes the pool's threads from
   // mailbox reads and deliveries.
@@ -468,6 +478,7 @@ smtp::server::ServerContext ServerRuntime::submission_server_context() {
   submission.authenticator = nullptr;  // the user authenticated; nothing to verify inbound
   submission.keyring = nullptr;
   submission.filter = nullptr;  // our own users' mail: rate limits, not content checks
+  submission.greylist = nullptr;
   return submission;
 }
 

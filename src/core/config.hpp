@@ -154,6 +154,10 @@ struct Filter {
   // How long the network checks of one message (all at once) may take; what has not answered
   // by then adds nothing.
   std::chrono::seconds dns_budget{8};
+  // Greylisting: a new (client network, sender, recipient) triplet is deferred at RCPT until it
+  // is retried after greylist_delay (within a day); it then passes for 35 days.
+  bool greylist = false;
+  std::chrono::seconds greylist_delay{300};
 };
 
 // A symbol's name as the filter's checks report it and [filter.scores] names it: A-Z, 0-9 and

@@ -872,6 +872,12 @@ std::vector<Setting> make_settings() {
   add(duration("filter", "dns_budget", &Filter::dns_budget, seconds(1), seconds(120),
                "how long the network checks of one message (run at once) may take; what has "
                "not answered by then adds nothing"));
+  add(flag("filter", "greylist", &Filter::greylist,
+           "greylisting: a new (client network, sender, recipient) triplet gets `451 4.7.1` at "
+           "RCPT until it is retried after `greylist_delay` (within a day); then it passes for 35 "
+           "days. Kept as keyed hashes in memory (a restart forgets them)"));
+  add(duration("filter", "greylist_delay", &Filter::greylist_delay, seconds(1), seconds(3600),
+               "how long a greylisted sender must wait before its retry passes"));
   return s;
 }
 

@@ -72,6 +72,9 @@ void ContentFilter::set_domains(DomainSettingsMap domains) {
 void ContentFilter::set_own_domains(const std::vector<std::string>& domains) {
   if (psl_ == nullptr) return;
   protected_.store(std::make_shared<const ProtectedDomains>(*psl_, domains));
+  auto own = std::make_shared<std::set<std::string, std::less<>>>();
+  for (const auto& d : domains) own->insert(psl_->organizational_domain(d));
+  own_.store(std::move(own));
 }
 
 Treatment ContentFilter::treatment(std::string_view domain) const {
@@ -96,6 +99,15 @@ boost::asio::awaitable<Verdict> ContentFilter::check(MessageFacts facts,
   MessageScan scan;
   if (parsed) scan = scan_message(*parsed, {}, psl_, protected_.load().get());
 
+  // A From: in one of our own domains that fails DMARC: someone imitates us to our users.
+  if (facts.dmarc_failed && parsed && psl_ != nullptr) {
+    const auto from = from_domain(*parsed);
+    const auto own = own_.load();
+    if (from && own && own->contains(psl_->organizational_domain(*from))) {
+      scan.findings.push_back({"PHISH_FORGED_OWN_DOMAIN", 8,
+                               "From: names a hosted domain and fails its DMARC", std::nullopt});
+    }
+  }
   std::optional<ReputationFacts> about;
   if (psl_ != nullptr) {
     about.emplace();

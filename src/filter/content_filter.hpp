@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,7 @@ struct MessageFacts {
   std::string_view content;  // as received, CRLF lines
   std::optional<boost::asio::ip::address> client;
   std::string_view envelope_sender;  // the reverse-path; "" for <>
+  bool dmarc_failed = false;         // DMARC evaluated the From: domain and it failed
 };
 
 class ContentFilter {
@@ -96,6 +98,8 @@ class ContentFilter {
   FilterResolvers resolvers_;
   std::atomic<std::shared_ptr<const DomainSettingsMap>> domains_;
   std::atomic<std::shared_ptr<const ProtectedDomains>> protected_;
+  // The hosted domains' organisational domains: mail claiming one that fails DMARC is forged.
+  std::atomic<std::shared_ptr<const std::set<std::string, std::less<>>>> own_;
   mutable std::atomic<std::uint64_t> checked_{0};
 };
 

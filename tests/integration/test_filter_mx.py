@@ -12,7 +12,7 @@ import unittest
 import clamd
 from dns_server import DnsServer
 from harness import (NO_NETWORK_CHECKS, RawClient, cli_then_reload, forwarding_server,
-                     wait_for_log)
+                     wait_for_log, wait_until)
 
 PASSWORD = "correct horse battery staple"
 
@@ -219,6 +219,31 @@ class FilterMxTest(unittest.TestCase):
         self.assertRegex(header_block(self.sink.wait_for(5)[4].content),
                          r"tests=PHISH_HOMOGRAPH=6\.0,\s*PHISH_LOOKALIKE_DOMAIN=5\.0")
         self.assertNotIn("rthwind", self.mx.log_text())
+
+    def test_greylisting_defers_a_new_sender_until_it_retries(self):
+        self.start(filter=NO_NETWORK_CHECKS + 'greylist = true\ngreylist_delay = "1s"\n')
+        c = RawClient(self.mx.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply()[0], 220)
+        self.assertEqual(c.cmd("EHLO client.test")[0], 250)
+        self.assertEqual(c.cmd(f"MAIL FROM:<{SENDER}>")[0], 250)
+        code, text = c.cmd("RCPT TO:<a@example.com>")
+        self.assertEqual((code, text), (451, "4.7.1 Greylisted: please try again in 1 s"))
+
+        def retried():
+            self.assertEqual(c.cmd("RSET")[0], 250)
+            self.assertEqual(c.cmd(f"MAIL FROM:<{SENDER}>")[0], 250)
+            code, _ = c.cmd("RCPT TO:<a@example.com>")
+            self.assertIn(code, (250, 451))
+            return code == 250
+
+        # A retry after the delay passes (polled: the delay is the server's clock's).
+        wait_until(retried, timeout=30, interval=0.25)
+        # Another recipient is another triplet; the first one passes from now on.
+        self.assertEqual(c.cmd("RCPT TO:<b@example.com>")[0], 451)
+        self.assertEqual(c.cmd("RSET")[0], 250)
+        self.assertEqual(c.cmd(f"MAIL FROM:<{SENDER}>")[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<a@example.com>")[0], 250)
 
     def test_the_operator_can_turn_the_filter_off(self):
         self.start(filter="enabled = false\n" + NO_NETWORK_CHECKS)

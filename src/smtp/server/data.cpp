@@ -301,6 +301,7 @@ asio::awaitable<void> Session::finish_message() {
     const auto client = asio::ip::make_address(client_ip_, ec);
     if (!ec) facts.client = client;
     facts.envelope_sender = tx_->sender;
+    facts.dmarc_failed = verdict && verdict->dmarc.result == auth::dmarc::Result::kFail;
     const filter::Verdict checked = co_await ctx_.filter->check(facts, *tx_->treatment);
     filter_summary = std::string(filter::action_name(checked.action));
     if (!checked.findings.empty()) filter_summary += ":" + filter::symbol_list(checked);

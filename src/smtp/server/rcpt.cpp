@@ -53,6 +53,13 @@ void Session::on_rcpt(const protocol::Command& cmd) {
       return;
     }
   }
+  if (ctx_.greylist && tx_->treatment && tx_->treatment->enabled) {
+    const auto wait = ctx_.greylist->check(client_ip_, tx_->sender, cmd.path.mailbox.to_string());
+    if (wait.count() > 0) {
+      reply(451, "4.7.1", "Greylisted: please try again in " + std::to_string(wait.count()) + " s");
+      return;
+    }
+  }
   ++tx_->recipients;
   ++recipients_ok_;
   if (tx_->seal_domain.empty() && route.kind == routing::Route::Kind::kForward &&

@@ -10,6 +10,7 @@
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "filter/content_filter.hpp"
+#include "filter/greylist.hpp"
 #include "net/admission.hpp"
 #include "routing/router.hpp"
 #include "smtp/delivery_agent.hpp"
@@ -28,6 +29,7 @@ struct ServerContext {
   const auth::Authenticator* authenticator = nullptr;  // null: no inbound authentication
   const auth::dkim::KeyringHolder* keyring = nullptr;  // null: forwarded mail is not ARC-sealed
   const filter::ContentFilter* filter = nullptr;       // null: no content filter (submission)
+  filter::Greylist* greylist = nullptr;                // null: no greylisting
   // Non-null on the submission ports (587, 465): AUTH is required, recipients are anywhere, and
   // accepted mail goes to the submission agent instead of `delivery`.
   SubmissionContext* submission = nullptr;
