@@ -178,7 +178,11 @@ int demo(const std::filesystem::path& dir_in, const DemoPorts& ports) {
                  "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\n"
                  "# inbox.test stands for a real mailbox provider: the demo's sink.\n"
                  "[transport]\n\"inbox.test\" = \"127.0.0.1:" +
-                 std::to_string(sink_port) + "\"\n");
+                 std::to_string(sink_port) +
+                 "\"\n\n"
+                 "# The demo runs no ClamAV: without this line mail would wait for clamd\n"
+                 "# (install clamav-daemon and remove it to scan for viruses).\n"
+                 "[filter]\nclamd = \"\"\n");
   const auto config = core::load_config(config_path);
   {
     auto store = open_metadata_store(config);

@@ -539,6 +539,15 @@ void ServerRuntime::start(const std::function<void(asio::io_context&)>& on_ready
   if (listeners.empty()) {
     spdlog::warn("no listener is configured ([listen] smtp = \"IP:PORT\"): nothing to serve");
   }
+  const auto& clamd = config.filter.clamd;
+  if (config.filter.enabled && !clamd.empty() && clamd.front() == '/' &&
+      !std::filesystem::exists(clamd)) {
+    // Said once at start: each message deferred for it says only CLAMAV_UNAVAILABLE.
+    spdlog::warn(
+        "[filter] clamd: no socket at {}: mail waits (451) until clamd runs there (Debian's "
+        "clamav-daemon), or set clamd = \"\" to accept mail without a virus scan",
+        clamd);
+  }
   // Every privileged thing (binding ports, reading keys and certificates) is done by now.
   drop_privileges(user, config.data_dir);
   for (auto& l : listeners) l->start();

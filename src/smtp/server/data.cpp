@@ -249,11 +249,12 @@ asio::awaitable<void> Session::finish_message() {
   std::string auth_summary = "off";
   std::string cleaned;  // the message without forged Authentication-Results, when it had some
   std::optional<auth::InboundVerdict> verdict;
+  boost::system::error_code bad_address;  // never: the peer's address as the socket gave it
+  const auto client = asio::ip::make_address(client_ip_, bad_address);
   if (ctx_.authenticator) {
     conn_.watchdog().arm(std::chrono::steady_clock::now() + limits.relay_timeout * 2);
-    boost::system::error_code ec;
     auth::InboundFacts facts;
-    facts.client = asio::ip::make_address(client_ip_, ec);
+    facts.client = client;
     facts.helo = helo_;
     facts.mail_from = tx_->sender;
     facts.message = tx_->content;
@@ -293,13 +294,12 @@ asio::awaitable<void> Session::finish_message() {
   // to the sending server, never a bounce of ours.
   std::string filter_summary = "off";
   if (ctx_.filter && tx_->treatment && tx_->treatment->enabled) {
-    conn_.watchdog().arm(std::chrono::steady_clock::now() + ctx_.config.filter.dns_budget +
-                         limits.relay_timeout);
+    const auto& f = ctx_.config.filter;
+    conn_.watchdog().arm(std::chrono::steady_clock::now() +
+                         std::max(f.dns_budget, f.clamd_timeout) + limits.relay_timeout);
     filter::MessageFacts facts;
     facts.content = request.content;
-    boost::system::error_code ec;
-    const auto client = asio::ip::make_address(client_ip_, ec);
-    if (!ec) facts.client = client;
+    if (!bad_address) facts.client = client;
     facts.envelope_sender = tx_->sender;
     facts.dmarc_failed = verdict && verdict->dmarc.result == auth::dmarc::Result::kFail;
     const filter::Verdict checked = co_await ctx_.filter->check(facts, *tx_->treatment);
