@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The network peers of bench/filter.sh: a DNS server and clamd on loopback, for as long as it runs.
 
-    bench/filter_peers.py --env FILE [--clamd]
+    bench/filter_peers.py --env FILE [--clamd [--clamd-tmpfs]]
 
 Starts, with the test suite's own helpers (tests/lib/dns_server.py, tests/lib/clamd.py):
 
@@ -10,7 +10,8 @@ Starts, with the test suite's own helpers (tests/lib/dns_server.py, tests/lib/cl
   addresses, and NXDOMAIN for every other name (a `local-zone "." static` under them), so
   no check of either system waits for the internet;
 - with --clamd, Debian's clamd with a private config and the tests' signatures (EICAR and a
-  hash), listening on a unix socket and on a loopback port.
+  hash), listening on a unix socket and on a loopback port; with --clamd-tmpfs, its
+  TemporaryDirectory (where it writes what it scans) on a tmpfs instead of /tmp's file system.
 
 Then writes FILE (KEY=VALUE lines, sourced by the shell) and waits for SIGTERM or SIGINT, on which
 it stops both. The zones and listings are also importable (ZONES, LISTED) for the load generator.
@@ -19,6 +20,7 @@ it stops both. The zones and listings are also importable (ZONES, LISTED) for th
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -89,17 +91,24 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--env", required=True, help="file to write KEY=VALUE lines to")
     ap.add_argument("--clamd", action="store_true", help="start clamd as well")
+    ap.add_argument("--clamd-tmpfs", action="store_true",
+                    help="mount a tmpfs on clamd's TemporaryDirectory (root only)")
     args = ap.parse_args()
 
     # "" makes DnsServer write `local-zone: "." static`: NXDOMAIN for whatever no record names.
     zones = ["", DNSBL, RHSBL, URIBL, ADULT, "113.0.203.in-addr.arpa"]
     dns = DnsServer(zones=zones, records=records())
     clamd = clamd_lib.Clamd() if args.clamd else None
+    # clamd writes what it scans to files there, each part of a message to one of its own; on a
+    # disk file system their creation and removal are most of its CPU time.
+    tmpfs = os.path.join(clamd.dir, "tmp") if clamd and args.clamd_tmpfs else None
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
     try:
         dns.start()
+        if tmpfs:
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", tmpfs], check=True)
         if clamd:
             clamd.start()
         lines = [f"DNS_PORT={dns.port}", f"DNS_PID={dns.proc.pid}"]
@@ -112,6 +121,10 @@ def main():
         while not stopping:
             time.sleep(0.2)
     finally:
+        if clamd:
+            clamd.stop()
+        if tmpfs:
+            subprocess.run(["umount", tmpfs], check=False)
         if clamd:
             clamd.cleanup()
         dns.stop()
