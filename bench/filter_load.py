@@ -18,12 +18,14 @@ order shuffled once (the `KINDS` table):
   EICAR, attached as notes.txt (octet-stream) ...... 2    hostile: refused where ClamAV runs
   invoice.pdf.exe (a PE header) .................... 2    hostile: refused by every filter
 
-Each message is a pooled body (--pool distinct ones per kind, built before the clock starts)
-under headers of its own (Received:, From:, To:, Subject: with its number, Date:, Message-ID:),
-so no two are alike. The clients' addresses: Sealpost sees the connection's source (127.0.0.1,
-forward-confirmed as localhost; 127.0.0.2 for the DNSBL kind). With --xclient (Postfix), each
-session first sends XCLIENT ADDR=... NAME=... with a public-looking address from
-bench/filter_peers.py (rspamd skips most checks for loopback clients), then EHLO again.
+Each message is a pooled body (--pool distinct ones per kind, built before the clock starts) under
+headers of its own (Received:, From:, To:, Subject: with its number, Date:, Message-ID:), with
+its sender's and its links' domains drawn from the 3,000 of bench/filter_peers.py and its client
+from the 500 there (the listed one for the DNSBL kind), so no two messages are alike and neither
+system answers most DNS lookups from a cache of its own. Sealpost sees the client's loopback
+address (the connection's source, in 127.1.0.0/16); Postfix is told its public-looking address
+and name with XCLIENT at the start of each session (rspamd skips most checks for loopback
+clients), then the load sends EHLO again.
 
 Prints, per kind, how many messages were accepted (250), refused (5xx) or deferred (4xx); the
 messages/s (every message answered, over the time from the first connection until the sink has
@@ -52,7 +54,7 @@ import zlib
 
 from submission_load import SmtpError, command, read_reply, sink_count, tree_cpu_seconds
 
-from filter_peers import ADULT, CLEAN_CLIENT, LISTED, LISTED_CLIENT, LISTED_LOOPBACK, SITES
+from filter_peers import ADULT, LISTED, LISTED_CLIENT, N_CLIENTS, N_DOMAINS, client, domain
 
 # The EICAR test file (https://www.eicar.org/download-anti-malware-testfile/), as
 # tests/lib/clamd.py has it; the private clamd's signature finds it.
@@ -78,6 +80,9 @@ WORDS = ("meeting", "report", "quarter", "figures", "schedule", "project", "revi
          "customer", "delivery", "invoice", "thanks", "regards", "update", "team", "draft",
          "agenda", "minutes", "release", "support", "request", "order", "shipment", "account",
          "please", "attached", "find", "below", "tomorrow", "monday", "office", "call")
+# The pooled bodies name their sender's domain and their links' domains by these placeholders;
+# each message puts domains of the universe (filter_peers.domain) in their place.
+SITES = tuple(f"@SITE{k}@" for k in range(8))
 PEOPLE = ("Alice Martin", "Bruno Costa", "Chen Wei", "Dana Kowalski", "Emil Berg",
           "Fatima Haddad", "Giulia Rossi", "Hiro Tanaka")
 
@@ -104,7 +109,7 @@ def b64_lines(data):
 
 
 def link(rng, site=None):
-    site = site or rng.choice(SITES)
+    site = site or rng.choice(SITES[1:])
     host = rng.choice(("www.", "", "news.", "shop."))
     path = "/".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3)))
     return f"https://{host}{site}/{path}?id={rng.randint(1000, 99999)}"
@@ -172,7 +177,7 @@ def attachment(name, ctype, data):
 
 
 def html_doc(rng, n_links, extra=""):
-    sites = rng.sample(SITES, rng.randint(3, 8))
+    sites = [SITES[0]] + rng.sample(SITES[1:], rng.randint(2, 7))
     items = []
     for _ in range(n_links):
         title = words(rng, rng.randint(3, 6)).capitalize()
@@ -210,14 +215,14 @@ def body_for(kind, rng):
     """(MIME header lines and body as a list of lines, envelope sender, From: value)."""
     person = rng.choice(PEOPLE)
     local = person.lower().replace(" ", ".")
-    site = rng.choice(SITES)
+    site = SITES[0]
     sender = f"{local}@{site}"
     from_ = f"\"{person}\" <{sender}>"
     if kind == "text":
         lines = text_part(letter(rng, rng.randint(1000, 6000), links=rng.randint(0, 3)))
     elif kind == "newsletter":
         sender = f"newsletter@{site}"
-        from_ = f"\"{site.split('.')[0].replace('-', ' ').title()}\" <{sender}>"
+        from_ = f"\"{rng.choice(WORDS).title()} News\" <{sender}>"
         n = rng.randint(10, 25)
         lines = multipart("alternative", rng, [
             text_part(letter(rng, rng.randint(1500, 4000), links=n // 3, site=site)),
@@ -287,19 +292,27 @@ class Mix:
         return self.order[i % len(self.order)]
 
     def message(self, i):
+        """(kind, envelope sender, message, client) of the i-th message; client is (public
+        address, loopback address, name)."""
         kind = self.kind(i)
         bodies = self.pool[kind]
         body, sender, from_ = bodies[(i // len(self.order)) % len(bodies)]
+        rng = random.Random(self.stamp * 1000003 + i)
+        for k, d in enumerate(rng.sample(range(N_DOMAINS), len(SITES))):
+            ph, name = SITES[k], domain(d)
+            body = body.replace(ph.encode(), name.encode())
+            sender = sender.replace(ph, name)
+            from_ = from_.replace(ph, name)
+        peer = LISTED_CLIENT if kind == "dnsbl" else client(rng.randrange(N_CLIENTS))
         date = email.utils.formatdate(localtime=False)
-        client = LISTED_CLIENT if kind == "dnsbl" else CLEAN_CLIENT
-        head = (f"Received: from {client[1]} ({client[1]} [{client[0]}])\r\n"
-                f"\tby mx.origin.test with ESMTPS id {i:08X}; {date}\r\n"
+        head = (f"Received: from [10.20.{i % 250}.{i % 199 + 2}] by {peer[2]} with ESMTPSA id "
+                f"{i:08X};\r\n\t{date}\r\n"
                 f"From: {from_}\r\n"
                 f"To: <{self.rcpt}>\r\n"
                 f"Subject: {words(random.Random(i), 4).capitalize()} (#{i})\r\n"
                 f"Date: {date}\r\n"
                 f"Message-ID: <{i}.{self.stamp:08x}@{sender.split('@')[1]}>\r\n")
-        return kind, sender, head.encode() + body
+        return kind, sender, head.encode() + body, peer
 
 
 def tree_pss_kib(root):
@@ -333,8 +346,7 @@ def tree_pss_kib(root):
 
 
 async def session(mix, i, args, outcomes):
-    kind, sender, data = mix.message(i)
-    listed = kind == "dnsbl"
+    kind, sender, data, peer = mix.message(i)
     t0 = time.perf_counter()
     w = None
     try:
@@ -343,17 +355,16 @@ async def session(mix, i, args, outcomes):
         else:
             r, w = await asyncio.open_connection(
                 "127.0.0.1", args.port, limit=1 << 20,
-                local_addr=(LISTED_LOOPBACK if listed else "127.0.0.1", 0))
+                local_addr=(peer[1], 0))
         code, text = await read_reply(r)
         if code != 220:
             raise SmtpError(f"greeting: {code} {text}")
-        helo = (LISTED_CLIENT if listed else CLEAN_CLIENT)[1]
+        helo = peer[2]
         ehlo = await command(r, w, f"EHLO {helo}", 250)
         if args.xclient:
             if not any(t.upper().startswith("XCLIENT") for t in ehlo):
                 raise SmtpError(f"no XCLIENT offered: {ehlo}")
-            addr, name = LISTED_CLIENT if listed else CLEAN_CLIENT
-            await command(r, w, f"XCLIENT ADDR={addr} NAME={name} HELO={helo}", 220)
+            await command(r, w, f"XCLIENT ADDR={peer[0]} NAME={peer[2]} HELO={helo}", 220)
             await command(r, w, f"EHLO {helo}", 250)
         await command(r, w, f"MAIL FROM:<{sender}>", 250)
         await command(r, w, f"RCPT TO:<{args.rcpt}>", 250)
@@ -561,7 +572,7 @@ def main():
         mix = Mix(args.seed, 1, args.rcpt)
         os.makedirs(args.write_samples, exist_ok=True)
         for i in range(len(mix.order)):
-            kind, sender, data = mix.message(i)
+            kind, sender, data, _ = mix.message(i)
             path = os.path.join(args.write_samples, f"{kind}.eml")
             if not os.path.exists(path):
                 with open(path, "wb") as f:

@@ -6,15 +6,16 @@
 Starts, with the test suite's own helpers (tests/lib/dns_server.py, tests/lib/clamd.py):
 
 - an unbound on 127.0.0.1 that answers every name itself, nothing recursive: the blocklist
-  zones below with a few listings, the reverse and forward names of the load's client
-  addresses, and NXDOMAIN for every other name (a `local-zone "." static` under them), so
-  no check of either system waits for the internet;
+  zones below with a few listings, N_DOMAINS sender and link domains (A and MX), N_CLIENTS
+  clients' forward-confirmed names, and NXDOMAIN for every other name (a `local-zone "."
+  static` under them), so no check of either system waits for the internet;
 - with --clamd, Debian's clamd with a private config and the tests' signatures (EICAR and a
   hash), listening on a unix socket and on a loopback port; with --clamd-tmpfs, its
   TemporaryDirectory (where it writes what it scans) on a tmpfs instead of /tmp's file system.
 
 Then writes FILE (KEY=VALUE lines, sourced by the shell) and waits for SIGTERM or SIGINT, on which
-it stops both. The zones and listings are also importable (ZONES, LISTED) for the load generator.
+it stops both. The zones, domains, clients and listings are importable: the load generator
+(bench/filter_load.py) uses the same.
 """
 
 import argparse
@@ -37,22 +38,39 @@ URIBL = "uribl.bench.test"
 # The domains the family-filter resolver blocks (answered 0.0.0.0).
 ADULT = "adult-pics.test"
 
-# The legitimate senders' and their links' domains: each has an address and an MX, as a real
-# one does (rspamd scores a sender domain without them, HFILTER_FROMHOST_NORES_A_OR_MX).
-SITES = ("news-daily.test", "shop-outlet.test", "travel-deals.test", "city-library.test",
-         "bike-club.test", "garden-supply.test", "open-source.test", "weather-now.test",
-         "recipes-home.test", "music-hall.test", "tech-review.test", "museum-guide.test")
+# The legitimate senders' and their links' domains, many of them, so that neither system answers
+# most lookups from a cache of its own (a real MX sees a long tail of domains): each has an
+# address and an MX, as a real one does (rspamd scores a sender domain without them).
+N_DOMAINS = 3000
+_ADJ = ("green", "city", "open", "bright", "north", "river", "silver", "quick", "blue", "old",
+        "royal", "urban", "happy", "smart", "little", "grand", "wild", "first", "clear", "golden")
+_NOUN = ("garden", "library", "travel", "bikes", "books", "music", "kitchen", "studio", "market",
+         "school", "clinic", "tools", "energy", "design", "coffee")
 
-# Client addresses as the systems see them: Sealpost sees the load's source address (127.0.0.1,
-# or 127.0.0.2 for the listed client); Postfix gets a public-looking address by XCLIENT, since
-# rspamd skips most of its checks for loopback and private clients.
-CLEAN_CLIENT = ("203.0.113.7", "mail.sender.test")
-LISTED_CLIENT = ("203.0.113.66", "dsl-66.dialup.test")
-# 127.0.0.2, the listed client's address as Sealpost sees it, has the same name.
-LISTED_LOOPBACK = "127.0.0.2"
+
+def domain(k):
+    """The k-th domain of the universe (0 <= k < N_DOMAINS)."""
+    return f"{_ADJ[k % 20]}-{_NOUN[(k // 20) % 15]}{k // 300}.test"
+
+
+# The clients, each with a forward-confirmed name and two addresses: the one Sealpost sees (the
+# load's source address, in 127.1.0.0/16: Linux routes all of 127.0.0.0/8 to loopback) and the
+# public-looking one Postfix is told with XCLIENT (rspamd skips most of its checks for loopback
+# and private clients).
+N_CLIENTS = 500
+
+
+def client(k):
+    """(public address, loopback address, name) of the k-th client."""
+    public = f"198.51.100.{k + 1}" if k < 254 else f"203.0.113.{k - 253}"
+    return public, f"127.1.{k // 250}.{k % 250 + 1}", f"mail{k}.relay{k % 40}.test"
+
+
+# The client the DNSBL lists: a generic name, as a compromised host on a consumer line has.
+LISTED_CLIENT = ("192.0.2.66", "127.0.0.2", "dsl-66.dialup.test")
 
 LISTED = {
-    "dnsbl": [LISTED_LOOPBACK, LISTED_CLIENT[0]],
+    "dnsbl": LISTED_CLIENT[:2],
     "rhsbl": ["bulk-mailer.test"],
     "uribl": ["cheap-pills.test"],
 }
@@ -72,18 +90,15 @@ def records():
         out.append(f"{d}.{RHSBL}. 300 IN A 127.0.1.2")
     for d in LISTED["uribl"]:
         out.append(f"{d}.{URIBL}. 300 IN A 127.0.0.4")
-    out += [f"{ADULT}. 300 IN A 0.0.0.0", f"www.{ADULT}. 300 IN A 0.0.0.0"]
-    for d in SITES + tuple(LISTED["rhsbl"]) + tuple(LISTED["uribl"]) + (ADULT,):
-        out += [f"{d}. 300 IN MX 10 mx.{d}.", f"mx.{d}. 300 IN A 192.0.2.25"]
-        if d != ADULT:
-            out += [f"{d}. 300 IN A 192.0.2.80", f"www.{d}. 300 IN A 192.0.2.80"]
-    # Forward-confirmed reverse DNS for the clients (127.0.0.1 is unbound's own localhost): the
-    # listed one has a generic name, as a compromised host on a consumer line has.
-    ip, name = CLEAN_CLIENT
-    out += [f"{reverse(ip)}. 300 IN PTR {name}.", f"{name}. 300 IN A {ip}"]
-    ip, name = LISTED_CLIENT
-    out += [f"{reverse(ip)}. 300 IN PTR {name}.", f"{name}. 300 IN A {ip}",
-            f"{reverse(LISTED_LOOPBACK)}. 300 IN PTR {name}.", f"{name}. 300 IN A {LISTED_LOOPBACK}"]
+    out += [f"{ADULT}. 300 IN A 0.0.0.0", f"www.{ADULT}. 300 IN A 0.0.0.0",
+            f"{ADULT}. 300 IN MX 10 mx.{ADULT}.", f"mx.{ADULT}. 300 IN A 192.0.2.25"]
+    for d in [domain(k) for k in range(N_DOMAINS)] + LISTED["rhsbl"] + LISTED["uribl"]:
+        out += [f"{d}. 300 IN MX 10 mx.{d}.", f"mx.{d}. 300 IN A 192.0.2.25",
+                f"{d}. 300 IN A 192.0.2.80", f"www.{d}. 300 IN A 192.0.2.80"]
+    # Forward-confirmed reverse DNS for every client, under both its addresses.
+    for public, loopback, name in [client(k) for k in range(N_CLIENTS)] + [LISTED_CLIENT]:
+        out += [f"{reverse(public)}. 300 IN PTR {name}.", f"{reverse(loopback)}. 300 IN PTR {name}.",
+                f"{name}. 300 IN A {public}", f"{name}. 300 IN A {loopback}"]
     return out
 
 
@@ -96,7 +111,9 @@ def main():
     args = ap.parse_args()
 
     # "" makes DnsServer write `local-zone: "." static`: NXDOMAIN for whatever no record names.
-    zones = ["", DNSBL, RHSBL, URIBL, ADULT, "113.0.203.in-addr.arpa"]
+    # The TEST-NET reverse zones are among unbound's defaults (NXDOMAIN): ours replace them.
+    zones = ["", DNSBL, RHSBL, URIBL, ADULT, "2.0.192.in-addr.arpa", "100.51.198.in-addr.arpa",
+             "113.0.203.in-addr.arpa"]
     dns = DnsServer(zones=zones, records=records())
     clamd = clamd_lib.Clamd() if args.clamd else None
     # clamd writes what it scans to files there, each part of a message to one of its own; on a
