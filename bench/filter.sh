@@ -27,7 +27,8 @@
 #   bench/filter.sh [-m MESSAGES] [-s SESSIONS] [-w WARMUP] [-r abcde] [-A]
 #   -A: [auth] enabled = true in Sealpost's runs (SPF/DKIM/DMARC, as rspamd's default modules do)
 #   BENCH_RSPAMD_WORKERS=N: rspamd's normal workers (its default is one on a 2-core machine)
-#   BENCH_RSPAMD_LOG=info: rspamd logs a line per message (its packaged level; "warning" here)
+#   BENCH_RSPAMD_LOG=info, BENCH_SEALPOST_LOG=info: a log line per message (their default levels;
+#   "warning" and "warn" here)
 #   BENCH_CLAMD_TMP=tmpfs puts clamd's temporary files on a tmpfs (by default they go to /tmp, as
 #   Debian's clamd.conf has them); BENCH_POSTFIX_QUEUE=tmpfs puts Postfix's queue on a tmpfs.
 #   BENCH_KEEP=1 keeps the work directory.
@@ -146,7 +147,7 @@ enabled = $auth
 connections_per_client = 1000
 connection_rate = 0
 [log]
-level = "warn"
+level = "${BENCH_SEALPOST_LOG:-warn}"
 [filter]
 $filter
 TOML
@@ -159,9 +160,10 @@ TOML
   wait_port "$port"
   load "$label" "$port" "$expect" "sealpost=$sp_pid${extra_pid:+,clamd=$extra_pid}"
   # Its start-up warnings about the open-files limit and the missing certificate left out.
-  if grep -v -q -E "open files|STARTTLS is not offered" "$dir/log"; then
+  if grep -E " (warning|error|critical) " "$dir/log" | grep -v -q -E "open files|STARTTLS is not offered"; then
     echo "   Sealpost's log (warn):"
-    grep -v -E "open files|STARTTLS is not offered" "$dir/log" | tail -5 | sed 's/^/     /'
+    grep -E " (warning|error|critical) " "$dir/log" | grep -v -E "open files|STARTTLS is not offered" |
+      tail -5 | sed 's/^/     /'
   fi
   kill "$sp_pid" "$sink_pid"
 }
