@@ -55,6 +55,7 @@ bench: build
 	bench/auth.sh
 	bench/mailbox.sh
 	bench/submission.sh
+	bench/filter.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'fuzz/*.cpp' 'bench/*.cpp')

@@ -13,7 +13,7 @@ build_pkgs=(
 # clamav-daemon: the tests start clamd themselves, with signatures of their own (no freshclam).
 test_pkgs=(python3 python3-aiosmtpd python3-dkim python3-yaml ldnsutils swaks libnet-ssleay-perl openssl unbound neomutt
   fetchmail isync dovecot-core dovecot-imapd curl gdb clamav-daemon)
-bench_pkgs=(postfix dovecot-core bc)
+bench_pkgs=(postfix dovecot-core bc rspamd)
 # The demo prints a swaks command (with --tls) and a curl command (IMAP) to try it.
 demo_pkgs=(swaks libnet-ssleay-perl curl)
 
