@@ -122,7 +122,6 @@ asio::awaitable<void> stand_in(Acceptor& acceptor, Peer peer, std::string answer
 struct Scan {
   ClamdResult result;
   Received received;
-  std::chrono::steady_clock::duration took{};
 };
 
 // One scan against the stand-in, over TCP or a unix socket.
@@ -149,10 +148,8 @@ class ClamdClientTest : public ::testing::TestWithParam<bool> {
       asio::co_spawn(io, stand_in(*local, peer, answer, out.received, held_local), asio::detached);
     }
     bool done = false;
-    const auto start = std::chrono::steady_clock::now();
     asio::co_spawn(io, scan_with_clamd(settings, message),
                    [&](const std::exception_ptr& e, ClamdResult r) {
-                     out.took = std::chrono::steady_clock::now() - start;
                      done = !e;
                      out.result = std::move(r);
                      held_tcp.reset();
@@ -205,7 +202,6 @@ TEST_P(ClamdClientTest, GivesUpWhenClamdNeverAnswers) {
   const auto s = scan(Peer::kNeverAnswers, "Subject: x\r\n\r\nhello\r\n", "", 300ms);
   EXPECT_EQ(s.result.status, Status::kUnavailable);
   EXPECT_EQ(s.result.reason, "clamd did not answer within 300 ms");
-  EXPECT_GE(s.took, 300ms);
 }
 
 TEST_P(ClamdClientTest, GivesUpWhenClamdStopsReading) {
