@@ -50,7 +50,7 @@ test: unit fuzz
 
 bench: build
 	@scripts/install-deps.sh bench
-	@cmake --build build -j $(JOBS) --target sealpost_bench_dkim sealpost_bench_mailbox
+	@cmake --build build -j $(JOBS) --target sealpost_bench_dkim sealpost_bench_mailbox sealpost_bench_filter_scan
 	bench/smtp_forward.sh
 	bench/auth.sh
 	bench/mailbox.sh

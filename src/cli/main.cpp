@@ -386,6 +386,10 @@ constexpr CommandGroup kCommandGroups[] = {
 
 int main(int argc, char** argv) {
   using namespace sealpost;
+  // Without TZ, glibc checks /etc/localtime again (a stat, or a read) at every localtime() and
+  // mktime(), which libarchive calls for each zip member the filter reads: name it once, before
+  // any thread starts. (A change of the system's zone is seen at the next start.)
+  ::setenv("TZ", ":/etc/localtime", 0);
   try {
     cli::harden_process();
   } catch (const std::exception& e) {

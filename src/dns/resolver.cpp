@@ -1,6 +1,7 @@
 #include "dns/resolver.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -137,6 +138,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   std::chrono::milliseconds timeout;
   std::unordered_map<Pending*, std::shared_ptr<Pending>> inflight;  // strand only
   AnswerCache cache;
+  std::atomic<std::uint64_t> sent{0};
   bool stopped = false;  // strand only
 
   static void on_result(void* arg, int err, ub_result* result) {
@@ -156,6 +158,10 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
       raw.security = result->bogus    ? Security::kBogus
                      : result->secure ? Security::kSecure
                                       : Security::kInsecure;
+      // A negative answer's TTL is the one libunbound derives from the zone's SOA (RFC 2308):
+      // it is kept as long as a positive one, so a client not on a blocklist costs one round
+      // trip per TTL and not one per message.
+      raw.ttl = result->ttl;
       if (!result->bogus && (result->nxdomain || result->rcode == kRcodeNxDomain)) {
         raw.status = Status::kNxDomain;
       } else if (result->bogus || result->rcode != 0) {
@@ -164,7 +170,6 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
         raw.status = Status::kNoData;
       } else {
         raw.status = Status::kOk;
-        raw.ttl = result->ttl;
         for (int i = 0; result->data[i] != nullptr; ++i) {
           const auto* b = reinterpret_cast<const std::uint8_t*>(result->data[i]);
           raw.rdata.emplace_back(b, b + result->len[i]);
@@ -194,6 +199,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
 
   // Starts a query; runs on the strand.
   void submit(const std::shared_ptr<Pending>& p, const std::string& name, int type) {
+    sent.fetch_add(1, std::memory_order_relaxed);
     auto* arg = new std::pair<Impl*, Pending*>(this, p.get());
     inflight.emplace(p.get(), p);
     int id = 0;
@@ -299,6 +305,10 @@ Resolver::~Resolver() {
     boost::system::error_code ignored;
     impl->fd.cancel(ignored);
   });
+}
+
+std::uint64_t Resolver::queries_sent() const noexcept {
+  return impl_->sent.load(std::memory_order_relaxed);
 }
 
 std::unique_ptr<Resolver> Resolver::create(const asio::any_io_executor& executor,

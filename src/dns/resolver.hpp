@@ -45,6 +45,9 @@ class Resolver final : public Lookup {
   boost::asio::awaitable<Answer<std::string>> ptr(std::string name) override;
   boost::asio::awaitable<Answer<TlsaRecord>> tlsa(std::string name);
 
+  // Queries handed to libunbound so far: those the answer cache could not answer.
+  [[nodiscard]] std::uint64_t queries_sent() const noexcept;
+
   struct Impl;
 
  private:

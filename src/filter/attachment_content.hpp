@@ -58,6 +58,7 @@ struct ContentScan {
   std::vector<Finding> findings;
   std::size_t members = 0;     // archive members seen
   std::size_t unpacked = 0;    // bytes decompressed
+  std::size_t typed = 0;       // files whose first bytes could start a program, given to libmagic
   bool magic_missing = false;  // libmagic's database could not be loaded: no type checks
 };
 

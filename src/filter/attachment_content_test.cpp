@@ -100,6 +100,25 @@ TEST(FilterAttachmentContentTest, ProgramsAreRefusedByTheirBytesWhateverTheirNam
   EXPECT_EQ(check("MZ and more text", "a.txt"), Symbols{});
 }
 
+TEST(FilterAttachmentContentTest, OnlyWhatMayBeAProgramIsGivenToLibmagic) {
+  // A PDF, an image and text cannot start a program: libmagic, slow on them, is not asked.
+  for (const std::string& bytes : {pdf_document(), png_image(), std::string("MZ and text")}) {
+    EXPECT_EQ(check_attachment_content(bytes, "a.bin").typed, bytes.starts_with("MZ") ? 1U : 0U);
+  }
+  // Programs are, and so is each member of an archive that may be one.
+  EXPECT_EQ(check_attachment_content(pe_program(), "a.pdf").typed, 1U);
+  EXPECT_EQ(check_attachment_content(elf_program(), "a.jpg").typed, 1U);
+  const ContentScan archived =
+      check_attachment_content(zip({{"a.txt", "text"}, {"b.dat", pe_program()}}), "a.zip");
+  EXPECT_EQ(archived.typed, 1U);  // the program in it
+  // A Java archive is a zip: the classes in it are programs.
+  EXPECT_EQ(check(zip({{"META-INF/MANIFEST.MF", "Main-Class: A\n"},
+                       {"A.class", std::string("\xCA\xFE\xBA\xBE\0\0\0\x34\0\x10", 10)}}),
+                  "tool.jar"),
+            Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+  EXPECT_EQ(symbols(archived), Symbols{"ATTACHMENT_EXECUTABLE_CONTENT"});
+}
+
 TEST(FilterAttachmentContentTest, LegitimateAttachmentsHaveNoFindings) {
   EXPECT_EQ(check(pdf_document(), "minutes.pdf"), Symbols{});
   EXPECT_EQ(magic_type(png_image()), "image/png");

@@ -1,12 +1,15 @@
 #include "filter/lookalike.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
+#include <sodium.h>
 #include <unicode/uscript.h>
 #include <unicode/uspoof.h>
 
@@ -279,7 +282,7 @@ std::optional<Registrable> registrable(std::string_view domain,
 
 ProtectedDomains::ProtectedDomains(const auth::dmarc::PublicSuffixList& psl,
                                    const std::vector<std::string>& own)
-    : psl_(&psl), index_(std::make_unique<Index>()) {
+    : psl_(&psl), index_(std::make_unique<Index>()), memo_(std::make_unique<Memo>()) {
   std::vector<std::string> names;
   for (const auto& d : own) {
     if (names.size() == kMaxOwnDomains) break;
@@ -309,9 +312,58 @@ std::size_t ProtectedDomains::size() const {
   return index_->entries.size();
 }
 
+// The answers of imitated() for the domains seen lately: mail names the same few thousand
+// domains again and again, and the answer costs ICU's skeletons and the index's searches (tens of
+// microseconds). Kept by a keyed hash of the domain (SipHash, a key of this process's), never the
+// domain itself; bounded: emptied when full.
+class ProtectedDomains::Memo {
+ public:
+  static constexpr std::size_t kMaxEntries = 16384;
+  static constexpr std::size_t kNone = 0;  // imitates nothing; otherwise an entry's id + 1
+
+  Memo() { crypto_shorthash_keygen(key_.data()); }
+
+  [[nodiscard]] std::uint64_t hash(std::string_view domain) const {
+    std::uint64_t h = 0;
+    crypto_shorthash(reinterpret_cast<unsigned char*>(&h),
+                     reinterpret_cast<const unsigned char*>(domain.data()), domain.size(),
+                     key_.data());
+    return h;
+  }
+  std::optional<std::size_t> get(std::uint64_t hash) {
+    const std::lock_guard lock(mutex_);
+    const auto it = answers_.find(hash);
+    if (it == answers_.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(std::uint64_t hash, std::size_t answer) {
+    const std::lock_guard lock(mutex_);
+    if (answers_.size() >= kMaxEntries) answers_.clear();
+    answers_.emplace(hash, answer);
+  }
+
+ private:
+  std::array<unsigned char, crypto_shorthash_KEYBYTES> key_{};
+  std::mutex mutex_;
+  std::unordered_map<std::uint64_t, std::size_t> answers_;
+};
+
 std::optional<std::string> ProtectedDomains::imitated(std::string_view domain) const {
+  const std::uint64_t key = memo_->hash(domain);
+  std::size_t answer = Memo::kNone;
+  if (const auto known = memo_->get(key)) {
+    answer = *known;
+  } else {
+    answer = imitated_id(domain);
+    memo_->put(key, answer);
+  }
+  if (answer == Memo::kNone) return std::nullopt;
+  return index_->entries[answer - 1].domain;
+}
+
+std::size_t ProtectedDomains::imitated_id(std::string_view domain) const {
   const auto r = registrable(domain, *psl_);
-  if (!r || index_->domains.count(r->domain) > 0) return std::nullopt;
+  if (!r || index_->domains.count(r->domain) > 0) return Memo::kNone;
   const std::u32string label = code_points(r->u_label);
   const bool near = label.size() >= kMinEditLength;
   std::size_t best = SIZE_MAX;
@@ -333,8 +385,7 @@ std::optional<std::string> ProtectedDomains::imitated(std::string_view domain) c
     const auto [first, last] = index_->domain_skeletons.equal_range(*skel);
     for (auto it = first; it != last; ++it) best = std::min(best, it->second);
   }
-  if (best == SIZE_MAX) return std::nullopt;
-  return index_->entries[best].domain;
+  return best == SIZE_MAX ? Memo::kNone : best + 1;
 }
 
 std::vector<Finding> lookalike_findings(std::string_view from_domain, const std::vector<Url>& links,

@@ -83,7 +83,8 @@ class ProtectedDomains {
   ProtectedDomains& operator=(const ProtectedDomains&) = delete;
 
   // The protected organisational domain that `domain` (A-labels) imitates, the own domains'
-  // first; nullopt when it imitates none, belongs to one, or is not a host name.
+  // first; nullopt when it imitates none, belongs to one, or is not a host name. The answers for
+  // the domains seen lately are remembered (by keyed hashes, in memory).
   [[nodiscard]] std::optional<std::string> imitated(std::string_view domain) const;
 
   // Organisational domains protected (distinct).
@@ -91,8 +92,12 @@ class ProtectedDomains {
 
  private:
   struct Index;
+  class Memo;
+  // imitated() without the memo: an entry's id + 1, or 0.
+  [[nodiscard]] std::size_t imitated_id(std::string_view domain) const;
   const auth::dmarc::PublicSuffixList* psl_;
   std::unique_ptr<Index> index_;
+  std::unique_ptr<Memo> memo_;
 };
 
 // PHISH_HOMOGRAPH (6) and PHISH_LOOKALIKE_DOMAIN (5 for the From: domain, 4 for a link) for a

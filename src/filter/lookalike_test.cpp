@@ -105,6 +105,27 @@ TEST(FilterLookalikeTest, ProtectedDomainsAndTheirBrandNamesElsewhereAreNotLooka
   }
 }
 
+TEST(FilterLookalikeTest, RememberedAnswersAreTheAnswers) {
+  const ProtectedDomains protect(suffixes(), {"example.com"});
+  const std::vector<std::pair<std::string, std::optional<std::string>>> cases = {
+      {"paypa1.com", "paypal.com"},
+      {"examp1e.com", "example.com"},
+      {"example.com", std::nullopt},
+      {"news.test", std::nullopt},
+      {"rnicrosoft.com", "microsoft.com"}};
+  // Asked again (from the memo), and again after more distinct domains than it keeps.
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [domain, answer] : cases) {
+      EXPECT_EQ(protect.imitated(domain), answer) << domain << " round " << round;
+    }
+    if (round == 1) {
+      for (int i = 0; i < 20000; ++i) {
+        (void)protect.imitated("host" + std::to_string(i) + ".example.net");
+      }
+    }
+  }
+}
+
 TEST(FilterLookalikeTest, ManyOwnDomainsAreAllProtected) {
   std::vector<std::string> own;
   for (int i = 0; i < 3000; ++i) own.push_back("customer" + std::to_string(i) + ".com");

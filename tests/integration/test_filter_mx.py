@@ -266,7 +266,8 @@ class FilterReputationMxTest(unittest.TestCase):
                      "spammer.test.rhsbl.test. 300 IN A 127.0.1.2",
                      "evil.test.uribl.test. 300 IN A 127.0.0.4",
                      # A list's "query refused" is no listing.
-                     "refused.test.uribl.test. 300 IN A 127.0.0.1"]).start()
+                     "refused.test.uribl.test. 300 IN A 127.0.0.1"],
+            log_queries=True).start()
         self.addCleanup(self.dns.stop)
         self.family = DnsServer(zones=["adult.test", "news.test"],
                                 records=["adult.test. 300 IN A 0.0.0.0",
@@ -297,6 +298,14 @@ class FilterReputationMxTest(unittest.TestCase):
         # (Another message: the same one again would be taken for a retry already delivered.)
         self.send(message(subject="from an address no list names"), source="127.0.0.1")
         self.assertIn("X-Spam-Status: No, score=0.0", self.forwarded_status(2))
+
+    def test_an_address_no_list_names_is_asked_once_per_ttl(self):
+        # The usual answer of a blocklist is NXDOMAIN: kept for its TTL (from the zone's SOA,
+        # RFC 2308) like any other, so the next message from the same client asks no server.
+        self.send(message(subject="first"), source="127.0.0.1")
+        self.send(message(subject="second"), source="127.0.0.1")
+        self.assertIn("X-Spam-Status: No, score=0.0", self.forwarded_status(2))
+        self.assertEqual(self.dns.queries("1.0.0.127.dnsbl.test."), 1)
 
     def test_listed_sender_and_link_domains_add_up(self):
         self.send(message(text="See https://www.evil.test/offer and http://refused.test/"),

@@ -16,9 +16,10 @@ UNBOUND = "/usr/sbin/unbound"
 class DnsServer:
     """unbound answering for `zones` from `records` ("name. TTL IN TYPE data" lines).
 
-    Names under a zone that have no record get NXDOMAIN (local-zone static)."""
+    Names under a zone that have no record get NXDOMAIN (local-zone static). With log_queries,
+    queries(name) counts the queries the server received for a name."""
 
-    def __init__(self, zones, records, port=None, auth_zones=()):
+    def __init__(self, zones, records, port=None, auth_zones=(), log_queries=False):
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="dns-test-")
         conf = [
@@ -36,6 +37,9 @@ class DnsServer:
             "  verbosity: 0",
             "  access-control: 127.0.0.0/8 allow",
         ]
+        self.logfile = os.path.join(self.dir, "queries.log")
+        if log_queries:
+            conf += ["  log-queries: yes", f'  logfile: "{self.logfile}"']
         conf += [f'  local-zone: "{z}." static' for z in zones]
         if auth_zones:
             # unbound answers "test." itself (RFC 6761) unless told not to.
@@ -79,6 +83,15 @@ class DnsServer:
                 return data[:2] == b"\x12\x34"
             except OSError:
                 return False
+
+    def queries(self, name, rrtype="A"):
+        """How many queries for `name` (with its final dot) of `rrtype` the server received
+        (log_queries only)."""
+        try:
+            with open(self.logfile, encoding="utf-8", errors="replace") as f:
+                return sum(1 for line in f if f" {name} {rrtype} IN" in line)
+        except FileNotFoundError:
+            return 0
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
