@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,17 @@ class Lookup {
   virtual boost::asio::awaitable<Answer<MxHost>> mx_records(std::string name) = 0;
   // `name` is the reverse name (4.3.2.1.in-addr.arpa); see reverse_name().
   virtual boost::asio::awaitable<Answer<std::string>> ptr(std::string name) = 0;
+
+  // The answer a(name) would give when it is known without asking anyone (a cache's), or
+  // nullopt: a caller with many lookups at once (the filter's blocklists) waits only for the
+  // others. By default nothing is known.
+  virtual std::optional<Answer<boost::asio::ip::address_v4>> known_a(const std::string& name);
 };
+
+inline std::optional<Answer<boost::asio::ip::address_v4>> Lookup::known_a(
+    const std::string& /*name*/) {
+  return std::nullopt;
+}
 
 }  // namespace sealpost::dns
 

@@ -374,6 +374,20 @@ asio::awaitable<Answer<asio::ip::address_v4>> Resolver::a(std::string name) {
   co_return a;
 }
 
+std::optional<Answer<asio::ip::address_v4>> Resolver::known_a(const std::string& name) {
+  Raw raw;
+  if (!valid_query_name(name)) {
+    raw.status = Status::kNoData;  // as a() answers
+  } else if (auto cached = impl_->cache.get(name, kTypeA)) {
+    raw = std::move(*cached);
+  } else {
+    return std::nullopt;
+  }
+  auto a = answer_of<asio::ip::address_v4>(raw);
+  a.records = v4_records(raw);
+  return a;
+}
+
 asio::awaitable<Answer<asio::ip::address_v6>> Resolver::aaaa(std::string name) {
   auto p = co_await start_query(impl_, std::move(name), kTypeAaaa);
   const Raw raw = co_await finish_query(impl_, std::move(p));

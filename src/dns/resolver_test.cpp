@@ -94,6 +94,7 @@ TEST(ResolverTest, NegativeAnswersAreKeptForTheirTtl) {
   options.servers = {server.endpoint()};
   auto resolver = Resolver::create(io.get_executor(), options);
   std::vector<Answer<asio::ip::address_v4>> answers;
+  EXPECT_EQ(resolver->known_a("2.0.0.127.bl.test"), std::nullopt);  // not asked yet
   // One after another: the second is asked once the first has its answer.
   asio::co_spawn(
       io,
@@ -108,9 +109,15 @@ TEST(ResolverTest, NegativeAnswersAreKeptForTheirTtl) {
     EXPECT_GT(a.ttl, 0U);
     EXPECT_LE(a.ttl, 300U);
   }
-  // Only the first went to libunbound (and to the server); the others came from the cache.
+  // Only the first went to libunbound (and to the server); the others came from the cache,
+  // which also answers without a wait.
   EXPECT_EQ(resolver->queries_sent(), 1U);
   EXPECT_EQ(server.answered(), 1);
+  const auto known = resolver->known_a("2.0.0.127.BL.test");
+  ASSERT_TRUE(known);
+  EXPECT_EQ(known->status, Status::kNxDomain);
+  EXPECT_EQ(resolver->known_a("3.0.0.127.bl.test"), std::nullopt);
+  EXPECT_EQ(resolver->known_a("bad..name")->status, Status::kNoData);  // never asked
 }
 
 TEST(ResolverTest, UnansweredQueriesTimeOutAsTemporaryFailures) {

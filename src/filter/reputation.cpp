@@ -38,26 +38,38 @@ bool any_listing(const dns::Answer<asio::ip::address_v4>& answer) {
          std::any_of(answer.records.begin(), answer.records.end(), is_listing);
 }
 
-asio::awaitable<void> ask_list(std::shared_ptr<State> state, dns::Lookup& dns, std::string name,
-                               std::string symbol, double score, std::string reason) {
-  const auto answer = co_await dns.a(std::move(name));
-  if (any_listing(answer)) {
-    state->found.push_back({std::move(symbol), score, std::move(reason), std::nullopt});
+// One lookup of a blocklist or of the family-filter resolver, and what makes its finding.
+struct Query {
+  ListKind kind = ListKind::kClient;
+  bool family = false;  // at the family-filter resolver (then `zone` is empty)
+  std::string zone;
+  double score = 0;
+  std::string subject;  // the sender's or link's domain; empty for the client
+  std::string name;     // what is asked
+};
+
+std::optional<Finding> finding_for(const Query& q,
+                                   const dns::Answer<asio::ip::address_v4>& answer) {
+  if (q.family) {
+    const bool blocked =
+        answer.status == dns::Status::kOk &&
+        std::any_of(answer.records.begin(), answer.records.end(),
+                    [](const asio::ip::address_v4& a) { return a.is_unspecified(); });
+    if (!blocked) return std::nullopt;
+    return Finding{"ADULT_DOMAIN", q.score, "the family-filter resolver blocks " + q.subject,
+                   std::nullopt};
   }
-  finished(*state);
+  if (!any_listing(answer)) return std::nullopt;
+  std::string reason = q.kind == ListKind::kClient ? "the client's address is listed in " + q.zone
+                       : q.kind == ListKind::kSender
+                           ? "the sender's domain " + q.subject + " is listed in " + q.zone
+                           : "a link's domain " + q.subject + " is listed in " + q.zone;
+  return Finding{blocklist_symbol(q.kind, q.zone), q.score, std::move(reason), std::nullopt};
 }
 
-asio::awaitable<void> ask_family(std::shared_ptr<State> state, dns::Lookup& family,
-                                 std::string domain, double score) {
-  const auto answer = co_await family.a(domain);
-  const bool blocked =
-      answer.status == dns::Status::kOk &&
-      std::any_of(answer.records.begin(), answer.records.end(),
-                  [](const asio::ip::address_v4& a) { return a.is_unspecified(); });
-  if (blocked) {
-    state->found.push_back(
-        {"ADULT_DOMAIN", score, "the family-filter resolver blocks " + domain, std::nullopt});
-  }
+asio::awaitable<void> ask(std::shared_ptr<State> state, dns::Lookup& via, Query q) {
+  const auto answer = co_await via.a(q.name);
+  if (auto f = finding_for(q, answer)) state->found.push_back(std::move(*f));
   finished(*state);
 }
 
@@ -126,45 +138,55 @@ asio::awaitable<std::vector<Finding>> check_reputation(dns::Lookup& dns, dns::Lo
                                                        const ReputationSettings& settings,
                                                        ReputationFacts facts,
                                                        std::chrono::steady_clock::duration budget) {
-  const auto ex = co_await asio::this_coro::executor;
-  auto state = std::make_shared<State>(ex);
-  state->done.expires_after(budget);
-  // Counted before any starts: a lookup that answers at once must not see the count at zero.
-  std::size_t link_domains = std::min(facts.link_domains.size(), settings.max_link_domains);
-  state->pending = (facts.client ? settings.dnsbl.size() + (settings.reverse_dns ? 1 : 0) : 0) +
-                   facts.sender_domains.size() * settings.rhsbl.size() +
-                   link_domains * settings.uribl.size() +
-                   (family ? facts.sender_domains.size() + link_domains : 0);
-  if (state->pending == 0) co_return std::vector<Finding>{};
-
-  const auto start = [&](asio::awaitable<void> lookup) {
-    asio::co_spawn(ex, std::move(lookup), asio::detached);
-  };
+  std::vector<Query> queries;
   if (facts.client) {
     for (const auto& list : settings.dnsbl) {
-      start(ask_list(state, dns, dnsbl_query(*facts.client, list.zone),
-                     blocklist_symbol(ListKind::kClient, list.zone), list.score,
-                     "the client's address is listed in " + list.zone));
+      queries.push_back({ListKind::kClient,
+                         false,
+                         list.zone,
+                         list.score,
+                         {},
+                         dnsbl_query(*facts.client, list.zone)});
     }
-    if (settings.reverse_dns) start(ask_reverse(state, dns, *facts.client));
   }
-  for (const auto& domain : facts.sender_domains) {
-    for (const auto& list : settings.rhsbl) {
-      start(ask_list(state, dns, domain + "." + list.zone,
-                     blocklist_symbol(ListKind::kSender, list.zone), list.score,
-                     "the sender's domain " + domain + " is listed in " + list.zone));
+  const auto about = [&](ListKind kind, const std::vector<Blocklist>& lists,
+                         const std::string& domain) {
+    for (const auto& list : lists) {
+      queries.push_back({kind, false, list.zone, list.score, domain, domain + "." + list.zone});
     }
-    if (family) start(ask_family(state, *family, domain, settings.adult_score));
-  }
+    if (family != nullptr)
+      queries.push_back({kind, true, {}, settings.adult_score, domain, domain});
+  };
+  for (const auto& domain : facts.sender_domains) about(ListKind::kSender, settings.rhsbl, domain);
+  const std::size_t link_domains = std::min(facts.link_domains.size(), settings.max_link_domains);
   for (std::size_t i = 0; i < link_domains; ++i) {
-    const auto& domain = facts.link_domains[i];
-    for (const auto& list : settings.uribl) {
-      start(ask_list(state, dns, domain + "." + list.zone,
-                     blocklist_symbol(ListKind::kLink, list.zone), list.score,
-                     "a link's domain " + domain + " is listed in " + list.zone));
-    }
-    if (family) start(ask_family(state, *family, domain, settings.adult_score));
+    about(ListKind::kLink, settings.uribl, facts.link_domains[i]);
   }
+
+  const auto ex = co_await asio::this_coro::executor;
+  auto state = std::make_shared<State>(ex);
+  // What the resolvers know already is decided here; only the rest is asked, concurrently.
+  std::vector<Query> to_ask;
+  for (auto& q : queries) {
+    dns::Lookup& via = q.family ? *family : dns;
+    if (const auto known = via.known_a(q.name)) {
+      if (auto f = finding_for(q, *known)) state->found.push_back(std::move(*f));
+    } else {
+      to_ask.push_back(std::move(q));
+    }
+  }
+  const bool reverse = facts.client && settings.reverse_dns;
+  // Counted before any starts: a lookup that answers at once must not see the count at zero.
+  state->pending = to_ask.size() + (reverse ? 1 : 0);
+  if (state->pending == 0) co_return std::move(state->found);
+
+  state->done.expires_after(budget);
+  for (auto& q : to_ask) {
+    dns::Lookup& via = q.family ? *family : dns;
+    asio::co_spawn(ex, ask(state, via, std::move(q)), asio::detached);
+  }
+  if (reverse) asio::co_spawn(ex, ask_reverse(state, dns, *facts.client), asio::detached);
+  // co_spawn may run a lookup to its end at once (an answer without a wait): all may be done.
   if (state->pending > 0) {
     state->waiting = true;
     (void)co_await state->done.async_wait(asio::as_tuple(asio::use_awaitable));

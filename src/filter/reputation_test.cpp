@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -148,6 +150,65 @@ TEST(FilterReputationTest, LinkLookupsAreBounded) {
   for (int i = 0; i < 100; ++i) facts.link_domains.push_back("d" + std::to_string(i) + ".test");
   (void)check(zone, nullptr, s, facts);
   EXPECT_EQ(zone.queries(), 5);
+}
+
+// A MemoryZone behind a cache that already knows some answers.
+class CachingLookup final : public dns::Lookup {
+ public:
+  explicit CachingLookup(dns::MemoryZone& zone) : zone_(zone) {}
+  asio::awaitable<dns::Answer<std::string>> txt(std::string n) override {
+    return zone_.txt(std::move(n));
+  }
+  asio::awaitable<dns::Answer<asio::ip::address_v4>> a(std::string n) override {
+    return zone_.a(std::move(n));
+  }
+  asio::awaitable<dns::Answer<asio::ip::address_v6>> aaaa(std::string n) override {
+    return zone_.aaaa(std::move(n));
+  }
+  asio::awaitable<dns::Answer<dns::MxHost>> mx_records(std::string n) override {
+    return zone_.mx_records(std::move(n));
+  }
+  asio::awaitable<dns::Answer<std::string>> ptr(std::string n) override {
+    return zone_.ptr(std::move(n));
+  }
+  std::optional<dns::Answer<asio::ip::address_v4>> known_a(const std::string& name) override {
+    const auto it = known.find(name);
+    if (it == known.end()) return std::nullopt;
+    return it->second;
+  }
+  std::map<std::string, dns::Answer<asio::ip::address_v4>> known;
+
+ private:
+  dns::MemoryZone& zone_;
+};
+
+TEST(FilterReputationTest, KnownAnswersAreTakenWithoutAsking) {
+  dns::MemoryZone zone;
+  zone.node("evil.test.multi.uribl.test").a = {make_address_v4("127.0.0.4")};
+  CachingLookup dns(zone);
+  dns::Answer<asio::ip::address_v4> listed;
+  listed.status = dns::Status::kOk;
+  listed.records = {make_address_v4("127.0.0.2")};
+  dns.known["2.0.0.127.zen.dnsbl.test"] = listed;
+  dns::Answer<asio::ip::address_v4> absent;
+  absent.status = dns::Status::kNxDomain;
+  dns.known["2.0.0.127.other.dnsbl.test"] = absent;
+  dns.known["fine.test.dbl.rhsbl.test"] = absent;
+
+  ReputationFacts facts;
+  facts.client = make_address("127.0.0.2");
+  facts.sender_domains = {"fine.test"};
+  facts.link_domains = {"evil.test"};
+  // The client's listing was known, the link's had to be asked: both count.
+  EXPECT_EQ(symbols(check(dns, nullptr, lists(), facts)),
+            (std::vector<std::string>{"DNSBL_ZEN_DNSBL_TEST", "URIBL_MULTI_URIBL_TEST"}));
+  EXPECT_EQ(zone.queries(), 1);
+
+  // Everything known: nothing is asked, and nothing waits.
+  facts.link_domains.clear();
+  EXPECT_EQ(symbols(check(dns, nullptr, lists(), facts)),
+            std::vector<std::string>{"DNSBL_ZEN_DNSBL_TEST"});
+  EXPECT_EQ(zone.queries(), 1);
 }
 
 // A lookup that never answers until it is given up on.
