@@ -69,20 +69,31 @@ int filter_explain(std::istream& in, std::ostream& out, const core::Config& conf
   if (psl) protect.emplace(*psl, own);
   const auto& settings = config.filter;
   const filter::Policy policy = filter::policy_from(settings);
-  const auto scan =
-      filter::scan_message(*message, {}, psl ? &*psl : nullptr, protect ? &*protect : nullptr);
-  auto findings = scan.findings;
   const auto clamd = filter::clamd_settings(settings);
+  filter::ScanLimits scan_limits;
+  scan_limits.keep_for_virus_scan = !clamd.socket.empty() && !clamd.whole_message;
+  const auto scan = filter::scan_message(*message, scan_limits, psl ? &*psl : nullptr,
+                                         protect ? &*protect : nullptr);
+  auto findings = scan.findings;
   std::string clamd_line = "not asked (--clamd SOCKET, or [filter] clamd in the configuration)";
   if (!clamd.socket.empty()) {
+    // What the MX gives clamd ([filter] clamd_scan).
+    auto files = filter::clamd_input(clamd, raw, &scan);
+    const bool nothing = files.empty();
+    const std::string given =
+        files.size() == 1 && files[0].data() == raw.data()
+            ? "the whole message"
+            : fmt::format("{} attachment{}", files.size(), files.size() == 1 ? "" : "s");
     boost::asio::io_context io;
     auto result = filter::ClamdResult::unavailable("the scan failed");
-    boost::asio::co_spawn(io, filter::scan_with_clamd(clamd, raw),
+    boost::asio::co_spawn(io, filter::scan_files_with_clamd(clamd, std::move(files)),
                           [&result](const std::exception_ptr& e, filter::ClamdResult r) {
                             if (!e) result = std::move(r);
                           });
     io.run();
-    clamd_line = filter::describe(result);
+    clamd_line = nothing ? "nothing to scan (no attachment; the text is scanned with "
+                           "[filter] clamd_scan = \"message\")"
+                         : filter::describe(result) + " (given " + given + ")";
     for (auto& f : filter::clamd_findings(result, clamd.tempfail_when_unavailable)) {
       findings.push_back(std::move(f));
     }

@@ -136,11 +136,19 @@ struct Filter {
   std::chrono::seconds clamd_timeout{30};
   // What a message gets when clamd cannot scan it: "tempfail" (451 4.7.1) or "accept".
   std::string clamd_unavailable = "tempfail";
+  // What clamd is given: "attachments" (each decoded attachment but images, as rspamd's
+  // antivirus module does; the whole message when it has more than the filter reads) or
+  // "message" (the message as received, every part of which clamd decodes and scans).
+  std::string clamd_scan = "attachments";
   // [filter.scores] SYMBOL = score: the operator's score for a symbol, in place of the check's.
   std::map<std::string, double> scores;
   // DNS blocklists, zone -> the score of a listing: of the client's address (DNSBL), of the
   // envelope sender's and From: domain (RHSBL), of the links' domains (URIBL).
   std::map<std::string, double> dnsbl{{"zen.spamhaus.org", 7.0}};
+  // A client whose DNSBL listings add up to this score or more is refused at RCPT TO, as
+  // Postfix's postscreen with postscreen_dnsbl_action = enforce; 0: never (the listings count
+  // in each message's score).
+  double dnsbl_refuse_score = 0;
   std::map<std::string, double> rhsbl{{"dbl.spamhaus.org", 6.0}};
   std::map<std::string, double> uribl{{"dbl.spamhaus.org", 6.0}, {"multi.surbl.org", 5.0}};
   // Links' domains looked up per message.

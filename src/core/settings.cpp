@@ -798,6 +798,11 @@ std::vector<Setting> make_settings() {
              "what a message gets when clamd cannot scan it (not running, too slow, the message "
              "larger than its `StreamMaxLength`): deferred with `451 4.7.1`, so the sender "
              "retries, or accepted unscanned"));
+  add(one_of("filter", "clamd_scan", &Filter::clamd_scan, {"attachments", "message"},
+             "what clamd is given: `\"attachments\"`, each decoded attachment but images (as "
+             "rspamd's antivirus module; the whole message when it has more attachments than "
+             "the filter reads), or `\"message\"`, the message as received (clamd decodes and "
+             "scans every part, the text and HTML too)"));
   add({.section = "filter",
        .key = "scores",
        .takes = "`{ SYMBOL = number, ... }`, each -1000 to 1000",
@@ -835,6 +840,10 @@ std::vector<Setting> make_settings() {
                   "DNS blocklists of the client's address (IPv4 and IPv6), and the score of a "
                   "listing (symbol `DNSBL_<ZONE>`); answers outside 127.0.0.0/8, 127.0.0.1 and "
                   "127.255.255.0/24 (a list's errors) are no listing"));
+  add(number("filter", "dnsbl_refuse_score", &Filter::dnsbl_refuse_score, 0, 1000,
+             "a client whose `dnsbl` listings add up to this score or more is refused at RCPT TO "
+             "(`550 5.7.1`, naming the lists), as Postfix's postscreen does; `0`: never, the "
+             "listings count in each message's score"));
   add(zone_scores("rhsbl", &Filter::rhsbl,
                   "domain blocklists asked for the envelope sender's and the From: "
                   "organisational domain (`RHSBL_<ZONE>`)"));

@@ -13,11 +13,13 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "core/config.hpp"
 #include "filter/clamd_reply.hpp"
+#include "filter/message_scan.hpp"
 
 namespace sealpost::filter {
 
@@ -29,10 +31,19 @@ struct ClamdSettings {
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   // What a scan that could not be done gives: a 451 (true), or the message accepted unscanned.
   bool tempfail_when_unavailable = true;
+  // The message as received (true), or its decoded attachments (clamd_input()).
+  bool whole_message = false;
 };
 
-// The settings [filter] describes (clamd, clamd_timeout, clamd_unavailable).
+// The settings [filter] describes (clamd, clamd_timeout, clamd_unavailable, clamd_scan).
 ClamdSettings clamd_settings(const core::Filter& filter);
+
+// What clamd is given for a message: its decoded attachments but images, as scan_message kept
+// them (ScanLimits::keep_for_virus_scan), unless settings.whole_message, `scan` is null, or they
+// are not all of them (MessageScan::virus_scan_complete): then the message as received. Empty
+// when there is nothing to scan (no attachment). The views point into `raw` and `scan`.
+std::vector<std::string_view> clamd_input(const ClamdSettings& settings, std::string_view raw,
+                                          const MessageScan* scan);
 
 // Scans a message (as received) with clamd. Both arguments must outlive the scan. The result is
 // kUnavailable when settings.socket is empty, when clamd cannot be reached, does not answer
@@ -40,5 +51,10 @@ ClamdSettings clamd_settings(const core::Filter& filter);
 // Cancelling the coroutine ends the conversation; it cancels nothing else.
 boost::asio::awaitable<ClamdResult> scan_with_clamd(const ClamdSettings& settings,
                                                     std::string_view message);
+
+// Scans each of `files` in turn, one INSTREAM each, all within settings.timeout: kVirus at the
+// first virus, kUnavailable at the first file not scanned, else kClean (also for no file).
+boost::asio::awaitable<ClamdResult> scan_files_with_clamd(const ClamdSettings& settings,
+                                                          std::vector<std::string_view> files);
 
 }  // namespace sealpost::filter

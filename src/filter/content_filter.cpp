@@ -38,9 +38,9 @@ boost::asio::awaitable<std::vector<Finding>> ask_dns(dns::Lookup* dns, dns::Look
 }
 
 boost::asio::awaitable<std::vector<Finding>> ask_clamd(const ClamdSettings& settings,
-                                                       std::string_view content) {
+                                                       std::vector<std::string_view> files) {
   if (settings.socket.empty()) co_return std::vector<Finding>{};
-  const ClamdResult result = co_await scan_with_clamd(settings, content);
+  const ClamdResult result = co_await scan_files_with_clamd(settings, std::move(files));
   co_return clamd_findings(result, settings.tempfail_when_unavailable);
 }
 
@@ -53,6 +53,7 @@ ContentFilter::ContentFilter(const core::Filter& settings, const auth::dmarc::Pu
       enabled_(settings.enabled),
       adult_(settings.adult),
       budget_(settings.dns_budget),
+      refuse_score_(settings.dnsbl_refuse_score),
       clamd_(clamd_settings(settings)),
       psl_(psl),
       resolvers_(resolvers),
@@ -97,7 +98,9 @@ boost::asio::awaitable<Verdict> ContentFilter::check(MessageFacts facts,
   // The parser takes messages up to its own limit (64 MiB); a larger one (as [limits]
   // message_size may allow) gets the checks that do not read its structure.
   MessageScan scan;
-  if (parsed) scan = scan_message(*parsed, {}, psl_, protected_.load().get());
+  ScanLimits limits;
+  limits.keep_for_virus_scan = !clamd_.socket.empty() && !clamd_.whole_message;
+  if (parsed) scan = scan_message(*parsed, limits, psl_, protected_.load().get());
 
   // A From: in one of our own domains that fails DMARC: someone imitates us to our users.
   if (facts.dmarc_failed && parsed && psl_ != nullptr) {
@@ -130,11 +133,35 @@ boost::asio::awaitable<Verdict> ContentFilter::check(MessageFacts facts,
   using namespace boost::asio::experimental::awaitable_operators;
   auto [listed, scanned] =
       co_await (ask_dns(resolvers_.dns, family, reputation_, std::move(about), budget_) &&
-                ask_clamd(clamd_, facts.content));
+                ask_clamd(clamd_, clamd_input(clamd_, facts.content, parsed ? &scan : nullptr)));
   for (auto* found : {&listed, &scanned}) {
     for (auto& f : *found) scan.findings.push_back(std::move(f));
   }
   co_return decide(std::move(scan.findings), policy);
+}
+
+boost::asio::awaitable<std::vector<std::string>> ContentFilter::refusing_lists(
+    boost::asio::ip::address client) const {
+  std::vector<std::string> zones;
+  if (refuse_score_ <= 0 || resolvers_.dns == nullptr || reputation_.dnsbl.empty()) {
+    co_return zones;
+  }
+  ReputationSettings lists;
+  lists.dnsbl = reputation_.dnsbl;
+  lists.reverse_dns = false;
+  ReputationFacts facts;
+  facts.client = client;
+  auto found = co_await check_reputation(*resolvers_.dns, nullptr, lists, facts, budget_);
+  // Scored as the message would be ([filter.scores] included).
+  const Verdict listed = decide(std::move(found), policy_);
+  if (listed.score < refuse_score_) co_return zones;
+  for (const auto& list : reputation_.dnsbl) {
+    const std::string symbol = blocklist_symbol(ListKind::kClient, list.zone);
+    const bool listing = std::any_of(listed.findings.begin(), listed.findings.end(),
+                                     [&](const Finding& f) { return f.symbol == symbol; });
+    if (listing) zones.push_back(list.zone);
+  }
+  co_return zones;
 }
 
 }  // namespace sealpost::filter

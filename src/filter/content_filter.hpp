@@ -84,6 +84,13 @@ class ContentFilter {
   [[nodiscard]] boost::asio::awaitable<Verdict> check(MessageFacts facts,
                                                       Treatment treatment) const;
 
+  // The DNSBL zones listing `client` when their scores add up to [filter] dnsbl_refuse_score or
+  // more: the MX refuses such a client at RCPT TO, as postscreen does. Empty when they do not,
+  // when dnsbl_refuse_score is 0, or without DNS. The answers stay in the resolver's cache, for
+  // the message's own checks.
+  [[nodiscard]] boost::asio::awaitable<std::vector<std::string>> refusing_lists(
+      boost::asio::ip::address client) const;
+
   // Messages checked since start: what tests count to see the filter ran.
   [[nodiscard]] std::uint64_t checked() const { return checked_.load(std::memory_order_relaxed); }
 
@@ -92,6 +99,7 @@ class ContentFilter {
   bool enabled_;
   bool adult_;
   std::chrono::steady_clock::duration budget_;
+  double refuse_score_;  // [filter] dnsbl_refuse_score
   ReputationSettings reputation_;
   ClamdSettings clamd_;
   const auth::dmarc::PublicSuffixList* psl_;

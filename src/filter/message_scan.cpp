@@ -58,6 +58,7 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
                          const auth::dmarc::PublicSuffixList* psl,
                          const ProtectedDomains* protect) {
   MessageScan scan;
+  scan.virus_scan_complete = !message.truncated;
   std::vector<HtmlLink> html_links;
   bool html_cut_short = false;
   std::size_t html_budget = limits.max_html;
@@ -85,16 +86,25 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
     }
     const std::string name = part_name(*part);
     if (!is_attachment(*part, name)) continue;
-    if (++scan.attachments > limits.max_attachments) continue;
+    if (++scan.attachments > limits.max_attachments) {
+      scan.virus_scan_complete = false;
+      continue;
+    }
     const std::string type = part->content_type.type + '/' + part->content_type.subtype;
     for (auto& f : check_attachment_name(name, part->has_content_type ? type : std::string())) {
       scan.findings.push_back(std::move(f));
     }
-    // One attachment's bytes at a time: decoded, looked at, dropped.
-    if (scan.decoded >= limits.max_decoded) continue;
-    const std::string bytes = mime::decode_transfer_encoding(
-        part->body.in(message.raw), part->transfer_encoding, limits.max_decoded - scan.decoded);
+    // One attachment's bytes at a time: decoded, looked at, dropped (or kept for the virus
+    // scan).
+    if (scan.decoded >= limits.max_decoded) {
+      scan.virus_scan_complete = false;
+      continue;
+    }
+    const std::size_t room = limits.max_decoded - scan.decoded;
+    std::string bytes =
+        mime::decode_transfer_encoding(part->body.in(message.raw), part->transfer_encoding, room);
     scan.decoded += bytes.size();
+    if (bytes.size() == room) scan.virus_scan_complete = false;  // maybe cut short
     // The bounds on archive members and bytes unpacked hold for the message: what one
     // attachment used, the next cannot.
     ContentLimits content_limits = limits.content;
@@ -112,6 +122,9 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
       if (seen) continue;
       content_symbols.push_back(f.symbol);
       scan.findings.push_back(std::move(f));
+    }
+    if (limits.keep_for_virus_scan && part->content_type.type != "image" && !bytes.empty()) {
+      scan.virus_scan.push_back(std::move(bytes));
     }
   }
   for (const auto& l : html_links) add_distinct(scan.urls, l.url, limits.urls.max_urls);

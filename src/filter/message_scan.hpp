@@ -33,6 +33,8 @@ struct ScanLimits {
   // the message's attachments.
   ContentLimits content;
   UrlLimits urls;  // max_urls: links of the whole message, distinct
+  // Keep the decoded attachments a virus scanner is given (MessageScan::virus_scan).
+  bool keep_for_virus_scan = false;
 };
 
 struct MessageScan {
@@ -48,6 +50,12 @@ struct MessageScan {
   std::size_t members = 0;      // archive members read
   std::size_t unpacked = 0;     // bytes decompressed from archives
   bool magic_missing = false;   // libmagic could not be loaded: no checks by type
+  // With ScanLimits::keep_for_virus_scan: each attachment, decoded, but images (what rspamd's
+  // antivirus module gives clamd); its text and HTML parts are not among them. False
+  // `virus_scan_complete`: an attachment past max_attachments or max_decoded, or a structure past
+  // the parser's limits, is not among them either, so the whole message must be scanned.
+  std::vector<std::string> virus_scan;
+  bool virus_scan_complete = true;
 };
 
 // `psl` gives the organisational domains that the link text check (PHISH_LINK_TEXT_MISMATCH)

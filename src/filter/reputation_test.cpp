@@ -85,7 +85,9 @@ TEST(FilterReputationTest, ListedClientsSendersAndLinksScore) {
             (std::vector<std::string>{"DNSBL_ZEN_DNSBL_TEST", "RHSBL_DBL_RHSBL_TEST",
                                       "URIBL_MULTI_URIBL_TEST"}));
   for (const auto& f : found) {
-    if (f.symbol == "DNSBL_ZEN_DNSBL_TEST") EXPECT_DOUBLE_EQ(f.score, 7);
+    if (f.symbol == "DNSBL_ZEN_DNSBL_TEST") {
+      EXPECT_DOUBLE_EQ(f.score, 7);
+    }
     if (f.symbol == "URIBL_MULTI_URIBL_TEST") {
       EXPECT_EQ(f.reason, "a link's domain evil.test is listed in multi.uribl.test");
     }

@@ -105,7 +105,7 @@ class ClamdTest(unittest.TestCase):
         r = explain(raw, self.config(clamd_at, extra))
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout.decode()
-        self.assertIn(f"clamd: {expected}\n", out)
+        self.assertIn(f"clamd: {expected}", out)
         return out
 
     def test_eicar_in_a_base64_attachment_is_refused(self):
@@ -128,6 +128,24 @@ class ClamdTest(unittest.TestCase):
         out = self.assert_scan(raw, self.clamd.socket, f"virus {clamd.PAYLOAD_SIGNATURE}")
         self.assertIn("reply: 550 5.7.1", out)
 
+    def test_attachments_are_given_to_clamd_and_the_text_only_when_told(self):
+        # By default ([filter] clamd_scan = "attachments", as rspamd's antivirus module) clamd
+        # gets each decoded attachment but images; the text is not given.
+        in_text = message(text="See this: " + clamd.EICAR.decode())
+        self.assert_scan(in_text, self.clamd.socket,
+                         "nothing to scan (no attachment; the text is scanned with "
+                         "[filter] clamd_scan = \"message\")\n")
+        two = message([("minutes.pdf", "application/pdf", b"%PDF-1.4\nminutes\n%%EOF\n"),
+                       ("notes.txt", "text/plain", clamd.EICAR),
+                       ("photo.png", "image/png", b"\x89PNG\r\n\x1a\n" + clamd.EICAR)])
+        self.assert_scan(two, self.clamd.socket,
+                         f"virus {clamd.EICAR_SIGNATURE} (given 2 attachments)\n")
+        # "message": the message as received, which clamd decodes part by part.
+        out = self.assert_scan(in_text, self.clamd.socket,
+                               f"virus {clamd.EICAR_SIGNATURE} (given the whole message)\n",
+                               'clamd_scan = "message"\n')
+        self.assertIn("reply: 550 5.7.1", out)
+
     def test_a_clean_message_is_accepted(self):
         raw = message([("minutes.pdf", "application/pdf", b"%PDF-1.4\nminutes\n%%EOF\n")])
         for where in (self.clamd.socket, self.clamd.tcp):
@@ -140,8 +158,9 @@ class ClamdTest(unittest.TestCase):
         stopped = clamd.Clamd().start()
         where = stopped.socket
         stopped.stop()
+        attached = message([("minutes.pdf", "application/pdf", b"%PDF-1.4\nminutes\n%%EOF\n")])
         try:
-            out = self.assert_scan(message(), where,
+            out = self.assert_scan(attached, where,
                                    f"unavailable (cannot connect to {where}: No such file or "
                                    "directory)")
             self.assertIn("verdict: tempfail", out)
@@ -149,7 +168,7 @@ class ClamdTest(unittest.TestCase):
             self.assertRegex(out, r"CLAMAV_UNAVAILABLE +0\.0  tempfail +ClamAV could not scan "
                                   r"the message: cannot connect to ")
             # TCP: nothing listens on the port any more.
-            out = self.assert_scan(message(), stopped.tcp,
+            out = self.assert_scan(attached, stopped.tcp,
                                    f"unavailable (cannot connect to {stopped.tcp}: Connection "
                                    "refused)")
             self.assertIn("reply: 451 4.7.1", out)
@@ -158,7 +177,8 @@ class ClamdTest(unittest.TestCase):
 
     def test_the_operator_may_accept_what_could_not_be_scanned(self):
         where = os.path.join(self.dir, "absent.sock")
-        out = self.assert_scan(message(), where,
+        attached = message([("minutes.pdf", "application/pdf", b"%PDF-1.4\nminutes\n%%EOF\n")])
+        out = self.assert_scan(attached, where,
                                f"unavailable (cannot connect to {where}: No such file or "
                                "directory)", 'clamd_unavailable = "accept"\n')
         self.assertIn("verdict: accept", out)
@@ -179,7 +199,7 @@ class ClamdTest(unittest.TestCase):
             out = r.stdout.decode()
             if where == self.clamd.socket:
                 self.assertIn("clamd: unavailable (the message is larger than clamd's "
-                              "StreamMaxLength)\n", out)
+                              "StreamMaxLength) (given 1 attachment)\n", out)
             else:
                 # Over TCP, clamd's close may reset the connection before its answer is read.
                 self.assertIn("clamd: unavailable (", out)
@@ -193,7 +213,7 @@ class ClamdTest(unittest.TestCase):
             start = time.monotonic()
             out = self.assert_scan(message(), peer.address,
                                    "unavailable (clamd did not answer within 2 s)",
-                                   "clamd_timeout = \"2s\"\n")
+                                   "clamd_timeout = \"2s\"\nclamd_scan = \"message\"\n")
             took = time.monotonic() - start
             self.assertIn("reply: 451 4.7.1", out)
             self.assertGreaterEqual(took, 2)
@@ -210,10 +230,12 @@ class ClamdTest(unittest.TestCase):
                       "configuration)\n", r.stdout.decode())
         # --clamd names one, with or without a configuration.
         r = explain(raw, None, "--clamd", self.clamd.socket)
-        self.assertIn(f"clamd: virus {clamd.EICAR_SIGNATURE}\n", r.stdout.decode())
+        self.assertIn(f"clamd: virus {clamd.EICAR_SIGNATURE} (given 1 attachment)\n",
+                      r.stdout.decode())
         r = explain(raw, self.config(os.path.join(self.dir, "absent.sock")), "--clamd",
                     self.clamd.tcp)
-        self.assertIn(f"clamd: virus {clamd.EICAR_SIGNATURE}\n", r.stdout.decode())
+        self.assertIn(f"clamd: virus {clamd.EICAR_SIGNATURE} (given 1 attachment)\n",
+                      r.stdout.decode())
         # An empty [filter] clamd turns the scan off.
         r = explain(raw, self.config(""))
         self.assertIn("clamd: not asked", r.stdout.decode())

@@ -299,6 +299,30 @@ class FilterReputationMxTest(unittest.TestCase):
         self.send(message(subject="from an address no list names"), source="127.0.0.1")
         self.assertIn("X-Spam-Status: No, score=0.0", self.forwarded_status(2))
 
+    def test_a_listed_client_can_be_refused_at_rcpt(self):
+        sink, mx = forwarding_server(
+            aliases=("a",), dns_port=self.dns.port,
+            filter=('dnsbl = { "dnsbl.test" = 7 }\ndnsbl_refuse_score = 5\nrhsbl = {}\n'
+                    'uribl = {}\nfamily_resolver = ""\nreverse_dns = false\nclamd = ""\n'))
+        self.addCleanup(sink.stop)
+        self.addCleanup(mx.cleanup)
+        with smtplib.SMTP("127.0.0.1", mx.port, timeout=60,
+                          source_address=("127.0.0.2", 0)) as s:
+            s.ehlo()
+            s.mail(SENDER)
+            code, text = s.rcpt("a@example.com")
+            self.assertEqual(code, 550)
+            self.assertEqual(text.decode(), "5.7.1 Service unavailable; client [127.0.0.2] "
+                                            "blocked using dnsbl.test")
+        # A client no list names is not; the message then counts its own findings.
+        with smtplib.SMTP("127.0.0.1", mx.port, timeout=60,
+                          source_address=("127.0.0.1", 0)) as s:
+            s.sendmail(SENDER, ["a@example.com"], message())
+        self.assertIn(b"X-Spam-Status: No,", sink.wait_for(1)[0].content)
+        log = mx.log_text()
+        self.assertIn("refused=dnsbl lists=1", log)
+        self.assertNotIn("127.0.0.2", log)
+
     def test_an_address_no_list_names_is_asked_once_per_ttl(self):
         # The usual answer of a blocklist is NXDOMAIN: kept for its TTL (from the zone's SOA,
         # RFC 2308) like any other, so the next message from the same client asks no server.
@@ -372,13 +396,17 @@ class FilterClamdMxTest(unittest.TestCase):
         self.assertEqual(len(self.sink.messages), 1)
         self.assertIn("filter=reject:CLAMAV_VIRUS reply=550", self.mx.log_text())
 
-    def test_mail_waits_while_clamd_is_down(self):
+    def test_mail_with_attachments_waits_while_clamd_is_down(self):
         self.clamd.stop()
         with self.assertRaises(smtplib.SMTPDataError) as caught:
-            self.send(message())
+            self.send(message(attachments=[("minutes.pdf", "application/pdf", b"%PDF-1.4\n")]))
         self.assertEqual(caught.exception.smtp_code, 451)
         self.assertEqual(caught.exception.smtp_error.decode(),
                          "4.7.1 Message deferred, try again later: CLAMAV_UNAVAILABLE")
+        # Without attachments there is nothing to give clamd ([filter] clamd_scan =
+        # "attachments"): it is forwarded.
+        self.send(message(text="no attachment here"))
+        self.assertIn(b"X-Spam-Status: No,", self.sink.wait_for(1)[0].content)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 // RCPT (RFC 5321 section 4.1.1.3): routing decides; we count, limit and throttle enumeration.
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "core/domain.hpp"
 #include "core/strings.hpp"
 #include "smtp/server/session.hpp"
@@ -52,6 +54,22 @@ void Session::on_rcpt(const protocol::Command& cmd) {
             "it in a separate transaction");
       return;
     }
+  }
+  if (tx_->treatment && tx_->treatment->enabled && refusing_lists_ && !refusing_lists_->empty()) {
+    // As Postfix's reject_rbl_client words it: the client sees where it is listed.
+    ++recipients_refused_;
+    std::string lists;
+    for (const auto& zone : *refusing_lists_) {
+      if (!lists.empty()) lists += ", ";
+      lists += zone;
+    }
+    reply(550, "5.7.1", "Service unavailable; client [" + client_ip_ + "] blocked using " + lists);
+    if (!dnsbl_refusal_logged_) {
+      dnsbl_refusal_logged_ = true;
+      spdlog::info("session id={} client={} refused=dnsbl lists={}", session_id_,
+                   ctx_.client_hasher.hash(client_ip_), refusing_lists_->size());
+    }
+    return;
   }
   if (ctx_.greylist && tx_->treatment && tx_->treatment->enabled) {
     const auto wait = ctx_.greylist->check(client_ip_, tx_->sender, cmd.path.mailbox.to_string());

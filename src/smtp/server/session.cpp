@@ -84,6 +84,14 @@ asio::awaitable<Session::LineStatus> Session::next_line(std::string& line) {
   }
 }
 
+asio::awaitable<void> Session::ask_refusing_lists() {
+  boost::system::error_code bad;
+  const auto client = asio::ip::make_address(client_ip_, bad);
+  std::vector<std::string> lists;
+  if (!bad) lists = co_await ctx_.filter->refusing_lists(client);
+  refusing_lists_ = std::move(lists);
+}
+
 asio::awaitable<void> Session::run() {
   conn_.stream().socket().set_option(asio::ip::tcp::no_delay(true));
   if (implicit_tls_) {
@@ -126,6 +134,11 @@ asio::awaitable<void> Session::run() {
         on_mail(cmd);
         break;
       case Verb::kRcpt:
+        // The client's blocklist listings, asked once per session at its first recipient
+        // ([filter] dnsbl_refuse_score): on_rcpt refuses it for recipients whose domain filters.
+        if (tx_ && ctx_.filter != nullptr && !submission() && !refusing_lists_) {
+          co_await ask_refusing_lists();
+        }
         on_rcpt(cmd);
         break;
       case Verb::kData:

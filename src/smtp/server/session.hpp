@@ -73,6 +73,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_helo(const protocol::Command& cmd, bool extended);
   void on_mail(const protocol::Command& cmd);
   void on_rcpt(const protocol::Command& cmd);
+  // Sets refusing_lists_ ([filter] dnsbl_refuse_score).
+  boost::asio::awaitable<void> ask_refusing_lists();
   boost::asio::awaitable<void> on_data();
   boost::asio::awaitable<void> on_bdat(const protocol::Command& cmd);
   boost::asio::awaitable<void> on_starttls();
@@ -91,6 +93,9 @@ class Session : public std::enable_shared_from_this<Session> {
   net::LineConnection conn_;
   net::ConnectionLimiter::Ticket ticket_;
   std::string client_ip_;
+  // The DNSBL zones that refuse this client at RCPT (empty: none), once asked.
+  std::optional<std::vector<std::string>> refusing_lists_;
+  bool dnsbl_refusal_logged_ = false;
   std::string session_id_;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point deadline_;
