@@ -138,7 +138,9 @@ std::optional<Url> parse_url(std::string_view in) {
     if (inet_pton(AF_INET6, inside.c_str(), &a6) != 1) return std::nullopt;
     char text[INET6_ADDRSTRLEN];
     if (inet_ntop(AF_INET6, &a6, text, sizeof text) == nullptr) return std::nullopt;
-    u.host = "[" + std::string(text) + "]";
+    u.host = '[';
+    u.host += text;
+    u.host += ']';
     u.ip_host = true;
     return u;
   }
@@ -184,6 +186,10 @@ std::vector<Url> extract_text_urls(std::string_view text, const UrlLimits& limit
   std::size_t i = 0;
   while (i < text.size() && out.size() < limits.max_urls) {
     const char c = text[i];
+    if (c != 'h' && c != 'H' && c != 'w' && c != 'W') {
+      ++i;
+      continue;
+    }
     const bool word_start =
         i == 0 || (!is_ascii_alpha(text[i - 1]) && !is_ascii_digit(text[i - 1]) &&
                    text[i - 1] != '.' && text[i - 1] != '-' && text[i - 1] != '@');

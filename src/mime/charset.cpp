@@ -58,6 +58,10 @@ void put_sanitized_utf8(Utf8Sink& sink, std::string_view s) {
   std::size_t run = 0;
   std::size_t i = 0;
   while (i < s.size() && !sink.full()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {  // most text: no call per octet
+      ++i;
+      continue;
+    }
     const std::size_t n = core::next_utf8(s.substr(i)).length;
     if (n > 0) {
       i += n;

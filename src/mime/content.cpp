@@ -146,18 +146,14 @@ int zone_minutes(std::string_view z) {
 
 std::string html_to_text(std::string_view html, std::size_t max) {
   std::string out;
-  bool in_tag = false;
-  for (std::size_t i = 0; i < html.size() && out.size() < max; ++i) {
+  std::size_t i = 0;
+  while (i < html.size() && out.size() < max) {
     const char c = html[i];
-    if (in_tag) {
-      if (c == '>') {
-        in_tag = false;
-        out += ' ';
-      }
-      continue;
-    }
-    if (c == '<') {
-      in_tag = true;
+    if (c == '<') {  // a tag: a space in its place
+      const std::size_t close = html.find('>', i);
+      if (close == std::string_view::npos) break;
+      out += ' ';
+      i = close + 1;
       continue;
     }
     if (c == '&') {
@@ -173,12 +169,19 @@ std::string html_to_text(std::string_view html, std::size_t max) {
                                            : nullptr;
         if (rep) {
           out += rep;
-          i = semi;
+          i = semi + 1;
           continue;
         }
       }
+      out += c;
+      ++i;
+      continue;
     }
-    out += c;
+    // The text up to the next tag or entity, in one piece.
+    const std::size_t stop = std::min(html.find_first_of("<&", i), html.size());
+    const std::size_t n = std::min(stop - i, max - out.size());
+    out.append(html.substr(i, n));
+    i += n;
   }
   return out;
 }
