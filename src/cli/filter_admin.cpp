@@ -24,8 +24,12 @@
 #include "core/config.hpp"
 #include "core/domain.hpp"
 #include "filter/clamd.hpp"
+#include "filter/content_filter.hpp"
+#include "filter/domain_list.hpp"
 #include "filter/lookalike.hpp"
 #include "filter/message_scan.hpp"
+#include "filter/phishing.hpp"
+#include "filter/reputation.hpp"
 #include "mime/message.hpp"
 
 namespace sealpost::cli {
@@ -65,9 +69,19 @@ int filter_explain(std::istream& in, std::ostream& out, const core::Config& conf
         "domain checks are skipped\n",
         psl_path);
   }
+  const auto& settings = config.filter;
+  own.insert(own.end(), settings.brands.begin(), settings.brands.end());
   std::optional<filter::ProtectedDomains> protect;
   if (psl) protect.emplace(*psl, own);
-  const auto& settings = config.filter;
+  std::optional<filter::DomainList> adult_list;
+  if (settings.adult && !settings.adult_lists.empty()) {
+    auto loaded = filter::DomainList::load(settings.adult_lists);
+    if (!loaded) {
+      std::cerr << "sealpost: [filter] adult_lists: " << loaded.error() << "\n";
+      return 1;
+    }
+    adult_list.emplace(std::move(loaded).value());
+  }
   const filter::Policy policy = filter::policy_from(settings);
   const auto clamd = filter::clamd_settings(settings);
   filter::ScanLimits scan_limits;
@@ -75,6 +89,16 @@ int filter_explain(std::istream& in, std::ostream& out, const core::Config& conf
   const auto scan = filter::scan_message(*message, scan_limits, psl ? &*psl : nullptr,
                                          protect ? &*protect : nullptr);
   auto findings = scan.findings;
+  if (adult_list) {
+    std::vector<std::string> senders;
+    if (const auto from = filter::from_domain(*message); from && psl) {
+      senders.push_back(psl->organizational_domain(*from));
+    }
+    for (auto& f : filter::local_adult_findings(*adult_list, senders, scan.urls,
+                                                filter::ReputationSettings{}.adult_score)) {
+      findings.push_back(std::move(f));
+    }
+  }
   std::string clamd_line = "not asked (--clamd SOCKET, or [filter] clamd in the configuration)";
   if (!clamd.socket.empty()) {
     // What the MX gives clamd ([filter] clamd_scan).

@@ -548,7 +548,15 @@ void ServerRuntime::start(const std::function<void(asio::io_context&)>& on_ready
         "clamav-daemon), or set clamd = \"\" to accept mail without a virus scan",
         clamd);
   }
-  // Every privileged thing (binding ports, reading keys and certificates) is done by now.
+  if (!config.filter.adult_lists.empty()) {
+    auto list = filter::DomainList::load(config.filter.adult_lists);
+    if (!list) throw std::runtime_error("[filter] adult_lists: " + list.error());
+    spdlog::info("[filter] adult_lists: {} domains", list.value().size());
+    content_filter.set_adult_list(
+        std::make_shared<const filter::DomainList>(std::move(list).value()));
+  }
+  // Every privileged thing (binding ports, reading keys and certificates, the filter's lists) is
+  // done by now.
   drop_privileges(user, config.data_dir);
   for (auto& l : listeners) l->start();
   {

@@ -159,6 +159,13 @@ struct Filter {
   // resolver ("IP:PORT"; "" turns it off), which answers 0.0.0.0 for those it blocks.
   bool adult = true;
   std::string family_resolver = "1.1.1.3:53";
+  // Local adult category lists: files of domains, one per line ("#" comments); a link's or the
+  // sender's domain listed there (or under a listed one) is ADULT_DOMAIN, as the family
+  // resolver's block is. Read at start.
+  std::vector<std::filesystem::path> adult_lists;
+  // Domains protected from lookalikes (PHISH_LOOKALIKE_DOMAIN) besides the built-in brands and
+  // the hosted domains: the operator's bank, its partners.
+  std::vector<std::string> brands;
   // How long the network checks of one message (all at once) may take; what has not answered
   // by then adds nothing.
   std::chrono::seconds dns_budget{8};

@@ -878,6 +878,64 @@ std::vector<Setting> make_settings() {
              return line("family_resolver", in_quotes(c.filter.family_resolver));
            },
        .example = line("family_resolver", in_quotes("127.0.0.1:5353"))});
+  add({.section = "filter",
+       .key = "adult_lists",
+       .takes = code(R"(["file", ...])"),
+       .default_text = "none",
+       .doc = "local adult category lists: files of domains, one per line (`#` comments); a "
+              "link's or the sender's domain listed there, or under a listed one, is "
+              "`ADULT_DOMAIN` as `family_resolver`'s block is (and with `adult`); read at start",
+       .read =
+           [](TableReader& r, Config& c) {
+             const auto* node = r.get("adult_lists");
+             if (!node) return;
+             const auto* arr = node->as_array();
+             if (!arr) r.fail("adult_lists", "expected a list of file names");
+             for (const auto& item : *arr) {
+               const auto text = item.value<std::string>();
+               if (!text || text->empty()) r.fail("adult_lists", "expected a list of file names");
+               // Read (and a missing one refused) when the server starts.
+               c.filter.adult_lists.push_back(apply(kFromConfigDir, r, "adult_lists", *text));
+             }
+           },
+       .describe =
+           [](const Config& c) {
+             std::string list;
+             for (const auto& p : c.filter.adult_lists) {
+               list += (list.empty() ? "" : ", ") + in_quotes(p.string());
+             }
+             return line("adult_lists", "[" + list + "]");
+           },
+       .example = line("adult_lists", R"(["/etc/sealpost/adult-domains.txt"])")});
+  add({.section = "filter",
+       .key = "brands",
+       .takes = code(R"(["domain", ...])"),
+       .default_text = "none",
+       .doc = "more domains protected from lookalikes (`PHISH_LOOKALIKE_DOMAIN`) besides the "
+              "built-in brands and the hosted domains: the operator's bank, its partners",
+       .read =
+           [](TableReader& r, Config& c) {
+             const auto* node = r.get("brands");
+             if (!node) return;
+             const auto* arr = node->as_array();
+             if (!arr) r.fail("brands", "expected a list of domains");
+             for (const auto& item : *arr) {
+               const auto text = item.value<std::string>();
+               const auto domain = text ? to_a_label(*text) : std::nullopt;
+               if (!domain || domain->find('.') == std::string::npos) {
+                 r.fail("brands", "expected a list of domains (\"bank.example\")");
+               }
+               c.filter.brands.push_back(*domain);
+             }
+           },
+       .describe =
+           [](const Config& c) {
+             std::string list;
+             for (const auto& b : c.filter.brands)
+               list += (list.empty() ? "" : ", ") + in_quotes(b);
+             return line("brands", "[" + list + "]");
+           },
+       .example = line("brands", R"(["mybank.example"])")});
   add(duration("filter", "dns_budget", &Filter::dns_budget, seconds(1), seconds(120),
                "how long the network checks of one message (run at once) may take; what has "
                "not answered by then adds nothing"));

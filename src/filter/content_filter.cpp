@@ -57,7 +57,8 @@ ContentFilter::ContentFilter(const core::Filter& settings, const auth::dmarc::Pu
       clamd_(clamd_settings(settings)),
       psl_(psl),
       resolvers_(resolvers),
-      domains_(std::make_shared<const DomainSettingsMap>(std::move(domains))) {
+      domains_(std::make_shared<const DomainSettingsMap>(std::move(domains))),
+      brands_(settings.brands) {
   reputation_.dnsbl = blocklists(settings.dnsbl);
   reputation_.rhsbl = blocklists(settings.rhsbl);
   reputation_.uribl = blocklists(settings.uribl);
@@ -70,9 +71,15 @@ void ContentFilter::set_domains(DomainSettingsMap domains) {
   domains_.store(std::make_shared<const DomainSettingsMap>(std::move(domains)));
 }
 
+void ContentFilter::set_adult_list(std::shared_ptr<const DomainList> list) {
+  adult_list_.store(std::move(list));
+}
+
 void ContentFilter::set_own_domains(const std::vector<std::string>& domains) {
   if (psl_ == nullptr) return;
-  protected_.store(std::make_shared<const ProtectedDomains>(*psl_, domains));
+  std::vector<std::string> protect = domains;
+  protect.insert(protect.end(), brands_.begin(), brands_.end());
+  protected_.store(std::make_shared<const ProtectedDomains>(*psl_, protect));
   auto own = std::make_shared<std::set<std::string, std::less<>>>();
   for (const auto& d : domains) own->insert(psl_->organizational_domain(d));
   own_.store(std::move(own));
@@ -129,6 +136,15 @@ boost::asio::awaitable<Verdict> ContentFilter::check(MessageFacts facts,
       if (!url.ip_host) add_domain(about->link_domains, url.host, *psl_);
     }
   }
+  if (treatment.adult) {
+    if (const auto list = adult_list_.load(); list && !list->empty()) {
+      const std::vector<std::string> none;
+      for (auto& f : local_adult_findings(*list, about ? about->sender_domains : none, scan.urls,
+                                          reputation_.adult_score)) {
+        scan.findings.push_back(std::move(f));
+      }
+    }
+  }
   dns::Lookup* family = treatment.adult ? resolvers_.family : nullptr;
   using namespace boost::asio::experimental::awaitable_operators;
   auto [listed, scanned] =
@@ -162,6 +178,26 @@ boost::asio::awaitable<std::vector<std::string>> ContentFilter::refusing_lists(
     if (listing) zones.push_back(list.zone);
   }
   co_return zones;
+}
+
+std::vector<Finding> local_adult_findings(const DomainList& list,
+                                          const std::vector<std::string>& sender_domains,
+                                          const std::vector<Url>& urls, double score) {
+  constexpr std::size_t kMaxLocalAdult = 5;
+  std::vector<Finding> out;
+  const auto check = [&](const std::string& domain, std::string_view what) {
+    if (out.size() >= kMaxLocalAdult || !list.contains(domain)) return;
+    const std::string reason = std::string(what) + domain + " is in a local adult list";
+    for (const auto& f : out) {
+      if (f.reason == reason) return;
+    }
+    out.push_back({"ADULT_DOMAIN", score, reason, std::nullopt});
+  };
+  for (const auto& d : sender_domains) check(d, "the sender's domain ");
+  for (const auto& url : urls) {
+    if (!url.ip_host) check(url.host, "a link's domain ");
+  }
+  return out;
 }
 
 }  // namespace sealpost::filter

@@ -24,6 +24,7 @@
 #include "core/config.hpp"
 #include "dns/lookup.hpp"
 #include "filter/clamd.hpp"
+#include "filter/domain_list.hpp"
 #include "filter/lookalike.hpp"
 #include "filter/reputation.hpp"
 #include "filter/verdict.hpp"
@@ -61,6 +62,12 @@ struct MessageFacts {
   bool dmarc_failed = false;         // DMARC evaluated the From: domain and it failed
 };
 
+// ADULT_DOMAIN (`score`) for each of the sender's domains and the links' hosts that a local list
+// names, once per domain, at most five.
+std::vector<Finding> local_adult_findings(const DomainList& list,
+                                          const std::vector<std::string>& sender_domains,
+                                          const std::vector<Url>& urls, double score);
+
 class ContentFilter {
  public:
   // `psl`: organisational domains, for the checks that compare or look up domains (null: those
@@ -91,6 +98,9 @@ class ContentFilter {
   [[nodiscard]] boost::asio::awaitable<std::vector<std::string>> refusing_lists(
       boost::asio::ip::address client) const;
 
+  // The local adult category lists ([filter] adult_lists, read by the caller at start).
+  void set_adult_list(std::shared_ptr<const DomainList> list);
+
   // Messages checked since start: what tests count to see the filter ran.
   [[nodiscard]] std::uint64_t checked() const { return checked_.load(std::memory_order_relaxed); }
 
@@ -106,6 +116,8 @@ class ContentFilter {
   FilterResolvers resolvers_;
   std::atomic<std::shared_ptr<const DomainSettingsMap>> domains_;
   std::atomic<std::shared_ptr<const ProtectedDomains>> protected_;
+  std::vector<std::string> brands_;  // [filter] brands, protected with the hosted domains
+  std::atomic<std::shared_ptr<const DomainList>> adult_list_;
   // The hosted domains' organisational domains: mail claiming one that fails DMARC is forged.
   std::atomic<std::shared_ptr<const std::set<std::string, std::less<>>>> own_;
   mutable std::atomic<std::uint64_t> checked_{0};

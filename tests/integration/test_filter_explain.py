@@ -114,6 +114,37 @@ class FilterExplainTest(unittest.TestCase):
         self.assertIn("X-Spam-Status: Yes, score=10.5 required=6.0 action=junk tests="
                       "URL_USERINFO_HOST=5.0,PHISH_DISPLAY_NAME_ADDRESS=4.0,URL_IP_HOST=1.5", out)
 
+    def test_local_adult_lists_and_the_operators_brands(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "adult.txt"), "w") as f:
+                f.write("# the operator's own category list\nexample.xxx\n")
+            config = os.path.join(d, "sealpost.toml")
+            with open(config, "w") as f:
+                f.write('[filter]\nadult_lists = ["adult.txt"]\nbrands = ["mybank.example"]\n'
+                        'clamd = ""\n')
+            r = explain(message(text="Tonight: https://www.example.xxx/live and "
+                                     "https://login.mybamk.example/"), config)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = r.stdout.decode()
+            self.assertRegex(out, r"ADULT_DOMAIN +8\.0 +a link's domain www\.example\.xxx is in "
+                                  r"a local adult list\n")
+            self.assertRegex(out, r"PHISH_LOOKALIKE_DOMAIN +4\.0 +a link to login\.mybamk\.example "
+                                  r"looks like mybank\.example\n")
+            # A domain the list does not name is not adult; adult = false turns the lists off.
+            r = explain(message(text="https://www.example.org/"), config)
+            self.assertNotIn("ADULT_DOMAIN", r.stdout.decode())
+            with open(config, "a") as f:
+                f.write("adult = false\n")
+            r = explain(message(text="https://www.example.xxx/live"), config)
+            self.assertNotIn("ADULT_DOMAIN", r.stdout.decode())
+            # A list that cannot be read is an error at start, not a silent gap.
+            os.remove(os.path.join(d, "adult.txt"))
+            with open(config, "w") as f:
+                f.write('[filter]\nadult_lists = ["adult.txt"]\nclamd = ""\n')
+            r = explain(message(), config)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("adult_lists", r.stderr.decode())
+
     def test_the_configured_thresholds_and_scores_apply(self):
         raw = message(html="<p>Log in at http://paypal.com@198.51.100.7/ now</p>")
         with tempfile.TemporaryDirectory() as d:

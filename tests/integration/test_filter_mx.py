@@ -6,7 +6,9 @@ turn the filter off (`sealpost domain filter`). The log names symbols, never who
 import email.message
 import email.policy
 import os
+import shutil
 import smtplib
+import tempfile
 import unittest
 
 import clamd
@@ -69,6 +71,17 @@ class FilterMxTest(unittest.TestCase):
         for secret in ("example.com", "dest.test", "sender.test", "paypal", "evil.example",
                        "quarterly", "invoice"):
             self.assertNotIn(secret, log)
+
+    def test_a_local_adult_list_marks_its_links_as_junk(self):
+        lists = tempfile.mkdtemp(prefix="sealpost-adult-")
+        self.addCleanup(shutil.rmtree, lists, ignore_errors=True)
+        listed = os.path.join(lists, "adult.txt")
+        with open(listed, "w") as f:
+            f.write("example.xxx\n")
+        self.start(filter=NO_NETWORK_CHECKS + f'adult_lists = ["{listed}"]\n')
+        self.send(message(text="Tonight: https://www.example.xxx/live"))
+        self.assertIn(b"tests=ADULT_DOMAIN=8.0", self.sink.wait_for(1)[0].content)
+        self.assert_log_is_private()
 
     def test_a_program_is_refused_before_the_reply_and_nothing_leaves(self):
         self.start()
