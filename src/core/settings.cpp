@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <concepts>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <utility>
@@ -380,6 +381,43 @@ std::string delays_text(const std::vector<seconds>& delays, bool readable) {
            (readable ? duration_text(delays[i]) : std::to_string(delays[i].count()) + "s");
   }
   return out;
+}
+
+// A list of texts in [filter], each made into its value by `item` (nullopt: refused with
+// `expected`), and shown by `text`.
+template <class T>
+Setting filter_list(std::string key, std::vector<T> Filter::*ptr, std::string takes,
+                    std::string_view doc, std::string expected, std::string example,
+                    std::function<std::optional<T>(TableReader&, const std::string&)> item,
+                    std::function<std::string(const T&)> text) {
+  return {.section = "filter",
+          .key = key,
+          .takes = std::move(takes),
+          .default_text = "none",
+          .doc = doc,
+          .read =
+              [key, ptr, expected, item](TableReader& r, Config& c) {
+                const auto* node = r.get(key);
+                if (!node) return;
+                const auto* arr = node->as_array();
+                if (!arr) r.fail(key, expected);
+                for (const auto& entry : *arr) {
+                  const auto value = entry.template value<std::string>();
+                  auto made = value ? item(r, *value) : std::nullopt;
+                  if (!made) r.fail(key, expected);
+                  (c.filter.*ptr).push_back(std::move(*made));
+                }
+              },
+          .describe =
+              [key, ptr, text](const Config& c) {
+                std::string list;
+                for (const auto& v : c.filter.*ptr) {
+                  if (!list.empty()) list += ", ";
+                  list += in_quotes(text(v));
+                }
+                return line(key, "[" + list + "]");
+              },
+          .example = line(key, example)};
 }
 
 // A DNS blocklist table: zone (a domain) -> the score of a listing; `{}` for none.
@@ -878,64 +916,29 @@ std::vector<Setting> make_settings() {
              return line("family_resolver", in_quotes(c.filter.family_resolver));
            },
        .example = line("family_resolver", in_quotes("127.0.0.1:5353"))});
-  add({.section = "filter",
-       .key = "adult_lists",
-       .takes = code(R"(["file", ...])"),
-       .default_text = "none",
-       .doc = "local adult category lists: files of domains, one per line (`#` comments); a "
-              "link's or the sender's domain listed there, or under a listed one, is "
-              "`ADULT_DOMAIN` as `family_resolver`'s block is (and with `adult`); read at start",
-       .read =
-           [](TableReader& r, Config& c) {
-             const auto* node = r.get("adult_lists");
-             if (!node) return;
-             const auto* arr = node->as_array();
-             if (!arr) r.fail("adult_lists", "expected a list of file names");
-             for (const auto& item : *arr) {
-               const auto text = item.value<std::string>();
-               if (!text || text->empty()) r.fail("adult_lists", "expected a list of file names");
-               // Read (and a missing one refused) when the server starts.
-               c.filter.adult_lists.push_back(apply(kFromConfigDir, r, "adult_lists", *text));
-             }
-           },
-       .describe =
-           [](const Config& c) {
-             std::string list;
-             for (const auto& p : c.filter.adult_lists) {
-               list += (list.empty() ? "" : ", ") + in_quotes(p.string());
-             }
-             return line("adult_lists", "[" + list + "]");
-           },
-       .example = line("adult_lists", R"(["/etc/sealpost/adult-domains.txt"])")});
-  add({.section = "filter",
-       .key = "brands",
-       .takes = code(R"(["domain", ...])"),
-       .default_text = "none",
-       .doc = "more domains protected from lookalikes (`PHISH_LOOKALIKE_DOMAIN`) besides the "
-              "built-in brands and the hosted domains: the operator's bank, its partners",
-       .read =
-           [](TableReader& r, Config& c) {
-             const auto* node = r.get("brands");
-             if (!node) return;
-             const auto* arr = node->as_array();
-             if (!arr) r.fail("brands", "expected a list of domains");
-             for (const auto& item : *arr) {
-               const auto text = item.value<std::string>();
-               const auto domain = text ? to_a_label(*text) : std::nullopt;
-               if (!domain || domain->find('.') == std::string::npos) {
-                 r.fail("brands", "expected a list of domains (\"bank.example\")");
-               }
-               c.filter.brands.push_back(*domain);
-             }
-           },
-       .describe =
-           [](const Config& c) {
-             std::string list;
-             for (const auto& b : c.filter.brands)
-               list += (list.empty() ? "" : ", ") + in_quotes(b);
-             return line("brands", "[" + list + "]");
-           },
-       .example = line("brands", R"(["mybank.example"])")});
+  add(filter_list<std::filesystem::path>(
+      "adult_lists", &Filter::adult_lists, code(R"(["file", ...])"),
+      "local adult category lists: files of domains, one per line (`#` comments); a link's or the "
+      "sender's domain listed there, or under a listed one, is `ADULT_DOMAIN` as "
+      "`family_resolver`'s block is (and with `adult`); read at start",
+      "expected a list of file names", R"(["/etc/sealpost/adult-domains.txt"])",
+      [](TableReader& r, const std::string& text) -> std::optional<std::filesystem::path> {
+        // Read (and a missing one refused) when the server starts.
+        if (text.empty()) return std::nullopt;
+        return apply(kFromConfigDir, r, "adult_lists", text);
+      },
+      [](const std::filesystem::path& p) { return p.string(); }));
+  add(filter_list<std::string>(
+      "brands", &Filter::brands, code(R"(["domain", ...])"),
+      "more domains protected from lookalikes (`PHISH_LOOKALIKE_DOMAIN`) besides the built-in "
+      "brands and the hosted domains: the operator's bank, its partners",
+      R"(expected a list of domains ("bank.example"))", R"(["mybank.example"])",
+      [](TableReader&, const std::string& text) -> std::optional<std::string> {
+        auto domain = to_a_label(text);
+        if (!domain || domain->find('.') == std::string::npos) return std::nullopt;
+        return domain;
+      },
+      [](const std::string& d) { return d; }));
   add(duration("filter", "dns_budget", &Filter::dns_budget, seconds(1), seconds(120),
                "how long the network checks of one message (run at once) may take; what has "
                "not answered by then adds nothing"));

@@ -67,9 +67,12 @@ std::optional<Finding> finding_for(const Query& q,
   return Finding{blocklist_symbol(q.kind, q.zone), q.score, std::move(reason), std::nullopt};
 }
 
-asio::awaitable<void> ask(std::shared_ptr<State> state, dns::Lookup& via, Query q) {
-  const auto answer = co_await via.a(q.name);
-  if (auto f = finding_for(q, answer)) state->found.push_back(std::move(*f));
+// Asks once for queries of the same name at the same resolver.
+asio::awaitable<void> ask(std::shared_ptr<State> state, dns::Lookup& via, std::vector<Query> same) {
+  const auto answer = co_await via.a(same.front().name);
+  for (const auto& q : same) {
+    if (auto f = finding_for(q, answer)) state->found.push_back(std::move(*f));
+  }
   finished(*state);
 }
 
@@ -165,14 +168,23 @@ asio::awaitable<std::vector<Finding>> check_reputation(dns::Lookup& dns, dns::Lo
 
   const auto ex = co_await asio::this_coro::executor;
   auto state = std::make_shared<State>(ex);
-  // What the resolvers know already is decided here; only the rest is asked, concurrently.
-  std::vector<Query> to_ask;
+  // What the resolvers know already is decided here; only the rest is asked, concurrently, each
+  // name once per resolver (dbl.spamhaus.org is an RHSBL and a URIBL by default, and a sender's
+  // domain is often among its links').
+  std::vector<std::vector<Query>> to_ask;
   for (auto& q : queries) {
     dns::Lookup& via = q.family ? *family : dns;
     if (const auto known = via.known_a(q.name)) {
       if (auto f = finding_for(q, *known)) state->found.push_back(std::move(*f));
+      continue;
+    }
+    const auto same = std::find_if(to_ask.begin(), to_ask.end(), [&](const auto& group) {
+      return group.front().family == q.family && group.front().name == q.name;
+    });
+    if (same != to_ask.end()) {
+      same->push_back(std::move(q));
     } else {
-      to_ask.push_back(std::move(q));
+      to_ask.push_back({std::move(q)});
     }
   }
   const bool reverse = facts.client && settings.reverse_dns;
@@ -181,9 +193,9 @@ asio::awaitable<std::vector<Finding>> check_reputation(dns::Lookup& dns, dns::Lo
   if (state->pending == 0) co_return std::move(state->found);
 
   state->done.expires_after(budget);
-  for (auto& q : to_ask) {
-    dns::Lookup& via = q.family ? *family : dns;
-    asio::co_spawn(ex, ask(state, via, std::move(q)), asio::detached);
+  for (auto& group : to_ask) {
+    dns::Lookup& via = group.front().family ? *family : dns;
+    asio::co_spawn(ex, ask(state, via, std::move(group)), asio::detached);
   }
   if (reverse) asio::co_spawn(ex, ask_reverse(state, dns, *facts.client), asio::detached);
   // co_spawn may run a lookup to its end at once (an answer without a wait): all may be done.

@@ -106,6 +106,23 @@ TEST(FilterReputationTest, ListedClientsSendersAndLinksScore) {
             std::vector<std::string>{"DNSBL_ZEN_DNSBL_TEST"});
 }
 
+TEST(FilterReputationTest, EachNameIsAskedOncePerResolver) {
+  // The default configuration has dbl.spamhaus.org as an RHSBL and a URIBL: a sender whose
+  // domain is also among its links is asked once, and scores in both.
+  dns::MemoryZone zone;
+  zone.node("spammer.test.dbl.test").a = {make_address_v4("127.0.1.2")};
+  ReputationSettings s;
+  s.rhsbl = {{"dbl.test", 6}};
+  s.uribl = {{"dbl.test", 6}};
+  s.reverse_dns = false;
+  ReputationFacts facts;
+  facts.sender_domains = {"spammer.test"};
+  facts.link_domains = {"spammer.test", "other.test"};
+  EXPECT_EQ(symbols(check(zone, nullptr, s, facts)),
+            (std::vector<std::string>{"RHSBL_DBL_TEST", "URIBL_DBL_TEST"}));
+  EXPECT_EQ(zone.queries(), 2);  // spammer.test and other.test
+}
+
 TEST(FilterReputationTest, ReverseDnsMustLeadBackToTheClient) {
   dns::MemoryZone zone;
   ReputationSettings s;
