@@ -181,7 +181,7 @@ bool is_office_macro_member(std::string_view path) {
 class Walk {
  public:
   Walk(const ContentLimits& limits, magic_t magic, ContentScan& scan)
-      : limits_(limits), magic_(magic), scan_(scan), chunk_(std::size_t{64} << 10) {}
+      : limits_(limits), magic_(magic), scan_(scan) {}
 
   // Looks at one file: the attachment (level 0) or an archive's member (the level of its
   // archive). True when it is an archive or a compound file (something with files inside).
@@ -301,8 +301,9 @@ class Walk {
         const std::size_t room_here = ratio_budget - unpacked_here;
         const std::size_t room = std::min(room_total, room_here);
         // One byte more than there is room for tells that a bound was reached.
-        const std::size_t ask = room < chunk_.size() ? room + 1 : chunk_.size();
-        const la_ssize_t n = archive_read_data(a.get(), chunk_.data(), ask);
+        if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
+        const std::size_t ask = room < kChunk ? room + 1 : kChunk;
+        const la_ssize_t n = archive_read_data(a.get(), chunk_.get(), ask);
         if (n == 0) break;
         if (n < 0) {
           if (n == ARCHIVE_FATAL) rc = ARCHIVE_FATAL;
@@ -318,7 +319,7 @@ class Walk {
         scan_.unpacked += counted;
         unpacked_here += counted;
         const std::size_t keep = std::min(counted, limits_.max_member - kept.size());
-        kept.append(chunk_.data(), keep);
+        kept.append(chunk_.get(), keep);
         cut = cut || keep < counted;
         if (got > room) {
           over = true;
@@ -384,7 +385,10 @@ class Walk {
   const ContentLimits& limits_;
   magic_t magic_;
   ContentScan& scan_;
-  std::vector<char> chunk_;
+  // What archive_read_data fills, made at the first member read (most attachments are no
+  // archive) and not zeroed.
+  static constexpr std::size_t kChunk = std::size_t{64} << 10;
+  std::unique_ptr<char[]> chunk_;
   bool stopped_ = false;  // a bound ended the walk
 };
 

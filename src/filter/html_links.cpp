@@ -8,6 +8,7 @@
 #include <optional>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
@@ -44,58 +45,27 @@ void quiet_libxml2() {
   quiet = true;
 }
 
-struct FreeDoc {
-  void operator()(xmlDoc* doc) const noexcept { xmlFreeDoc(doc); }
-};
 struct FreeContext {
   void operator()(htmlParserCtxt* ctxt) const noexcept { htmlFreeParserCtxt(ctxt); }
 };
-struct FreeString {
-  void operator()(xmlChar* s) const noexcept { xmlFree(s); }
-};
 
-bool is_element(const xmlNode* node, const char* name) {
-  return node->type == XML_ELEMENT_NODE && node->name != nullptr &&
-         std::strcmp(reinterpret_cast<const char*>(node->name), name) == 0;
-}
-
-// An attribute's value, entities decoded by the parser; nullopt when it is absent.
-std::optional<std::string> attribute(xmlNode* node, const char* name) {
-  const std::unique_ptr<xmlChar, FreeString> value(
-      xmlGetProp(node, reinterpret_cast<const xmlChar*>(name)));
-  if (!value) return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(value.get()));
-}
-
-// Visits the nodes below `root` in document order without recursion (libxml2's nodes link to
-// their parent and siblings): `enter` before a node's children, `leave` after them. `enter`
-// returns false to end the walk.
-template <typename Enter, typename Leave>
-void walk(xmlNode* root, Enter&& enter, Leave&& leave) {
-  xmlNode* node = root->children;
-  while (node != nullptr) {
-    if (!enter(node)) return;
-    if (node->type == XML_ELEMENT_NODE && node->children != nullptr) {
-      node = node->children;
-      continue;
-    }
-    while (node != nullptr) {
-      leave(node);
-      if (node->next != nullptr) {
-        node = node->next;
-        break;
-      }
-      node = node->parent;
-      if (node == root) return;
-    }
+// An attribute's value as the parser gives it (entities decoded), "" for one without a value;
+// nullopt when it is absent. libxml2's HTML parser gives attribute names in lower case.
+std::optional<std::string_view> attribute(const xmlChar** atts, const char* name) {
+  if (atts == nullptr) return std::nullopt;
+  for (std::size_t i = 0; atts[i] != nullptr; i += 2) {
+    if (std::strcmp(reinterpret_cast<const char*>(atts[i]), name) != 0) continue;
+    const xmlChar* value = atts[i + 1];
+    return value == nullptr ? std::string_view() : reinterpret_cast<const char*>(value);
   }
+  return std::nullopt;
 }
 
 // Where a link's value (href, action, base href) goes: parse_url for http and https, and for
-// scheme-relative values ("//host/"); for a relative one (no scheme) the base's host, when there
-// is an http(s) base; nullopt for other schemes.
-std::optional<Url> resolve(std::string_view value, const std::optional<Url>& base,
-                           std::size_t max_length) {
+// scheme-relative values ("//host/"). A relative value (no scheme) goes to the document's base,
+// which may come later: `relative` says so. nullopt for other schemes and for nothing.
+std::optional<Url> resolve(std::string_view value, std::size_t max_length, bool& relative) {
+  relative = false;
   value = value.substr(0, std::min(value.size(), max_length));
   // WHATWG: leading and trailing C0 controls and spaces go, tabs and line ends anywhere.
   while (!value.empty() && static_cast<unsigned char>(value.front()) <= 0x20) {
@@ -118,24 +88,8 @@ std::optional<Url> resolve(std::string_view value, const std::optional<Url>& bas
   }
   const auto slash = [](char c) { return c == '/' || c == '\\'; };
   if (s.size() >= 2 && slash(s[0]) && slash(s[1])) return parse_url("http:" + s);
-  return base;
-}
-
-// The first <base href> that names an http(s) URL (browsers take the first <base> with an href,
-// wherever it is).
-std::optional<Url> document_base(xmlNode* root, std::size_t max_length) {
-  std::optional<Url> base;
-  walk(
-      root,
-      [&](xmlNode* node) {
-        if (!is_element(node, "base")) return true;
-        const auto href = attribute(node, "href");
-        if (!href) return true;
-        base = resolve(*href, std::nullopt, max_length);
-        return false;
-      },
-      [](xmlNode*) {});
-  return base;
+  relative = true;
+  return std::nullopt;
 }
 
 bool is_space(char32_t c) {
@@ -172,110 +126,181 @@ void append_shown(std::string& out, std::string_view text, std::size_t max) {
   }
 }
 
+// Collects the links as libxml2's SAX events come (no tree is built): in document order, each
+// with where it goes (or "relative"), its element and, for an <a>, its text. A relative link
+// goes to the first <base href> of the document, wherever it is, so links are resolved at the end.
 class LinkCollector {
  public:
-  LinkCollector(const HtmlLimits& limits, std::optional<Url> base)
-      : limits_(limits), base_(std::move(base)) {}
+  LinkCollector(const HtmlLimits& limits, htmlParserCtxt* ctxt) : limits_(limits), ctxt_(ctxt) {}
 
-  // False once the links are all that may be returned.
-  bool enter(xmlNode* node) {
-    if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
-      if (anchor_ != nullptr && node->content != nullptr && !in_script(node)) {
-        append_shown(text_, reinterpret_cast<const char*>(node->content), limits_.max_text);
-      }
-      return true;
+  void start(const char* name, const xmlChar** atts) {
+    // The depth libxml2 allows a tree (xmlParserMaxDepth) is not checked without one: past it the
+    // parse stops, as it did, and the scan is told. Deeper, each end tag would search a longer
+    // stack of open elements: a megabyte of them would take minutes.
+    if (ctxt_->nameNr > kMaxDepth) {
+      xmlStopParser(ctxt_);
+      return;
     }
-    if (node->type != XML_ELEMENT_NODE) return true;
-    if (is_element(node, "a") || is_element(node, "area")) {
-      // An <a> inside another (which the parser does not always close) starts a new link.
-      if (anchor_ != nullptr) finish_anchor();
-      const auto href = attribute(node, "href");
-      auto url = href ? resolve(*href, base_, limits_.urls.max_url_length) : std::nullopt;
-      if (!url) return true;
-      if (is_element(node, "area")) {
-        add({std::move(*url), HtmlLink::Element::kArea, {}});
-      } else {
-        anchor_ = node;
-        anchor_url_ = std::move(*url);
-        text_.clear();
-      }
-    } else if (is_element(node, "form")) {
-      const auto action = attribute(node, "action");
-      auto url = action ? resolve(*action, base_, limits_.urls.max_url_length) : std::nullopt;
-      if (url) add({std::move(*url), HtmlLink::Element::kForm, {}});
+    if (std::strcmp(name, "script") == 0 || std::strcmp(name, "style") == 0) {
+      ++raw_depth_;
+      return;
     }
-    return links_.size() < limits_.urls.max_urls;
+    if (std::strcmp(name, "base") == 0) {
+      const auto href = attribute(atts, "href");
+      if (href && !base_seen_) {
+        base_seen_ = true;
+        bool relative = false;
+        base_ = resolve(*href, limits_.urls.max_url_length, relative);
+      }
+      return;
+    }
+    const bool anchor = std::strcmp(name, "a") == 0;
+    const bool area = !anchor && std::strcmp(name, "area") == 0;
+    const bool form = !anchor && !area && std::strcmp(name, "form") == 0;
+    if (!anchor && !area && !form) return;
+    // An <a> inside another (which the parser does not always close) starts a new link.
+    if (anchor || area) finish_anchor();
+    const auto value = attribute(atts, form ? "action" : "href");
+    if (!value) return;
+    Pending link;
+    link.url = resolve(*value, limits_.urls.max_url_length, link.relative);
+    if (!link.url && !link.relative) return;
+    link.element = anchor ? HtmlLink::Element::kAnchor
+                   : area ? HtmlLink::Element::kArea
+                          : HtmlLink::Element::kForm;
+    if (anchor) {
+      open_ = std::move(link);
+    } else {
+      keep(std::move(link));
+    }
   }
 
-  void leave(xmlNode* node) {
-    if (node == anchor_) finish_anchor();
+  void end(const char* name) {
+    if (std::strcmp(name, "script") == 0 || std::strcmp(name, "style") == 0) {
+      if (raw_depth_ > 0) --raw_depth_;
+    } else if (std::strcmp(name, "a") == 0) {
+      finish_anchor();
+    }
+  }
+
+  void text(std::string_view s) {
+    if (open_ && raw_depth_ == 0) append_shown(open_->text, s, limits_.max_text);
   }
 
   std::vector<HtmlLink> take() {
-    if (anchor_ != nullptr) finish_anchor();
-    return std::move(links_);
+    finish_anchor();
+    std::vector<HtmlLink> links;
+    for (auto& p : pending_) {
+      auto url = p.relative ? base_ : std::move(p.url);
+      if (url) add(links, {std::move(*url), p.element, std::move(p.text)});
+    }
+    return links;
   }
 
  private:
-  static bool in_script(const xmlNode* node) {
-    return node->parent != nullptr &&
-           (is_element(node->parent, "script") || is_element(node->parent, "style"));
-  }
+  struct Pending {
+    std::optional<Url> url;
+    bool relative = false;  // goes to the document's base
+    HtmlLink::Element element = HtmlLink::Element::kAnchor;
+    std::string text;
+  };
 
   void finish_anchor() {
-    anchor_ = nullptr;
-    while (!text_.empty() && text_.back() == ' ') text_.pop_back();
-    add({std::move(anchor_url_), HtmlLink::Element::kAnchor, std::move(text_)});
-    text_.clear();
+    if (!open_) return;
+    while (!open_->text.empty() && open_->text.back() == ' ') open_->text.pop_back();
+    keep(std::move(*open_));
+    open_.reset();
+  }
+
+  // Bounded as the links returned are: at most max_urls of each kind, distinct by where they go
+  // (a relative one: by its text alone, all going to the base) and what they show.
+  void keep(Pending link) {
+    std::size_t& kept = link.relative ? relative_ : absolute_;
+    const auto same = std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) {
+      if (p.relative != link.relative || p.element != link.element || p.text != link.text) {
+        return false;
+      }
+      return link.relative ||
+             (p.url->host == link.url->host && p.url->userinfo == link.url->userinfo);
+    });
+    if (same != pending_.end()) {
+      if (!link.relative) same->url->obfuscated = same->url->obfuscated || link.url->obfuscated;
+      return;
+    }
+    if (kept >= limits_.urls.max_urls) return;
+    ++kept;
+    pending_.push_back(std::move(link));
   }
 
   // Distinct by where the link goes and what it shows; a repeat that hides its host marks the
   // first one so.
-  void add(HtmlLink link) {
-    if (links_.size() >= limits_.urls.max_urls) return;
-    const auto same = std::find_if(links_.begin(), links_.end(), [&](const HtmlLink& l) {
+  void add(std::vector<HtmlLink>& links, HtmlLink link) const {
+    if (links.size() >= limits_.urls.max_urls) return;
+    const auto same = std::find_if(links.begin(), links.end(), [&](const HtmlLink& l) {
       return l.url.host == link.url.host && l.url.userinfo == link.url.userinfo &&
              l.text == link.text;
     });
-    if (same != links_.end()) {
+    if (same != links.end()) {
       same->url.obfuscated = same->url.obfuscated || link.url.obfuscated;
       return;
     }
-    links_.push_back(std::move(link));
+    links.push_back(std::move(link));
   }
 
+  static constexpr int kMaxDepth = 256;
   const HtmlLimits& limits_;
-  const std::optional<Url> base_;
-  std::vector<HtmlLink> links_;
-  xmlNode* anchor_ = nullptr;  // the open <a>, whose text is being read
-  Url anchor_url_;
-  std::string text_;
+  htmlParserCtxt* ctxt_;
+  std::vector<Pending> pending_;
+  std::size_t absolute_ = 0;
+  std::size_t relative_ = 0;
+  std::optional<Pending> open_;  // the <a> whose text is being read
+  bool base_seen_ = false;
+  std::optional<Url> base_;
+  std::size_t raw_depth_ = 0;  // inside <script> or <style>
 };
+
+LinkCollector& collector(void* ctx) {
+  return *static_cast<LinkCollector*>(ctx);
+}
 
 }  // namespace
 
 HtmlLinks extract_html_links(std::string_view html, const HtmlLimits& limits) {
-  // htmlCtxtReadMemory takes an int size.
+  // libxml2 takes an int size.
   const std::size_t max_input =
       std::min(limits.max_input, static_cast<std::size_t>(std::numeric_limits<int>::max()));
   html = html.substr(0, std::min(html.size(), max_input));
   HtmlLinks out;
   if (html.empty() || limits.urls.max_urls == 0) return out;
   quiet_libxml2();
-  const std::unique_ptr<htmlParserCtxt, FreeContext> ctxt(htmlNewParserCtxt());
-  if (!ctxt) return out;
-  const std::unique_ptr<xmlDoc, FreeDoc> doc(htmlCtxtReadMemory(
-      ctxt.get(), html.data(), static_cast<int>(html.size()), nullptr, "UTF-8", kParseOptions));
-  // libxml2 halts (and disables its callbacks) on what it will not go past, above all a
-  // document nested deeper than it builds; in recovery mode nothing else stops it.
+  const std::unique_ptr<htmlParserCtxt, FreeContext> ctxt(
+      htmlCreateMemoryParserCtxt(html.data(), static_cast<int>(html.size())));
+  if (!ctxt || ctxt->sax == nullptr) return out;
+  LinkCollector links(limits, ctxt.get());
+  // SAX events only: no tree is built. Text in <script> and <style> (libxml2's CDATA blocks) is
+  // not what a reader sees; white space the parser calls ignorable is text like any other.
+  htmlSAXHandler sax{};
+  sax.startElement = [](void* ctx, const xmlChar* name, const xmlChar** atts) {
+    collector(ctx).start(reinterpret_cast<const char*>(name), atts);
+  };
+  sax.endElement = [](void* ctx, const xmlChar* name) {
+    collector(ctx).end(reinterpret_cast<const char*>(name));
+  };
+  sax.characters = [](void* ctx, const xmlChar* ch, int len) {
+    collector(ctx).text(std::string_view(reinterpret_cast<const char*>(ch),
+                                         static_cast<std::size_t>(std::max(len, 0))));
+  };
+  sax.ignorableWhitespace = sax.characters;
+  sax.cdataBlock = [](void*, const xmlChar*, int) {};
+  *ctxt->sax = sax;
+  ctxt->userData = &links;
+  htmlCtxtUseOptions(ctxt.get(), kParseOptions);
+  // The text is UTF-8 already, whatever a <meta charset> in it says.
+  xmlSwitchEncoding(ctxt.get(), XML_CHAR_ENCODING_UTF8);
+  htmlParseDocument(ctxt.get());
+  // Stopped (its callbacks disabled) on a document nested deeper than kMaxDepth, or on what
+  // libxml2 will not go past; in recovery mode nothing else stops it.
   out.cut_short = ctxt->disableSAX != 0;
-  if (!doc) return out;
-  // The document node begins like any node: its children are the top-level nodes.
-  auto* root = reinterpret_cast<xmlNode*>(doc.get());
-  LinkCollector links(limits, document_base(root, limits.urls.max_url_length));
-  walk(
-      root, [&](xmlNode* node) { return links.enter(node); },
-      [&](xmlNode* node) { links.leave(node); });
   out.links = links.take();
   return out;
 }

@@ -10,8 +10,9 @@
 // which the phishing check compares with where it goes (phishing.hpp).
 //
 // Bounded: the input is cut at max_input octets, at most urls.max_urls links are returned, each
-// href is cut at urls.max_url_length octets and each text at max_text; the tree is walked without
-// recursion. libxml2 reports nothing on stderr, and needs no network (HTML_PARSE_NONET).
+// href is cut at urls.max_url_length octets and each text at max_text. libxml2's SAX events are
+// read as they come: no tree is built. libxml2 reports nothing on stderr, and needs no network
+// (HTML_PARSE_NONET).
 #pragma once
 
 #include <cstddef>

@@ -166,6 +166,12 @@ TEST(FilterHtmlLinksTest, NestingPastLibxml2sDepthIsReported) {
   const HtmlLinks deep = extract_html_links(nested(20000));
   EXPECT_TRUE(deep.cut_short);
   EXPECT_EQ(hosts(deep.links), std::vector<std::string>{"before.example"});
+  // A megabyte of open elements and then of end tags none of them matches: stopped at the
+  // depth, so no end tag searches more than that many open elements (this returns at once).
+  std::string opened;
+  for (int i = 0; i < 200000; ++i) opened += "<div>";
+  for (int i = 0; i < 150000; ++i) opened += "</span>";
+  EXPECT_TRUE(extract_html_links(opened).cut_short);
   EXPECT_FALSE(extract_html_links("<p><<garbage</b></div>&;").cut_short);
   EXPECT_TRUE(extract_html_links("").links.empty());
 }
