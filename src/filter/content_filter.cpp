@@ -159,9 +159,7 @@ boost::asio::awaitable<Verdict> ContentFilter::check(MessageFacts facts,
 boost::asio::awaitable<std::vector<std::string>> ContentFilter::refusing_lists(
     boost::asio::ip::address client) const {
   std::vector<std::string> zones;
-  if (refuse_score_ <= 0 || resolvers_.dns == nullptr || reputation_.dnsbl.empty()) {
-    co_return zones;
-  }
+  if (!refuses_listed_clients()) co_return zones;
   ReputationSettings lists;
   lists.dnsbl = reputation_.dnsbl;
   lists.reverse_dns = false;

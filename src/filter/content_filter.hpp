@@ -97,6 +97,10 @@ class ContentFilter {
   // the message's own checks.
   [[nodiscard]] boost::asio::awaitable<std::vector<std::string>> refusing_lists(
       boost::asio::ip::address client) const;
+  // Whether refusing_lists() may refuse anyone (dnsbl_refuse_score, DNS and a DNSBL are set).
+  [[nodiscard]] bool refuses_listed_clients() const noexcept {
+    return refuse_score_ > 0 && resolvers_.dns != nullptr && !reputation_.dnsbl.empty();
+  }
 
   // The local adult category lists ([filter] adult_lists, read by the caller at start).
   void set_adult_list(std::shared_ptr<const DomainList> list);

@@ -136,7 +136,8 @@ asio::awaitable<void> Session::run() {
       case Verb::kRcpt:
         // The client's blocklist listings, asked once per session at its first recipient
         // ([filter] dnsbl_refuse_score): on_rcpt refuses it for recipients whose domain filters.
-        if (tx_ && ctx_.filter != nullptr && !submission() && !refusing_lists_) {
+        if (tx_ && ctx_.filter != nullptr && ctx_.filter->refuses_listed_clients() &&
+            !submission() && !refusing_lists_) {
           co_await ask_refusing_lists();
         }
         on_rcpt(cmd);
