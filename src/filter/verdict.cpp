@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "core/config.hpp"
+#include "core/strings.hpp"
+#include "mime/header.hpp"
 
 namespace sealpost::filter {
 namespace {
@@ -180,6 +182,23 @@ std::string symbol_list(const Verdict& verdict) {
     if (!out.empty()) out += ',';
     out += f.symbol;
   }
+  return out;
+}
+
+std::optional<std::string> without_spam_fields(std::string_view message) {
+  const auto header = mime::split_header(message);
+  if (!header) return std::nullopt;
+  std::string out;
+  std::size_t kept_from = 0;
+  for (const auto& field : header.value().fields) {
+    if (!istarts_with(field.name, "X-Spam-")) continue;
+    const auto at = static_cast<std::size_t>(field.raw.data() - message.data());
+    if (out.empty()) out.reserve(message.size());
+    out.append(message.substr(kept_from, at - kept_from));
+    kept_from = at + field.raw.size();
+  }
+  if (kept_from == 0) return std::nullopt;
+  out.append(message.substr(kept_from));
   return out;
 }
 

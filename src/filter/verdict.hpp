@@ -77,6 +77,12 @@ std::string status_header(const Verdict& verdict);
 // passes 78 octets (RFC 5322 section 2.1.1), whatever the findings.
 std::string status_field(const Verdict& verdict);
 
+// The message without the X-Spam-* fields of its header (X-Spam-Status, X-Spam-Flag,
+// X-Spam-Level...), as SpamAssassin clears them before adding its own: a sender's forged
+// "X-Spam-Status: No" must not stand beside ours for a client or a Sieve rule to read. nullopt
+// when there is none (or the header cannot be split): the message stays as it is.
+std::optional<std::string> without_spam_fields(std::string_view message);
+
 // The SMTP reply to the sending server for a refused or deferred message.
 struct Reply {
   int code = 0;

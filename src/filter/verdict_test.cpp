@@ -170,5 +170,18 @@ TEST(FilterVerdictTest, WhatDecidedIsKeptPastTheBound) {
                           [](const Finding& f) { return f.symbol == "ATTACHMENT_EXECUTABLE"; }));
 }
 
+TEST(FilterVerdictTest, ASendersOwnSpamFieldsAreCleared) {
+  const std::string forged =
+      "X-Spam-Status: No, score=-5.0\r\nFrom: a@example.test\r\nX-Spam-Flag: NO\r\n"
+      "x-spam-level:\r\n  *****\r\nSubject: X-Spam-Status: in a subject stays\r\n\r\n"
+      "X-Spam-Status: in the body stays\r\n";
+  EXPECT_EQ(without_spam_fields(forged),
+            "From: a@example.test\r\nSubject: X-Spam-Status: in a subject stays\r\n\r\n"
+            "X-Spam-Status: in the body stays\r\n");
+  // Nothing to clear: no copy.
+  EXPECT_EQ(without_spam_fields("From: a@example.test\r\nX-Spamd-Bar: +\r\n\r\nbody\r\n"),
+            std::nullopt);
+}
+
 }  // namespace
 }  // namespace sealpost::filter

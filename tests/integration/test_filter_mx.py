@@ -72,6 +72,16 @@ class FilterMxTest(unittest.TestCase):
                        "quarterly", "invoice"):
             self.assertNotIn(secret, log)
 
+    def test_a_senders_own_spam_fields_are_cleared(self):
+        self.start()
+        raw = message(text="nothing to see here")
+        raw = b"X-Spam-Status: No, score=-10.0 required=6.0\r\nX-Spam-Flag: NO\r\n" + raw
+        self.send(raw)
+        header = header_block(self.sink.wait_for(1)[0].content)
+        self.assertEqual(header.count("X-Spam-Status:"), 1)
+        self.assertIn("X-Spam-Status: No, score=0.0 required=6.0", header)
+        self.assertNotIn("X-Spam-Flag", header)
+
     def test_a_local_adult_list_marks_its_links_as_junk(self):
         lists = tempfile.mkdtemp(prefix="sealpost-adult-")
         self.addCleanup(shutil.rmtree, lists, ignore_errors=True)

@@ -314,6 +314,11 @@ asio::awaitable<void> Session::finish_message() {
     }
     request.quarantine = request.quarantine || checked.action == filter::Action::kJunk;
     trace += filter::status_field(checked);
+    // Ours is the only one: a sender's own X-Spam-* fields go, as SpamAssassin clears them.
+    if (auto without = filter::without_spam_fields(request.content)) {
+      cleaned = std::move(*without);
+      request.content = cleaned;
+    }
   }
 
   // ARC-seal what we forward (RFC 8617), with the forwarding domain's RSA key, so the
