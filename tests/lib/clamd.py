@@ -17,7 +17,6 @@ signature covers a payload of the test's own:
 
 import hashlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +24,7 @@ import tempfile
 import time
 
 import harness
+from daemon import TestDaemon
 
 CLAMD_BIN = os.environ.get("CLAMD_BIN", "/usr/sbin/clamd")
 
@@ -44,9 +44,11 @@ def available():
     return os.access(CLAMD_BIN, os.X_OK)
 
 
-class Clamd:
+class Clamd(TestDaemon):
     """stream_max_length: clamd's StreamMaxLength (a larger INSTREAM is refused with
     "INSTREAM size limit exceeded")."""
+
+    LOG_FILES = ("clamd.stderr", "clamd.log")
 
     def __init__(self, stream_max_length="10M"):
         self.dir = tempfile.mkdtemp(prefix="clamd-test-")
@@ -137,22 +139,3 @@ class Clamd:
             self._out.close()
             self.proc = None
 
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
-
-    def log_text(self):
-        out = []
-        for name in ("clamd.stderr", "clamd.log"):
-            try:
-                with open(os.path.join(self.dir, name), "rb") as f:
-                    out.append(f.read().decode("utf-8", "replace"))
-            except OSError:
-                pass
-        return "\n".join(out)

@@ -18,13 +18,13 @@ everything runs as that user.
 import grp
 import os
 import pwd
-import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
 import harness
+from daemon import TestDaemon
 
 DOVECOT_BIN = os.environ.get("DOVECOT_BIN", "/usr/sbin/dovecot")
 
@@ -64,7 +64,7 @@ def descendants(pid):
     return out
 
 
-class Dovecot:
+class Dovecot(TestDaemon):
     """A Dovecot IMAP server with one passwd-file user and a Maildir.
 
     user, password: the login (the user owns `maildir`).
@@ -74,6 +74,8 @@ class Dovecot:
         this one user (process limits, client limits, mail_max_userip_connections).
     extra: more dovecot.conf text, appended last.
     """
+
+    LOG_FILES = ("dovecot.stderr", "dovecot.log")
 
     def __init__(self, user="alice", password="dovecot-test-password", tls=False,
                  max_connections=None, extra="", mail_user=None):
@@ -253,25 +255,6 @@ class Dovecot:
             self._log.close()
             self.proc = None
 
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
-
-    def log_text(self):
-        out = []
-        for name in ("dovecot.stderr", "dovecot.log"):
-            try:
-                with open(os.path.join(self.dir, name), "rb") as f:
-                    out.append(f.read().decode("utf-8", "replace"))
-            except OSError:
-                pass
-        return "\n".join(out)
 
     # --- mail ---------------------------------------------------------------------------------
 
