@@ -313,41 +313,8 @@ run_postfix() {  # label expect-refused milter(yes|no) cpu-extra-pids
   pf_port=$(free_port)
   postfix_dir="$work/postfix-${label:1:1}"
   queue="$postfix_dir/queue"
-  mkdir -p "$postfix_dir" "$queue" "$postfix_dir/data"
-  if [ "${BENCH_POSTFIX_QUEUE:-disk}" = tmpfs ]; then
-    mount -t tmpfs -o size=2g tmpfs "$queue"
-    tmpfs_mounted="$queue"
-  fi
-  chown postfix "$postfix_dir/data"
-  echo "user@bench.test dest@sink.bench.test" >"$postfix_dir/virtual"
-  echo "sink.bench.test smtp:[127.0.0.1]:$sink_port" >"$postfix_dir/transport"
-  cat >"$postfix_dir/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $queue
-data_directory = $postfix_dir/data
-myhostname = postfix.bench.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
-virtual_alias_domains = bench.test
-virtual_alias_maps = texthash:$postfix_dir/virtual
-transport_maps = texthash:$postfix_dir/transport
-smtp_dns_support_level = disabled
-smtp_host_lookup = native
-alias_maps =
-local_recipient_maps =
-default_process_limit = 200
-smtpd_client_connection_count_limit = 0
-smtpd_client_connection_rate_limit = 0
-smtp_destination_concurrency_limit = $sessions
-default_destination_concurrency_limit = $sessions
-in_flow_delay = 0
-smtpd_peername_lookup = no
-initial_destination_concurrency = $sessions
-maillog_file = ${BENCH_POSTFIX_LOG:-/dev/null}
-maillog_file_prefixes = /dev/null, $postfix_dir
+  postfix_forwarding_config "$postfix_dir" "$sink_port" "$sessions"
+  cat >>"$postfix_dir/main.cf" <<CF
 # The load generator names each session's client (a public-looking address; rspamd skips most
 # checks for loopback clients).
 smtpd_authorized_xclient_hosts = 127.0.0.0/8

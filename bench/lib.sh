@@ -76,3 +76,49 @@ start_postfix() {
   }
   wait_port "$port"
 }
+
+# A private Postfix for the forwarding benchmarks (smtp_forward.sh, filter.sh): its directory
+# DIR with the queue (on a tmpfs with BENCH_POSTFIX_QUEUE=tmpfs, then named in tmpfs_mounted),
+# user@bench.test a virtual alias of dest@sink.bench.test, relayed to the sink on
+# 127.0.0.1:SINK_PORT, and a main.cf tuned so Postfix is measured at its best: no inbound flow
+# throttling, no reverse lookups of the client, full concurrency toward the sink from the start.
+# The caller may append to DIR/main.cf.
+postfix_forwarding_config() {  # dir sink-port sessions
+  local dir=$1 sink_port=$2 sessions=$3 queue=$1/queue
+  mkdir -p "$dir" "$queue" "$dir/data"
+  if [ "${BENCH_POSTFIX_QUEUE:-disk}" = tmpfs ]; then
+    mount -t tmpfs -o size=2g tmpfs "$queue"
+    tmpfs_mounted="$queue"
+  fi
+  chown postfix "$dir/data"
+  echo "user@bench.test dest@sink.bench.test" >"$dir/virtual"
+  echo "sink.bench.test smtp:[127.0.0.1]:$sink_port" >"$dir/transport"
+  cat >"$dir/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $queue
+data_directory = $dir/data
+myhostname = postfix.bench.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+virtual_alias_domains = bench.test
+virtual_alias_maps = texthash:$dir/virtual
+transport_maps = texthash:$dir/transport
+smtp_dns_support_level = disabled
+smtp_host_lookup = native
+alias_maps =
+local_recipient_maps =
+default_process_limit = 200
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtp_destination_concurrency_limit = $sessions
+default_destination_concurrency_limit = $sessions
+in_flow_delay = 0
+smtpd_peername_lookup = no
+initial_destination_concurrency = $sessions
+maillog_file = ${BENCH_POSTFIX_LOG:-/dev/null}
+maillog_file_prefixes = /dev/null, $dir
+CF
+}

@@ -87,6 +87,8 @@ servers = ["127.0.0.1:$(free_port)"]   # unused: the transport map routes
 trust_anchor = ""
 [auth]
 enabled = false   # Postfix checks no SPF/DKIM/DMARC either; bench/auth.sh measures their cost
+[filter]
+enabled = false   # nor content; bench/filter.sh measures the filter against Postfix + rspamd
 [transport]
 "sink.bench.test" = "127.0.0.1:$sink_port"
 [limits]
@@ -114,44 +116,7 @@ start_sink postfix
 pf_port=$(free_port)
 postfix_dir="$work/postfix"
 queue="$postfix_dir/queue"
-mkdir -p "$postfix_dir" "$queue" "$postfix_dir/data"
-if [ "${BENCH_POSTFIX_QUEUE:-disk}" = tmpfs ]; then
-  mount -t tmpfs -o size=2g tmpfs "$queue"
-  tmpfs_mounted="$queue"
-fi
-chown postfix "$postfix_dir/data"
-echo "user@bench.test dest@sink.bench.test" >"$postfix_dir/virtual"
-echo "sink.bench.test smtp:[127.0.0.1]:$sink_port" >"$postfix_dir/transport"
-cat >"$postfix_dir/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $queue
-data_directory = $postfix_dir/data
-myhostname = postfix.bench.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
-virtual_alias_domains = bench.test
-virtual_alias_maps = texthash:$postfix_dir/virtual
-transport_maps = texthash:$postfix_dir/transport
-smtp_dns_support_level = disabled
-smtp_host_lookup = native
-alias_maps =
-local_recipient_maps =
-default_process_limit = 200
-smtpd_client_connection_count_limit = 0
-smtpd_client_connection_rate_limit = 0
-smtp_destination_concurrency_limit = $sessions
-default_destination_concurrency_limit = $sessions
-# Tuned for the benchmark, so Postfix is measured at its best: no inbound flow throttling, no
-# reverse lookups of the client, full concurrency toward the sink from the start.
-in_flow_delay = 0
-smtpd_peername_lookup = no
-initial_destination_concurrency = $sessions
-maillog_file = ${BENCH_POSTFIX_LOG:-/dev/null}
-maillog_file_prefixes = /dev/null, $postfix_dir
-CF
+postfix_forwarding_config "$postfix_dir" "$sink_port" "$sessions"
 postfix_master_cf "$pf_port"
 start_postfix "$queue" "$pf_port"
 start=$(now)
