@@ -52,7 +52,8 @@ import time
 import zipfile
 import zlib
 
-from submission_load import SmtpError, command, read_reply, sink_count, tree_cpu_seconds
+from submission_load import (SmtpError, command, load_runs, read_reply, sink_count,
+                             tree_cpu_seconds)
 
 from filter_peers import ADULT, LISTED, LISTED_CLIENT, N_CLIENTS, N_DOMAINS, client, domain
 
@@ -504,10 +505,7 @@ def print_run(r):
 
 
 def summarize(paths):
-    runs = []
-    for p in paths:
-        with open(p) as f:
-            runs.append(json.load(f))
+    runs = load_runs(paths)
     by = {r["label"]: r for r in runs}
     print()
     print(f"{'':<36}{'messages/s':>11}{'CPU ms/msg':>11}{'DNS ms/msg':>11}{'PSS MiB':>9}"

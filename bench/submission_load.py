@@ -348,11 +348,17 @@ def print_run(r):
 
 # --- summary over runs -----------------------------------------------------------------------
 
-def summarize(paths):
+def load_runs(paths):
+    """The runs --json wrote, one file each (bench/filter_load.py reads them too)."""
     runs = []
     for p in paths:
         with open(p) as f:
             runs.append(json.load(f))
+    return runs
+
+
+def summarize(paths):
+    runs = load_runs(paths)
     servers = []
     for r in runs:
         if r["label"] not in servers:
