@@ -51,14 +51,25 @@ class Lookup {
   // `name` is the reverse name (4.3.2.1.in-addr.arpa); see reverse_name().
   virtual boost::asio::awaitable<Answer<std::string>> ptr(std::string name) = 0;
 
-  // The answer a(name) would give when it is known without asking anyone (a cache's), or
-  // nullopt: a caller with many lookups at once (the filter's blocklists) waits only for the
-  // others. By default nothing is known.
+  // The answer a(name) (aaaa, ptr) would give when it is known without asking anyone (a
+  // cache's), or nullopt: a caller with many lookups at once (the filter's blocklists and
+  // reverse DNS) waits only for the others. By default nothing is known.
   virtual std::optional<Answer<boost::asio::ip::address_v4>> known_a(const std::string& name);
+  virtual std::optional<Answer<boost::asio::ip::address_v6>> known_aaaa(const std::string& name);
+  virtual std::optional<Answer<std::string>> known_ptr(const std::string& name);
 };
 
 inline std::optional<Answer<boost::asio::ip::address_v4>> Lookup::known_a(
     const std::string& /*name*/) {
+  return std::nullopt;
+}
+
+inline std::optional<Answer<boost::asio::ip::address_v6>> Lookup::known_aaaa(
+    const std::string& /*name*/) {
+  return std::nullopt;
+}
+
+inline std::optional<Answer<std::string>> Lookup::known_ptr(const std::string& /*name*/) {
   return std::nullopt;
 }
 

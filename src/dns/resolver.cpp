@@ -118,6 +118,17 @@ bool valid_query_name(const std::string& name) {
   return true;
 }
 
+// What the cache holds for a query, as the query would answer (a name that is not valid is
+// never asked: no data), or nullopt.
+std::optional<Raw> known_raw(AnswerCache& cache, const std::string& name, int type) {
+  if (!valid_query_name(name)) {
+    Raw raw;
+    raw.status = Status::kNoData;
+    return raw;
+  }
+  return cache.get(name, type);
+}
+
 }  // namespace
 
 struct Resolver::Impl : std::enable_shared_from_this<Impl> {
@@ -233,14 +244,9 @@ asio::awaitable<std::shared_ptr<Pending>> start_query(std::shared_ptr<Resolver::
   const auto ex = co_await asio::this_coro::executor;
   auto p = std::make_shared<Pending>(ex);
   p->wake.expires_after(impl->timeout);
-  if (!valid_query_name(name)) {
+  if (auto known = known_raw(impl->cache, name, type)) {
     p->done = true;
-    p->raw.status = Status::kNoData;
-    co_return p;
-  }
-  if (auto cached = impl->cache.get(name, type)) {
-    p->done = true;
-    p->raw = std::move(*cached);
+    p->raw = std::move(*known);
     co_return p;
   }
   p->name = name;
@@ -290,6 +296,26 @@ Answer<T> answer_of(const Raw& raw) {
   a.status = raw.status;
   a.security = raw.security;
   a.ttl = raw.ttl > 0 ? static_cast<std::uint32_t>(raw.ttl) : 0;
+  return a;
+}
+
+Answer<asio::ip::address_v4> a_answer(const Raw& raw) {
+  auto a = answer_of<asio::ip::address_v4>(raw);
+  a.records = v4_records(raw);
+  return a;
+}
+
+Answer<asio::ip::address_v6> aaaa_answer(const Raw& raw) {
+  auto a = answer_of<asio::ip::address_v6>(raw);
+  a.records = v6_records(raw);
+  return a;
+}
+
+Answer<std::string> ptr_answer(const Raw& raw) {
+  auto a = answer_of<std::string>(raw);
+  for (const auto& r : raw.rdata) {
+    if (auto host = parse_ptr(r)) a.records.push_back(std::move(host).value());
+  }
   return a;
 }
 
@@ -368,42 +394,32 @@ asio::awaitable<Answer<MxHost>> Resolver::mx_records(std::string name) {
 
 asio::awaitable<Answer<asio::ip::address_v4>> Resolver::a(std::string name) {
   auto p = co_await start_query(impl_, std::move(name), kTypeA);
-  const Raw raw = co_await finish_query(impl_, std::move(p));
-  auto a = answer_of<asio::ip::address_v4>(raw);
-  a.records = v4_records(raw);
-  co_return a;
+  co_return a_answer(co_await finish_query(impl_, std::move(p)));
 }
 
 std::optional<Answer<asio::ip::address_v4>> Resolver::known_a(const std::string& name) {
-  Raw raw;
-  if (!valid_query_name(name)) {
-    raw.status = Status::kNoData;  // as a() answers
-  } else if (auto cached = impl_->cache.get(name, kTypeA)) {
-    raw = std::move(*cached);
-  } else {
-    return std::nullopt;
-  }
-  auto a = answer_of<asio::ip::address_v4>(raw);
-  a.records = v4_records(raw);
-  return a;
+  if (auto raw = known_raw(impl_->cache, name, kTypeA)) return a_answer(*raw);
+  return std::nullopt;
 }
 
 asio::awaitable<Answer<asio::ip::address_v6>> Resolver::aaaa(std::string name) {
   auto p = co_await start_query(impl_, std::move(name), kTypeAaaa);
-  const Raw raw = co_await finish_query(impl_, std::move(p));
-  auto a = answer_of<asio::ip::address_v6>(raw);
-  a.records = v6_records(raw);
-  co_return a;
+  co_return aaaa_answer(co_await finish_query(impl_, std::move(p)));
+}
+
+std::optional<Answer<asio::ip::address_v6>> Resolver::known_aaaa(const std::string& name) {
+  if (auto raw = known_raw(impl_->cache, name, kTypeAaaa)) return aaaa_answer(*raw);
+  return std::nullopt;
 }
 
 asio::awaitable<Answer<std::string>> Resolver::ptr(std::string name) {
   auto p = co_await start_query(impl_, std::move(name), kTypePtr);
-  const Raw raw = co_await finish_query(impl_, std::move(p));
-  auto a = answer_of<std::string>(raw);
-  for (const auto& r : raw.rdata) {
-    if (auto host = parse_ptr(r)) a.records.push_back(std::move(host).value());
-  }
-  co_return a;
+  co_return ptr_answer(co_await finish_query(impl_, std::move(p)));
+}
+
+std::optional<Answer<std::string>> Resolver::known_ptr(const std::string& name) {
+  if (auto raw = known_raw(impl_->cache, name, kTypePtr)) return ptr_answer(*raw);
+  return std::nullopt;
 }
 
 asio::awaitable<Answer<TlsaRecord>> Resolver::tlsa(std::string name) {

@@ -46,6 +46,8 @@ class Resolver final : public Lookup {
   boost::asio::awaitable<Answer<TlsaRecord>> tlsa(std::string name);
   // From the answer cache (and for names that are not valid, which are never asked).
   std::optional<Answer<boost::asio::ip::address_v4>> known_a(const std::string& name) override;
+  std::optional<Answer<boost::asio::ip::address_v6>> known_aaaa(const std::string& name) override;
+  std::optional<Answer<std::string>> known_ptr(const std::string& name) override;
 
   // Queries handed to libunbound so far: those the answer cache could not answer.
   [[nodiscard]] std::uint64_t queries_sent() const noexcept;

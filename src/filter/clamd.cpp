@@ -136,6 +136,7 @@ asio::awaitable<ClamdResult> scan_with_clamd(const ClamdSettings& settings,
 asio::awaitable<ClamdResult> scan_files_with_clamd(const ClamdSettings& settings,
                                                    std::vector<std::string_view> files) {
   if (settings.socket.empty()) co_return ClamdResult::unavailable("no clamd socket configured");
+  if (files.empty()) co_return ClamdResult::clean();  // nothing to send
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer deadline(co_await asio::this_coro::executor, settings.timeout);
   std::variant<ClamdResult, std::monostate> outcome;

@@ -1,6 +1,7 @@
 #include "filter/content_filter.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -146,10 +147,21 @@ boost::asio::awaitable<Verdict> ContentFilter::check(MessageFacts facts,
     }
   }
   dns::Lookup* family = treatment.adult ? resolvers_.family : nullptr;
-  using namespace boost::asio::experimental::awaitable_operators;
-  auto [listed, scanned] =
-      co_await (ask_dns(resolvers_.dns, family, reputation_, std::move(about), budget_) &&
-                ask_clamd(clamd_, clamd_input(clamd_, facts.content, parsed ? &scan : nullptr)));
+  std::vector<std::string_view> files;
+  if (!clamd_.socket.empty()) files = clamd_input(clamd_, facts.content, parsed ? &scan : nullptr);
+  std::vector<Finding> listed;
+  std::vector<Finding> scanned;
+  if (files.empty()) {
+    // Most messages: nothing for clamd, and the lookups often all answered from the cache.
+    listed = co_await ask_dns(resolvers_.dns, family, reputation_, std::move(about), budget_);
+  } else if (resolvers_.dns == nullptr || !about) {
+    scanned = co_await ask_clamd(clamd_, std::move(files));
+  } else {
+    using namespace boost::asio::experimental::awaitable_operators;
+    std::tie(listed, scanned) =
+        co_await (ask_dns(resolvers_.dns, family, reputation_, std::move(about), budget_) &&
+                  ask_clamd(clamd_, std::move(files)));
+  }
   for (auto* found : {&listed, &scanned}) {
     for (auto& f : *found) scan.findings.push_back(std::move(f));
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -76,30 +77,74 @@ asio::awaitable<void> ask(std::shared_ptr<State> state, dns::Lookup& via, std::v
   finished(*state);
 }
 
-// Forward-confirmed reverse DNS: a PTR name whose addresses include the client's.
+// Forward-confirmed reverse DNS: a PTR name whose addresses include the client's. The PTR
+// names tried, as Postfix's reject_unknown_client_hostname tries them.
+constexpr std::size_t kNamesTried = 2;
+
+std::optional<Finding> reverse_none(const dns::Answer<std::string>& names) {
+  if (names.status != dns::Status::kNxDomain && names.status != dns::Status::kNoData) {
+    return std::nullopt;
+  }
+  return Finding{"RDNS_NONE", 1.5, "the client's address has no name", std::nullopt};
+}
+
+Finding reverse_unconfirmed() {
+  return {"RDNS_UNCONFIRMED", 1, "the client's name does not lead back to its address",
+          std::nullopt};
+}
+
+// Whether the addresses of one of the client's names include it.
+template <class Address>
+bool leads_back(const dns::Answer<Address>& addresses, const asio::ip::address& client) {
+  if constexpr (std::is_same_v<Address, asio::ip::address_v4>) {
+    return std::find(addresses.records.begin(), addresses.records.end(), client.to_v4()) !=
+           addresses.records.end();
+  } else {
+    return std::find(addresses.records.begin(), addresses.records.end(), client.to_v6()) !=
+           addresses.records.end();
+  }
+}
+
+// The reverse-DNS finding when the resolver knows every answer it needs (nothing, or a finding),
+// or nullopt when something must be asked.
+std::optional<std::optional<Finding>> known_reverse(dns::Lookup& dns,
+                                                    const asio::ip::address& client) {
+  const auto names = dns.known_ptr(dns::reverse_name(client));
+  if (!names) return std::nullopt;
+  if (auto none = reverse_none(*names)) return none;
+  if (names->status != dns::Status::kOk) return std::optional<Finding>{};  // no answer: no signal
+  for (std::size_t i = 0; i < names->records.size() && i < kNamesTried; ++i) {
+    bool back = false;
+    if (client.is_v4()) {
+      const auto a = dns.known_a(names->records[i]);
+      if (!a) return std::nullopt;
+      back = leads_back(*a, client);
+    } else {
+      const auto aaaa = dns.known_aaaa(names->records[i]);
+      if (!aaaa) return std::nullopt;
+      back = leads_back(*aaaa, client);
+    }
+    if (back) return std::optional<Finding>{};
+  }
+  return std::optional<Finding>{reverse_unconfirmed()};
+}
+
 asio::awaitable<void> ask_reverse(std::shared_ptr<State> state, dns::Lookup& dns,
                                   asio::ip::address client) {
-  constexpr std::size_t kNamesTried = 2;  // as Postfix's reject_unknown_client_hostname
   const auto names = co_await dns.ptr(dns::reverse_name(client));
-  if (names.status == dns::Status::kNxDomain || names.status == dns::Status::kNoData) {
-    state->found.push_back({"RDNS_NONE", 1.5, "the client's address has no name", std::nullopt});
+  if (auto none = reverse_none(names)) {
+    state->found.push_back(std::move(*none));
   } else if (names.status == dns::Status::kOk) {
     bool confirmed = false;
     for (std::size_t i = 0; i < names.records.size() && i < kNamesTried && !confirmed; ++i) {
+      // (g++ 12 takes no co_await in a conditional expression.)
       if (client.is_v4()) {
-        const auto a = co_await dns.a(names.records[i]);
-        confirmed =
-            std::find(a.records.begin(), a.records.end(), client.to_v4()) != a.records.end();
+        confirmed = leads_back(co_await dns.a(names.records[i]), client);
       } else {
-        const auto aaaa = co_await dns.aaaa(names.records[i]);
-        confirmed = std::find(aaaa.records.begin(), aaaa.records.end(), client.to_v6()) !=
-                    aaaa.records.end();
+        confirmed = leads_back(co_await dns.aaaa(names.records[i]), client);
       }
     }
-    if (!confirmed) {
-      state->found.push_back({"RDNS_UNCONFIRMED", 1,
-                              "the client's name does not lead back to its address", std::nullopt});
-    }
+    if (!confirmed) state->found.push_back(reverse_unconfirmed());
   }
   finished(*state);
 }
@@ -187,7 +232,13 @@ asio::awaitable<std::vector<Finding>> check_reputation(dns::Lookup& dns, dns::Lo
       to_ask.push_back({std::move(q)});
     }
   }
-  const bool reverse = facts.client && settings.reverse_dns;
+  bool reverse = facts.client && settings.reverse_dns;
+  if (reverse) {
+    if (auto known = known_reverse(dns, *facts.client)) {
+      if (*known) state->found.push_back(std::move(**known));
+      reverse = false;
+    }
+  }
   // Counted before any starts: a lookup that answers at once must not see the count at zero.
   state->pending = to_ask.size() + (reverse ? 1 : 0);
   if (state->pending == 0) co_return std::move(state->found);

@@ -195,7 +195,13 @@ class CachingLookup final : public dns::Lookup {
     if (it == known.end()) return std::nullopt;
     return it->second;
   }
+  std::optional<dns::Answer<std::string>> known_ptr(const std::string& name) override {
+    const auto it = known_names.find(name);
+    if (it == known_names.end()) return std::nullopt;
+    return it->second;
+  }
   std::map<std::string, dns::Answer<asio::ip::address_v4>> known;
+  std::map<std::string, dns::Answer<std::string>> known_names;
 
  private:
   dns::MemoryZone& zone_;
@@ -228,6 +234,43 @@ TEST(FilterReputationTest, KnownAnswersAreTakenWithoutAsking) {
   EXPECT_EQ(symbols(check(dns, nullptr, lists(), facts)),
             std::vector<std::string>{"DNSBL_ZEN_DNSBL_TEST"});
   EXPECT_EQ(zone.queries(), 1);
+}
+
+TEST(FilterReputationTest, KnownReverseDnsIsDecidedWithoutAsking) {
+  dns::MemoryZone zone;
+  zone.node("2.0.0.127.in-addr.arpa").ptr = {"asked.example.test"};
+  CachingLookup dns(zone);
+  ReputationSettings s;  // reverse DNS only
+  ReputationFacts facts;
+  facts.client = make_address("127.0.0.2");
+
+  // A known PTR name whose known address is the client's: confirmed, nothing asked.
+  dns::Answer<std::string> names;
+  names.status = dns::Status::kOk;
+  names.records = {"mail.example.test"};
+  dns.known_names["2.0.0.127.in-addr.arpa"] = names;
+  dns::Answer<asio::ip::address_v4> address;
+  address.status = dns::Status::kOk;
+  address.records = {make_address_v4("127.0.0.2")};
+  dns.known["mail.example.test"] = address;
+  EXPECT_TRUE(check(dns, nullptr, s, facts).empty());
+  // Known, but leading elsewhere.
+  address.records = {make_address_v4("127.0.0.9")};
+  dns.known["mail.example.test"] = address;
+  EXPECT_EQ(symbols(check(dns, nullptr, s, facts)), std::vector<std::string>{"RDNS_UNCONFIRMED"});
+  // Known to have no name.
+  dns::Answer<std::string> none;
+  none.status = dns::Status::kNxDomain;
+  dns.known_names["2.0.0.127.in-addr.arpa"] = none;
+  EXPECT_EQ(symbols(check(dns, nullptr, s, facts)), std::vector<std::string>{"RDNS_NONE"});
+  EXPECT_EQ(zone.queries(), 0);
+
+  // The name known, its address not: the whole check is asked, and decided on the answers (the
+  // zone has the PTR but no address for it).
+  dns.known_names["2.0.0.127.in-addr.arpa"] = names;
+  dns.known.clear();
+  EXPECT_EQ(symbols(check(dns, nullptr, s, facts)), std::vector<std::string>{"RDNS_UNCONFIRMED"});
+  EXPECT_EQ(zone.queries(), 2);  // the PTR and the A
 }
 
 // A lookup that never answers until it is given up on.
