@@ -2,7 +2,8 @@
 // markup. Invariants: it ends and returns at most max_urls links; every host is a clean A-label
 // domain, a dotted quad or a bracketed IPv6 address that parses back to itself (as url_fuzz
 // checks for links in text); a link's text is valid UTF-8 within max_text octets, white space
-// collapsed and trimmed, and only an <a> has one. The link text check (phishing.hpp) on what it
+// collapsed and trimmed, and only an <a> has one; the document's text is valid UTF-8 within its
+// bound. The link text check (phishing.hpp) on what it
 // returns finds at most one mismatch, whose reason names two domains and nothing else.
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +21,7 @@ using sealpost::filter::HtmlLink;
 
 constexpr std::size_t kMaxUrls = 16;
 constexpr std::size_t kMaxText = 64;
+constexpr std::size_t kMaxShown = 200;
 
 void check(const HtmlLink& link) {
   const auto& u = link.url;
@@ -50,8 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_text = kMaxText;
   limits.urls.max_urls = kMaxUrls;
   limits.urls.max_url_length = 512;
+  limits.max_shown_text = kMaxShown;
   const auto result = sealpost::filter::extract_html_links(html, limits);
   if (result.links.size() > kMaxUrls) __builtin_trap();
+  if (result.text.size() > kMaxShown || !sealpost::core::is_valid_utf8(result.text)) {
+    __builtin_trap();
+  }
   for (const auto& link : result.links) check(link);
 
   static const auto psl =

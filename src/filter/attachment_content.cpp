@@ -156,6 +156,47 @@ ArchivePtr open_archive(std::string_view bytes) {
   return a;
 }
 
+// Images and PDFs, most of what mail attaches, start with a signature of their own, and
+// libarchive's readers (open_archive's) look for theirs at the start of the data, with three
+// exceptions: the zip reader also finds a zip from its end (its end-of-central-directory record,
+// "PK\5\6", within the last 64 KiB + 22 octets: an archive appended to an image is one), the
+// tar reader takes any first 512 octets whose checksum field is right (a V7 header has no
+// signature), and the ISO 9660 reader looks 32 KiB in ("CD001"). A file with one of these
+// signatures and none of those three is no archive to libarchive, which is not asked: opening a
+// reader and letting each format bid costs more than looking here. Anything else is asked.
+constexpr auto kPlainStarts = std::to_array<std::string_view>({
+    "\x89PNG\r\n\x1A\n",
+    "\xFF\xD8\xFF",  // JPEG
+    "GIF87a",
+    "GIF89a",
+    "%PDF-",
+});
+
+bool is_plain_file(std::string_view bytes) noexcept {
+  if (std::none_of(kPlainStarts.begin(), kPlainStarts.end(),
+                   [&](std::string_view start) { return bytes.starts_with(start); })) {
+    return false;
+  }
+  // A tar header's checksum field: octal digits, ended by a space or NUL. Any such field sends
+  // the file to libarchive, which checks the sum itself.
+  constexpr std::size_t kTarChecksum = 148;
+  constexpr std::size_t kTarChecksumSize = 8;
+  if (bytes.size() >= 512) {
+    const std::string_view field = bytes.substr(kTarChecksum, kTarChecksumSize);
+    if (std::all_of(field.begin(), field.end(),
+                    [](char c) { return (c >= '0' && c <= '7') || c == ' ' || c == '\0'; })) {
+      return false;
+    }
+  }
+  constexpr std::size_t kIsoDescriptor = 32769;
+  if (bytes.size() > kIsoDescriptor && bytes.substr(kIsoDescriptor).starts_with("CD001")) {
+    return false;
+  }
+  constexpr std::size_t kZipTail = (std::size_t{64} << 10) + 22;
+  const std::string_view tail = bytes.substr(bytes.size() - std::min(bytes.size(), kZipTail));
+  return tail.find("PK\x05\x06") == std::string_view::npos;
+}
+
 std::string_view base_name(std::string_view path) {
   const std::size_t slash = path.find_last_of("/\\");
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
@@ -236,7 +277,7 @@ class Walk {
   // Opens `bytes` as an archive of nesting `level` and looks at its members. False when it is
   // not one.
   bool look_into(std::string_view bytes, std::string_view name, std::size_t level) {
-    if (stopped_ || bytes.empty()) return false;
+    if (stopped_ || bytes.empty() || is_plain_file(bytes)) return false;
     ArchivePtr a = open_archive(bytes);
     if (!a) return false;
     archive_entry* entry = nullptr;

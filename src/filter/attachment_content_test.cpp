@@ -135,6 +135,26 @@ TEST(FilterAttachmentContentTest, LegitimateAttachmentsHaveNoFindings) {
             Symbols{});
 }
 
+TEST(FilterAttachmentContentTest, ArchivesInsideImagesAndPdfsAreStillFound) {
+  // Images and PDFs skip libarchive unless one of its readers could take them: each way it could
+  // is still read.
+  const Symbols program{"ARCHIVE_EXECUTABLE", "ATTACHMENT_EXECUTABLE_CONTENT"};
+  // A zip appended to an image, or to a PDF: libarchive finds it from the end.
+  const std::string zipped = zip({{"setup.exe", pe_program()}});
+  EXPECT_EQ(check(png_image() + zipped, "photo.png"), program);
+  EXPECT_EQ(check(pdf_document() + zipped, "minutes.pdf"), program);
+  // A tar whose first member's name makes it start as a PDF does.
+  const std::string tar = make_archive({{"%PDF-1.7 setup.exe", pe_program()}}, spec("ustar"));
+  ASSERT_TRUE(tar.starts_with("%PDF-"));
+  EXPECT_EQ(check(tar, "minutes.pdf"), program);
+  // An ISO 9660 image whose unused first 32 KiB start as a PNG does.
+  std::string iso = make_archive({{"setup.exe", pe_program()}}, spec("iso9660"));
+  const std::string png = png_image();
+  ASSERT_GT(iso.size(), 32768U + png.size());
+  iso.replace(0, 8, png.substr(0, 8));
+  EXPECT_EQ(check(iso, "photo.png"), program);
+}
+
 TEST(FilterAttachmentContentTest, ProgramNamesInsideArchivesAreRefused) {
   const ContentScan scan =
       check_attachment_content(zip({{"docs/invoice.pdf.exe", "harmless bytes"}}), "invoice.zip");

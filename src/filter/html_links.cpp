@@ -126,6 +126,33 @@ void append_shown(std::string& out, std::string_view text, std::size_t max) {
   }
 }
 
+// Appends `text` to `out` as it is, but for what is not UTF-8 (libxml2 passes some on), which
+// becomes U+FFFD; at most `max` octets, whole characters only.
+void append_valid(std::string& out, std::string_view text, std::size_t max) {
+  while (!text.empty() && out.size() < max) {
+    // A run of ASCII in one piece.
+    const auto run = static_cast<std::size_t>(
+        std::find_if(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; }) -
+        text.begin());
+    if (run > 0) {
+      const std::size_t n = std::min(run, max - out.size());
+      out.append(text.substr(0, n));
+      text.remove_prefix(n);
+      continue;
+    }
+    const core::Utf8Sequence seq = core::next_utf8(text);
+    const std::size_t size = seq.length != 0 ? seq.length : 3;
+    if (out.size() + size > max) return;
+    if (seq.length != 0) {
+      out.append(text.substr(0, seq.length));
+    } else {
+      core::append_utf8(out, U'\uFFFD');
+    }
+    text.remove_prefix(seq.length != 0 ? seq.length : seq.ill_formed);
+  }
+}
+
 // Collects the links as libxml2's SAX events come (no tree is built): in document order, each
 // with where it goes (or "relative"), its element and, for an <a>, its text. A relative link
 // goes to the first <base href> of the document, wherever it is, so links are resolved at the end.
@@ -134,6 +161,7 @@ class LinkCollector {
   LinkCollector(const HtmlLimits& limits, htmlParserCtxt* ctxt) : limits_(limits), ctxt_(ctxt) {}
 
   void start(const char* name, const xmlChar** atts) {
+    add_shown_space();
     // The depth libxml2 allows a tree (xmlParserMaxDepth) is not checked without one: past it the
     // parse stops, as it did, and the scan is told. Deeper, each end tag would search a longer
     // stack of open elements: a megabyte of them would take minutes.
@@ -176,6 +204,7 @@ class LinkCollector {
   }
 
   void end(const char* name) {
+    add_shown_space();
     if (std::strcmp(name, "script") == 0 || std::strcmp(name, "style") == 0) {
       if (raw_depth_ > 0) --raw_depth_;
     } else if (std::strcmp(name, "a") == 0) {
@@ -184,8 +213,12 @@ class LinkCollector {
   }
 
   void text(std::string_view s) {
-    if (open_ && raw_depth_ == 0) append_shown(open_->text, s, limits_.max_text);
+    if (raw_depth_ != 0) return;
+    if (open_) append_shown(open_->text, s, limits_.max_text);
+    append_valid(shown_, s, limits_.max_shown_text);
   }
+
+  std::string take_shown() { return std::move(shown_); }
 
   std::vector<HtmlLink> take() {
     finish_anchor();
@@ -247,6 +280,11 @@ class LinkCollector {
     links.push_back(std::move(link));
   }
 
+  // A tag is a space in the document's text (mime::html_to_text's rule).
+  void add_shown_space() {
+    if (shown_.size() < limits_.max_shown_text) shown_ += ' ';
+  }
+
   static constexpr int kMaxDepth = 256;
   const HtmlLimits& limits_;
   htmlParserCtxt* ctxt_;
@@ -257,6 +295,7 @@ class LinkCollector {
   bool base_seen_ = false;
   std::optional<Url> base_;
   std::size_t raw_depth_ = 0;  // inside <script> or <style>
+  std::string shown_;          // the document's text
 };
 
 LinkCollector& collector(void* ctx) {
@@ -271,7 +310,7 @@ HtmlLinks extract_html_links(std::string_view html, const HtmlLimits& limits) {
       std::min(limits.max_input, static_cast<std::size_t>(std::numeric_limits<int>::max()));
   html = html.substr(0, std::min(html.size(), max_input));
   HtmlLinks out;
-  if (html.empty() || limits.urls.max_urls == 0) return out;
+  if (html.empty() || (limits.urls.max_urls == 0 && limits.max_shown_text == 0)) return out;
   quiet_libxml2();
   const std::unique_ptr<htmlParserCtxt, FreeContext> ctxt(
       htmlCreateMemoryParserCtxt(html.data(), static_cast<int>(html.size())));
@@ -302,6 +341,7 @@ HtmlLinks extract_html_links(std::string_view html, const HtmlLimits& limits) {
   // libxml2 will not go past; in recovery mode nothing else stops it.
   out.cut_short = ctxt->disableSAX != 0;
   out.links = links.take();
+  out.text = links.take_shown();
   return out;
 }
 

@@ -10,7 +10,8 @@
 // which the phishing check compares with where it goes (phishing.hpp).
 //
 // Bounded: the input is cut at max_input octets, at most urls.max_urls links are returned, each
-// href is cut at urls.max_url_length octets and each text at max_text. libxml2's SAX events are
+// href is cut at urls.max_url_length octets, each text at max_text and the document's text at
+// max_shown_text. libxml2's SAX events are
 // read as they come: no tree is built. libxml2 reports nothing on stderr, and needs no network
 // (HTML_PARSE_NONET).
 #pragma once
@@ -38,6 +39,8 @@ struct HtmlLink {
 struct HtmlLimits {
   std::size_t max_input = std::size_t{2} << 20;  // octets of HTML parsed; the rest is not read
   std::size_t max_text = 256;                    // octets of an <a>'s text kept
+  // Octets of the document's text kept in HtmlLinks::text; 0: none.
+  std::size_t max_shown_text = 0;
   // max_urls bounds the links returned, distinct by host, user-info and text.
   UrlLimits urls;
 };
@@ -48,6 +51,11 @@ struct HtmlLinks {
   // (without XML_PARSE_HUGE, which would also lift its other limits). Browsers still show what
   // follows, so it can hide links; the message scan scores it (HTML_TOO_DEEP).
   bool cut_short = false;
+  // What the document shows as text, as mime::html_to_text makes it (a space for each tag) but
+  // with every entity decoded, without what <script> and <style> hold, and with U+FFFD for what
+  // is not UTF-8: for the links a mail client makes of text (url.hpp). At most
+  // HtmlLimits::max_shown_text octets, whole characters.
+  std::string text;
 };
 
 // `html` is the part's text in UTF-8 (mime::decoded_text); a <meta charset> in it is ignored.

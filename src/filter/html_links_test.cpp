@@ -120,6 +120,31 @@ TEST(FilterHtmlLinksTest, LinkTextIsWhatTheReaderSees) {
   EXPECT_EQ(cut[0].text, "ab\xC3\xA9");
 }
 
+TEST(FilterHtmlLinksTest, TheDocumentsTextIsKeptWhenAskedFor) {
+  const std::string html =
+      "<html><head><title>Offer</title><style>p{x:url(http://style.example/)}</style>"
+      "<script>var u='http://script.example/';</script></head><body><p>Visit "
+      "www&#46;shown&#x2E;example &amp; <b>more</b></p><!-- http://comment.example/ --></body>"
+      "</html>";
+  HtmlLimits limits;
+  EXPECT_EQ(extract_html_links(html, limits).text, "");  // not asked for
+  limits.max_shown_text = 1000;
+  const std::string text = extract_html_links(html, limits).text;
+  // Entities decoded, a space for each tag; what <script>, <style> and comments hold left out.
+  EXPECT_NE(text.find("Offer"), std::string::npos);
+  EXPECT_NE(text.find("Visit www.shown.example &  more "), std::string::npos) << text;
+  for (const char* hidden : {"style.example", "script.example", "comment.example"}) {
+    EXPECT_EQ(text.find(hidden), std::string::npos) << hidden;
+  }
+  // Bounded, at a character boundary; asked for, it comes also when no link is wanted. (The
+  // parser adds the <html> and <body> the fragment leaves out: three tags, three spaces.)
+  limits.max_shown_text = 8;
+  limits.urls.max_urls = 0;
+  EXPECT_EQ(extract_html_links("<p>caf\xC3\xA9s</p>", limits).text, "   caf\xC3\xA9");
+  limits.max_shown_text = 7;
+  EXPECT_EQ(extract_html_links("<p>caf\xC3\xA9s</p>", limits).text, "   caf ");  // </p>
+}
+
 TEST(FilterHtmlLinksTest, ANewsletterIsBounded) {
   std::string html = "<html><body><table>";
   for (int i = 0; i < 150; ++i) {

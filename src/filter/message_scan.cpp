@@ -63,7 +63,11 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
   bool html_cut_short = false;
   std::size_t html_budget = limits.max_html;
   std::vector<std::string> content_symbols;
-  // Iterative: the parser bounds the depth, and this walk keeps no stack of its own calls.
+  // The text a reader sees, for the links a mail client makes of text: mime::searchable_text's,
+  // with each HTML part's text from the parse for its links (not decoded and read a second time).
+  std::string text;
+  // Iterative, in the order mime::searchable_text reads the parts: the parser bounds the depth,
+  // and this walk keeps no stack of its own calls.
   std::vector<const mime::Part*> todo{&message.root};
   while (!todo.empty()) {
     const mime::Part* part = todo.back();
@@ -72,16 +76,28 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
       todo.push_back(&*it);
     }
     if (part->kind != mime::PartKind::kLeaf) continue;
-    if (is_shown_html(*part) && html_budget > 0 && html_links.size() < limits.urls.max_urls) {
+    const bool text_room = mime::is_searchable_text(*part) && text.size() < limits.max_text;
+    if (is_shown_html(*part) && html_budget > 0 &&
+        (html_links.size() < limits.urls.max_urls || text_room)) {
       if (const auto html = mime::decoded_text(*part, message.raw, html_budget)) {
         html_budget -= html->size();
         HtmlLimits html_limits;
         html_limits.max_input = html->size();
         html_limits.urls = limits.urls;
         html_limits.urls.max_urls = limits.urls.max_urls - html_links.size();
+        html_limits.max_shown_text = text_room ? limits.max_text - text.size() : 0;
         auto found = extract_html_links(*html, html_limits);
         html_cut_short = html_cut_short || found.cut_short;
         for (auto& l : found.links) html_links.push_back(std::move(l));
+        if (text_room) mime::append_searchable_text(text, found.text, limits.max_text);
+      }
+    } else if (text_room) {
+      // A plain part, or HTML past the bound on what is parsed.
+      if (auto decoded = mime::decoded_text(*part, message.raw, limits.max_text - text.size())) {
+        if (part->content_type.subtype == "html") {
+          *decoded = mime::html_to_text(*decoded, limits.max_text - text.size());
+        }
+        mime::append_searchable_text(text, *decoded, limits.max_text);
       }
     }
     const std::string name = part_name(*part);
@@ -128,8 +144,7 @@ MessageScan scan_message(const mime::Message& message, const ScanLimits& limits,
     }
   }
   for (const auto& l : html_links) add_distinct(scan.urls, l.url, limits.urls.max_urls);
-  for (const auto& u :
-       extract_text_urls(mime::searchable_text(message, limits.max_text), limits.urls)) {
+  for (const auto& u : extract_text_urls(text, limits.urls)) {
     add_distinct(scan.urls, u, limits.urls.max_urls);
   }
   for (auto& f : link_findings(scan.urls)) scan.findings.push_back(std::move(f));

@@ -185,8 +185,12 @@ std::vector<Url> extract_text_urls(std::string_view text, const UrlLimits& limit
   };
   std::size_t i = 0;
   while (i < text.size() && out.size() < limits.max_urls) {
+    // Most octets start no link: only an "h" or "w" followed by a "t" or "w" is looked at
+    // further (ASCII letters only: OR-ing 0x20 makes no other octet one of them).
     const char c = text[i];
-    if (c != 'h' && c != 'H' && c != 'w' && c != 'W') {
+    const auto lower = [](char x) { return static_cast<char>(x | 0x20); };
+    if ((lower(c) != 'h' && lower(c) != 'w') || i + 1 == text.size() ||
+        lower(text[i + 1]) != (lower(c) == 'h' ? 't' : 'w')) {
       ++i;
       continue;
     }

@@ -144,64 +144,18 @@ int zone_minutes(std::string_view z) {
   return 0;
 }
 
-std::string html_to_text(std::string_view html, std::size_t max) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < html.size() && out.size() < max) {
-    const char c = html[i];
-    if (c == '<') {  // a tag: a space in its place
-      const std::size_t close = html.find('>', i);
-      if (close == std::string_view::npos) break;
-      out += ' ';
-      i = close + 1;
-      continue;
-    }
-    if (c == '&') {
-      const auto semi = html.find(';', i);
-      if (semi != std::string_view::npos && semi - i <= 8) {
-        const auto name = html.substr(i + 1, semi - i - 1);
-        const char* rep = name == "amp"    ? "&"
-                          : name == "lt"   ? "<"
-                          : name == "gt"   ? ">"
-                          : name == "quot" ? "\""
-                          : name == "nbsp" ? " "
-                          : name == "apos" ? "'"
-                                           : nullptr;
-        if (rep) {
-          out += rep;
-          i = semi + 1;
-          continue;
-        }
-      }
-      out += c;
-      ++i;
-      continue;
-    }
-    // The text up to the next tag or entity, in one piece.
-    const std::size_t stop = std::min(html.find_first_of("<&", i), html.size());
-    const std::size_t n = std::min(stop - i, max - out.size());
-    out.append(html.substr(i, n));
-    i += n;
-  }
-  return out;
-}
-
 void collect_text(const Part& part, std::string_view raw, std::string& out, std::size_t max) {
   if (out.size() >= max) return;
   if (part.kind != PartKind::kLeaf) {
     for (const auto& child : part.children) collect_text(child, raw, out, max);
     return;
   }
-  if (!part.is_text()) return;
-  if (part.has_disposition && part.disposition.type == "attachment") return;
-  const bool html = part.content_type.subtype == "html";
-  if (!html && part.content_type.subtype != "plain") return;
+  if (!is_searchable_text(part)) return;
   auto decoded = decoded_text(part, raw, max - out.size());
   if (!decoded) return;
   std::string text = std::move(*decoded);
-  if (html) text = html_to_text(text, max - out.size());
-  if (!out.empty()) out += '\n';
-  out.append(text, 0, std::min(text.size(), max - std::min(max, out.size())));
+  if (part.content_type.subtype == "html") text = html_to_text(text, max - out.size());
+  append_searchable_text(out, text, max);
 }
 
 }  // namespace
@@ -299,6 +253,60 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view value) {
   tm.tm_sec = second;
   const std::time_t utc = ::timegm(&tm);
   return static_cast<std::int64_t>(utc) - std::int64_t{offset} * 60;
+}
+
+bool is_searchable_text(const Part& part) {
+  return part.kind == PartKind::kLeaf && part.is_text() &&
+         !(part.has_disposition && part.disposition.type == "attachment") &&
+         (part.content_type.subtype == "plain" || part.content_type.subtype == "html");
+}
+
+std::string html_to_text(std::string_view html, std::size_t max) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < html.size() && out.size() < max) {
+    const char c = html[i];
+    if (c == '<') {  // a tag: a space in its place
+      const std::size_t close = html.find('>', i);
+      if (close == std::string_view::npos) break;
+      out += ' ';
+      i = close + 1;
+      continue;
+    }
+    if (c == '&') {
+      const auto semi = html.find(';', i);
+      if (semi != std::string_view::npos && semi - i <= 8) {
+        const auto name = html.substr(i + 1, semi - i - 1);
+        const char* rep = name == "amp"    ? "&"
+                          : name == "lt"   ? "<"
+                          : name == "gt"   ? ">"
+                          : name == "quot" ? "\""
+                          : name == "nbsp" ? " "
+                          : name == "apos" ? "'"
+                                           : nullptr;
+        if (rep) {
+          out += rep;
+          i = semi + 1;
+          continue;
+        }
+      }
+      out += c;
+      ++i;
+      continue;
+    }
+    // The text up to the next tag or entity, in one piece.
+    const std::size_t stop = std::min(html.find_first_of("<&", i), html.size());
+    const std::size_t n = std::min(stop - i, max - out.size());
+    out.append(html.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+void append_searchable_text(std::string& out, std::string_view text, std::size_t max_output) {
+  if (out.size() >= max_output) return;
+  if (!out.empty()) out += '\n';
+  out.append(text.substr(0, std::min(text.size(), max_output - std::min(max_output, out.size()))));
 }
 
 std::string searchable_text(const Message& message, std::size_t max_output) {

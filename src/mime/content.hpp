@@ -37,4 +37,15 @@ std::optional<std::string> decoded_text(const Part& part, std::string_view raw,
 // and entities reduced to text), parts separated by a line break. At most `max_output` bytes.
 std::string searchable_text(const Message& message, std::size_t max_output);
 
+// The pieces of searchable_text, for a reader that has some parts' text already (the content
+// filter takes an HTML part's from its own parse):
+// - whether `part` is one of the parts it reads (a text/plain or text/html leaf, not an
+//   attachment);
+bool is_searchable_text(const Part& part);
+// - HTML reduced to text: a space for each tag, the common entities decoded;
+std::string html_to_text(std::string_view html, std::size_t max_output);
+// - a part's text added: after a line break when `out` has text already, all of `out` at most
+//   `max_output` bytes.
+void append_searchable_text(std::string& out, std::string_view text, std::size_t max_output);
+
 }  // namespace sealpost::mime
