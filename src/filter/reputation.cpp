@@ -218,11 +218,6 @@ asio::awaitable<std::vector<Finding>> check_reputation(dns::Lookup& dns, dns::Lo
   // domain is often among its links').
   std::vector<std::vector<Query>> to_ask;
   for (auto& q : queries) {
-    dns::Lookup& via = q.family ? *family : dns;
-    if (const auto known = via.known_a(q.name)) {
-      if (auto f = finding_for(q, *known)) state->found.push_back(std::move(*f));
-      continue;
-    }
     const auto same = std::find_if(to_ask.begin(), to_ask.end(), [&](const auto& group) {
       return group.front().family == q.family && group.front().name == q.name;
     });
@@ -232,6 +227,15 @@ asio::awaitable<std::vector<Finding>> check_reputation(dns::Lookup& dns, dns::Lo
       to_ask.push_back({std::move(q)});
     }
   }
+  std::erase_if(to_ask, [&](const std::vector<Query>& group) {
+    dns::Lookup& via = group.front().family ? *family : dns;
+    const auto known = via.known_a(group.front().name);
+    if (!known) return false;
+    for (const auto& q : group) {
+      if (auto f = finding_for(q, *known)) state->found.push_back(std::move(*f));
+    }
+    return true;
+  });
   bool reverse = facts.client && settings.reverse_dns;
   if (reverse) {
     if (auto known = known_reverse(dns, *facts.client)) {

@@ -178,32 +178,65 @@ std::optional<Url> parse_url(std::string_view in) {
   return u;
 }
 
+namespace {
+
+// Where the next link a mail client makes of text starts, at or after `from`: "http://" or
+// "https://" (any case; anywhere, as clients take them), or "www." at the start of a word.
+// Found by searching for "://" and ".", which text has few of, rather than looking at each
+// octet. `web` says which kind it is.
+struct LinkStarts {
+  explicit LinkStarts(std::string_view t) : text(t) {}
+
+  std::size_t next(std::size_t from, bool& web) {
+    if (next_web < from || next_web == kUnknown) next_web = find_web(from);
+    if (next_www < from || next_www == kUnknown) next_www = find_www(from);
+    web = next_web <= next_www;
+    return std::min(next_web, next_www);
+  }
+
+  static constexpr std::size_t kNone = std::string_view::npos;
+  static constexpr std::size_t kUnknown = kNone - 1;
+
+ private:
+  std::size_t find_web(std::size_t from) const {
+    for (std::size_t j = text.find("://", from); j != kNone; j = text.find("://", j + 1)) {
+      if (j >= from + 5 && iequals(text.substr(j - 5, 5), "https")) return j - 5;
+      if (j >= from + 4 && iequals(text.substr(j - 4, 4), "http")) return j - 4;
+    }
+    return kNone;
+  }
+
+  std::size_t find_www(std::size_t from) const {
+    for (std::size_t dot = text.find('.', from + 3); dot != kNone; dot = text.find('.', dot + 1)) {
+      const std::size_t i = dot - 3;
+      if (!iequals(text.substr(i, 3), "www")) continue;
+      const bool word_start =
+          i == 0 || (!is_ascii_alpha(text[i - 1]) && !is_ascii_digit(text[i - 1]) &&
+                     text[i - 1] != '.' && text[i - 1] != '-' && text[i - 1] != '@');
+      if (word_start) return i;
+    }
+    return kNone;
+  }
+
+  std::string_view text;
+  std::size_t next_web = kUnknown;
+  std::size_t next_www = kUnknown;
+};
+
+}  // namespace
+
 std::vector<Url> extract_text_urls(std::string_view text, const UrlLimits& limits) {
   std::vector<Url> out;
   const auto ends_link = [](char c) {
     return static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == '"' || c == 0x7F;
   };
+  LinkStarts starts(text);
   std::size_t i = 0;
   while (i < text.size() && out.size() < limits.max_urls) {
-    // Most octets start no link: only an "h" or "w" followed by a "t" or "w" is looked at
-    // further (ASCII letters only: OR-ing 0x20 makes no other octet one of them).
-    const char c = text[i];
-    const auto lower = [](char x) { return static_cast<char>(x | 0x20); };
-    if ((lower(c) != 'h' && lower(c) != 'w') || i + 1 == text.size() ||
-        lower(text[i + 1]) != (lower(c) == 'h' ? 't' : 'w')) {
-      ++i;
-      continue;
-    }
-    const bool word_start =
-        i == 0 || (!is_ascii_alpha(text[i - 1]) && !is_ascii_digit(text[i - 1]) &&
-                   text[i - 1] != '.' && text[i - 1] != '-' && text[i - 1] != '@');
-    const bool web = (c == 'h' || c == 'H') && (istarts_with(text.substr(i), "http://") ||
-                                                istarts_with(text.substr(i), "https://"));
-    const bool www = (c == 'w' || c == 'W') && word_start && istarts_with(text.substr(i), "www.");
-    if (!web && !www) {
-      ++i;
-      continue;
-    }
+    bool web = false;
+    i = starts.next(i, web);
+    if (i == LinkStarts::kNone) break;
+    const bool www = !web;
     std::size_t end = i;
     while (end < text.size() && end - i < limits.max_url_length && !ends_link(text[end])) ++end;
     std::string_view candidate = text.substr(i, end - i);
