@@ -35,8 +35,7 @@ bool is_attachment(const mime::Part& part, const std::string& name) {
 // An HTML part the reader sees as the message: the same parts the text search reads
 // (mime::searchable_text), so an inline part that carries a name is read too.
 bool is_shown_html(const mime::Part& part) {
-  return part.is_text() && part.content_type.subtype == "html" &&
-         !(part.has_disposition && part.disposition.type == "attachment");
+  return mime::is_searchable_text(part) && part.content_type.subtype == "html";
 }
 
 // Adds `url` unless a link to the same host with the same user-info is there (a repeat that
